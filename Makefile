@@ -1,0 +1,53 @@
+# llmops — every target works on a fresh machine with only Go installed
+# (the assets target also needs npm; the vendored files are committed).
+.PHONY: run build generate test check-generated lint bench fuzz assets clean
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+ADDR ?= 127.0.0.1:8080
+DATA ?= ./llmops-data
+
+HTMX_VERSION := 2.0.11
+UPLOT_VERSION := 1.6.32
+
+run: build
+	./llmops serve --addr $(ADDR) --data $(DATA)
+
+build:
+	go build -trimpath -ldflags "$(LDFLAGS)" -o llmops .
+
+generate:
+	go tool templ generate -include-version=false
+
+# test: the README's test command; CI runs exactly this.
+test: check-generated lint
+	go test -race -count=1 ./...
+
+# check-generated fails when committed *_templ.go files are stale.
+check-generated:
+	@go tool templ generate -include-version=false >/dev/null 2>&1
+	@git diff --exit-code --stat -- '*_templ.go' || (echo "generated templ code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || (echo "uncommitted *_templ.go files: run make generate and commit" && exit 1)
+
+lint:
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') && echo "gofmt: files above need formatting" && exit 1)
+
+bench:
+	go test -run '^$$' -bench . -benchmem -count 1 ./...
+
+fuzz:
+	@echo "no fuzz targets yet"
+
+# assets refreshes the vendored front-end libraries from the npm registry.
+assets:
+	rm -rf assets/vendor/htmx assets/vendor/uplot && mkdir -p assets/vendor/htmx assets/vendor/uplot
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) uplot@$(UPLOT_VERSION) >/dev/null && \
+	  mkdir h u && tar -xzf htmx.org-$(HTMX_VERSION).tgz -C h && tar -xzf uplot-$(UPLOT_VERSION).tgz -C u && \
+	  cp h/package/dist/htmx.min.js h/package/LICENSE $(CURDIR)/assets/vendor/htmx/ && \
+	  cp u/package/dist/uPlot.iife.min.js u/package/dist/uPlot.min.css u/package/LICENSE $(CURDIR)/assets/vendor/uplot/ && \
+	  rm -rf $$tmp
+	printf 'htmx.org %s\nuplot %s\n' $(HTMX_VERSION) $(UPLOT_VERSION) > assets/vendor/VERSIONS
+
+clean:
+	rm -rf llmops llmops-data

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"llmops/store"
+	"llmops/ui"
+)
+
+const sessionCookie = "llmops_session"
+
+// principal is who a request acts as: a signed-in user or an API key.
+type principal struct {
+	actor store.Actor
+	role  store.Role
+	user  *store.User   // set for sessions
+	key   *store.APIKey // set for API keys
+}
+
+// principalKey is the echo context key; values are only ever *principal.
+const principalKey = "llmops.principal"
+
+// principalOf returns the request's principal, or nil when anonymous.
+func principalOf(c echo.Context) *principal {
+	p, _ := c.Get(principalKey).(*principal)
+	return p
+}
+
+// authenticate identifies the caller from an Authorization: Bearer API key
+// or the session cookie. A bad key fails the request at once; a stale
+// cookie is cleared and the request continues anonymous, so public pages
+// still work and protected ones redirect to login.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				return store.Errorf(store.EUNAUTHORIZED, "Authorization header must be \"Bearer KEY\"")
+			}
+			k, err := s.store.APIKeyBySecret(ctx, strings.TrimSpace(secret))
+			if err != nil {
+				return err
+			}
+			// Last-used is bookkeeping: at most one write a minute per key.
+			if now := s.now(); now.Sub(k.LastUsedAt) > time.Minute {
+				if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+					s.log.Warn("touch api key", "key", k.ID, "err", err)
+				}
+			}
+			c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorKey, ID: k.ID, Name: k.Name}, role: k.Role, key: k})
+			return next(c)
+		}
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			_, u, err := s.store.SessionUser(ctx, ck.Value)
+			switch {
+			case err == nil:
+				c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorUser, ID: u.ID, Name: u.Email}, role: u.Role, user: u})
+			case store.ErrorCode(err) == store.EUNAUTHORIZED:
+				s.clearSessionCookie(c)
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// require lets a request through only for principals holding at least
+// role min: anonymous callers get 401 (pages: a redirect to login, or to
+// first-run setup while no admin exists) and weaker roles get 403.
+func (s *Server) require(min store.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principalOf(c)
+			if p == nil {
+				if !s.setupDone.Load() && !wantsJSON(c) {
+					return c.Redirect(http.StatusSeeOther, "/setup")
+				}
+				return store.Errorf(store.EUNAUTHORIZED, "sign in or send Authorization: Bearer KEY")
+			}
+			if !p.role.Allows(min) {
+				return store.Errorf(store.EFORBIDDEN, "this needs the %s role; you are %s.", min, p.role)
+			}
+			return next(c)
+		}
+	}
+}
+
+func (s *Server) setSessionCookie(c echo.Context, token string) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/",
+		MaxAge: int(s.cfg.SessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.SecureCookies || c.Request().TLS != nil,
+	})
+}
+
+func (s *Server) clearSessionCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.SecureCookies || c.Request().TLS != nil})
+}
+
+// viewer is the signed-in user as pages show them.
+func viewerOf(c echo.Context) ui.Viewer {
+	p := principalOf(c)
+	if p == nil {
+		return ui.Viewer{}
+	}
+	if p.user != nil {
+		return ui.Viewer{Name: p.user.Name, Email: p.user.Email, Role: string(p.role), IsAdmin: p.role == store.RoleAdmin}
+	}
+	return ui.Viewer{Name: p.actor.Name, Email: "API key", Role: string(p.role), IsAdmin: p.role == store.RoleAdmin}
+}
+
+func chrome(c echo.Context, title, active string) ui.Chrome {
+	return ui.Chrome{Title: title, Active: active, Viewer: viewerOf(c)}
+}
+
+// Passwords: bcrypt limits input to 72 bytes; refuse longer ones instead of
+// silently ignoring the rest.
+const (
+	minPasswordLen = 10
+	maxPasswordLen = 72
+)
+
+func hashPassword(pw string) ([]byte, error) {
+	if len(pw) < minPasswordLen {
+		return nil, store.Errorf(store.EINVALID, "password must be at least %d characters", minPasswordLen)
+	}
+	if len(pw) > maxPasswordLen {
+		return nil, store.Errorf(store.EINVALID, "password must be at most %d bytes", maxPasswordLen)
+	}
+	return bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+}
+
+// dummyHash is compared against when the email is unknown, so a wrong email
+// and a wrong password take the same time.
+// It is made on first use so start-up does not pay for it.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("llmops-timing-equaliser"), bcrypt.DefaultCost)
+	return h
+})
+
+func checkPassword(hash []byte, pw string) bool {
+	if hash == nil {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
+}
+
+func newToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything llmops serve is told at start-up: flags first, then
+// LLMOPS_* environment variables, then defaults. It is validated once and
+// passed to constructors; no package reads the environment by itself.
+type Config struct {
+	Addr     string // listen address, LLMOPS_ADDR
+	DataDir  string // data directory, LLMOPS_DATA
+	NoSample bool   // do not load sample-data/ into an empty data dir
+
+	// Model endpoints; empty means the embedded offline defaults.
+	LLMBaseURL   string
+	LLMAPIKey    string
+	LLMModel     string
+	EmbedBaseURL string
+	EmbedAPIKey  string
+	EmbedModel   string
+
+	MaxBodyBytes    int64         // largest JSON/form request body; LLMOPS_MAX_BODY
+	RequestTimeout  time.Duration // per-request deadline for non-streaming handlers
+	ShutdownTimeout time.Duration // drain time on stop
+	SessionTTL      time.Duration
+	// SecureCookies forces the Secure flag on session cookies; it is also
+	// set per request when the request arrived over TLS.
+	SecureCookies bool
+	LogLevel      string
+}
+
+// DefaultConfig returns the defaults llmops serve uses.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./llmops-data",
+		MaxBodyBytes:    1 << 20,
+		RequestTimeout:  60 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		SessionTTL:      14 * 24 * time.Hour,
+		LogLevel:        "info",
+	}
+}
+
+// ErrHelp is returned by ParseServeFlags for -h/--help after printing usage.
+var ErrHelp = flag.ErrHelp
+
+// ParseServeFlags fills a Config from llmops serve's arguments and the
+// environment (getenv), and validates it. Errors are one line, fit to print
+// before exiting with status 2.
+func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var envErr error
+	envBool := func(name string, def bool) bool {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%s=%q: want true or false", name, v)
+		}
+		return b
+	}
+	fs := flag.NewFlagSet("llmops serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&cfg.Addr, "addr", env("LLMOPS_ADDR", cfg.Addr), "listen address (LLMOPS_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", env("LLMOPS_DATA", cfg.DataDir), "data directory (LLMOPS_DATA)")
+	fs.BoolVar(&cfg.NoSample, "no-sample", envBool("LLMOPS_NO_SAMPLE", false), "do not load sample data into an empty data dir")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("LLMOPS_SECURE_COOKIES", false), "always mark session cookies Secure (behind a TLS proxy)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("LLMOPS_LOG_LEVEL", cfg.LogLevel), "debug, info, warn or error")
+	maxBody := fs.String("max-body", env("LLMOPS_MAX_BODY", "1MiB"), "largest JSON or form request body (LLMOPS_MAX_BODY)")
+	cfg.LLMBaseURL = getenv("LLMOPS_LLM_BASE_URL")
+	cfg.LLMAPIKey = getenv("LLMOPS_LLM_API_KEY")
+	cfg.LLMModel = getenv("LLMOPS_LLM_MODEL")
+	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
+	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
+	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if envErr != nil {
+		return cfg, envErr
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	n, err := ParseSize(*maxBody)
+	if err != nil {
+		return cfg, fmt.Errorf("--max-body: %w", err)
+	}
+	cfg.MaxBodyBytes = n
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the whole config and reports the first problem.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("--data: the data directory must not be empty")
+	}
+	for name, u := range map[string]string{"LLMOPS_LLM_BASE_URL": c.LLMBaseURL, "LLMOPS_EMBED_BASE_URL": c.EmbedBaseURL} {
+		if u == "" {
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%s=%q: want an http(s) URL such as http://localhost:11434", name, u)
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("--max-body %d: must be at least 1KiB", c.MaxBodyBytes)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// ParseSize reads sizes like "512", "64KiB", "1MiB", "200MB".
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size like 1MiB", s)
+	}
+	return n * mult, nil
+}

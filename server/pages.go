@@ -1,0 +1,104 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"llmops/store"
+	"llmops/ui"
+)
+
+// handleOverview shows real counts and a checklist made from the
+// instance's state.
+func (s *Server) handleOverview(c echo.Context) error {
+	ctx := c.Request().Context()
+	now := s.now()
+	p := ui.Overview{Chrome: chrome(c, "Overview", "dashboard"), Now: now}
+	var err error
+	if p.Users, err = s.store.CountUsers(ctx); err != nil {
+		return err
+	}
+	if p.Traces, err = s.store.CountTraces(ctx); err != nil {
+		return err
+	}
+	keys, err := s.store.ListAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	p.Keys = len(keys)
+	if p.Requests24h, err = s.store.CountTracesSince(ctx, now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	admin := principalOf(c).role == store.RoleAdmin
+	link := func(href string) string {
+		if admin {
+			return href
+		}
+		return "" // non-admins cannot open these settings
+	}
+	p.Steps = []ui.Step{
+		{Title: "Create the admin account", Desc: "Done during first-run setup.", Done: true},
+		{Title: "Invite your team", Desc: "Add reviewers, editors and viewers with the least role each needs.", Href: link("/settings/users"), Done: p.Users > 1},
+		{Title: "Create an API key", Desc: "For CI eval gates, the CLI against this server, and other services.", Href: link("/settings/keys"), Done: p.Keys > 0},
+		{Title: "Upload your product docs", Desc: "Markdown, HTML, PDF, DOCX and FAQs become the assistant's knowledge base.", Href: "/knowledge"},
+		{Title: "Ask the assistant", Desc: "Grounded answers with citations, in Chat and the embeddable widget.", Href: "/chat"},
+	}
+	return render(c, http.StatusOK, ui.OverviewPage(p))
+}
+
+// planned describes the sections whose features are not built yet.
+var planned = map[string]ui.Planned{
+	"knowledge": {Chrome: ui.Chrome{Title: "Knowledge", Active: "knowledge"}, Icon: "book",
+		Summary: "Your product docs, chunked and indexed for the assistant. Nothing is uploaded yet.",
+		Items: []ui.PlannedItem{
+			{Title: "Upload anything", Desc: "Drag in Markdown, HTML, PDF, DOCX, text and CSV/JSON FAQs, or use llmops ingest; bad files fail alone with a reason."},
+			{Title: "See what the retriever sees", Desc: "Each document's chunks with heading paths, sizes and freshness."},
+			{Title: "Hybrid search", Desc: "BM25 keywords and vectors fused, with category, version and tag filters."},
+		}},
+	"chat": {Chrome: ui.Chrome{Title: "Chat", Active: "chat"}, Icon: "chat",
+		Summary: "The support assistant, answering from your knowledge base with numbered citations.",
+		Items: []ui.PlannedItem{
+			{Title: "Streaming answers with sources", Desc: "Every sentence cited; a hover card shows the source chunk."},
+			{Title: "Honest fallbacks", Desc: "When the docs do not support an answer, it says so and flags the conversation."},
+			{Title: "Embeddable widget", Desc: "The same assistant on your help site, with thumbs up/down and comments."},
+		}},
+	"prompts": {Chrome: ui.Chrome{Title: "Prompts", Active: "prompts"}, Icon: "prompt",
+		Summary: "A registry of the assistant's prompts, changed safely.",
+		Items: []ui.PlannedItem{
+			{Title: "Immutable versions", Desc: "Each change is a new version with a message and a diff."},
+			{Title: "Labels", Desc: "dev, staging and prod labels, promoted after an eval run passes, rolled back in one click."},
+			{Title: "Playground", Desc: "Try a version against your knowledge base before promoting it."},
+		}},
+	"evals": {Chrome: ui.Chrome{Title: "Evals", Active: "evals"}, Icon: "flask",
+		Summary: "Test sets and runs that tell you whether a change made answers better or worse.",
+		Items: []ui.PlannedItem{
+			{Title: "Test sets", Desc: "Import CSV, JSONL or BEIR, or build them from traces and reviews."},
+			{Title: "Metrics", Desc: "hit@k, MRR, nDCG, faithfulness, relevancy and correctness, with and without an LLM judge."},
+			{Title: "Regression gates", Desc: "Side-by-side run comparison and llmops eval as a CI gate."},
+		}},
+	"review": {Chrome: ui.Chrome{Title: "Review", Active: "review"}, Icon: "review",
+		Summary: "A weekly queue of sampled real answers for your reviewers.",
+		Items: []ui.PlannedItem{
+			{Title: "Sampling", Desc: "A policy picks answers each week: thumbs-down, low groundedness, and a random share."},
+			{Title: "Fast reviewing", Desc: "Keyboard-driven labels and corrected answers."},
+			{Title: "Close the loop", Desc: "Promote reviewed items into test sets and see failure reports."},
+		}},
+}
+
+func (s *Server) handlePlanned(key string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := planned[key]
+		p.Chrome.Viewer = viewerOf(c)
+		return render(c, http.StatusOK, ui.PlannedPage(p))
+	}
+}
+
+func (s *Server) handleProfilePage(c echo.Context) error {
+	p := ui.Profile{Chrome: chrome(c, "Settings", "settings")}
+	if u := principalOf(c).user; u != nil {
+		p.CreatedAt = u.CreatedAt
+	}
+	return render(c, http.StatusOK, ui.ProfilePage(p))
+}

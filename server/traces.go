@@ -1,0 +1,64 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"llmops/store"
+	"llmops/ui"
+)
+
+func traceFilter(c echo.Context) (store.TraceFilter, error) {
+	page, err := pageParams(c)
+	f := store.TraceFilter{Page: page, Kind: c.QueryParam("kind"), Status: store.Status(c.QueryParam("status"))}
+	switch f.Status {
+	case "", store.StatusOK, store.StatusError, store.StatusRunning:
+	default:
+		return f, store.Errorf(store.EINVALID, "status must be ok, error or running")
+	}
+	return f, err
+}
+
+func (s *Server) handleTraceList(c echo.Context) error {
+	f, err := traceFilter(c)
+	if err != nil {
+		return err
+	}
+	traces, next, err := s.store.ListTraces(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if traces == nil {
+		traces = []store.Trace{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"traces": traces, "next": next})
+}
+
+func (s *Server) handleTraceGet(c echo.Context) error {
+	t, spans, err := s.store.Trace(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if spans == nil {
+		spans = []store.Span{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"trace": t, "spans": spans})
+}
+
+func (s *Server) handleTracesPage(c echo.Context) error {
+	f, err := traceFilter(c)
+	if err != nil {
+		return err
+	}
+	traces, next, err := s.store.ListTraces(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next)}
+	for _, t := range traces {
+		p.Rows = append(p.Rows, ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
+			Status: string(t.Status), Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD})
+	}
+	return render(c, http.StatusOK, ui.TracesPage(p))
+}

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// idGen hands out ULIDs: 48-bit millisecond time + 80 random bits, Crockford
+// base32, so IDs sort by creation time and bbolt keys stay mostly sequential
+// (random keys are ~8x slower to insert). Monotonic entropy keeps IDs made in
+// the same millisecond ordered too.
+var idGen = struct {
+	sync.Mutex
+	entropy *ulid.MonotonicEntropy
+}{entropy: ulid.Monotonic(rand.Reader, 0)}
+
+// NewID returns a new time-sortable ID.
+func NewID() string { return NewIDAt(time.Now()) }
+
+// NewIDAt returns a new ID whose time part is t.
+func NewIDAt(t time.Time) string {
+	idGen.Lock()
+	defer idGen.Unlock()
+	id, err := ulid.New(ulid.Timestamp(t), idGen.entropy)
+	if err != nil {
+		// Monotonic entropy overflows only after 2^80 IDs in one
+		// millisecond, or when t moves backwards past the last ID; fall back
+		// to fresh randomness, which keeps IDs unique if not ordered.
+		id = ulid.MustNew(ulid.Timestamp(t), rand.Reader)
+	}
+	return id.String()
+}
+
+// IDTime returns the creation time encoded in an ID made by NewID.
+func IDTime(id string) (time.Time, bool) {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return ulid.Time(u.Time()), true
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names. Every bucket llmops uses is declared here and created by a
+// migration below, so the schema has one home.
+var (
+	bucketMeta         = []byte("meta")
+	bucketUsers        = []byte("users")          // user ID → User
+	bucketUsersByEmail = []byte("users_by_email") // lower(email) → user ID
+	bucketSessions     = []byte("sessions")       // sha256(token) → Session
+	bucketAPIKeys      = []byte("api_keys")       // key ID → APIKey
+	bucketAPIKeyHashes = []byte("api_key_hashes") // sha256(secret) → key ID
+	bucketAudit        = []byte("audit")          // event ID (time-sorted) → AuditEvent
+	bucketTraces       = []byte("traces")         // trace ID (time-sorted) → Trace
+	bucketSpans        = []byte("spans")          // trace ID + span ID → Span
+)
+
+var (
+	metaApp           = []byte("app")
+	metaAppName       = []byte("llmops")
+	metaSchemaVersion = []byte("schema_version")
+)
+
+// migration moves the schema from version-1 to version. Migrations run in
+// order, each in its own transaction together with the version bump, so a
+// crash leaves the database at the last completed version.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *bolt.Tx) error
+}
+
+var migrations = []migration{
+	{1, "accounts, audit and traces", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketUsers, bucketUsersByEmail, bucketSessions,
+			bucketAPIKeys, bucketAPIKeyHashes, bucketAudit, bucketTraces, bucketSpans)
+	}},
+}
+
+// SchemaVersion is the schema version this binary writes.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+func createBuckets(tx *bolt.Tx, names ...[]byte) error {
+	for _, name := range names {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrate stamps a new database as llmops's and applies pending migrations.
+func (s *Store) migrate() error {
+	version, err := s.schemaVersion()
+	if err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if m.version <= version {
+			continue
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(metaApp, metaAppName); err != nil {
+				return err
+			}
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return meta.Put(metaSchemaVersion, encodeVersion(m.version))
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// checkSchema validates a database opened read-only without changing it.
+func (s *Store) checkSchema() error {
+	version, err := s.schemaVersion()
+	if err != nil {
+		return err
+	}
+	if version < SchemaVersion() {
+		return fmt.Errorf("database schema %d is older than %d: open it once with llmops serve to migrate", version, SchemaVersion())
+	}
+	return nil
+}
+
+// schemaVersion reads the stamped version: 0 for an empty database, an
+// ErrForeignDB for a bbolt file that some other program wrote.
+func (s *Store) schemaVersion() (int, error) {
+	version := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			empty := true
+			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return fmt.Errorf("%w (it has buckets but no llmops meta)", ErrForeignDB)
+			}
+			return nil
+		}
+		if !bytes.Equal(meta.Get(metaApp), metaAppName) {
+			return fmt.Errorf("%w (meta app is %q)", ErrForeignDB, meta.Get(metaApp))
+		}
+		v := meta.Get(metaSchemaVersion)
+		if len(v) != 8 {
+			return fmt.Errorf("%w (schema version missing)", ErrForeignDB)
+		}
+		version = int(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if version > SchemaVersion() {
+		return 0, fmt.Errorf("%w (database %d, binary %d)", ErrNewerSchema, version, SchemaVersion())
+	}
+	return version, nil
+}
+
+func encodeVersion(v int) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(v))
+	return b
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TraceWriter persists traces and spans with group commit: writers hand
+// records to a buffered channel and one goroutine commits them, up to
+// MaxBatch records or every Interval, in one bbolt transaction. One fsync
+// then covers thousands of spans instead of one.
+//
+// When the buffer is full, Write blocks (back-pressure) and the stall is
+// counted; a record is lost only when its caller's context ends while it
+// waits, and that is counted and returned as an error. Nothing is dropped
+// silently.
+type TraceWriter struct {
+	s        *Store
+	log      *slog.Logger
+	ch       chan traceRecord
+	maxBatch int
+	interval time.Duration
+
+	mu     sync.RWMutex // guards closed against sends on a closed channel
+	closed bool
+	done   chan struct{}
+
+	written, stalls, dropped, failed, flushes atomic.Int64
+}
+
+// traceRecord is a trace (nil when only spans are added) with its spans.
+type traceRecord struct {
+	trace *Trace
+	spans []Span
+}
+
+// TraceWriterOptions tune a TraceWriter; zero values take the defaults.
+type TraceWriterOptions struct {
+	Buffer   int           // records the channel holds; default 4096
+	MaxBatch int           // records per transaction at most; default 2048
+	Interval time.Duration // longest a record waits for its commit; default 20ms
+	Logger   *slog.Logger
+}
+
+// TraceWriterStats counts what the writer did, for /metrics.
+type TraceWriterStats struct {
+	Written int64 // traces + spans committed
+	Stalls  int64 // writes that found the buffer full and had to wait
+	Dropped int64 // records abandoned because the caller gave up waiting
+	Failed  int64 // records lost to a failed transaction
+	Flushes int64 // transactions committed
+	Queued  int   // records waiting now
+}
+
+// NewTraceWriter starts the writer's commit goroutine. Close it to flush.
+func (s *Store) NewTraceWriter(opts TraceWriterOptions) *TraceWriter {
+	if opts.Buffer <= 0 {
+		opts.Buffer = 4096
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 2048
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 20 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	w := &TraceWriter{
+		s: s, log: opts.Logger, ch: make(chan traceRecord, opts.Buffer),
+		maxBatch: opts.MaxBatch, interval: opts.Interval, done: make(chan struct{}),
+	}
+	go w.run()
+	return w
+}
+
+// Write queues a trace and its spans (both may be updates of records
+// written before: a later write of the same ID replaces the earlier one).
+// It returns once the record is queued, not committed.
+func (w *TraceWriter) Write(ctx context.Context, t *Trace, spans ...Span) error {
+	if t == nil && len(spans) == 0 {
+		return nil
+	}
+	if t != nil && t.ID == "" {
+		return errors.New("trace without ID")
+	}
+	rec := traceRecord{trace: t, spans: spans}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		w.dropped.Add(1)
+		return ErrClosed
+	}
+	select {
+	case w.ch <- rec:
+		return nil
+	default:
+	}
+	w.stalls.Add(1)
+	select {
+	case w.ch <- rec:
+		return nil
+	case <-ctx.Done():
+		w.dropped.Add(1)
+		return fmt.Errorf("trace writer buffer full: %w", ctx.Err())
+	}
+}
+
+// Stats returns the writer's counters.
+func (w *TraceWriter) Stats() TraceWriterStats {
+	return TraceWriterStats{
+		Written: w.written.Load(), Stalls: w.stalls.Load(), Dropped: w.dropped.Load(),
+		Failed: w.failed.Load(), Flushes: w.flushes.Load(), Queued: len(w.ch),
+	}
+}
+
+// Close stops accepting writes and commits everything queued. It returns
+// ctx's error if the flush does not finish in time.
+func (w *TraceWriter) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flush traces: %w (%d records still queued)", ctx.Err(), len(w.ch))
+	}
+}
+
+func (w *TraceWriter) run() {
+	defer close(w.done)
+	batch := make([]traceRecord, 0, w.maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	size := 0
+	flush := func() {
+		if len(batch) > 0 {
+			w.commit(batch, size)
+			batch, size = batch[:0], 0
+		}
+	}
+	for {
+		select {
+		case rec, ok := <-w.ch:
+			if !ok {
+				flush()
+				return
+			}
+			if len(batch) == 0 {
+				timer.Reset(w.interval)
+			}
+			batch = append(batch, rec)
+			size += len(rec.spans)
+			if rec.trace != nil {
+				size++
+			}
+			if size >= w.maxBatch {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+func (w *TraceWriter) commit(batch []traceRecord, size int) {
+	err := w.s.db.Update(func(tx *bolt.Tx) error {
+		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
+		for _, rec := range batch {
+			if rec.trace != nil {
+				if err := putJSON(traces, []byte(rec.trace.ID), rec.trace); err != nil {
+					return err
+				}
+			}
+			for i := range rec.spans {
+				sp := &rec.spans[i]
+				if err := putJSON(spans, spanKey(sp.TraceID, sp.ID), sp); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.failed.Add(int64(size))
+		w.log.Error("trace writer: commit failed", "records", size, "err", err)
+		return
+	}
+	w.written.Add(int64(size))
+	w.flushes.Add(1)
+}

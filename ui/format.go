@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Latency formats a duration the way every page shows it: 850ms, 1.2s,
+// 3m 5s; "--" when missing.
+func Latency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "--"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	m := int(d / time.Minute)
+	s := int((d % time.Minute) / time.Second)
+	return fmt.Sprintf("%dm %ds", m, s)
+}
+
+// Cost formats US dollars: $0, <$0.01, $1.23.
+func Cost(usd float64) string {
+	switch {
+	case usd == 0:
+		return "$0"
+	case usd < 0.01:
+		return "<$0.01"
+	}
+	return "$" + Count(int64(math.Floor(usd))) + fmt.Sprintf("%.2f", usd-math.Floor(usd))[1:]
+}
+
+// Count formats a count with thousands separators, and as 1.2M past a
+// million.
+func Count[T ~int | ~int64](n T) string {
+	v := int64(n)
+	if v >= 1_000_000 || v <= -1_000_000 {
+		return strconv.FormatFloat(float64(v)/1e6, 'f', 1, 64) + "M"
+	}
+	s := strconv.FormatInt(v, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Tokens formats token usage as "in → out (Σ total)".
+func Tokens(in, out int) string {
+	if in == 0 && out == 0 {
+		return "--"
+	}
+	return fmt.Sprintf("%s → %s (Σ %s)", Count(in), Count(out), Count(in+out))
+}
+
+// Ago formats how long before now t was: "just now", "5m ago", "3h ago",
+// "2d ago", then the date. Zero times are "--".
+func Ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "--"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	case d < 30*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// Stamp formats an absolute time for tooltips and tables.
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return "--"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// Or returns s, or "--" when s is empty.
+func Or(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "--"
+	}
+	return s
+}

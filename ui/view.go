@@ -1,0 +1,237 @@
+// Package ui renders llmops's pages with templ. Components take plain view
+// structs built by the server; ui imports neither echo nor bbolt, so every
+// page can be rendered (and golden-tested) without a running server.
+package ui
+
+import "time"
+
+// Viewer is the signed-in person as the page chrome shows them.
+type Viewer struct {
+	Name    string
+	Email   string
+	Role    string
+	IsAdmin bool
+}
+
+// Initials returns up to two letters for the avatar.
+func (v Viewer) Initials() string {
+	out := []rune{}
+	prevSpace := true
+	for _, r := range v.Name {
+		if r == ' ' || r == '.' || r == '@' || r == '-' {
+			prevSpace = true
+			continue
+		}
+		if prevSpace && len(out) < 2 {
+			out = append(out, r)
+		}
+		prevSpace = false
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// Chrome is what every signed-in page needs: title, active nav item, viewer.
+type Chrome struct {
+	Title  string
+	Active string // nav key, e.g. "knowledge"
+	Viewer Viewer
+}
+
+// NavItem is one entry of the sidebar.
+type NavItem struct {
+	Key   string
+	Label string
+	Href  string
+	Icon  string
+	Soon  bool // the page explains what it will hold; its feature is not built yet
+}
+
+// Nav is the sidebar, in order.
+var Nav = []NavItem{
+	{Key: "dashboard", Label: "Overview", Href: "/", Icon: "dashboard"},
+	{Key: "knowledge", Label: "Knowledge", Href: "/knowledge", Icon: "book", Soon: true},
+	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat", Soon: true},
+	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt", Soon: true},
+	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
+	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask", Soon: true},
+	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
+	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
+}
+
+// Step is one item of the overview's getting-started checklist.
+type Step struct {
+	Title string
+	Desc  string
+	Href  string
+	Done  bool
+}
+
+// Overview is the dashboard page.
+type Overview struct {
+	Chrome
+	Requests24h int
+	Traces      int
+	Users       int
+	Keys        int
+	Steps       []Step
+	Now         time.Time
+}
+
+// Planned describes a page whose feature is not built yet: what it will
+// hold, so nobody meets a dead link or a made-up number.
+type Planned struct {
+	Chrome
+	Icon    string
+	Summary string
+	Items   []PlannedItem
+}
+
+// PlannedItem is one capability a planned page will offer.
+type PlannedItem struct {
+	Title string
+	Desc  string
+}
+
+// AuthForm is the setup and login pages' state.
+type AuthForm struct {
+	Email string
+	Name  string
+	Token string
+	Next  string
+	Error string
+}
+
+// SettingsTab names the Settings sub-pages.
+type SettingsTab struct {
+	Key       string
+	Label     string
+	Href      string
+	AdminOnly bool
+}
+
+// SettingsTabs lists the Settings sub-pages in order.
+var SettingsTabs = []SettingsTab{
+	{Key: "profile", Label: "Profile & appearance", Href: "/settings"},
+	{Key: "keys", Label: "API keys", Href: "/settings/keys", AdminOnly: true},
+	{Key: "users", Label: "Users", Href: "/settings/users", AdminOnly: true},
+	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
+}
+
+// Profile is Settings' first tab.
+type Profile struct {
+	Chrome
+	CreatedAt time.Time
+}
+
+// KeyRow is one API key in the list (never its secret).
+type KeyRow struct {
+	ID        string
+	Name      string
+	Role      string
+	Hint      string
+	CreatedBy string
+	CreatedAt time.Time
+	LastUsed  time.Time
+}
+
+// Keys is the API keys tab.
+type Keys struct {
+	Chrome
+	Keys      []KeyRow
+	NewSecret string // shown once, right after creation
+	NewName   string
+	Form      KeyForm
+	Error     string
+	Notice    string
+	Now       time.Time
+}
+
+// KeyForm holds what the create-key form was submitted with.
+type KeyForm struct {
+	Name string
+	Role string
+}
+
+// UserRow is one user in the list.
+type UserRow struct {
+	ID        string
+	Name      string
+	Email     string
+	Role      string
+	CreatedAt time.Time
+	IsSelf    bool
+}
+
+// Users is the users tab.
+type Users struct {
+	Chrome
+	Users  []UserRow
+	Form   UserForm
+	Error  string
+	Notice string
+	Now    time.Time
+}
+
+// UserForm holds what the add-user form was submitted with.
+type UserForm struct {
+	Name  string
+	Email string
+	Role  string
+}
+
+// AuditRow is one audit event.
+type AuditRow struct {
+	Time       time.Time
+	Actor      string
+	ActorKind  string
+	Action     string
+	Resource   string
+	ResourceID string
+	Before     string
+	After      string
+}
+
+// Audit is the audit log tab.
+type Audit struct {
+	Chrome
+	Events  []AuditRow
+	NextURL string
+	Now     time.Time
+}
+
+// TraceRow is one trace in the traces list.
+type TraceRow struct {
+	ID        string
+	Time      time.Time
+	Kind      string
+	Name      string
+	Input     string
+	Output    string
+	Status    string
+	Latency   time.Duration
+	TokensIn  int
+	TokensOut int
+	CostUSD   float64
+}
+
+// Traces is the traces list page.
+type Traces struct {
+	Chrome
+	Rows    []TraceRow
+	NextURL string
+	Now     time.Time
+}
+
+// ErrorPage is shown for errors on HTML routes.
+type ErrorPage struct {
+	Status  int
+	Title   string
+	Message string
+	Viewer  *Viewer
+}
+
+// RoleOptions lists roles for select boxes, most powerful first.
+var RoleOptions = []string{"admin", "editor", "reviewer", "viewer"}
