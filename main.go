@@ -126,11 +126,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return usageError{errors.New("want: llmops keys create --data DIR --name NAME --role ROLE")}
 	}
 	fs := flag.NewFlagSet("llmops keys create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "./llmops-data", "data directory")
 	name := fs.String("name", "", "what the key is for, e.g. \"CI eval gate\"")
 	roleName := fs.String("role", "", "admin, editor, reviewer or viewer")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], stderr); err != nil {
 		return err
 	}
 	if *name == "" {
@@ -157,12 +156,11 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // or, while a server holds it, from the server's backup endpoint.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("llmops backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "", "data directory (when no server is running)")
 	serverURL := fs.String("server", "", "URL of a running llmops serve")
 	apiKey := fs.String("api-key", getenv("LLMOPS_API_KEY"), "admin API key for --server (LLMOPS_API_KEY)")
 	out := fs.String("out", "", "file to write the backup to")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	switch {
@@ -216,8 +214,12 @@ func backupRemote(ctx context.Context, base, key string, w io.Writer) (int64, er
 }
 
 // parseFlags parses and turns flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flag.FlagSet, args []string, help io.Writer) error {
+	fs.SetOutput(io.Discard) // one line per error, printed by run
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(help, "Usage of %s:\n", fs.Name())
+		fs.SetOutput(help)
+		fs.PrintDefaults()
 		return err
 	} else if err != nil {
 		return usageError{err}

@@ -64,4 +64,3 @@ func (s *Server) handleAuditPage(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, ui.AuditPage(p))
 }
-

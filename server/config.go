@@ -78,7 +78,7 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 		return b
 	}
 	fs := flag.NewFlagSet("llmops serve", flag.ContinueOnError)
-	fs.SetOutput(usage)
+	fs.SetOutput(io.Discard) // errors are reported in one line by the caller
 	fs.StringVar(&cfg.Addr, "addr", env("LLMOPS_ADDR", cfg.Addr), "listen address (LLMOPS_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data", env("LLMOPS_DATA", cfg.DataDir), "data directory (LLMOPS_DATA)")
 	fs.BoolVar(&cfg.NoSample, "no-sample", envBool("LLMOPS_NO_SAMPLE", false), "do not load sample data into an empty data dir")
@@ -92,6 +92,11 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(usage, "Usage: llmops serve [flags]")
+			fs.SetOutput(usage)
+			fs.PrintDefaults()
+		}
 		return cfg, err
 	}
 	if envErr != nil {

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"llmops/store"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// instance is the real Main (run "serve") on 127.0.0.1:0 with a temp dir.
+type instance struct {
+	url, setupURL, dataDir string
+	stdout                 *syncBuffer
+	stop                   func() int
+}
+
+func startServe(t *testing.T, dataDir string, extra ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, extra...)
+	go func() { done <- run(ctx, args, out, errOut, func(string) string { return "" }) }()
+	inst := &instance{dataDir: dataDir, stdout: out}
+	urlRe := regexp.MustCompile(`running at (http://\S+)`)
+	setupRe := regexp.MustCompile(`(http://\S+/setup\?token=\S+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for inst.url == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s %s", code, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+		}
+		if m := urlRe.FindStringSubmatch(out.String()); m != nil {
+			inst.url = m[1]
+			if m := setupRe.FindStringSubmatch(out.String()); m != nil {
+				inst.setupURL = m[1]
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var once sync.Once
+	code := -1
+	inst.stop = func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}
+	t.Cleanup(func() { inst.stop() })
+	return inst
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so each step's status can be checked.
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func do(t *testing.T, c *http.Client, method, u string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func form(vals ...string) (io.Reader, map[string]string) {
+	v := url.Values{}
+	for i := 0; i+1 < len(vals); i += 2 {
+		v.Set(vals[i], vals[i+1])
+	}
+	return strings.NewReader(v.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+}
+
+func wantStatus(t *testing.T, step string, resp *http.Response, body string, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("%s: got %d, want %d\n%.400s", step, resp.StatusCode, want, body)
+	}
+}
+
+// TestEndToEnd drives the real binary's Main: first-run setup, login, API
+// keys, role enforcement, 401s, CSRF, and a clean shutdown.
+func TestEndToEnd(t *testing.T) {
+	inst := startServe(t, t.TempDir(), "--no-sample")
+	if inst.setupURL == "" {
+		t.Fatalf("no setup link printed: %s", inst.stdout.String())
+	}
+	b := browser(t)
+
+	resp, _ := do(t, b, "GET", inst.url+"/", nil, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/setup" {
+		t.Fatalf("before setup: / gave %d to %q, want 303 to /setup", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := do(t, b, "GET", inst.setupURL, nil, nil)
+	wantStatus(t, "setup page", resp, body, 200)
+	token := strings.SplitN(inst.setupURL, "token=", 2)[1]
+
+	f, h := form("token", "wrong", "name", "Ada Lead", "email", "ada@example.com", "password", "correct horse battery")
+	resp, body = do(t, b, "POST", inst.url+"/setup", f, h)
+	wantStatus(t, "setup with a wrong token", resp, body, http.StatusForbidden)
+
+	f, h = form("token", token, "name", "Ada Lead", "email", "ada@example.com", "password", "correct horse battery")
+	resp, body = do(t, b, "POST", inst.url+"/setup", f, h)
+	wantStatus(t, "setup", resp, body, http.StatusSeeOther)
+	resp, body = do(t, b, "GET", inst.url+"/", nil, nil)
+	wantStatus(t, "overview after setup", resp, body, 200)
+	if !strings.Contains(body, "Ada Lead") || !strings.Contains(body, "Getting started") {
+		t.Errorf("overview does not greet the admin: %.300s", body)
+	}
+	// The setup link is spent.
+	f, h = form("token", token, "name", "Eve", "email", "eve@example.com", "password", "correct horse battery")
+	resp, _ = do(t, browser(t), "POST", inst.url+"/setup", f, h)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("second setup: got %d to %q, want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// Sign out, fail, sign in.
+	resp, _ = do(t, b, "POST", inst.url+"/logout", nil, nil)
+	wantStatus(t, "logout", resp, "", http.StatusSeeOther)
+	resp, _ = do(t, b, "GET", inst.url+"/settings", nil, nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("signed out: /settings gave %d to %q, want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	f, h = form("email", "ada@example.com", "password", "wrong password!")
+	resp, body = do(t, b, "POST", inst.url+"/login", f, h)
+	wantStatus(t, "login with a wrong password", resp, body, http.StatusUnauthorized)
+	f, h = form("email", "ADA@example.com", "password", "correct horse battery", "next", "/settings")
+	resp, body = do(t, b, "POST", inst.url+"/login", f, h)
+	wantStatus(t, "login", resp, body, http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); loc != "/settings" {
+		t.Errorf("login redirected to %q, want /settings", loc)
+	}
+
+	// CSRF: a cross-site form post with the victim's cookie is refused.
+	f, h = form("name", "evil", "role", "admin")
+	h["Origin"], h["Sec-Fetch-Site"] = "https://evil.example", "cross-site"
+	resp, body = do(t, b, "POST", inst.url+"/settings/keys", f, h)
+	wantStatus(t, "cross-origin POST", resp, body, http.StatusForbidden)
+	// The same form from our own origin works and shows the key once.
+	f, h = form("name", "ops admin", "role", "admin")
+	h["Origin"], h["Sec-Fetch-Site"] = inst.url, "same-origin"
+	resp, body = do(t, b, "POST", inst.url+"/settings/keys", f, h)
+	wantStatus(t, "create key in settings", resp, body, http.StatusCreated)
+	adminKey := regexp.MustCompile(`llmops_[A-Za-z0-9_-]{32}`).FindString(body)
+	if adminKey == "" || !strings.Contains(body, "you will not see this key again") {
+		t.Fatalf("new key page does not show the key once: %.500s", body)
+	}
+
+	api := func(method, path, key, body string) (*http.Response, string) {
+		hdr := map[string]string{"Content-Type": "application/json"}
+		if key != "" {
+			hdr["Authorization"] = "Bearer " + key
+		}
+		return do(t, &http.Client{}, method, inst.url+path, strings.NewReader(body), hdr)
+	}
+	resp, body = api("POST", "/api/v1/keys", adminKey, `{"name": "dashboard reader", "role": "viewer"}`)
+	wantStatus(t, "create viewer key by API", resp, body, http.StatusCreated)
+	var created struct{ ID, Key string }
+	json.Unmarshal([]byte(body), &created)
+	viewerKey := created.Key
+
+	resp, body = api("GET", "/api/v1/keys", "", "")
+	wantStatus(t, "keys without auth", resp, body, http.StatusUnauthorized)
+	resp, body = api("POST", "/api/v1/keys", viewerKey, `{"name": "escalate", "role": "admin"}`)
+	wantStatus(t, "viewer creating a key", resp, body, http.StatusForbidden)
+	resp, body = api("GET", "/api/v1/me", viewerKey, "")
+	wantStatus(t, "viewer reading /me", resp, body, 200)
+	resp, body = api("GET", "/api/v1/keys", adminKey, "")
+	wantStatus(t, "admin listing keys", resp, body, 200)
+	if strings.Contains(body, viewerKey) || strings.Contains(body, adminKey) || strings.Contains(body, `"hash"`) {
+		t.Errorf("key list leaks secrets: %s", body)
+	}
+	resp, body = api("DELETE", "/api/v1/keys/"+created.ID, adminKey, "")
+	wantStatus(t, "revoke", resp, body, http.StatusNoContent)
+	resp, body = api("GET", "/api/v1/me", viewerKey, "")
+	wantStatus(t, "revoked key", resp, body, http.StatusUnauthorized)
+
+	// Every change above is in the audit log.
+	resp, body = api("GET", "/api/v1/audit", adminKey, "")
+	wantStatus(t, "audit", resp, body, 200)
+	var audit struct{ Events []store.AuditEvent }
+	json.Unmarshal([]byte(body), &audit)
+	actions := map[string]int{}
+	for _, ev := range audit.Events {
+		actions[ev.Resource+"/"+ev.Action]++
+	}
+	if actions["api_key/create"] != 2 || actions["api_key/delete"] != 1 || actions["user/create"] != 1 || actions["session/login"] != 2 {
+		t.Errorf("audit actions = %v; want 2 key creates, 1 key delete, 1 user create, 2 logins", actions)
+	}
+
+	for _, probe := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, body = do(t, &http.Client{}, "GET", inst.url+probe, nil, nil)
+		wantStatus(t, probe, resp, body, 200)
+	}
+	if !strings.Contains(body, "llmops_http_requests_total") || !strings.Contains(body, "llmops_trace_records_written_total") {
+		t.Errorf("/metrics lacks llmops metrics")
+	}
+
+	// While serve holds the data dir, offline commands say what to do.
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"keys", "create", "--data", inst.dataDir, "--name", "x", "--role", "viewer"}, &out, &errOut, os.Getenv)
+	if code != exitFail || !strings.Contains(errOut.String(), "data dir in use by a running llmops serve; use --server URL") {
+		t.Errorf("keys create on a locked dir: exit %d, stderr %q", code, errOut.String())
+	}
+	// A hot backup through the server is a database that opens.
+	backup := filepath.Join(t.TempDir(), "b.db")
+	code = run(context.Background(), []string{"backup", "--server", inst.url, "--api-key", adminKey, "--out", backup}, &out, &errOut, os.Getenv)
+	if code != exitOK {
+		t.Fatalf("backup --server: exit %d: %s", code, errOut.String())
+	}
+
+	if code := inst.stop(); code != exitOK {
+		t.Fatalf("serve exited with %d", code)
+	}
+	restoreDir := t.TempDir()
+	data, _ := os.ReadFile(backup)
+	os.WriteFile(filepath.Join(restoreDir, store.DBFile), data, 0o600)
+	st, err := store.Open(context.Background(), restoreDir, store.Options{})
+	if err != nil {
+		t.Fatalf("open backup: %v", err)
+	}
+	if n, _ := st.CountUsers(context.Background()); n != 1 {
+		t.Errorf("backup has %d users, want 1", n)
+	}
+	st.Close()
+}
+
+// TestKeysCreateHeadless sets up a VM without a browser: a key made by the
+// CLI (the last line of stdout) works against the server started after.
+func TestKeysCreateHeadless(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fresh")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "provisioner", "--role", "admin"}, &out, &errOut, os.Getenv)
+	if code != exitOK {
+		t.Fatalf("keys create: exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	key := lines[len(lines)-1]
+	if !strings.HasPrefix(key, store.APIKeyPrefix) {
+		t.Fatalf("last line %q is not a key", key)
+	}
+	inst := startServe(t, dir, "--no-sample")
+	req, _ := http.NewRequest("GET", inst.url+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("CLI-made key: /api/v1/me gave %d", resp.StatusCode)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "plain-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"no command", nil, nil, exitUsage, "Usage"},
+		{"unknown command", []string{"frobnicate"}, nil, exitUsage, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"serve", "--bogus"}, nil, exitUsage, "flag provided but not defined: -bogus"},
+		{"bad addr", []string{"serve", "--addr", "nope"}, nil, exitUsage, "want host:port"},
+		{"bad env url", []string{"serve"}, map[string]string{"LLMOPS_LLM_BASE_URL": "ftp://x"}, exitUsage, "LLMOPS_LLM_BASE_URL"},
+		{"bad env bool", []string{"serve"}, map[string]string{"LLMOPS_NO_SAMPLE": "maybe"}, exitUsage, "LLMOPS_NO_SAMPLE"},
+		{"bad size", []string{"serve", "--max-body", "lots"}, nil, exitUsage, "--max-body"},
+		{"keys without create", []string{"keys"}, nil, exitUsage, "keys create"},
+		{"keys bad role", []string{"keys", "create", "--name", "x", "--role", "boss"}, nil, exitUsage, "role must be"},
+		{"backup without out", []string{"backup", "--data", "x"}, nil, exitUsage, "--out"},
+		{"data dir is a file", []string{"serve", "--addr", "127.0.0.1:0", "--data", file}, nil, exitFail, "is a file, not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tt.args, &out, &errOut, func(k string) string { return tt.env[k] })
+			if code != tt.code || !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errOut.String(), tt.code, tt.want)
+			}
+			if tt.code == exitUsage && tt.name != "no command" && strings.Count(strings.TrimSpace(errOut.String()), "\n") != 0 {
+				t.Errorf("usage error is not one line: %q", errOut.String())
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &out, io.Discard, os.Getenv); code != 0 || !strings.HasPrefix(out.String(), "llmops ") {
+		t.Fatalf("version: exit %d, %q", code, out.String())
+	}
+}

@@ -1,0 +1,177 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"llmops/store"
+)
+
+// mustServer builds a Server on a temp data dir, closed with the test.
+func mustServer(tb testing.TB) *Server {
+	tb.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = tb.TempDir()
+	cfg.Addr = "127.0.0.1:0"
+	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			tb.Errorf("shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+// keyFor creates an API key with role r and returns its secret.
+func keyFor(tb testing.TB, s *Server, r store.Role) string {
+	tb.Helper()
+	secret, _, err := s.store.CreateAPIKey(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "test"}, "k-"+string(r), r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return secret
+}
+
+// TestRouteRoleTable walks the route table with every role: a role below
+// the route's minimum gets 403, one at or above it is let through, and an
+// anonymous caller gets 401 (API) or a redirect to login (pages).
+func TestRouteRoleTable(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	s.finishSetup() // pretend an admin exists, so pages redirect to login
+	keys := map[store.Role]string{}
+	for _, r := range store.Roles {
+		keys[r] = keyFor(t, s, r)
+	}
+	h := s.http.Handler
+	for _, rt := range s.routes() {
+		path := strings.ReplaceAll(rt.path, ":id", "01HZZZZZZZZZZZZZZZZZZZZZZZ")
+		isAPI := strings.HasPrefix(path, "/api/")
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			req := httptest.NewRequest(rt.method, path, strings.NewReader("{}"))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			switch {
+			case rt.role == "":
+				// Public routes answer on their own terms (a wrong password
+				// is a 401 from the login form itself), never 403.
+				if rec.Code == http.StatusForbidden {
+					t.Errorf("anonymous: got %d on a public route", rec.Code)
+				}
+			case isAPI && rec.Code != http.StatusUnauthorized:
+				t.Errorf("anonymous: got %d, want 401", rec.Code)
+			case !isAPI && (rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login")):
+				t.Errorf("anonymous: got %d to %q, want 303 to /login", rec.Code, rec.Header().Get("Location"))
+			}
+			if rt.role == "" {
+				return
+			}
+			for _, r := range store.Roles {
+				req := httptest.NewRequest(rt.method, path, strings.NewReader("{}"))
+				req.Header.Set("Authorization", "Bearer "+keys[r])
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				allowed := r.Allows(rt.role)
+				if allowed && (rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized) {
+					t.Errorf("%s: got %d, want access (route needs %s)", r, rec.Code, rt.role)
+				}
+				if !allowed && rec.Code != http.StatusForbidden {
+					t.Errorf("%s: got %d, want 403 (route needs %s)", r, rec.Code, rt.role)
+				}
+			}
+		})
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	admin := keyFor(t, s, store.RoleAdmin)
+	tests := []struct {
+		name, method, path, body, auth string
+		status                         int
+		code, msgHas                   string
+	}{
+		{"no auth", "GET", "/api/v1/keys", "", "", 401, "unauthorized", "Bearer"},
+		{"bad key", "GET", "/api/v1/keys", "", "Bearer llmops_nope", 401, "unauthorized", "invalid API key"},
+		{"not bearer", "GET", "/api/v1/keys", "", "Basic abc", 401, "unauthorized", "Bearer"},
+		{"malformed JSON", "POST", "/api/v1/keys", `{"name": "x",`, admin, 400, "invalid", "malformed JSON"},
+		{"syntax error", "POST", "/api/v1/keys", `{"name" "x"}`, admin, 400, "invalid", "byte"},
+		{"wrong type names field", "POST", "/api/v1/keys", `{"name": 5, "role": "viewer"}`, admin, 400, "invalid", `field "name"`},
+		{"unknown field", "POST", "/api/v1/keys", `{"nme": "x"}`, admin, 400, "invalid", `"nme"`},
+		{"empty body", "POST", "/api/v1/keys", ``, admin, 400, "invalid", "empty"},
+		{"bad role", "POST", "/api/v1/keys", `{"name": "x", "role": "boss"}`, admin, 400, "invalid", "role must be"},
+		{"oversized", "POST", "/api/v1/keys", `{"name": "` + strings.Repeat("x", 2<<20) + `"}`, admin, 413, "too_large", "limit"},
+		{"unknown key id", "DELETE", "/api/v1/keys/nope", "", admin, 404, "not_found", "not found"},
+		{"unknown route", "GET", "/api/v1/nope", "", admin, 404, "not_found", ""},
+		{"bad limit", "GET", "/api/v1/audit?limit=0", "", admin, 400, "invalid", "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.auth != "" {
+				if !strings.Contains(tt.auth, " ") {
+					tt.auth = "Bearer " + tt.auth
+				}
+				req.Header.Set("Authorization", tt.auth)
+			}
+			rec := httptest.NewRecorder()
+			s.http.Handler.ServeHTTP(rec, req)
+			var body apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q is not a JSON error: %v", rec.Body, err)
+			}
+			if rec.Code != tt.status || body.Error.Code != tt.code || !strings.Contains(body.Error.Message, tt.msgHas) {
+				t.Errorf("got %d %+v; want %d with code %q and message containing %q", rec.Code, body.Error, tt.status, tt.code, tt.msgHas)
+			}
+		})
+	}
+}
+
+// TestShutdownFlushesTraces queues a burst of traces and stops the server
+// at once: every trace must be in the store after shutdown.
+func TestShutdownFlushesTraces(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Addr = t.TempDir(), "127.0.0.1:0"
+	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	const n = 3000
+	for i := range n {
+		now := time.Now()
+		tr := &store.Trace{ID: store.NewIDAt(now), Kind: "test", Name: "burst", Start: now, End: now, Status: store.StatusOK}
+		sp := store.Span{TraceID: tr.ID, ID: store.NewID(), Name: "step", Kind: "chain", Start: now, End: now, Status: store.StatusOK,
+			Attributes: map[string]any{"i": i}}
+		if err := s.Traces().Write(ctx, tr, sp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	st, err := store.Open(context.Background(), cfg.DataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got, _ := st.CountTraces(context.Background()); got != n {
+		t.Fatalf("after shutdown %d traces are stored, want %d", got, n)
+	}
+}
