@@ -175,3 +175,25 @@ func TestShutdownFlushesTraces(t *testing.T) {
 		t.Fatalf("after shutdown %d traces are stored, want %d", got, n)
 	}
 }
+
+// BenchmarkColdStart measures llmops serve's start-up on an empty data dir:
+// open and migrate the store, build the server, bind the port, then stop.
+func BenchmarkColdStart(b *testing.B) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for b.Loop() {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.Addr = b.TempDir(), "127.0.0.1:0"
+		s, err := New(context.Background(), cfg, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Listen(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := s.Shutdown(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}

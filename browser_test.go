@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// newBrowser starts headless Chromium for UI flows. Without a chromium on
+// PATH the test is skipped locally, but fails in CI (CI=true), where
+// .ci/run installs it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium not found; .ci/run installs it")
+		}
+		t.Skip("chromium not installed; apt-get install chromium to run browser tests")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1360, 860),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// shot saves a full-page screenshot when LLMOPS_SCREENSHOTS names a folder,
+// so a person can look at what the flow showed.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("LLMOPS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestBrowserFirstRunFlow is what a new team lead clicks through: the
+// setup link, the overview, creating an API key, signing out and in.
+func TestBrowserFirstRunFlow(t *testing.T) {
+	ctx := newBrowser(t)
+	inst := startServe(t, t.TempDir(), "--no-sample")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.setupURL),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="setup-form"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open setup: %v", err)
+	}
+	shot(t, ctx, "01-setup")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#name"), "Maya Chen"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "maya@rosterly.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`[data-testid="setup-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="getting-started"]`)),
+	)
+	if err != nil {
+		t.Fatalf("submit setup: %v", err)
+	}
+	if got := text(t, ctx, `[data-testid="viewer"]`); !strings.Contains(got, "Maya Chen") || !strings.Contains(got, "admin") {
+		t.Errorf("sidebar shows %q, want Maya Chen, admin", got)
+	}
+	shot(t, ctx, "02-overview")
+
+	// Every navigation entry leads to a page, none to an error.
+	for _, key := range []string{"knowledge", "chat", "prompts", "traces", "evals", "review", "settings", "dashboard"} {
+		err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`[data-testid="nav-`+key+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="nav-`+key+`"][aria-current="page"]`)),
+		)
+		if err != nil {
+			t.Fatalf("nav %s: %v", key, err)
+		}
+		if key == "knowledge" {
+			shot(t, ctx, "03-planned-knowledge")
+		}
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/settings/keys"),
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "CI eval gate"),
+		chromedp.SetValue(chromedp.CSS("#key-role"), "editor"),
+		chromedp.Click(chromedp.CSS(`[data-testid="key-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-secret"]`)),
+	)
+	if err != nil {
+		t.Fatalf("create key: %v", err)
+	}
+	if secret := text(t, ctx, `[data-testid="new-secret"]`); !strings.HasPrefix(secret, "llmops_") {
+		t.Errorf("new key shows %q", secret)
+	}
+	if rows := text(t, ctx, `[data-testid="keys-table"]`); !strings.Contains(rows, "CI eval gate") || !strings.Contains(rows, "editor") {
+		t.Errorf("keys table = %q, want the new editor key", rows)
+	}
+	shot(t, ctx, "04-keys")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/settings/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-table"]`)),
+	)
+	if err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	shot(t, ctx, "05-audit")
+
+	// Dark mode is remembered across pages.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/"),
+		chromedp.Click(chromedp.CSS(`.sidebar [data-theme-choice="dark"]`)),
+		chromedp.Navigate(inst.url+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`:root[data-theme="dark"]`)),
+	)
+	if err != nil {
+		t.Fatalf("dark mode: %v", err)
+	}
+	shot(t, ctx, "06-settings-dark")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.sidebar [data-theme-choice="light"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="logout"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#email"), "maya@rosterly.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="form-error"]`)),
+	)
+	if err != nil {
+		t.Fatalf("wrong password: %v", err)
+	}
+	shot(t, ctx, "07-login-error")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="getting-started"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+}
