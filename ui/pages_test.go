@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+var assetHash = regexp.MustCompile(`\.[0-9a-f]{10}\.`)
+
+var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func renderDoc(t *testing.T, c templ.Component) (*goquery.Document, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, buf.String()
+}
+
+// golden compares html with testdata/NAME.golden.html (go test -update
+// rewrites it), so markup changes show up in review as diffs.
+func golden(t *testing.T, name, html string) {
+	t.Helper()
+	// Asset hashes change with every CSS edit; the markup is what matters.
+	html = assetHash.ReplaceAllString(html, ".HASH.")
+	path := filepath.Join("testdata", name+".golden.html")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -update)", err)
+	}
+	if string(want) != html {
+		t.Errorf("%s differs from %s (run go test ./ui -update and review the diff)", name, path)
+	}
+}
+
+var admin = Viewer{Name: "Maya Chen", Email: "maya@rosterly.example", Role: "admin", IsAdmin: true}
+
+func TestOverviewPage(t *testing.T) {
+	p := Overview{Chrome: Chrome{Title: "Overview", Active: "dashboard", Viewer: admin}, Users: 3, Keys: 1, Traces: 1234, Now: testNow,
+		Steps: []Step{{Title: "Create the admin account", Done: true}, {Title: "Create an API key", Href: "/settings/keys"}}}
+	doc, html := renderDoc(t, OverviewPage(p))
+	if got := doc.Find(`[data-testid="nav-dashboard"]`).AttrOr("aria-current", ""); got != "page" {
+		t.Errorf("dashboard nav aria-current = %q, want page", got)
+	}
+	if got := doc.Find(`[data-testid="nav-knowledge"] .soon`).Length(); got != 1 {
+		t.Errorf("knowledge nav has %d 'soon' chips, want 1", got)
+	}
+	stats := doc.Find(`[data-testid="stats"]`).Text()
+	for _, want := range []string{"1,234", "Team members", "3"} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("stats %q lack %q", stats, want)
+		}
+	}
+	if got := doc.Find(`[data-testid="getting-started"] .check.done`).Length(); got != 1 {
+		t.Errorf("%d steps done, want 1", got)
+	}
+	if !strings.Contains(doc.Find(`[data-testid="monitoring"]`).Text(), "No data in this range") {
+		t.Error("monitoring card lacks its empty state")
+	}
+	golden(t, "overview", html)
+}
+
+func TestKeysPageShowsSecretOnce(t *testing.T) {
+	p := Keys{Chrome: Chrome{Title: "API keys", Active: "settings", Viewer: admin}, Now: testNow,
+		NewSecret: "llmops_secret", NewName: "CI",
+		Keys: []KeyRow{{ID: "01K", Name: "CI", Role: "editor", Hint: "llmops_abcd", CreatedBy: "user:maya", CreatedAt: testNow.Add(-time.Hour)}}}
+	doc, html := renderDoc(t, KeysPage(p))
+	if got := doc.Find(`[data-testid="new-secret"]`).Text(); got != "llmops_secret" {
+		t.Errorf("secret shown = %q", got)
+	}
+	if strings.Count(html, "llmops_secret") != 1 {
+		t.Error("the secret appears more than once on the page")
+	}
+	if got := doc.Find(`[data-testid="keys-table"] tbody tr`).Length(); got != 1 {
+		t.Errorf("%d key rows, want 1", got)
+	}
+	golden(t, "keys", html)
+
+	p.NewSecret = ""
+	doc, html = renderDoc(t, KeysPage(p))
+	if doc.Find(`[data-testid="new-secret"]`).Length() != 0 || strings.Contains(html, "llmops_secret") {
+		t.Error("secret shown on a later visit")
+	}
+}
+
+func TestSettingsTabsHideAdminOnlyForOthers(t *testing.T) {
+	viewer := Viewer{Name: "Vic", Email: "vic@example.com", Role: "viewer"}
+	doc, _ := renderDoc(t, ProfilePage(Profile{Chrome: Chrome{Title: "Settings", Active: "settings", Viewer: viewer}}))
+	if n := doc.Find(`[data-testid="tab-keys"], [data-testid="tab-users"], [data-testid="tab-audit"]`).Length(); n != 0 {
+		t.Errorf("viewer sees %d admin-only tabs", n)
+	}
+	doc, _ = renderDoc(t, ProfilePage(Profile{Chrome: Chrome{Title: "Settings", Active: "settings", Viewer: admin}}))
+	if n := doc.Find(`[data-testid="tab-keys"], [data-testid="tab-users"], [data-testid="tab-audit"]`).Length(); n != 3 {
+		t.Errorf("admin sees %d admin-only tabs, want 3", n)
+	}
+}
+
+func TestAuthPagesEscapeInput(t *testing.T) {
+	doc, html := renderDoc(t, LoginPage(AuthForm{Email: `"><script>alert(1)</script>`, Error: "Email or password is not right."}))
+	if strings.Contains(html, "<script>alert(1)") {
+		t.Error("login page does not escape the email")
+	}
+	if got := doc.Find(`[data-testid="form-error"]`).Text(); got != "Email or password is not right." {
+		t.Errorf("error = %q", got)
+	}
+	doc, _ = renderDoc(t, SetupPage(AuthForm{}))
+	if doc.Find(`input[name="token"][type="text"]`).Length() != 1 {
+		t.Error("setup without a token in the link does not ask for it")
+	}
+	doc, _ = renderDoc(t, SetupPage(AuthForm{Token: "abc"}))
+	if doc.Find(`input[name="token"][type="hidden"]`).AttrOr("value", "") != "abc" {
+		t.Error("setup link token is not carried in the form")
+	}
+}
+
+func TestTracesPage(t *testing.T) {
+	doc, _ := renderDoc(t, TracesPage(Traces{Chrome: Chrome{Title: "Traces", Active: "traces", Viewer: admin}, Now: testNow}))
+	if doc.Find(`[data-testid="traces-empty"]`).Length() != 1 {
+		t.Error("no empty state without traces")
+	}
+	rows := []TraceRow{{ID: "1", Time: testNow.Add(-2 * time.Minute), Kind: "ask", Name: "ask", Input: "How do I connect Slack?", Output: "Open Settings.",
+		Status: "error", Latency: 1240 * time.Millisecond, TokensIn: 1200, TokensOut: 340, CostUSD: 0.004}}
+	doc, _ = renderDoc(t, TracesPage(Traces{Chrome: Chrome{Title: "Traces", Active: "traces", Viewer: admin}, Now: testNow, Rows: rows, NextURL: "/traces?before=1"}))
+	row := doc.Find(`[data-testid="traces-table"] tbody tr`).Text()
+	for _, want := range []string{"2m ago", "✕ error", "1.2s", "1,200 → 340 (Σ 1,540)", "<$0.01"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("trace row %q lacks %q", row, want)
+		}
+	}
+}
