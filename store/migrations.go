@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -20,12 +22,23 @@ var (
 	bucketAudit        = []byte("audit")          // event ID (time-sorted) → AuditEvent
 	bucketTraces       = []byte("traces")         // trace ID (time-sorted) → Trace
 	bucketSpans        = []byte("spans")          // trace ID + span ID → Span
+
+	bucketDocuments    = []byte("documents")      // document ID → Document
+	bucketDocsBySource = []byte("docs_by_source") // source → document ID
+	bucketDocsByHash   = []byte("docs_by_hash")   // sha256 of content → document ID
+	bucketChunks       = []byte("chunks")         // chunk ID (doc ID + "-" + index) → Chunk
+	bucketVectors      = []byte("vectors")        // model ID → bucket: chunk ID → little-endian float32s
+	bucketEmbedModels  = []byte("embed_models")   // model ID → EmbedModel
+	bucketModelBlobs   = []byte("model_blobs")    // model ID → trained model bytes
+	bucketChunkConfigs = []byte("chunk_configs")  // version (8-byte big endian) → ChunkConfig
 )
 
 var (
 	metaApp           = []byte("app")
 	metaAppName       = []byte("llmops")
 	metaSchemaVersion = []byte("schema_version")
+	metaActiveModel   = []byte("active_embed_model")
+	metaFingerprint   = []byte("chunk_fingerprint")
 )
 
 // migration moves the schema from version-1 to version. Migrations run in
@@ -41,6 +54,10 @@ var migrations = []migration{
 	{1, "accounts, audit and traces", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketUsers, bucketUsersByEmail, bucketSessions,
 			bucketAPIKeys, bucketAPIKeyHashes, bucketAudit, bucketTraces, bucketSpans)
+	}},
+	{2, "knowledge base", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketDocuments, bucketDocsBySource, bucketDocsByHash, bucketChunks,
+			bucketVectors, bucketEmbedModels, bucketModelBlobs, bucketChunkConfigs)
 	}},
 }
 
@@ -135,4 +152,23 @@ func encodeVersion(v int) []byte {
 	b := make([]byte, 8)
 	binary.BigEndian.PutUint64(b, uint64(v))
 	return b
+}
+
+// MarkOnce sets a one-time flag and reports whether this call set it (so a
+// start-up task such as loading the sample data runs once per data dir).
+func (s *Store) MarkOnce(ctx context.Context, flag string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	first := false
+	key := []byte("once:" + flag)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(key) != nil {
+			return nil
+		}
+		first = true
+		return meta.Put(key, []byte(s.now().UTC().Format(time.RFC3339)))
+	})
+	return first, err
 }
