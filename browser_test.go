@@ -181,3 +181,80 @@ func TestBrowserFirstRunFlow(t *testing.T) {
 		t.Fatalf("sign in: %v", err)
 	}
 }
+
+// setupAdmin completes first-run setup in the browser.
+func setupAdmin(t *testing.T, ctx context.Context, inst *instance) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.setupURL),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Maya Chen"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "maya@rosterly.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`[data-testid="setup-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="getting-started"]`)),
+	)
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+}
+
+// TestBrowserKnowledgeUpload drops files on the Knowledge page: each shows
+// its progress and outcome (a broken one says why), and the good ones are
+// listed and open to their chunks.
+func TestBrowserKnowledgeUpload(t *testing.T) {
+	ctx := newBrowser(t)
+	inst := startServe(t, t.TempDir(), "--no-sample")
+	setupAdmin(t, ctx, inst)
+
+	dir := t.TempDir()
+	files := map[string]string{
+		"connect-slack.md": "---\ntitle: Connect Slack\ncategory: integrations\n---\n\n# Connect Slack\n\nOpen Settings → Integrations → Slack and click Connect. Choose the channel for shift alerts.\n\n## Troubleshooting\n\nIf messages stop, reconnect the workspace. Tokens expire after 90 days.\n",
+		"refunds.html":     "<html><head><title>Refunds</title><meta name=\"category\" content=\"billing\"></head><body><nav>Home | Docs</nav><main><h1>Refunds</h1><p>Annual plans are refunded pro rata within 30 days of renewal.</p></main><footer>© Rosterly</footer></body></html>",
+		"faq.csv":          "question,answer\nCan I export timesheets?,Yes. Go to Reports and choose CSV.\nDo you support SSO?,Yes on Enterprise: Okta and Azure AD.\n",
+		"broken.pdf":       "%PDF-1.7\nthis is not really a PDF",
+	}
+	var paths []string
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		paths = append(paths, p)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/knowledge"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="knowledge-empty"]`)),
+		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), paths),
+		chromedp.WaitVisible(chromedp.CSS(`#upload-list a.btn`)), // appears when the upload is done
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="documents-table"]`)),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	list := text(t, ctx, `[data-testid="upload-list"]`)
+	for _, want := range []string{"connect-slack.md", "✓ added", "broken.pdf", "✕"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("upload list lacks %q:\n%s", want, list)
+		}
+	}
+	shot(t, ctx, "08-knowledge-upload")
+	table := text(t, ctx, `[data-testid="documents-table"]`)
+	for _, want := range []string{"Connect Slack", "Refunds", "integrations", "billing"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("documents table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "broken") {
+		t.Errorf("the failed file is listed as a document")
+	}
+	shot(t, ctx, "09-knowledge-list")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//a[text()="Connect Slack"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chunks"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open document: %v", err)
+	}
+	if chunks := text(t, ctx, `[data-testid="chunks"]`); !strings.Contains(chunks, "Connect Slack › Troubleshooting") && !strings.Contains(chunks, "Troubleshooting") {
+		t.Errorf("chunks lack their heading path:\n%s", chunks)
+	}
+	shot(t, ctx, "10-document")
+}

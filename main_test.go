@@ -339,3 +339,41 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: exit %d, %q", code, out.String())
 	}
 }
+
+// TestServeLoadsSampleData: a new data dir starts with the Rosterly help
+// centre; deleting a sample document survives a restart (it is loaded once).
+func TestServeLoadsSampleData(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "t", "--role", "editor"}, &out, &errOut, os.Getenv); code != 0 {
+		t.Fatal(errOut.String())
+	}
+	key := strings.TrimSpace(out.String()[strings.LastIndex(strings.TrimSpace(out.String()), "\n")+1:])
+	list := func(inst *instance) []struct{ ID, Source string } {
+		req, _ := http.NewRequest("GET", inst.url+"/api/v1/documents", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Documents []struct{ ID, Source string } }
+		json.NewDecoder(resp.Body).Decode(&body)
+		return body.Documents
+	}
+	inst := startServe(t, dir)
+	docs := list(inst)
+	if len(docs) < 40 {
+		t.Fatalf("sample data: %d documents, want the 46 sample docs", len(docs))
+	}
+	req, _ := http.NewRequest("DELETE", inst.url+"/api/v1/documents/"+docs[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %v %v", resp, err)
+	}
+	inst.stop()
+	inst = startServe(t, dir)
+	if got := list(inst); len(got) != len(docs)-1 {
+		t.Errorf("after restart %d documents, want %d (samples load once)", len(got), len(docs)-1)
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed app.css app.js favicon.svg vendor
+//go:embed app.css app.js knowledge.js favicon.svg vendor
 var files embed.FS
 
 // Prefix is the URL path under which assets are served.

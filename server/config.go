@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type Config struct {
 	EmbedModel   string
 
 	MaxBodyBytes    int64         // largest JSON/form request body; LLMOPS_MAX_BODY
+	MaxUploadBytes  int64         // largest document upload request; LLMOPS_MAX_UPLOAD
+	WatchDir        string        // folder re-ingested when its files change; LLMOPS_WATCH
+	WatchInterval   time.Duration // how often the watched folder is scanned
+	StaleAfter      time.Duration // documents not updated for this long are flagged stale
 	RequestTimeout  time.Duration // per-request deadline for non-streaming handlers
 	ShutdownTimeout time.Duration // drain time on stop
 	SessionTTL      time.Duration
@@ -44,6 +49,9 @@ func DefaultConfig() Config {
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./llmops-data",
 		MaxBodyBytes:    1 << 20,
+		MaxUploadBytes:  100 << 20,
+		WatchInterval:   5 * time.Second,
+		StaleAfter:      180 * 24 * time.Hour,
 		RequestTimeout:  60 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		SessionTTL:      14 * 24 * time.Hour,
@@ -85,6 +93,10 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("LLMOPS_SECURE_COOKIES", false), "always mark session cookies Secure (behind a TLS proxy)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("LLMOPS_LOG_LEVEL", cfg.LogLevel), "debug, info, warn or error")
 	maxBody := fs.String("max-body", env("LLMOPS_MAX_BODY", "1MiB"), "largest JSON or form request body (LLMOPS_MAX_BODY)")
+	maxUpload := fs.String("max-upload", env("LLMOPS_MAX_UPLOAD", "100MiB"), "largest document upload request (LLMOPS_MAX_UPLOAD)")
+	fs.StringVar(&cfg.WatchDir, "watch", env("LLMOPS_WATCH", ""), "folder whose files are ingested and kept fresh (LLMOPS_WATCH)")
+	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
+	staleDays := fs.Int("stale-after-days", 180, "flag documents not updated for this many days as stale")
 	cfg.LLMBaseURL = getenv("LLMOPS_LLM_BASE_URL")
 	cfg.LLMAPIKey = getenv("LLMOPS_LLM_API_KEY")
 	cfg.LLMModel = getenv("LLMOPS_LLM_MODEL")
@@ -110,6 +122,10 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 		return cfg, fmt.Errorf("--max-body: %w", err)
 	}
 	cfg.MaxBodyBytes = n
+	if cfg.MaxUploadBytes, err = ParseSize(*maxUpload); err != nil {
+		return cfg, fmt.Errorf("--max-upload: %w", err)
+	}
+	cfg.StaleAfter = time.Duration(*staleDays) * 24 * time.Hour
 	return cfg, cfg.Validate()
 }
 
@@ -132,6 +148,23 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("--max-body %d: must be at least 1KiB", c.MaxBodyBytes)
+	}
+	if c.MaxUploadBytes < c.MaxBodyBytes {
+		return fmt.Errorf("--max-upload %d: must be at least --max-body (%d)", c.MaxUploadBytes, c.MaxBodyBytes)
+	}
+	if c.WatchDir != "" {
+		if fi, err := os.Stat(c.WatchDir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--watch %q: not a readable folder", c.WatchDir)
+		}
+		if c.WatchInterval < 100*time.Millisecond {
+			return fmt.Errorf("--watch-interval %s: must be at least 100ms", c.WatchInterval)
+		}
+	}
+	if c.StaleAfter <= 0 {
+		return fmt.Errorf("--stale-after-days must be positive")
+	}
+	if (c.EmbedBaseURL == "") != (c.EmbedModel == "") {
+		return errors.New("LLMOPS_EMBED_BASE_URL and LLMOPS_EMBED_MODEL go together: set both or neither")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

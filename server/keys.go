@@ -131,6 +131,10 @@ func noticeText(code string) string {
 		return "Role updated."
 	case "user-removed":
 		return "Team member removed and signed out."
+	case "document-deleted":
+		return "Document deleted from the store and both search indexes."
+	case "reembed-started":
+		return "Re-embedding started. Search keeps using the current vectors until the new ones are ready."
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -35,12 +36,32 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			return store.Errorf(store.ETOOLARGE, "request body is %d bytes; the limit is %d", r.ContentLength, s.cfg.MaxBodyBytes)
+		limit, what := s.cfg.MaxBodyBytes, "request body"
+		if uploadRoutes[c.Path()] && r.Method == http.MethodPost {
+			limit, what = s.cfg.MaxUploadBytes, "upload"
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		if r.ContentLength > limit {
+			return store.Errorf(store.ETOOLARGE, "%s is %s; the limit is %s", what, sizeText(r.ContentLength), sizeText(limit))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
+}
+
+// uploadRoutes take document uploads, limited by MaxUploadBytes instead.
+var uploadRoutes = map[string]bool{"/api/v1/documents": true}
+
+// sizeText formats a byte count for messages: 512 bytes, 64 KiB, 1.5 MiB.
+func sizeText(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 // timeout gives every request a deadline through its context, so slow work

@@ -50,13 +50,6 @@ func (s *Server) handleOverview(c echo.Context) error {
 
 // planned describes the sections whose features are not built yet.
 var planned = map[string]ui.Planned{
-	"knowledge": {Chrome: ui.Chrome{Title: "Knowledge", Active: "knowledge"}, Icon: "book",
-		Summary: "Your product docs, chunked and indexed for the assistant. Nothing is uploaded yet.",
-		Items: []ui.PlannedItem{
-			{Title: "Upload anything", Desc: "Drag in Markdown, HTML, PDF, DOCX, text and CSV/JSON FAQs, or use llmops ingest; bad files fail alone with a reason."},
-			{Title: "See what the retriever sees", Desc: "Each document's chunks with heading paths, sizes and freshness."},
-			{Title: "Hybrid search", Desc: "BM25 keywords and vectors fused, with category, version and tag filters."},
-		}},
 	"chat": {Chrome: ui.Chrome{Title: "Chat", Active: "chat"}, Icon: "chat",
 		Summary: "The support assistant, answering from your knowledge base with numbered citations.",
 		Items: []ui.PlannedItem{

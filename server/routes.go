@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 	const (
 		public = store.Role("")
 		viewer = store.RoleViewer
+		editor = store.RoleEditor
 		admin  = store.RoleAdmin
 	)
 	return []route{
@@ -41,7 +42,10 @@ func (s *Server) routes() []route {
 
 		// Pages.
 		{http.MethodGet, "/", viewer, s.handleOverview},
-		{http.MethodGet, "/knowledge", viewer, s.handlePlanned("knowledge")},
+		{http.MethodGet, "/knowledge", viewer, s.handleKnowledgePage},
+		{http.MethodGet, "/knowledge/:id", viewer, s.handleDocumentPage},
+		{http.MethodPost, "/knowledge/:id/delete", editor, s.handleDocumentDeleteForm},
+		{http.MethodPost, "/knowledge/reembed", editor, s.handleKnowledgeReembedForm},
 		{http.MethodGet, "/chat", viewer, s.handlePlanned("chat")},
 		{http.MethodGet, "/prompts", viewer, s.handlePlanned("prompts")},
 		{http.MethodGet, "/traces", viewer, s.handleTracesPage},
@@ -67,6 +71,11 @@ func (s *Server) routes() []route {
 		{http.MethodPatch, "/api/v1/users/:id", admin, s.handleUserUpdate},
 		{http.MethodDelete, "/api/v1/users/:id", admin, s.handleUserDelete},
 		{http.MethodGet, "/api/v1/audit", admin, s.handleAuditList},
+		{http.MethodGet, "/api/v1/documents", viewer, s.handleDocumentList},
+		{http.MethodPost, "/api/v1/documents", editor, s.handleDocumentUpload},
+		{http.MethodGet, "/api/v1/documents/:id", viewer, s.handleDocumentGet},
+		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete},
+		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed},
 		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList},
 		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup},

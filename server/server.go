@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"llmops/rag"
 	"llmops/store"
 )
 
@@ -26,6 +28,7 @@ type Server struct {
 	log    *slog.Logger
 	store  *store.Store
 	traces *store.TraceWriter
+	kb     *rag.KnowledgeBase
 	echo   *echo.Echo
 	http   *http.Server
 	ln     net.Listener
@@ -57,6 +60,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		served:       make(chan error, 1),
 	}
 	s.traces = st.NewTraceWriter(store.TraceWriterOptions{Logger: log})
+	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: log}
+	if cfg.EmbedBaseURL != "" {
+		kbOpts.Remote = &rag.RemoteEmbedding{BaseURL: cfg.EmbedBaseURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel}
+	}
+	if s.kb, err = rag.Open(ctx, st, kbOpts); err != nil {
+		s.closeStore(ctx)
+		return nil, fmt.Errorf("open knowledge base: %w", err)
+	}
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		s.closeStore(ctx)
@@ -80,6 +91,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		// No WriteTimeout: streamed answers may run long; RequestTimeout
 		// bounds non-streaming handlers through their context instead.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if !cfg.NoSample {
+		if err := s.loadSampleData(ctx); err != nil {
+			s.closeStore(ctx)
+			return nil, fmt.Errorf("load sample data: %w", err)
+		}
 	}
 	s.ready.Store(true)
 	return s, nil
@@ -140,6 +157,9 @@ func (s *Server) SetupURL() string {
 // Store exposes the store to the command layer (e.g. for the startup banner).
 func (s *Server) Store() *store.Store { return s.store }
 
+// Knowledge is the knowledge base.
+func (s *Server) Knowledge() *rag.KnowledgeBase { return s.kb }
+
 // Traces is the group-commit trace writer every feature records through.
 func (s *Server) Traces() *store.TraceWriter { return s.traces }
 
@@ -152,11 +172,21 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	watchDone := make(chan struct{})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	go func() {
+		defer close(watchDone)
+		if s.cfg.WatchDir != "" {
+			s.watchFolder(watchCtx)
+		}
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-s.served:
 	}
+	stopWatch()
+	<-watchDone // an ingest in progress finishes before the store closes
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(serveErr, s.Shutdown(shutdownCtx))
@@ -175,6 +205,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) closeStore(ctx context.Context) error {
 	var errs []error
+	if s.kb != nil {
+		if err := s.kb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close knowledge base: %w", err))
+		}
+	}
 	if s.traces != nil {
 		if err := s.traces.Close(ctx); err != nil {
 			errs = append(errs, err)

@@ -20,6 +20,7 @@ func mustServer(tb testing.TB) *Server {
 	cfg := DefaultConfig()
 	cfg.DataDir = tb.TempDir()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.NoSample = true
 	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		tb.Fatal(err)
@@ -144,7 +145,7 @@ func TestAPIErrors(t *testing.T) {
 func TestShutdownFlushesTraces(t *testing.T) {
 	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Addr = t.TempDir(), "127.0.0.1:0"
+	cfg.DataDir, cfg.Addr, cfg.NoSample = t.TempDir(), "127.0.0.1:0", true
 	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func BenchmarkColdStart(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for b.Loop() {
 		cfg := DefaultConfig()
-		cfg.DataDir, cfg.Addr = b.TempDir(), "127.0.0.1:0"
+		cfg.DataDir, cfg.Addr, cfg.NoSample = b.TempDir(), "127.0.0.1:0", true
 		s, err := New(context.Background(), cfg, log)
 		if err != nil {
 			b.Fatal(err)

@@ -66,8 +66,8 @@ func TestOverviewPage(t *testing.T) {
 	if got := doc.Find(`[data-testid="nav-dashboard"]`).AttrOr("aria-current", ""); got != "page" {
 		t.Errorf("dashboard nav aria-current = %q, want page", got)
 	}
-	if got := doc.Find(`[data-testid="nav-knowledge"] .soon`).Length(); got != 1 {
-		t.Errorf("knowledge nav has %d 'soon' chips, want 1", got)
+	if got := doc.Find(`[data-testid="nav-chat"] .soon`).Length(); got != 1 {
+		t.Errorf("chat nav has %d 'soon' chips, want 1", got)
 	}
 	stats := doc.Find(`[data-testid="stats"]`).Text()
 	for _, want := range []string{"1,234", "Team members", "3"} {

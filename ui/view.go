@@ -52,7 +52,7 @@ type NavItem struct {
 // Nav is the sidebar, in order.
 var Nav = []NavItem{
 	{Key: "dashboard", Label: "Overview", Href: "/", Icon: "dashboard"},
-	{Key: "knowledge", Label: "Knowledge", Href: "/knowledge", Icon: "book", Soon: true},
+	{Key: "knowledge", Label: "Knowledge", Href: "/knowledge", Icon: "book"},
 	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat", Soon: true},
 	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt", Soon: true},
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
@@ -235,3 +235,68 @@ type ErrorPage struct {
 
 // RoleOptions lists roles for select boxes, most powerful first.
 var RoleOptions = []string{"admin", "editor", "reviewer", "viewer"}
+
+// DocumentRow is one document in the knowledge list.
+type DocumentRow struct {
+	ID             string
+	Title          string
+	Source         string
+	Format         string
+	Category       string
+	ProductVersion string
+	Tags           []string
+	Size           int64
+	Chunks         int
+	Tokens         int
+	Model          string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastUpdated    string // the document's own date
+	Stale          bool
+}
+
+// JobView is a re-embed job's progress.
+type JobView struct {
+	State  string
+	Reason string
+	From   string
+	To     string
+	Done   int
+	Total  int
+	Error  string
+}
+
+// Knowledge is the knowledge base page.
+type Knowledge struct {
+	Chrome
+	Rows      []DocumentRow
+	Chunks    int
+	Model     string
+	Job       *JobView
+	CanEdit   bool
+	StaleDays int
+	MaxUpload string
+	Notice    string
+	Now       time.Time
+}
+
+// ChunkRow is one chunk on a document page.
+type ChunkRow struct {
+	Index    int
+	Text     string
+	Headings []string
+	Page     int
+	Kind     string
+	Tokens   int
+	Flags    []string
+}
+
+// DocumentPage shows one document's chunks as the retriever sees them.
+type DocumentPage struct {
+	Chrome
+	Doc       DocumentRow
+	Chunks    []ChunkRow
+	CanEdit   bool
+	MaxTokens int
+	Now       time.Time
+}

@@ -6,8 +6,10 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -56,14 +58,19 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	var body2 struct {
+	return nil, readError(resp)
+}
+
+// readError decodes an error response.
+func readError(resp *http.Response) error {
+	var body struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(raw, &body2) != nil || body2.Error.Code == "" {
-		return nil, &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(raw))}
+	if json.Unmarshal(raw, &body) != nil || body.Error.Code == "" {
+		return &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(raw))}
 	}
-	return nil, &Error{Status: resp.StatusCode, Code: body2.Error.Code, Message: body2.Error.Message}
+	return &Error{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message}
 }
 
 // Backup streams a hot backup of the server's database into w.
@@ -76,4 +83,98 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	}
 	defer resp.Body.Close()
 	return io.Copy(w, resp.Body)
+}
+
+// Upload is one file to ingest.
+type Upload struct {
+	Name string
+	Data []byte
+}
+
+// FileResult mirrors the server's per-file ingest result.
+type FileResult struct {
+	Name       string `json:"name"`
+	Outcome    string `json:"outcome"`
+	DocumentID string `json:"document_id"`
+	Title      string `json:"title"`
+	Format     string `json:"format"`
+	Chunks     int    `json:"chunks"`
+	Error      string `json:"error"`
+	Millis     int64  `json:"ms"`
+}
+
+// Progress is one ingest event streamed by the server.
+type Progress struct {
+	File   string      `json:"file"`
+	Stage  string      `json:"stage"`
+	Result *FileResult `json:"result"`
+}
+
+// Ingest uploads files with metadata fields (category, product_version,
+// tags, source_url) and calls onEvent for each progress event the server
+// streams. It returns every file's result.
+func (c *Client) Ingest(ctx context.Context, files []Upload, fields map[string]string, onEvent func(Progress)) ([]FileResult, error) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := func() error {
+			for k, v := range fields {
+				if err := mw.WriteField(k, v); err != nil {
+					return err
+				}
+			}
+			for _, f := range files {
+				w, err := mw.CreateFormFile("files", f.Name)
+				if err != nil {
+					return err
+				}
+				if _, err := w.Write(f.Data); err != nil {
+					return err
+				}
+			}
+			return mw.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/api/v1/documents", pr)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/x-ndjson")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, readError(resp)
+	}
+	var results []FileResult
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var line struct {
+			Progress
+			Summary *struct {
+				Results []FileResult `json:"results"`
+			} `json:"summary"`
+		}
+		if err := dec.Decode(&line); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return results, fmt.Errorf("read progress: %w", err)
+		}
+		if line.Summary != nil {
+			results = line.Summary.Results
+			continue
+		}
+		if onEvent != nil {
+			onEvent(line.Progress)
+		}
+	}
+	if len(results) != len(files) {
+		return results, fmt.Errorf("server answered %d results for %d files (connection cut?)", len(results), len(files))
+	}
+	return results, nil
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"llmops/rag"
+	"llmops/rag/index"
+	"llmops/store"
+)
+
+// TestMain lets a test run the real binary's code in a child process (the
+// test binary re-executes itself), so it can be SIGKILLed mid-write.
+func TestMain(m *testing.M) {
+	if os.Getenv("LLMOPS_TEST_RUN_MAIN") == "1" {
+		ctx := context.Background()
+		os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	}
+	os.Exit(m.Run())
+}
+
+// TestCrashMidIngestion kills `llmops ingest` while it writes, restarts,
+// and checks that store and indexes agree and that no document is half
+// there; ingesting again completes the rest.
+func TestCrashMidIngestion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	ctx := context.Background()
+	dir, docs := t.TempDir(), t.TempDir()
+	const files = 600
+	for i := range files {
+		var b strings.Builder
+		fmt.Fprintf(&b, "# Crash test document %d\n\n", i)
+		for s := range 6 {
+			fmt.Fprintf(&b, "## Section %d of document %d\n\n", s, i)
+			for range 12 {
+				fmt.Fprintf(&b, "Document %d section %d explains how rosters, shifts and swaps interact with payroll exports. ", i, s)
+			}
+			b.WriteString("\n\n")
+		}
+		os.WriteFile(filepath.Join(docs, fmt.Sprintf("doc-%03d.md", i)), []byte(b.String()), 0o644)
+	}
+
+	cmd := exec.Command(os.Args[0], "ingest", "--data", dir, docs)
+	cmd.Env = append(os.Environ(), "LLMOPS_TEST_RUN_MAIN=1")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill after the first batch landed, while later ones are in flight.
+	sc := bufio.NewScanner(out)
+	landed := 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), " created ") {
+			landed++
+		}
+		if landed == 70 {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	go io.Copy(io.Discard, out)
+	if err := cmd.Wait(); landed < 70 || err == nil {
+		t.Fatalf("the child finished before the kill (%d files landed, exit %v)", landed, err)
+	}
+
+	st, err := store.Open(ctx, dir, store.Options{})
+	if err != nil {
+		t.Fatalf("store after SIGKILL: %v", err)
+	}
+	for _, err := range st.Check() {
+		t.Errorf("bbolt consistency: %v", err)
+	}
+	kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("knowledge base after SIGKILL: %v", err)
+	}
+	listed, _ := st.ListDocuments(ctx)
+	for _, d := range listed {
+		_, chunks, err := st.Document(ctx, d.ID)
+		if err != nil || len(chunks) != d.Chunks || d.Chunks == 0 {
+			t.Errorf("%s is half there: %d of %d chunks (%v)", d.Source, len(chunks), d.Chunks, err)
+		}
+	}
+	stats, _ := kb.Stats(ctx)
+	if stats.Vectors != stats.Chunks {
+		t.Errorf("after restart %d vectors for %d chunks", stats.Vectors, stats.Chunks)
+	}
+	hits, err := kb.SearchKeyword(ctx, "payroll exports", stats.Chunks+10, index.Filter{})
+	if err != nil || len(hits) != stats.Chunks {
+		t.Errorf("BM25 finds %d of %d chunks after restart (%v)", len(hits), stats.Chunks, err)
+	}
+	t.Logf("killed after %d files; %d documents and %d chunks survived; keyword index rebuilt: %v", landed, len(listed), stats.Chunks, kb.Rebuilt())
+	kb.Close()
+	st.Close()
+
+	var stdout, stderr strings.Builder
+	if code := run(ctx, []string{"ingest", "--data", dir, docs}, &stdout, &stderr, os.Getenv); code != exitOK {
+		t.Fatalf("re-ingest: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), fmt.Sprintf("%d files", files)) || !strings.Contains(stdout.String(), " 0 failed") {
+		t.Errorf("re-ingest summary: %s", lastLine(stdout.String()))
+	}
+	st, _ = store.Open(ctx, dir, store.Options{})
+	defer st.Close()
+	if ks, _ := st.KnowledgeStats(ctx); ks.Documents != files {
+		t.Errorf("after re-ingest %d documents, want %d", ks.Documents, files)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

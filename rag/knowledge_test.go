@@ -1,0 +1,319 @@
+package rag_test
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"llmops/rag"
+	"llmops/rag/index"
+	sampledata "llmops/sample-data"
+	"llmops/store"
+)
+
+var actor = store.Actor{Kind: store.ActorCLI, Name: "test"}
+
+type fixture struct {
+	dir string
+	st  *store.Store
+	kb  *rag.KnowledgeBase
+}
+
+// open opens (or reopens) a store and knowledge base in dir.
+func open(t *testing.T, dir string) *fixture {
+	t.Helper()
+	st, err := store.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := rag.Open(context.Background(), st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	f := &fixture{dir: dir, st: st, kb: kb}
+	t.Cleanup(f.close)
+	return f
+}
+
+func (f *fixture) close() {
+	if f.kb != nil {
+		f.kb.Close()
+		f.kb = nil
+	}
+	if f.st != nil {
+		f.st.Close()
+		f.st = nil
+	}
+}
+
+func sampleFiles(t testing.TB) []rag.File {
+	t.Helper()
+	docs, err := sampledata.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []rag.File
+	for _, d := range docs {
+		data, err := fs.ReadFile(sampledata.FS(), d.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, rag.File{Name: d.Path, Data: data, Meta: rag.Meta{Category: d.Category, ProductVersion: d.ProductVersion, Tags: d.Tags}})
+	}
+	return files
+}
+
+func outcomes(results []rag.FileResult) map[string]int {
+	m := map[string]int{}
+	for _, r := range results {
+		m[r.Outcome]++
+	}
+	return m
+}
+
+// topDocument returns the source of the document of the first hit.
+func topSource(t *testing.T, f *fixture, hits []index.Hit) string {
+	t.Helper()
+	if len(hits) == 0 {
+		return ""
+	}
+	docID := hits[0].ID[:strings.LastIndex(hits[0].ID, "-")]
+	d, _, err := f.st.Document(context.Background(), docID)
+	if err != nil {
+		t.Fatalf("hit %s: %v", hits[0].ID, err)
+	}
+	return d.Source
+}
+
+func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	files := sampleFiles(t)
+	res := f.kb.Ingest(ctx, actor, files, nil)
+	if got := outcomes(res); got["created"] != len(files) {
+		for _, r := range res {
+			if r.Outcome == "failed" {
+				t.Errorf("%s: %s", r.Name, r.Error)
+			}
+		}
+		t.Fatalf("outcomes = %v, want %d created", got, len(files))
+	}
+	st, _ := f.kb.Stats(ctx)
+	if st.Chunks == 0 || st.Vectors != st.Chunks || st.Model == "" {
+		t.Fatalf("stats = %+v; want every chunk with a vector", st)
+	}
+
+	hits, err := f.kb.SearchKeyword(ctx, "connect Slack channel notifications", 5, index.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := topSource(t, f, hits); !strings.Contains(src, "slack") {
+		t.Errorf("BM25 top hit for a Slack question is %s", src)
+	}
+	hits, _ = f.kb.SearchKeyword(ctx, "invoice", 50, index.Filter{Category: "Billing"})
+	for _, h := range hits {
+		d, _, _ := f.st.Document(ctx, h.ID[:strings.LastIndex(h.ID, "-")])
+		if d.Category != "billing" {
+			t.Errorf("category filter let through %s (%s)", d.Source, d.Category)
+		}
+	}
+	vhits, err := f.kb.SearchVector(ctx, "how do I get my money back after cancelling", 5, index.Filter{})
+	if err != nil || len(vhits) == 0 {
+		t.Fatalf("vector search: %v, %d hits", err, len(vhits))
+	}
+
+	// Re-ingesting the same bytes changes nothing.
+	if got := outcomes(f.kb.Ingest(ctx, actor, files[:3], nil)); got["unchanged"] != 3 {
+		t.Errorf("re-ingest outcomes = %v, want 3 unchanged", got)
+	}
+
+	// An update replaces the old chunks everywhere.
+	upd := rag.File{Name: files[0].Name, Data: []byte("# Zebra policy\n\nOur xylophonequartz rule replaces everything that was here.\n")}
+	res = f.kb.Ingest(ctx, actor, []rag.File{upd}, nil)
+	if res[0].Outcome != "updated" {
+		t.Fatalf("update outcome = %+v", res[0])
+	}
+	if hits, _ := f.kb.SearchKeyword(ctx, "xylophonequartz", 5, index.Filter{}); len(hits) != 1 {
+		t.Errorf("new text: %d BM25 hits, want 1", len(hits))
+	}
+	doc, chunks, _ := f.st.Document(ctx, res[0].DocumentID)
+	if len(chunks) != 1 || doc.Title != "Zebra policy" {
+		t.Errorf("updated document = %q with %d chunks", doc.Title, len(chunks))
+	}
+	st2, _ := f.kb.Stats(ctx)
+	if st2.Vectors != st2.Chunks {
+		t.Errorf("after update %d vectors for %d chunks", st2.Vectors, st2.Chunks)
+	}
+
+	// Delete removes it from bbolt, bleve and the vector index at once.
+	if _, err := f.kb.Delete(ctx, actor, res[0].DocumentID); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := f.kb.SearchKeyword(ctx, "xylophonequartz", 5, index.Filter{}); len(hits) != 0 {
+		t.Errorf("deleted text still found by BM25: %v", hits)
+	}
+	vhits, _ = f.kb.SearchVector(ctx, "Zebra policy xylophonequartz rule", 100, index.Filter{})
+	for _, h := range vhits {
+		if strings.HasPrefix(h.ID, res[0].DocumentID) {
+			t.Errorf("deleted chunk %s still in the vector index", h.ID)
+		}
+	}
+	st3, _ := f.kb.Stats(ctx)
+	if st3.Documents != len(files)-1 || st3.Vectors != st3.Chunks {
+		t.Errorf("after delete: %+v", st3)
+	}
+}
+
+func TestBadFilesFailAloneAndSayWhy(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	files := []rag.File{
+		{Name: "good.md", Data: []byte("# Good\n\nThis document is fine and has enough words to be a chunk.\n")},
+		{Name: "empty.txt", Data: nil},
+		{Name: "broken.pdf", Data: []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage")},
+		{Name: "image.png", Data: []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")},
+	}
+	res := f.kb.Ingest(ctx, actor, files, nil)
+	if res[0].Outcome != "created" {
+		t.Fatalf("good file: %+v", res[0])
+	}
+	for _, r := range res[1:] {
+		if r.Outcome != "failed" || r.Error == "" {
+			t.Errorf("%s: %+v, want failed with a reason", r.Name, r)
+		}
+	}
+	if st, _ := f.kb.Stats(ctx); st.Documents != 1 {
+		t.Errorf("documents = %d, want 1", st.Documents)
+	}
+}
+
+func TestConcurrentSameUploadLandsOnce(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	file := rag.File{Name: "same.md", Data: []byte("# Same\n\nTwo people dropped this file at the same moment.\n")}
+	var wg sync.WaitGroup
+	results := make([][]rag.FileResult, 4)
+	for i := range results {
+		wg.Go(func() { results[i] = f.kb.Ingest(ctx, actor, []rag.File{file}, nil) })
+	}
+	wg.Wait()
+	created := 0
+	for _, r := range results {
+		if r[0].Outcome == "created" {
+			created++
+		} else if r[0].Outcome != "unchanged" {
+			t.Errorf("outcome %+v", r[0])
+		}
+	}
+	if st, _ := f.kb.Stats(ctx); created != 1 || st.Documents != 1 {
+		t.Errorf("created %d times, %d documents; want once", created, st.Documents)
+	}
+}
+
+// TestIndexesAreCheckedAgainstTheStore simulates the two ways an index
+// can fall behind: its files vanish, or a crash lands between the bbolt
+// commit and the index update. Reopening detects both and rebuilds.
+func TestIndexesAreCheckedAgainstTheStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f := open(t, dir)
+	f.kb.Ingest(ctx, actor, sampleFiles(t)[:10], nil)
+	f.close()
+
+	f = open(t, dir)
+	if f.kb.Rebuilt() {
+		t.Fatal("a clean restart rebuilt the keyword index")
+	}
+	// A document committed to bbolt alone, as if the process died before
+	// touching the indexes.
+	_, err := f.st.CommitDocuments(ctx, actor, []store.DocumentWrite{{
+		Doc:    &store.Document{Source: "orphan.md", Title: "Orphan", Format: "markdown", Hash: "x"},
+		Chunks: []store.Chunk{{Text: "quokkaflux only lives in the store", Tokens: 6}}, Vectors: [][]float32{make([]float32, 1)},
+		Model: "stale-model",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.close()
+
+	f = open(t, dir)
+	if !f.kb.Rebuilt() {
+		t.Fatal("a missed write was not detected")
+	}
+	if hits, _ := f.kb.SearchKeyword(ctx, "quokkaflux", 5, index.Filter{}); len(hits) != 1 {
+		t.Errorf("rebuilt index: %d hits for the orphan, want 1", len(hits))
+	}
+	f.close()
+
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	f = open(t, dir)
+	if !f.kb.Rebuilt() {
+		t.Fatal("a missing index was not rebuilt")
+	}
+	if hits, _ := f.kb.SearchKeyword(ctx, "quokkaflux", 5, index.Filter{}); len(hits) != 1 {
+		t.Errorf("recreated index: %d hits, want 1", len(hits))
+	}
+}
+
+// TestReembedSwapsUnderQueries runs a re-embed job while searches keep
+// coming: none may fail, and afterwards every chunk has a vector of the
+// new model.
+func TestReembedSwapsUnderQueries(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
+	before, _ := f.kb.Stats(ctx)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var queries, failures int
+	var mu sync.Mutex
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				hits, err := f.kb.SearchVector(ctx, "how do refunds work", 5, index.Filter{})
+				mu.Lock()
+				queries++
+				if err != nil || len(hits) == 0 {
+					failures++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	// A new document arrives mid-job: the final catch-up must embed it.
+	job := f.kb.Reembed("test")
+	f.kb.Ingest(ctx, actor, []rag.File{{Name: "late.md", Data: []byte("# Late\n\nThis arrived while the job was running.\n")}}, nil)
+	job.Wait()
+	close(stop)
+	wg.Wait()
+
+	js := job.Status()
+	if js.State != "done" {
+		t.Fatalf("job = %+v", js)
+	}
+	after, _ := f.kb.Stats(ctx)
+	if after.Vectors != after.Chunks || after.Chunks != before.Chunks+1 {
+		t.Errorf("after the swap: %+v (before %+v)", after, before)
+	}
+	if queries == 0 || failures > 0 {
+		t.Errorf("%d of %d queries failed during the swap", failures, queries)
+	}
+	if n, _ := f.st.CountVectors(ctx, before.Model); n != 0 && before.Model != after.Model {
+		t.Errorf("old model still has %d vectors", n)
+	}
+}

@@ -1,0 +1,270 @@
+package parse
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata fixtures built by the tests, *.golden files and fuzz seeds")
+
+// testCtx returns a context with a deadline, so a parser that hangs fails
+// the test instead of stalling it.
+func testCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// TestBuiltFixtures keeps the binary fixtures and the fuzz seeds equal to
+// what the builders make; -update rewrites them.
+func TestBuiltFixtures(t *testing.T) {
+	fixtures := fuzzSeeds(t)
+	fixtures["testdata/handbook.pdf"] = samplePDF()
+	fixtures["testdata/report.docx"] = sampleDOCX(t)
+	for path, want := range fixtures {
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from what the builder makes; run go test -update", path)
+		}
+	}
+}
+
+// TestGolden parses each fixture in testdata and compares the Document,
+// as JSON, with its .golden file.
+func TestGolden(t *testing.T) {
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasSuffix(name, ".golden") {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := Parse(testCtx(t), name, data, DefaultLimits())
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(doc); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.Bytes()
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: output differs from %s (run go test -update and review the diff)\ngot:\n%s", name, golden, got)
+			}
+		})
+	}
+	if n < 7 {
+		t.Errorf("found %d fixtures in testdata, want at least 7", n)
+	}
+}
+
+// sampleDocs is the Rosterly help centre every demo uses.
+const sampleDocs = "../../sample-data/docs"
+
+// manifestEntry is the part of sample-data/manifest.json the tests check.
+type manifestEntry struct {
+	Path           string   `json:"path"`
+	Title          string   `json:"title"`
+	Category       string   `json:"category"`
+	ProductVersion string   `json:"product_version"`
+	LastUpdated    string   `json:"last_updated"`
+	Tags           []string `json:"tags"`
+	Format         string   `json:"format"`
+}
+
+// sampleFiles returns every file under sample-data/docs, by path relative
+// to sample-data ("docs/billing/x.md").
+func sampleFiles(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	files := map[string][]byte{}
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range entries {
+			path := filepath.Join(dir, e.Name())
+			if e.IsDir() {
+				walk(path)
+				continue
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			rel, _ := filepath.Rel(filepath.Dir(sampleDocs), path)
+			files[filepath.ToSlash(rel)] = data
+		}
+	}
+	walk(sampleDocs)
+	return files
+}
+
+// htmlBoilerplate are strings of the sample pages' site chrome (header,
+// nav, breadcrumbs, feedback widget, footer, analytics) that appear in no
+// article body.
+var htmlBoilerplate = []string{
+	"©", "All rights reserved", "Cookie", "gtag", "dataLayer", "RHC-4471-PROD",
+	"Was this article helpful", "Skip to content", "Search the help center",
+	"Terms of Service", "Privacy Policy", "Contact support", "Help Center",
+	"About Rosterly", "System status", "Thanks for your feedback", "querySelectorAll",
+}
+
+func TestSampleData(t *testing.T) {
+	raw, err := os.ReadFile("../../sample-data/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest []manifestEntry
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]manifestEntry{}
+	for _, m := range manifest {
+		byPath[m.Path] = m
+	}
+	files := sampleFiles(t)
+	if len(files) != len(manifest) {
+		t.Errorf("sample-data/docs has %d files, the manifest lists %d", len(files), len(manifest))
+	}
+	for path, data := range files {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			m, ok := byPath[path]
+			if !ok {
+				t.Fatalf("%s is not in the manifest", path)
+			}
+			doc, err := Parse(testCtx(t), path, data, DefaultLimits())
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if string(doc.Format) != m.Format {
+				t.Errorf("format = %q, want %q", doc.Format, m.Format)
+			}
+			if doc.Title != m.Title {
+				t.Errorf("title = %q, want %q", doc.Title, m.Title)
+			}
+			if m.Format != "pdf" {
+				want := map[string]string{
+					"category": m.Category, "product_version": m.ProductVersion,
+					"last_updated": m.LastUpdated, "tags": strings.Join(m.Tags, ","),
+				}
+				for k, v := range want {
+					if doc.Meta[k] != v {
+						t.Errorf("Meta[%q] = %q, want %q", k, doc.Meta[k], v)
+					}
+				}
+			}
+			all := checkSections(t, doc)
+			for i, s := range doc.Sections {
+				if len(s.Headings) == 0 {
+					t.Errorf("section %d has no headings: %.60q", i, s.Text)
+				}
+			}
+			switch m.Format {
+			case "html":
+				for _, s := range htmlBoilerplate {
+					if strings.Contains(all, s) {
+						t.Errorf("output contains boilerplate %q", s)
+					}
+				}
+			case "markdown":
+				if strings.Contains(all, "product_version:") {
+					t.Errorf("front matter leaked into the text")
+				}
+			case "pdf":
+				if strings.Contains(all, "Page 1 of") {
+					t.Errorf("page footer not removed")
+				}
+				if len(doc.Sections) < 3 {
+					t.Errorf("got %d page sections, want at least 3", len(doc.Sections))
+				}
+			}
+		})
+	}
+}
+
+// checkSections checks what every document must satisfy, and returns all
+// its text and headings for further checks.
+func checkSections(t *testing.T, doc *Document) string {
+	t.Helper()
+	var all strings.Builder
+	for i, s := range doc.Sections {
+		if strings.TrimSpace(s.Text) == "" {
+			t.Errorf("section %d is empty", i)
+		}
+		for _, h := range s.Headings {
+			if h == "" {
+				t.Errorf("section %d has an empty heading in %q", i, s.Headings)
+			}
+		}
+		switch s.Kind {
+		case KindText, KindCode, KindTable, KindQA:
+		default:
+			t.Errorf("section %d has kind %q", i, s.Kind)
+		}
+		all.WriteString(strings.Join(s.Headings, "\n") + "\n" + s.Text + "\n")
+	}
+	return all.String()
+}
+
+func BenchmarkParseSampleData(b *testing.B) {
+	files := sampleFiles(b)
+	var total int64
+	for _, data := range files {
+		total += int64(len(data))
+	}
+	ctx := context.Background()
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for path, data := range files {
+			if _, err := Parse(ctx, path, data, DefaultLimits()); err != nil {
+				b.Fatalf("%s: %v", path, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"llmops/rag"
+	"llmops/rag/chunk"
+	"llmops/store"
+	"llmops/ui"
+)
+
+// documentJSON is a document as the API lists it.
+type documentJSON struct {
+	store.Document
+	Stale bool `json:"stale"`
+}
+
+func (s *Server) toDocumentJSON(d store.Document) documentJSON {
+	return documentJSON{Document: d, Stale: s.isStale(d)}
+}
+
+// isStale flags documents whose own date (or, lacking one, their last
+// upload) is older than Config.StaleAfter.
+func (s *Server) isStale(d store.Document) bool {
+	return s.now().Sub(freshnessDate(d)) > s.cfg.StaleAfter
+}
+
+func freshnessDate(d store.Document) time.Time {
+	if t, err := time.Parse("2006-01-02", d.LastUpdated); err == nil {
+		return t
+	}
+	return d.UpdatedAt
+}
+
+func (s *Server) handleDocumentList(c echo.Context) error {
+	docs, err := s.store.ListDocuments(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]documentJSON, len(docs))
+	for i, d := range docs {
+		out[i] = s.toDocumentJSON(d)
+	}
+	stats, err := s.kb.Stats(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"documents": out, "stats": map[string]any{
+		"documents": stats.Documents, "chunks": stats.Chunks, "vectors": stats.Vectors, "embed_model": stats.Model, "job": stats.Job,
+	}})
+}
+
+func (s *Server) handleDocumentGet(c echo.Context) error {
+	doc, chunks, err := s.store.Document(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if chunks == nil {
+		chunks = []store.Chunk{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"document": s.toDocumentJSON(*doc), "chunks": chunks})
+}
+
+func (s *Server) handleDocumentDelete(c echo.Context) error {
+	if _, err := s.kb.Delete(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// uploadFiles reads a multipart upload: the files under "files" (or any
+// file field) and metadata fields that apply to all of them.
+func uploadFiles(c echo.Context) ([]rag.File, error) {
+	r := c.Request()
+	if !strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+		return nil, store.Errorf(store.EINVALID, "send the files as multipart/form-data in a field named files")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, store.Errorf(store.EINVALID, "malformed multipart body: %v", err)
+	}
+	var files []rag.File
+	var meta rag.Meta
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, uploadReadError(err)
+		}
+		data, err := io.ReadAll(part)
+		part.Close()
+		if err != nil {
+			return nil, uploadReadError(err)
+		}
+		if part.FileName() != "" {
+			files = append(files, rag.File{Name: cleanName(part.FileName()), Data: data})
+			continue
+		}
+		setMetaField(&meta, part.FormName(), string(data))
+	}
+	if len(files) == 0 {
+		return nil, store.Errorf(store.EINVALID, "no files in the upload: send them in a multipart field named files")
+	}
+	for i := range files {
+		files[i].Meta = meta
+	}
+	return files, nil
+}
+
+func uploadReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return store.Errorf(store.ETOOLARGE, "upload is larger than the %s limit", sizeText(mbe.Limit))
+	}
+	return store.Errorf(store.EINVALID, "could not read the upload: %v", err)
+}
+
+func setMetaField(m *rag.Meta, name, value string) {
+	value = strings.TrimSpace(value)
+	switch name {
+	case "category":
+		m.Category = value
+	case "product_version":
+		m.ProductVersion = value
+	case "tags":
+		m.Tags = strings.Split(value, ",")
+	case "source_url":
+		m.SourceURL = value
+	case "title":
+		m.Title = value
+	case "last_updated":
+		m.LastUpdated = value
+	}
+}
+
+// cleanName keeps the base name a browser or client gave, without any
+// directory parts a client might smuggle in.
+func cleanName(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	if name == "." || name == "/" || name == "" {
+		return "upload"
+	}
+	return name
+}
+
+// uploadSummary is the JSON answer to an upload.
+type uploadSummary struct {
+	Results []rag.FileResult `json:"results"`
+	Counts  map[string]int   `json:"counts"`
+}
+
+func summarize(results []rag.FileResult) uploadSummary {
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r.Outcome]++
+	}
+	return uploadSummary{Results: results, Counts: counts}
+}
+
+// handleDocumentUpload ingests the uploaded files. With Accept:
+// application/x-ndjson it streams one progress event per line as each file
+// moves through parse → chunk → embed → index, then the summary.
+func (s *Server) handleDocumentUpload(c echo.Context) error {
+	files, err := uploadFiles(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	actor := principalOf(c).actor
+	if !strings.Contains(c.Request().Header.Get("Accept"), "application/x-ndjson") {
+		return c.JSON(http.StatusOK, summarize(s.kb.Ingest(ctx, actor, files, nil)))
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	for _, f := range files {
+		_ = enc.Encode(rag.Progress{File: f.Name, Stage: rag.StageQueued})
+	}
+	w.Flush()
+	results := s.kb.Ingest(ctx, actor, files, func(p rag.Progress) {
+		_ = enc.Encode(p)
+		w.Flush()
+	})
+	_ = enc.Encode(map[string]any{"summary": summarize(results)})
+	return nil
+}
+
+func (s *Server) handleKnowledgeReembed(c echo.Context) error {
+	job := s.kb.Reembed(fmt.Sprintf("requested by %s", principalOf(c).actor))
+	return c.JSON(http.StatusAccepted, job.Status())
+}
+
+// Pages.
+
+func (s *Server) knowledgeRows(docs []store.Document) []ui.DocumentRow {
+	rows := make([]ui.DocumentRow, len(docs))
+	for i, d := range docs {
+		rows[i] = ui.DocumentRow{ID: d.ID, Title: d.Title, Source: d.Source, Format: d.Format, Category: d.Category,
+			ProductVersion: d.ProductVersion, Tags: d.Tags, Size: d.Size, Chunks: d.Chunks, Tokens: d.Tokens, Model: d.EmbedModel,
+			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, LastUpdated: d.LastUpdated, Stale: s.isStale(d)}
+	}
+	return rows
+}
+
+func (s *Server) handleKnowledgePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	docs, err := s.store.ListDocuments(ctx)
+	if err != nil {
+		return err
+	}
+	stats, err := s.kb.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	p := ui.Knowledge{Chrome: chrome(c, "Knowledge", "knowledge"), Now: s.now(), Rows: s.knowledgeRows(docs),
+		Chunks: stats.Chunks, Model: stats.Model, CanEdit: principalOf(c).role.Allows(store.RoleEditor),
+		StaleDays: int(s.cfg.StaleAfter / (24 * time.Hour)), MaxUpload: sizeText(s.cfg.MaxUploadBytes), Notice: noticeText(c.QueryParam("notice"))}
+	if stats.Job != nil {
+		p.Job = &ui.JobView{State: stats.Job.State, Reason: stats.Job.Reason, From: stats.Job.From, To: stats.Job.To,
+			Done: stats.Job.Done, Total: stats.Job.Total, Error: stats.Job.Error}
+	}
+	return render(c, http.StatusOK, ui.KnowledgePage(p))
+}
+
+func (s *Server) handleDocumentPage(c echo.Context) error {
+	doc, chunks, err := s.store.Document(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	cfg := s.kb.Chunking()
+	p := ui.DocumentPage{Chrome: chrome(c, doc.Title, "knowledge"), Now: s.now(), Doc: s.knowledgeRows([]store.Document{*doc})[0],
+		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens}
+	for _, ch := range chunks {
+		p.Chunks = append(p.Chunks, ui.ChunkRow{Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
+			Tokens: ch.Tokens, Flags: chunk.Flags(chunk.Chunk{Text: ch.Text, Headings: ch.Headings, Kind: ch.Kind, Tokens: ch.Tokens}, cfg)})
+	}
+	return render(c, http.StatusOK, ui.DocumentView(p))
+}
+
+func (s *Server) handleDocumentDeleteForm(c echo.Context) error {
+	if _, err := s.kb.Delete(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/knowledge?notice=document-deleted")
+}
+
+func (s *Server) handleKnowledgeReembedForm(c echo.Context) error {
+	s.kb.Reembed(fmt.Sprintf("requested by %s", principalOf(c).actor))
+	return c.Redirect(http.StatusSeeOther, "/knowledge?notice=reembed-started")
+}

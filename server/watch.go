@@ -1,0 +1,104 @@
+package server
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"llmops/rag"
+	"llmops/store"
+)
+
+// watchFolder keeps the knowledge base in step with a folder: new and
+// changed files are ingested, removed ones deleted. It polls (size and
+// modification time) rather than using OS notifications: it is simple,
+// works on network and container mounts, and content hashes make a
+// spurious re-read cost nothing but the read.
+func (s *Server) watchFolder(ctx context.Context) {
+	dir, err := filepath.Abs(s.cfg.WatchDir)
+	if err != nil {
+		s.log.Error("watch: bad folder", "dir", s.cfg.WatchDir, "err", err)
+		return
+	}
+	type stamp struct {
+		size int64
+		mod  time.Time
+	}
+	// Documents from an earlier run count as seen with an unknown stamp:
+	// the first scan re-checks them and removes those whose file is gone.
+	seen := map[string]stamp{}
+	if docs, err := s.store.ListDocuments(ctx); err == nil {
+		for _, d := range docs {
+			if strings.HasPrefix(d.Source, dir+string(filepath.Separator)) {
+				seen[d.Source] = stamp{size: -1}
+			}
+		}
+	}
+	actor := store.Actor{Kind: store.ActorSystem, Name: "watch " + dir}
+	tick := time.NewTicker(s.cfg.WatchInterval)
+	defer tick.Stop()
+	for {
+		current := map[string]stamp{}
+		var changed []rag.File
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || ctx.Err() != nil {
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != dir {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			st := stamp{info.Size(), info.ModTime()}
+			current[path] = st
+			if seen[path] == st {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				s.log.Warn("watch: cannot read", "file", path, "err", err)
+				return nil
+			}
+			changed = append(changed, rag.File{Name: path, Data: data})
+			return nil
+		})
+		if len(changed) > 0 {
+			for _, r := range s.kb.Ingest(ctx, actor, changed, nil) {
+				if r.Outcome == "failed" {
+					s.log.Warn("watch: ingest failed", "file", r.Name, "err", r.Error)
+				} else if r.Outcome != store.Unchanged {
+					s.log.Info("watch: ingested", "file", r.Name, "outcome", r.Outcome, "chunks", r.Chunks)
+				}
+			}
+		}
+		for path := range seen {
+			if _, ok := current[path]; ok {
+				continue
+			}
+			if doc, err := s.store.DocumentBySource(ctx, path); err == nil {
+				if _, err := s.kb.Delete(ctx, actor, doc.ID); err != nil {
+					s.log.Warn("watch: delete failed", "file", path, "err", err)
+				} else {
+					s.log.Info("watch: removed", "file", path)
+				}
+			}
+		}
+		seen = current
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"llmops/store"
+)
+
+// TestWatchFolder keeps the knowledge base in step with a folder: a new
+// file lands, an edit replaces it, a removal deletes it.
+func TestWatchFolder(t *testing.T) {
+	t.Parallel()
+	watched := t.TempDir()
+	path := filepath.Join(watched, "shifts.md")
+	os.WriteFile(path, []byte("# Shifts\n\nManagers publish the schedule every Friday.\n"), 0o644)
+	os.WriteFile(filepath.Join(watched, ".hidden.md"), []byte("# Hidden\n\nnot ingested\n"), 0o644)
+
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Addr, cfg.NoSample = t.TempDir(), "127.0.0.1:0", true
+	cfg.WatchDir, cfg.WatchInterval = watched, 100*time.Millisecond
+	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	abs, _ := filepath.Abs(path)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting until %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	doc := func() *store.Document {
+		d, err := s.store.DocumentBySource(context.Background(), abs)
+		if err != nil {
+			return nil
+		}
+		return d
+	}
+	waitFor("the file is ingested", func() bool { return doc() != nil })
+	first := doc()
+	if docs, _ := s.store.ListDocuments(context.Background()); len(docs) != 1 {
+		t.Errorf("%d documents; hidden files must be skipped", len(docs))
+	}
+
+	os.WriteFile(path, []byte("# Shifts\n\nManagers publish the schedule every Thursday now.\n"), 0o644)
+	future := time.Now().Add(2 * time.Second)
+	os.Chtimes(path, future, future) // a new mtime even on coarse file systems
+	waitFor("the edit is ingested", func() bool { d := doc(); return d != nil && d.Hash != first.Hash })
+	if d := doc(); d.ID != first.ID {
+		t.Errorf("an edit made a new document (%s → %s)", first.ID, d.ID)
+	}
+
+	os.Remove(path)
+	waitFor("the removal deletes the document", func() bool { return doc() == nil })
+}
