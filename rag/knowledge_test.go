@@ -2,9 +2,12 @@ package rag_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,5 +318,85 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 	}
 	if n, _ := f.st.CountVectors(ctx, before.Model); n != 0 && before.Model != after.Model {
 		t.Errorf("old model still has %d vectors", n)
+	}
+}
+
+// fakeEmbeddings speaks the OpenAI /v1/embeddings wire format with
+// deterministic 8-dimensional vectors (letter counts), so tests can run a
+// knowledge base against an "API" model.
+func fakeEmbeddings(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Input []string `json:"input"`
+			Model string   `json:"model"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.URL.Path != "/v1/embeddings" {
+			http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+			return
+		}
+		type item struct {
+			Object    string    `json:"object"`
+			Index     int       `json:"index"`
+			Embedding []float32 `json:"embedding"`
+		}
+		var data []item
+		for i, in := range req.Input {
+			v := make([]float32, 8)
+			for _, r := range strings.ToLower(in) {
+				if r >= 'a' && r <= 'z' {
+					v[(r-'a')%8]++
+				}
+			}
+			v[0] += 0.5
+			data = append(data, item{"embedding", i, v})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
+			"usage": map[string]int{"prompt_tokens": 10, "total_tokens": 10}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestSwitchingEmbeddingModelReembeds: documents embedded by an API model
+// are re-embedded with the local model when the API is no longer
+// configured, by a background job that swaps when done.
+func TestSwitchingEmbeddingModelReembeds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	api := fakeEmbeddings(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(ctx, dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: log,
+		Remote: &rag.RemoteEmbedding{BaseURL: api.URL, APIKey: "k", Model: "fake-embed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb.Ingest(ctx, actor, sampleFiles(t)[:8], nil)
+	stats, _ := kb.Stats(ctx)
+	if !strings.HasPrefix(stats.Model, "fake-embed@api/8") || stats.Vectors != stats.Chunks {
+		t.Fatalf("with the API: %+v", stats)
+	}
+	kb.Close()
+	st.Close()
+
+	f := open(t, dir) // no API configured now
+	job := f.kb.CurrentJob()
+	if job == nil {
+		t.Fatal("no re-embed job after the model changed")
+	}
+	job.Wait()
+	if js := job.Status(); js.State != "done" || js.From != stats.Model {
+		t.Fatalf("job = %+v", js)
+	}
+	after, _ := f.kb.Stats(ctx)
+	if !strings.HasPrefix(after.Model, "llmops-lsa@") || after.Vectors != after.Chunks {
+		t.Fatalf("after the switch: %+v", after)
+	}
+	if hits, err := f.kb.SearchVector(ctx, "refund", 3, index.Filter{}); err != nil || len(hits) == 0 {
+		t.Errorf("vector search after the switch: %v, %d hits", err, len(hits))
 	}
 }

@@ -116,8 +116,8 @@ func (kb *KnowledgeBase) newModel(ctx context.Context, texts []string) (embed.Em
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		// The dimension is learned from the first answer.
-		if _, err := r.EmbedQuery(ctx, "dimension probe"); err != nil {
+		// The dimension is part of the model ID: learn it now.
+		if _, err := r.Dimension(ctx); err != nil {
 			return nil, nil, nil, fmt.Errorf("embedding API: %w", err)
 		}
 		mm := r.Model()

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,8 +49,7 @@ func syntheticCorpus(n int, seed uint64) []string {
 	for w := range stopWords {
 		stops = append(stops, w)
 	}
-	// Map iteration order is random: sort for determinism.
-	slicesSort(stops)
+	slices.Sort(stops) // map order is random
 
 	docs := make([]string, n)
 	rng = rand.New(rand.NewPCG(seed, 3))
@@ -80,14 +80,6 @@ func syntheticCorpus(n int, seed uint64) []string {
 		docs[i] = b.String()
 	}
 	return docs
-}
-
-func slicesSort(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 var benchModels sync.Map // corpus size → *Local

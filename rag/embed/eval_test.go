@@ -184,13 +184,14 @@ func denseRankings(tb testing.TB, e Embedder, docs []evalDoc, queries []evalQuer
 	return out
 }
 
-// convexFusion combines min-max normalised scores: α·lexical + (1-α)·dense,
-// a document missing from a list scoring that list's minimum.
+// convexFusion combines min-max normalised scores over each list's top
+// hits: α·lexical + (1-α)·dense, a document missing from a list scoring 0
+// there (that list's minimum).
 func convexFusion(lex, dense ranking, alpha float64) []string {
-	norm := func(r ranking) (map[string]float64, float64) {
+	norm := func(r ranking) map[string]float64 {
 		m := make(map[string]float64, len(r))
 		if len(r) == 0 {
-			return m, 0
+			return m
 		}
 		hi, lo := r[0].score, r[len(r)-1].score
 		for _, s := range r {
@@ -200,10 +201,9 @@ func convexFusion(lex, dense ranking, alpha float64) []string {
 				m[s.id] = 1
 			}
 		}
-		return m, 0
+		return m
 	}
-	ln, _ := norm(lex)
-	dn, _ := norm(dense)
+	ln, dn := norm(lex), norm(dense)
 	var all ranking
 	seen := map[string]bool{}
 	for _, r := range []ranking{lex, dense} {

@@ -11,16 +11,16 @@ import (
 const LocalName = "llmops-lsa"
 
 // Local is the embedded default embedder: term vectors learned from the
-// corpus by Train, folded together with log-TF·IDF weights. It needs no
-// network and no download, and the same model always gives the same
-// vectors. A Local is safe for concurrent use.
+// corpus by Train, summed with log-entropy weights. It needs no network
+// and no download, and the same model always gives the same vectors. A
+// Local is safe for concurrent use.
 type Local struct {
 	model Model
 
 	dim       int     // output dimension
 	k         int     // LSA dimensions; dim-k hashed ones follow
 	nDocs     int     // documents the IDF was counted on
-	sigmaExp  float64 // kept for the model hash and MarshalBinary
+	sigmaExp  float64 // parameters Train used, kept for MarshalBinary
 	lsaShare  float64
 	oovWeight float64
 	skipFirst bool
@@ -40,9 +40,9 @@ type Local struct {
 
 var _ Embedder = (*Local)(nil)
 
-// Model reports the model; Version changes whenever the vocabulary, the
-// weights or the parameters do, so vectors of an older version must be
-// re-embedded.
+// Model reports the model. Version is a hash of the serialised model, so
+// it changes whenever the vocabulary, the vectors or the parameters do:
+// vectors of another version must be re-embedded.
 func (l *Local) Model() Model { return l.model }
 
 // VocabularySize is the number of terms with a learned vector.
@@ -192,13 +192,11 @@ func (l *Local) embed(text string, v []float32, s *embedScratch) {
 
 	clear(v)
 	nl, nh := sumSquares(s.lsa), sumSquares(s.hash)
-	// Terms cancel only by coincidence; a tiny residue is rounding, not
-	// signal.
 	switch {
 	case nl == 0 && nh == 0:
-		// Nothing to go on (empty text, only stop words): the first axis,
-		// which for a trained model is the corpus centroid direction, so
-		// such a query ranks typical passages first rather than failing.
+		// Nothing to go on (empty text, only stop words). A zero vector
+		// cannot be normalised (chromem-go would divide by zero), so use
+		// a fixed unit vector that favours no passage in particular.
 		v[0] = 1
 		return
 	case nh == 0:
@@ -225,66 +223,6 @@ func (l *Local) addSubword(s *embedScratch, st string, w float64) {
 		return
 	}
 	axpy(s.lsa, s.sub, float32(w*l.oovWeight*l.termNorm/math.Sqrt(n)))
-}
-
-// qmatrix is a dense row-major matrix quantised to int8 with one scale
-// per row. Embedding reads a random row per term, so it is bound by memory
-// traffic, not arithmetic: int8 rows make it faster and the model four
-// times smaller than float32, and move cosines by well under 0.01.
-type qmatrix struct {
-	cols  int
-	scale []float32
-	q     []int8
-}
-
-func quantizeMatrix(m []float32, cols int) qmatrix {
-	if cols == 0 {
-		return qmatrix{}
-	}
-	rows := len(m) / cols
-	out := qmatrix{cols: cols, scale: make([]float32, rows), q: make([]int8, len(m))}
-	for r := range rows {
-		out.setRow(r, m[r*cols:(r+1)*cols])
-	}
-	return out
-}
-
-// setRow quantises row into row r.
-func (m qmatrix) setRow(r int, row []float32) {
-	var hi float64
-	for _, v := range row {
-		hi = max(hi, math.Abs(float64(v)))
-	}
-	if hi == 0 {
-		m.scale[r] = 0
-		return
-	}
-	m.scale[r] = float32(hi / 127)
-	q := m.q[r*m.cols : (r+1)*m.cols]
-	for j, v := range row {
-		q[j] = int8(math.Round(float64(v) * 127 / hi))
-	}
-}
-
-func (m qmatrix) rows() int { return len(m.scale) }
-
-// addRow adds a times row r to y (len(y) == m.cols). It is the inner loop
-// of embedding: unrolled by four, bounds checks hoisted.
-func (m qmatrix) addRow(y []float32, r int, a float32) {
-	a *= m.scale[r]
-	x := m.q[r*m.cols : (r+1)*m.cols]
-	x = x[:len(y)]
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		y4, x4 := y[i:i+4:i+4], x[i:i+4:i+4]
-		y4[0] += a * float32(x4[0])
-		y4[1] += a * float32(x4[1])
-		y4[2] += a * float32(x4[2])
-		y4[3] += a * float32(x4[3])
-	}
-	for ; i < len(y); i++ {
-		y[i] += a * float32(x[i])
-	}
 }
 
 // axpy adds a·x[:len(y)] to y, unrolled by four.
@@ -315,64 +253,4 @@ func scaleInto(dst, src []float32, f float64) {
 	for i, x := range src {
 		dst[i] = x * float32(f)
 	}
-}
-
-// hashedNonZeros is how many signed positions each term occupies in the
-// hashed dimensions: a sparse random projection (Achlioptas 2003) that
-// keeps the TF-IDF cosine on average while spreading collisions.
-const hashedNonZeros = 4
-
-func addHashed(dst []float32, term string, w float64) {
-	h := fnv64(term)
-	n := uint64(len(dst))
-	for range hashedNonZeros {
-		h = splitmix(h)
-		if h>>63 == 0 {
-			dst[(h>>1)%n] += float32(w)
-		} else {
-			dst[(h>>1)%n] -= float32(w)
-		}
-	}
-}
-
-// forEachNgram calls fn with the hash of each character 4-gram of
-// "<" + word + ">" (bytes, not runes: a hash bucket does not care). Only
-// 4-grams: adding 3- and 5-grams, as fastText does, tripled the cost of an
-// unknown word for no visible gain.
-func forEachNgram(word string, fn func(h uint64)) {
-	var arr [2 + maxTokenBytes]byte
-	b := append(append(append(arr[:0], '<'), word...), '>')
-	const n = 4
-	if len(b) < n {
-		fn(splitmix(fnv64b(b)))
-		return
-	}
-	for i := 0; i+n <= len(b); i++ {
-		fn(splitmix(fnv64b(b[i : i+n])))
-	}
-}
-
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
-func fnv64b(s []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range s {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
-}
-
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
