@@ -38,8 +38,14 @@ lint:
 bench:
 	go test -run '^$$' -bench . -benchmem -count 1 ./...
 
+# fuzz runs every parser fuzzer for FUZZTIME each (CI runs only their seed
+# corpora, as part of go test).
+FUZZTIME ?= 30s
 fuzz:
-	@echo "no fuzz targets yet"
+	for f in $$(go test -list '^Fuzz' ./rag/parse/ | grep ^Fuzz); do \
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./rag/parse/ || exit 1; done
+	for f in $$(go test -list '^Fuzz' ./rag/chunk/ | grep ^Fuzz); do \
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./rag/chunk/ || exit 1; done
 
 # assets refreshes the vendored front-end libraries from the npm registry.
 assets:

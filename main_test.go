@@ -54,7 +54,7 @@ func startServe(t *testing.T, dataDir string, extra ...string) *instance {
 	inst := &instance{dataDir: dataDir, stdout: out}
 	urlRe := regexp.MustCompile(`running at (http://\S+)`)
 	setupRe := regexp.MustCompile(`(http://\S+/setup\?token=\S+)`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // the sample data loads before the URL prints; slow under -race
 	for inst.url == "" {
 		select {
 		case code := <-done:

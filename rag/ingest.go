@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -76,6 +77,9 @@ type prepared struct {
 	texts  []string // what each chunk's vector is made from
 	start  time.Time
 }
+
+// fileTimeout bounds the parsing of one file.
+const fileTimeout = 2 * time.Minute
 
 // commitGroup bounds one bbolt transaction + bleve batch: big enough that
 // fsync cost is shared by many documents, small enough to keep memory flat.
@@ -172,7 +176,15 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 		return nil, FileResult{Name: f.Name, Outcome: store.Unchanged, DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
 	}
 	report(Progress{File: f.Name, Stage: StageParse})
-	pd, err := parse.Parse(ctx, f.Name, f.Data, parse.DefaultLimits())
+	// Each file gets its own deadline: a pathological file fails alone
+	// instead of holding the upload (the parsers' read budgets are only a
+	// backstop).
+	pctx, cancel := context.WithTimeout(ctx, fileTimeout)
+	defer cancel()
+	pd, err := parse.Parse(pctx, f.Name, f.Data, parse.DefaultLimits())
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = store.Errorf(store.EINVALID, "%s took longer than %s to read; it may be damaged", f.Name, fileTimeout)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -216,6 +216,37 @@ func TestHostilePDF(t *testing.T) {
 			check: wantText("Form text."),
 		},
 		{
+			name:  "a sound cross-reference stream",
+			data:  xrefStreamPDF(nil),
+			check: wantText("Via an xref stream."),
+		},
+		{
+			name:  "object stream stored in itself",
+			data:  xrefStreamPDF(map[int][3]int{6: {2, 6, 0}}),
+			check: wantError(store.EINVALID, "object stream 6 is itself inside an object stream"),
+		},
+		{
+			name:  "object stream stored in another object stream",
+			data:  xrefStreamPDF(map[int][3]int{6: {2, 7, 0}, 7: {2, 6, 0}}),
+			check: wantError(store.EINVALID, "is itself inside an object stream"),
+		},
+		{
+			name:  "xref stream declaring four billion objects",
+			data:  bytes.Replace(xrefStreamPDF(nil), []byte("/Size 8"), []byte("/Size 4000000000"), 1),
+			check: wantError(store.EINVALID, "declares objects"),
+		},
+		{
+			name:  "PNG predictor with four billion columns",
+			data:  bytes.Replace(validPDF(), []byte("<<  /Length"), []byte("<< /DecodeParms << /Predictor 12 /Columns 4000000000 >> /Length"), 1),
+			check: wantError(store.EINVALID, "/Columns 4000000000 is out of range"),
+		},
+		{
+			name: "object stream claiming 10^11 objects",
+			data: assemblePDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, content, font,
+				pdfStream("/Type /ObjStm /N 99999999999 /First 4", "9 0 << >>")}, ""),
+			check: wantError(store.EINVALID, "/N 99999999999 is out of range"),
+		},
+		{
 			name:  "PDF 2.0 header",
 			data:  append([]byte("%PDF-2.0"), validPDF()[8:]...),
 			check: wantText("A valid page of text."),
@@ -241,6 +272,53 @@ func TestHostilePDF(t *testing.T) {
 			tt.check(t, doc, err)
 		})
 	}
+}
+
+// xrefStreamPDF is a one-page PDF whose cross-reference table is a
+// stream (uncompressed, W [1 4 2]). extra adds entries: object number →
+// {type, field 2, field 3}; type 2 means "object field2 is stored in
+// object stream field 2 at index field 3". The catalog's /Extra points at
+// object 6, so the reader resolves it.
+func xrefStreamPDF(extra map[int][3]int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.5\n")
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R /Extra 6 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		pdfStream("", "BT /F1 12 Tf 72 700 Td (Via an xref stream.) Tj ET"),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	offsets := map[int]int{}
+	for i, obj := range objects {
+		offsets[i+1] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, obj)
+	}
+	const size = 8
+	var rows bytes.Buffer
+	entry := func(typ, f2, f3 int) {
+		rows.WriteByte(byte(typ))
+		rows.Write([]byte{byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2)})
+		rows.Write([]byte{byte(f3 >> 8), byte(f3)})
+	}
+	xrefAt := b.Len()
+	for num := range size {
+		switch {
+		case num == 0:
+			entry(0, 0, 65535)
+		case offsets[num] > 0:
+			entry(1, offsets[num], 0)
+		case num == size-1 && extra[num] == [3]int{}:
+			entry(1, xrefAt, 0) // the xref stream itself
+		default:
+			e := extra[num]
+			entry(e[0], e[1], e[2])
+		}
+	}
+	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n",
+		size-1, size, rows.Len(), rows.Bytes())
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", xrefAt)
+	return b.Bytes()
 }
 
 // selfPrevPDF is a valid PDF whose trailer says the previous

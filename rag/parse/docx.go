@@ -381,7 +381,7 @@ func (w *docxWalker) start(el xml.StartElement) {
 	case "r":
 		w.run++
 	case "t":
-		w.inText = w.run > 0 || p != nil
+		w.inText = p != nil
 	case "pStyle":
 		if p != nil {
 			p.style = attr(el, "val")

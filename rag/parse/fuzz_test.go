@@ -148,6 +148,7 @@ func fuzzSeeds(tb testing.TB) map[string][]byte {
 		"testdata/fuzz/FuzzPDF/seed-valid":         bytesEntry(validPDF()),
 		"testdata/fuzz/FuzzPDF/seed-handbook":      bytesEntry(samplePDF()),
 		"testdata/fuzz/FuzzPDF/seed-encrypted":     bytesEntry(encryptedPDF()),
+		"testdata/fuzz/FuzzPDF/seed-xrefstream":    bytesEntry(xrefStreamPDF(nil)),
 		"testdata/fuzz/FuzzDOCX/seed-report":       bytesEntry(sampleDOCX(tb)),
 		"testdata/fuzz/FuzzMarkdown/seed-nested":   bytesEntry([]byte("# A\n\n- b\n  1. c\n     ```\n     d\n     ```\n> e\n\n| f | g |\n|---|---|\n| h |\n")),
 		"testdata/fuzz/FuzzHTML/seed-unclosed":     bytesEntry([]byte("<html><body><nav>x<main><h2>T<p>a<ul><li>b<li>c</ul><pre>d</main>")),
