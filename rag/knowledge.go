@@ -207,18 +207,13 @@ func (kb *KnowledgeBase) loadVectors(ctx context.Context, model string) (*index.
 	const batchSize = 2000
 	entries := make([]index.Entry, 0, batchSize)
 	batch := make([][]float32, 0, batchSize)
-	missing := 0
 	flush := func() error {
 		err := vecs.Apply(ctx, nil, entries, batch)
 		entries, batch = entries[:0], batch[:0]
 		return err
 	}
-	err = kb.st.ForEachChunkVector(ctx, model, func(d *store.Document, c *store.Chunk, vec []float32) error {
-		if vec == nil {
-			missing++
-			return nil
-		}
-		e := index.EntryOf(d, c)
+	err = kb.st.ForEachDocumentVector(ctx, model, func(d *store.Document, chunkID string, vec []float32) error {
+		e := index.EntryOf(d, &store.Chunk{ID: chunkID})
 		e.Text = "" // the vector index needs only ID and metadata
 		entries, batch = append(entries, e), append(batch, vec)
 		if len(entries) == batchSize {
@@ -232,8 +227,8 @@ func (kb *KnowledgeBase) loadVectors(ctx context.Context, model string) (*index.
 	if err != nil {
 		return nil, fmt.Errorf("load vectors of %s: %w", model, err)
 	}
-	if missing > 0 {
-		kb.log.Warn("chunks without a vector of the active model", "model", model, "missing", missing)
+	if n, err := kb.st.KnowledgeStats(ctx); err == nil && n.Chunks != vecs.Count() {
+		kb.log.Warn("chunks without a vector of the active model", "model", model, "chunks", n.Chunks, "vectors", vecs.Count())
 	}
 	return vecs, nil
 }

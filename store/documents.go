@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -88,15 +89,18 @@ func (s *Store) CommitDocuments(ctx context.Context, actor Actor, writes []Docum
 	}
 	results := make([]CommitResult, len(writes))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		fp := readFingerprint(tx)
+		fp, n := readFingerprint(tx)
 		for i, w := range writes {
 			res, err := s.commitDocument(tx, actor, w, &fp)
 			if err != nil {
 				return fmt.Errorf("commit %s: %w", w.Doc.Source, err)
 			}
 			results[i] = res
+			if res.Outcome == Created || res.Outcome == Updated {
+				n += len(w.Chunks) - len(res.RemovedChunks)
+			}
 		}
-		return tx.Bucket(bucketMeta).Put(metaFingerprint, fp[:])
+		return writeFingerprint(tx, fp, n)
 	})
 	if err != nil {
 		return nil, err
@@ -150,6 +154,7 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 	if err != nil {
 		return CommitResult{}, err
 	}
+	chunks.FillPercent, vecs.FillPercent = appendFill, appendFill
 	for i := range w.Chunks {
 		c := &w.Chunks[i]
 		c.DocumentID, c.Index, c.ID = doc.ID, i, ChunkID(doc.ID, i)
@@ -230,7 +235,7 @@ func (s *Store) DeleteDocument(ctx context.Context, actor Actor, id string) (*Do
 		if doc, err = documentByID(tx, []byte(id)); err != nil {
 			return err
 		}
-		fp := readFingerprint(tx)
+		fp, n := readFingerprint(tx)
 		if removed, err = deleteChunks(tx, doc.ID, &fp); err != nil {
 			return err
 		}
@@ -241,7 +246,7 @@ func (s *Store) DeleteDocument(ctx context.Context, actor Actor, id string) (*Do
 				return err
 			}
 		}
-		if err := tx.Bucket(bucketMeta).Put(metaFingerprint, fp[:]); err != nil {
+		if err := writeFingerprint(tx, fp, n-len(removed)); err != nil {
 			return err
 		}
 		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "document", ResourceID: doc.ID, Before: doc.summary()})
@@ -340,7 +345,7 @@ func (s *Store) KnowledgeStats(ctx context.Context) (KnowledgeStats, error) {
 	var st KnowledgeStats
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.Documents = tx.Bucket(bucketDocuments).Stats().KeyN
-		st.Chunks = tx.Bucket(bucketChunks).Stats().KeyN
+		_, st.Chunks = readFingerprint(tx)
 		return nil
 	})
 	return st, err
@@ -396,10 +401,24 @@ func (f *Fingerprint) Toggle(c *Chunk) {
 
 func (f Fingerprint) String() string { return fmt.Sprintf("%x", f[:]) }
 
-func readFingerprint(tx *bolt.Tx) Fingerprint {
+// readFingerprint returns the chunk fingerprint and chunk count.
+func readFingerprint(tx *bolt.Tx) (Fingerprint, int) {
 	var fp Fingerprint
-	copy(fp[:], tx.Bucket(bucketMeta).Get(metaFingerprint))
-	return fp
+	meta := tx.Bucket(bucketMeta)
+	copy(fp[:], meta.Get(metaFingerprint))
+	n := 0
+	if v := meta.Get(metaChunkCount); len(v) == 8 {
+		n = int(binary.BigEndian.Uint64(v))
+	}
+	return fp, n
+}
+
+func writeFingerprint(tx *bolt.Tx, fp Fingerprint, n int) error {
+	meta := tx.Bucket(bucketMeta)
+	if err := meta.Put(metaFingerprint, fp[:]); err != nil {
+		return err
+	}
+	return meta.Put(metaChunkCount, encodeVersion(n))
 }
 
 // ChunkFingerprint returns the fingerprint of all stored chunks and their
@@ -411,8 +430,7 @@ func (s *Store) ChunkFingerprint(ctx context.Context) (Fingerprint, int, error) 
 	var fp Fingerprint
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		fp = readFingerprint(tx)
-		n = tx.Bucket(bucketChunks).Stats().KeyN
+		fp, n = readFingerprint(tx)
 		return nil
 	})
 	return fp, n, err

@@ -39,6 +39,7 @@ var (
 	metaSchemaVersion = []byte("schema_version")
 	metaActiveModel   = []byte("active_embed_model")
 	metaFingerprint   = []byte("chunk_fingerprint")
+	metaChunkCount    = []byte("chunk_count")
 )
 
 // migration moves the schema from version-1 to version. Migrations run in
@@ -58,6 +59,12 @@ var migrations = []migration{
 	{2, "knowledge base", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketDocuments, bucketDocsBySource, bucketDocsByHash, bucketChunks,
 			bucketVectors, bucketEmbedModels, bucketModelBlobs, bucketChunkConfigs)
+	}},
+	{3, "chunk counter", func(tx *bolt.Tx) error {
+		// Counting by walking the bucket touches every page of a large
+		// database; keep the count beside the fingerprint instead.
+		n := tx.Bucket(bucketChunks).Stats().KeyN
+		return tx.Bucket(bucketMeta).Put(metaChunkCount, encodeVersion(n))
 	}},
 }
 

@@ -152,6 +152,11 @@ func (s *Store) Check() []error {
 	return errs
 }
 
+// appendFill is the page fill for buckets written mostly in key order
+// (time-sorted IDs): bbolt's default of 0.5 leaves every page half empty
+// even for pure appends, doubling the file and the memory a full scan maps.
+const appendFill = 0.9
+
 // putJSON marshals v into bucket b under key.
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	buf, err := json.Marshal(v)

@@ -178,6 +178,7 @@ func (w *TraceWriter) run() {
 func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	err := w.s.db.Update(func(tx *bolt.Tx) error {
 		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
+		traces.FillPercent, spans.FillPercent = appendFill, appendFill
 		for _, rec := range batch {
 			if rec.trace != nil {
 				if err := putJSON(traces, []byte(rec.trace.ID), rec.trace); err != nil {
