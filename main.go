@@ -414,7 +414,7 @@ func (p *ingestPrinter) result(name, outcome string, chunks int, ms int64, errTe
 		p.failed++
 		line += ": " + errText
 	} else {
-		line += fmt.Sprintf(" (%d chunks, %dms)", chunks, ms)
+		line += fmt.Sprintf(" (%s, %dms)", plural(chunks, "chunk", "chunks"), ms)
 	}
 	fmt.Fprintln(p.w, line)
 }
@@ -529,4 +529,11 @@ func sampleVocabulary() ([]string, error) {
 		return nil
 	})
 	return words, err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -400,3 +400,34 @@ func TestSwitchingEmbeddingModelReembeds(t *testing.T) {
 		t.Errorf("vector search after the switch: %v, %d hits", err, len(hits))
 	}
 }
+
+// BenchmarkIngestSampleData ingests the 46 sample documents end to end
+// (parse, chunk, learn the model, embed, commit, index) into a fresh data
+// dir per iteration.
+func BenchmarkIngestSampleData(b *testing.B) {
+	ctx := context.Background()
+	files := sampleFiles(b)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	chunks := 0
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		st, err := store.Open(ctx, dir, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: log})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for _, r := range kb.Ingest(ctx, actor, files, nil) {
+			chunks += r.Chunks
+		}
+		b.StopTimer()
+		kb.Close()
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(chunks)/b.Elapsed().Seconds(), "chunks/s")
+}

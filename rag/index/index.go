@@ -24,6 +24,14 @@ type Filter struct {
 	Tags           []string `json:"tags,omitempty"`
 }
 
+// normalized lower-cases the category and tags the way EntryOf stores them.
+func (f Filter) normalized() Filter {
+	f.Category = strings.ToLower(strings.TrimSpace(f.Category))
+	f.ProductVersion = strings.TrimSpace(f.ProductVersion)
+	f.Tags = store.NormalizeTags(f.Tags)
+	return f
+}
+
 // Empty reports whether the filter matches everything.
 func (f Filter) Empty() bool {
 	return f.Category == "" && f.ProductVersion == "" && len(f.Tags) == 0

@@ -116,6 +116,7 @@ func (k *Keyword) Fingerprint() (store.Fingerprint, uint64, error) {
 
 // Search returns the top k chunks for q under BM25, within filter f.
 func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
+	f = f.normalized()
 	match := bleve.NewMatchQuery(q)
 	match.SetField("text")
 	var qq query.Query = match
@@ -132,7 +133,7 @@ func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit,
 		if f.ProductVersion != "" {
 			add("product_version", f.ProductVersion)
 		}
-		for _, tag := range store.NormalizeTags(f.Tags) {
+		for _, tag := range f.Tags {
 			add("tags", tag)
 		}
 		qq = conj

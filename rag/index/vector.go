@@ -93,8 +93,8 @@ func (v *Vectors) Search(ctx context.Context, vec []float32, n int, f Filter) ([
 		return nil, nil
 	}
 	var where map[string]string
-	if !f.Empty() {
-		where = metadataOf(Entry{Category: f.Category, ProductVersion: f.ProductVersion, Tags: store.NormalizeTags(f.Tags)})
+	if f = f.normalized(); !f.Empty() {
+		where = metadataOf(Entry{Category: f.Category, ProductVersion: f.ProductVersion, Tags: f.Tags})
 	}
 	res, err := v.col.QueryEmbedding(ctx, vec, n, where, nil)
 	if err != nil {
