@@ -258,3 +258,47 @@ func TestBrowserKnowledgeUpload(t *testing.T) {
 	}
 	shot(t, ctx, "10-document")
 }
+
+// TestBrowserSampleKnowledge opens the knowledge base a new install starts
+// with: the sample documents are listed, the filter narrows them, and a
+// PDF's chunks carry their page numbers.
+func TestBrowserSampleKnowledge(t *testing.T) {
+	ctx := newBrowser(t)
+	inst := startServe(t, t.TempDir())
+	setupAdmin(t, ctx, inst)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/knowledge"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="documents-table"]`)),
+	)
+	if err != nil {
+		t.Fatalf("knowledge: %v", err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#documents-table tbody tr").length`))
+	if err != nil || rows < 40 {
+		t.Fatalf("%d document rows (%v), want the sample documents", rows, err)
+	}
+	shot(t, ctx, "11-knowledge-sample")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="doc-filter"]`), "security"),
+		chromedp.WaitVisible(chromedp.CSS(`#doc-count`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the filter waits for typing to pause
+	shown, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#documents-table tbody tr:not([hidden])").length`))
+	if shown == 0 || shown >= rows {
+		t.Errorf("filter shows %d of %d rows", shown, rows)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//a[contains(text(), "Whitepaper")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chunks"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the PDF: %v", err)
+	}
+	if chunks := text(t, ctx, `[data-testid="chunks"]`); !strings.Contains(chunks, "p. 2") {
+		t.Errorf("PDF chunks lack page numbers")
+	}
+	shot(t, ctx, "12-document-pdf")
+}
