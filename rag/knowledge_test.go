@@ -431,3 +431,23 @@ func BenchmarkIngestSampleData(b *testing.B) {
 	}
 	b.ReportMetric(float64(chunks)/b.Elapsed().Seconds(), "chunks/s")
 }
+
+func TestReembedCancel(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
+	before, _ := f.kb.Stats(ctx)
+	job := f.kb.Reembed("test")
+	job.Cancel()
+	job.Wait()
+	if st := job.Status(); st.State != "cancelled" && st.State != "done" {
+		t.Fatalf("job after cancel = %+v", st)
+	}
+	after, _ := f.kb.Stats(ctx)
+	if job.Status().State == "cancelled" && after.Model != before.Model {
+		t.Errorf("a cancelled job swapped the model: %s → %s", before.Model, after.Model)
+	}
+	if after.Vectors != after.Chunks {
+		t.Errorf("after cancel %d vectors for %d chunks", after.Vectors, after.Chunks)
+	}
+}

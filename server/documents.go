@@ -261,3 +261,30 @@ func (s *Server) handleKnowledgeReembedForm(c echo.Context) error {
 	s.kb.Reembed(fmt.Sprintf("requested by %s", principalOf(c).actor))
 	return c.Redirect(http.StatusSeeOther, "/knowledge?notice=reembed-started")
 }
+
+// cancelReembed stops a running re-embed job; the active model stays.
+func (s *Server) cancelReembed() (*rag.JobStatus, error) {
+	job := s.kb.CurrentJob()
+	if job == nil || job.Status().State != "running" {
+		return nil, store.Errorf(store.ENOTFOUND, "no re-embed job is running")
+	}
+	job.Cancel()
+	job.Wait()
+	st := job.Status()
+	return &st, nil
+}
+
+func (s *Server) handleKnowledgeReembedCancel(c echo.Context) error {
+	st, err := s.cancelReembed()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) handleKnowledgeReembedCancelForm(c echo.Context) error {
+	if _, err := s.cancelReembed(); err != nil && store.ErrorCode(err) != store.ENOTFOUND {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/knowledge?notice=reembed-cancelled")
+}

@@ -133,6 +133,8 @@ func noticeText(code string) string {
 		return "Team member removed and signed out."
 	case "document-deleted":
 		return "Document deleted from the store and both search indexes."
+	case "reembed-cancelled":
+		return "Re-embedding cancelled. Search keeps using the current vectors."
 	case "reembed-started":
 		return "Re-embedding started. Search keeps using the current vectors until the new ones are ready."
 	}
