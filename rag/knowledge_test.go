@@ -450,4 +450,9 @@ func TestReembedCancel(t *testing.T) {
 	if after.Vectors != after.Chunks {
 		t.Errorf("after cancel %d vectors for %d chunks", after.Vectors, after.Chunks)
 	}
+	if to := job.Status().To; job.Status().State == "cancelled" && to != "" {
+		if n, _ := f.st.CountVectors(ctx, to); n != 0 {
+			t.Errorf("the cancelled model left %d vectors behind", n)
+		}
+	}
 }

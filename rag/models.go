@@ -283,6 +283,15 @@ func (kb *KnowledgeBase) reembed(ctx context.Context, j *Job) error {
 	if err := kb.st.PutEmbedModel(ctx, *rec, blob); err != nil {
 		return err
 	}
+	swapped := false
+	defer func() {
+		// A cancelled or failed job leaves no half-built vectors behind.
+		if !swapped {
+			if err := kb.st.DeleteVectorModel(context.WithoutCancel(ctx), rec.ID); err != nil && store.ErrorCode(err) != store.ECONFLICT {
+				kb.log.Warn("could not drop an unfinished model's vectors", "model", rec.ID, "err", err)
+			}
+		}
+	}()
 	if err := kb.embedMissing(ctx, j, emb, rec.ID); err != nil {
 		return err
 	}
@@ -303,6 +312,7 @@ func (kb *KnowledgeBase) reembed(ctx context.Context, j *Job) error {
 	old := kb.model
 	kb.embedder, kb.model, kb.vectors = emb, rec, vecs
 	kb.emu.Unlock()
+	swapped = true
 	if old != nil && old.ID != rec.ID {
 		if err := kb.st.DeleteVectorModel(context.WithoutCancel(ctx), old.ID); err != nil {
 			kb.log.Warn("could not drop the old model's vectors", "model", old.ID, "err", err)
