@@ -37,7 +37,7 @@ func TestCrashMidIngestion(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir, docs := t.TempDir(), t.TempDir()
-	const files = 600
+	const files = 240
 	for i := range files {
 		var b strings.Builder
 		fmt.Fprintf(&b, "# Crash test document %d\n\n", i)
@@ -51,27 +51,28 @@ func TestCrashMidIngestion(t *testing.T) {
 		os.WriteFile(filepath.Join(docs, fmt.Sprintf("doc-%03d.md", i)), []byte(b.String()), 0o644)
 	}
 
+	// The child stalls right after its third store commit, before the
+	// indexes see it: the worst moment to die.
 	cmd := exec.Command(os.Args[0], "ingest", "--data", dir, docs)
-	cmd.Env = append(os.Environ(), "LLMOPS_TEST_RUN_MAIN=1")
-	out, _ := cmd.StdoutPipe()
+	cmd.Env = append(os.Environ(), "LLMOPS_TEST_RUN_MAIN=1", "LLMOPS_TEST_STALL_AFTER_COMMIT=3")
+	cmd.Stdout = io.Discard
+	errPipe, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill after the first batch landed, while later ones are in flight.
-	sc := bufio.NewScanner(out)
-	landed := 0
+	sc := bufio.NewScanner(errPipe)
+	stalled := false
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), " created ") {
-			landed++
-		}
-		if landed == 70 {
+		if strings.Contains(sc.Text(), "stalled after commit 3") {
+			stalled = true
 			break
 		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	go io.Copy(io.Discard, out)
-	if err := cmd.Wait(); landed < 70 || err == nil {
-		t.Fatalf("the child finished before the kill (%d files landed, exit %v)", landed, err)
+	go io.Copy(io.Discard, errPipe)
+	cmd.Wait()
+	if !stalled {
+		t.Fatal("the child never reached its third commit")
 	}
 
 	st, err := store.Open(ctx, dir, store.Options{})
@@ -100,7 +101,10 @@ func TestCrashMidIngestion(t *testing.T) {
 	if err != nil || len(hits) != stats.Chunks {
 		t.Errorf("BM25 finds %d of %d chunks after restart (%v)", len(hits), stats.Chunks, err)
 	}
-	t.Logf("killed after %d files; %d documents and %d chunks survived; keyword index rebuilt: %v", landed, len(listed), stats.Chunks, kb.Rebuilt())
+	if !kb.Rebuilt() {
+		t.Error("the keyword index missed the last commit but was not rebuilt")
+	}
+	t.Logf("killed after the third commit; %d documents and %d chunks survived", len(listed), stats.Chunks)
 	kb.Close()
 	st.Close()
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -220,7 +221,7 @@ func backupLocal(ctx context.Context, dataDir string, w io.Writer) (int64, error
 		return 0, err
 	}
 	defer st.Close()
-	return st.Backup(ctx, w)
+	return st.Backup(ctx, w, nil)
 }
 
 func backupRemote(ctx context.Context, base, key string, w io.Writer) (int64, error) {
@@ -347,6 +348,17 @@ func openKnowledge(ctx context.Context, dataDir string, getenv func(string) stri
 		return nil, nil, err
 	}
 	opts := rag.Options{IndexDir: filepath.Join(dataDir, "index"), Logger: newLogger(logw, "warn")}
+	// Test seam: stall forever right after the Nth store commit, before the
+	// indexes see it, so a test can SIGKILL the process in that window.
+	if n, err := strconv.Atoi(getenv("LLMOPS_TEST_STALL_AFTER_COMMIT")); err == nil && n > 0 {
+		commits := 0
+		opts.AfterCommit = func() {
+			if commits++; commits == n {
+				fmt.Fprintf(logw, "stalled after commit %d\n", n)
+				select {}
+			}
+		}
+	}
 	if u := getenv("LLMOPS_EMBED_BASE_URL"); u != "" {
 		opts.Remote = &rag.RemoteEmbedding{BaseURL: u, APIKey: getenv("LLMOPS_EMBED_API_KEY"), Model: getenv("LLMOPS_EMBED_MODEL")}
 	}

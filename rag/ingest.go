@@ -38,6 +38,10 @@ type Meta struct {
 	LastUpdated    string   `json:"last_updated,omitempty"`
 }
 
+func (m Meta) empty() bool {
+	return m.Title == "" && m.Category == "" && m.ProductVersion == "" && len(m.Tags) == 0 && m.SourceURL == "" && m.LastUpdated == ""
+}
+
 // Ingest stages reported through Progress.
 const (
 	StageQueued  = "queued"
@@ -101,6 +105,15 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, actor store.Actor, files []
 	preps := make([]*prepared, len(files))
 	cfgVersion := kb.cfgVersion
 
+	// Two files with one name in one upload would be one document written
+	// twice in a transaction: the first keeps the name, the others fail.
+	seen := make(map[string]bool, len(files))
+	dup := make([]bool, len(files))
+	for i, f := range files {
+		dup[i] = seen[f.Name]
+		seen[f.Name] = true
+	}
+
 	// Parse and chunk in parallel: it is CPU work with no shared state.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -110,6 +123,11 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, actor store.Actor, files []
 			defer func() { <-sem }()
 			f := files[i]
 			start := time.Now()
+			if dup[i] {
+				results[i] = FileResult{Name: f.Name, Outcome: failedResult, Error: "another file in this upload has the same name"}
+				report(Progress{File: f.Name, Stage: StageFailed, Result: &results[i]})
+				return
+			}
 			p, res := kb.prepare(ctx, f, cfgVersion, report)
 			if p == nil {
 				res.Millis = time.Since(start).Milliseconds()
@@ -170,9 +188,10 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	}
 	sum := sha256.Sum256(f.Data)
 	hash := hex.EncodeToString(sum[:])
-	// Skip the work for a re-upload of the same bytes. The commit checks
-	// again inside its transaction, so racing uploads stay correct.
-	if old, err := kb.st.DocumentBySource(ctx, f.Name); err == nil && old.Hash == hash {
+	// Skip the work for a re-upload of the same bytes with no metadata of
+	// its own (new metadata on the same bytes is an update). The commit
+	// checks again inside its transaction, so racing uploads stay correct.
+	if old, err := kb.st.DocumentBySource(ctx, f.Name); err == nil && old.Hash == hash && f.Meta.empty() {
 		return nil, FileResult{Name: f.Name, Outcome: store.Unchanged, DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
 	}
 	report(Progress{File: f.Name, Stage: StageParse})
@@ -240,7 +259,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 		msg := store.ErrorMessage(err)
 		if store.ErrorCode(err) == store.EINTERNAL {
 			kb.log.Error("ingest commit failed", "err", err)
-			msg = "could not save the document: " + err.Error()
+			msg = "could not save the document (the server log has the cause)"
 		}
 		for _, p := range group {
 			results[p.i] = FileResult{Name: p.doc.Source, Outcome: failedResult, Error: msg, Millis: time.Since(p.start).Milliseconds()}
@@ -280,6 +299,9 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 		failAll(err)
 		return
 	}
+	if kb.opts.AfterCommit != nil {
+		kb.opts.AfterCommit()
+	}
 	var remove []string
 	var add []index.Entry
 	var addVecs [][]float32
@@ -293,11 +315,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 		}
 	}
 	if err := kb.applyIndexes(commitCtx, remove, add, addVecs); err != nil {
-		// The store has the documents; the indexes are rebuilt from it.
-		kb.log.Error("index update failed; rebuilding from the store", "err", err)
-		if err := kb.rebuildKeyword(commitCtx); err != nil {
-			kb.log.Error("keyword index rebuild failed", "err", err)
-		}
+		kb.repairIndexes(commitCtx, err)
 	}
 	for i, p := range group {
 		r := res[i]
@@ -346,12 +364,33 @@ func (kb *KnowledgeBase) Delete(ctx context.Context, actor store.Actor, id strin
 		return nil, err
 	}
 	if err := kb.applyIndexes(context.WithoutCancel(ctx), removed, nil, nil); err != nil {
-		kb.log.Error("index update after delete failed; rebuilding", "err", err)
-		if err := kb.rebuildKeyword(context.WithoutCancel(ctx)); err != nil {
-			return doc, err
-		}
+		kb.repairIndexes(context.WithoutCancel(ctx), err)
 	}
 	return doc, nil
+}
+
+// repairIndexes rebuilds both indexes from the store after an update of
+// them failed: the store has the change, so nothing is lost. Called with
+// kb.mu held.
+func (kb *KnowledgeBase) repairIndexes(ctx context.Context, cause error) {
+	kb.log.Error("index update failed; rebuilding from the store", "err", cause)
+	if err := kb.rebuildKeyword(ctx); err != nil {
+		kb.log.Error("keyword index rebuild failed; it is rebuilt at the next start", "err", err)
+	}
+	kb.emu.RLock()
+	model := kb.model
+	kb.emu.RUnlock()
+	if model == nil {
+		return
+	}
+	vecs, err := kb.loadVectors(ctx, model.ID)
+	if err != nil {
+		kb.log.Error("vector index reload failed", "err", err)
+		return
+	}
+	kb.emu.Lock()
+	kb.vectors = vecs
+	kb.emu.Unlock()
 }
 
 // saveChunkConfig records the chunking config in force (a new version

@@ -29,6 +29,10 @@ type Options struct {
 	// what the active model was trained on. Default 2.
 	RetrainFactor float64
 	Logger        *slog.Logger
+	// AfterCommit, if set, runs after each store commit and before the
+	// indexes are updated: the crash test uses it to kill the process in
+	// exactly that window.
+	AfterCommit func()
 }
 
 // RemoteEmbedding names an OpenAI-compatible embeddings API.
@@ -59,6 +63,7 @@ type KnowledgeBase struct {
 
 	job *Job // the running or last re-embed job
 
+	closed     bool // set by Close, under mu: no new jobs start
 	rebuilt    bool // whether Open had to rebuild the keyword index
 	cfgVersion int  // version of opts.Chunking in the store
 }
@@ -112,6 +117,7 @@ func (kb *KnowledgeBase) Rebuilt() bool { return kb.rebuilt }
 // Close stops a running job and closes the keyword index.
 func (kb *KnowledgeBase) Close() error {
 	kb.mu.Lock()
+	kb.closed = true
 	job := kb.job
 	kb.mu.Unlock()
 	if job != nil {

@@ -132,9 +132,22 @@ func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
 		t.Fatalf("vector search: %v, %d hits", err, len(vhits))
 	}
 
-	// Re-ingesting the same bytes changes nothing.
+	// Re-ingesting the same bytes changes nothing; new metadata updates.
 	if got := outcomes(f.kb.Ingest(ctx, actor, files[:3], nil)); got["unchanged"] != 3 {
 		t.Errorf("re-ingest outcomes = %v, want 3 unchanged", got)
+	}
+	retagged := files[1]
+	retagged.Meta.Category = "archive"
+	if res := f.kb.Ingest(ctx, actor, []rag.File{retagged}, nil); res[0].Outcome != "updated" {
+		t.Errorf("same bytes with a new category: %+v, want updated", res[0])
+	}
+	if hits, _ := f.kb.SearchKeyword(ctx, "rosterly", 100, index.Filter{Category: "archive"}); len(hits) == 0 {
+		t.Errorf("the new category is not searchable")
+	}
+	// Two files with one name in one upload: the second fails, the first lands.
+	twin := []rag.File{{Name: "twin.md", Data: []byte("# One\n\nfirst body text here.\n")}, {Name: "twin.md", Data: []byte("# Two\n\nsecond body text.\n")}}
+	if res := f.kb.Ingest(ctx, actor, twin, nil); res[0].Outcome != "created" || res[1].Outcome != "failed" {
+		t.Errorf("same name twice: %+v", res)
 	}
 
 	// An update replaces the old chunks everywhere.
@@ -169,7 +182,7 @@ func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
 		}
 	}
 	st3, _ := f.kb.Stats(ctx)
-	if st3.Documents != len(files)-1 || st3.Vectors != st3.Chunks {
+	if st3.Documents != len(files) || st3.Vectors != st3.Chunks { // one deleted, twin.md added
 		t.Errorf("after delete: %+v", st3)
 	}
 }
@@ -280,6 +293,7 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 	var wg sync.WaitGroup
 	var queries, failures int
 	var mu sync.Mutex
+	started := make(chan struct{}, 2)
 	for range 2 {
 		wg.Go(func() {
 			for {
@@ -295,9 +309,14 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 					failures++
 				}
 				mu.Unlock()
+				select {
+				case started <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
+	<-started // queries are flowing before the job starts
 	// A new document arrives mid-job: the final catch-up must embed it.
 	job := f.kb.Reembed("test")
 	f.kb.Ingest(ctx, actor, []rag.File{{Name: "late.md", Data: []byte("# Late\n\nThis arrived while the job was running.\n")}}, nil)

@@ -225,6 +225,13 @@ func (kb *KnowledgeBase) startJob(reason string) {
 }
 
 func (kb *KnowledgeBase) startJobLocked(reason string) *Job {
+	if kb.closed {
+		// Closing: hand back a job that is already over.
+		j := &Job{cancel: func() {}, done: make(chan struct{})}
+		close(j.done)
+		j.st = JobStatus{Reason: reason, State: "cancelled", StartedAt: time.Now().UTC(), FinishedAt: time.Now().UTC()}
+		return j
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &Job{cancel: cancel, done: make(chan struct{})}
 	kb.emu.RLock()
@@ -301,18 +308,21 @@ func (kb *KnowledgeBase) reembed(ctx context.Context, j *Job) error {
 	if err := kb.embedMissing(ctx, j, emb, rec.ID); err != nil {
 		return err
 	}
-	if err := kb.st.SwapEmbedModel(ctx, store.Actor{Kind: store.ActorSystem, Name: "re-embed job"}, rec.ID); err != nil {
-		return err
-	}
+	// Build the new vector index before the swap: nothing can change while
+	// kb.mu is held, and once the store has swapped, memory must follow
+	// even if the job is cancelled that very moment.
 	vecs, err := kb.loadVectors(ctx, rec.ID)
 	if err != nil {
 		return err
 	}
+	if err := kb.st.SwapEmbedModel(context.WithoutCancel(ctx), store.Actor{Kind: store.ActorSystem, Name: "re-embed job"}, rec.ID); err != nil {
+		return err
+	}
+	swapped = true
 	kb.emu.Lock()
 	old := kb.model
 	kb.embedder, kb.model, kb.vectors = emb, rec, vecs
 	kb.emu.Unlock()
-	swapped = true
 	if old != nil && old.ID != rec.ID {
 		if err := kb.st.DeleteVectorModel(context.WithoutCancel(ctx), old.ID); err != nil {
 			kb.log.Warn("could not drop the old model's vectors", "model", old.ID, "err", err)
@@ -323,11 +333,15 @@ func (kb *KnowledgeBase) reembed(ctx context.Context, j *Job) error {
 
 // embedMissing embeds every chunk that has no vector of model yet.
 func (kb *KnowledgeBase) embedMissing(ctx context.Context, j *Job, emb embed.Embedder, model string) error {
-	type todo struct{ id, text string }
+	type todo struct {
+		id      string
+		updated time.Time
+		text    string
+	}
 	var work []todo
 	err := kb.st.ForEachChunkVector(ctx, model, func(d *store.Document, c *store.Chunk, vec []float32) error {
 		if vec == nil {
-			work = append(work, todo{c.ID, embedText(d, c)})
+			work = append(work, todo{c.ID, d.UpdatedAt, embedText(d, c)})
 		}
 		return nil
 	})
@@ -337,19 +351,23 @@ func (kb *KnowledgeBase) embedMissing(ctx context.Context, j *Job, emb embed.Emb
 	j.update(func(s *JobStatus) { s.Total = s.Done + len(work) })
 	const batch = 512
 	for lo := 0; lo < len(work); lo += batch {
-		hi := min(lo+batch, len(work))
-		ids, texts := make([]string, 0, hi-lo), make([]string, 0, hi-lo)
-		for _, w := range work[lo:hi] {
-			ids, texts = append(ids, w.id), append(texts, w.text)
+		part := work[lo:min(lo+batch, len(work))]
+		texts := make([]string, len(part))
+		for i, w := range part {
+			texts[i] = w.text
 		}
 		vecs, err := emb.EmbedDocuments(ctx, texts)
 		if err != nil {
 			return err
 		}
-		if err := kb.st.PutVectors(ctx, model, ids, vecs); err != nil {
+		writes := make([]store.VectorWrite, len(part))
+		for i, w := range part {
+			writes[i] = store.VectorWrite{ChunkID: w.id, DocUpdated: w.updated, Vec: vecs[i]}
+		}
+		if _, err := kb.st.PutVectors(ctx, model, writes); err != nil {
 			return err
 		}
-		j.update(func(s *JobStatus) { s.Done += len(ids) })
+		j.update(func(s *JobStatus) { s.Done += len(part) })
 	}
 	return nil
 }

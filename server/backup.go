@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -14,11 +15,18 @@ func (s *Server) handleBackup(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/octet-stream")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
-	if _, err := s.store.Backup(c.Request().Context(), c.Response()); err != nil {
-		// Headers are sent; the client sees a truncated body and the log
-		// has the cause.
+	_, err := s.store.Backup(c.Request().Context(), c.Response(), func(size int64) {
+		h.Set(echo.HeaderContentLength, strconv.FormatInt(size, 10))
+		c.Response().WriteHeader(http.StatusOK)
+	})
+	if err != nil {
+		if !c.Response().Committed {
+			return err
+		}
+		// The length was promised: aborting the connection makes the
+		// client see a failed download, never a short file that looks whole.
 		s.log.Error("backup failed mid-stream", "request_id", requestID(c), "err", err)
+		panic(http.ErrAbortHandler)
 	}
 	return nil
 }

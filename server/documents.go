@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 
@@ -102,8 +104,8 @@ func uploadFiles(c echo.Context) ([]rag.File, error) {
 		if err != nil {
 			return nil, uploadReadError(err)
 		}
-		if part.FileName() != "" {
-			files = append(files, rag.File{Name: cleanName(part.FileName()), Data: data})
+		if name := partFileName(part); name != "" {
+			files = append(files, rag.File{Name: cleanName(name), Data: data})
 			continue
 		}
 		setMetaField(&meta, part.FormName(), string(data))
@@ -143,11 +145,27 @@ func setMetaField(m *rag.Meta, name, value string) {
 	}
 }
 
-// cleanName keeps the base name a browser or client gave, without any
-// directory parts a client might smuggle in.
+// partFileName is the file name a client gave, with its folders:
+// multipart.Part.FileName keeps only the base name, which would collapse
+// docs/a/README.md and docs/b/README.md into one document.
+func partFileName(part *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+	if err != nil {
+		return part.FileName()
+	}
+	return params["filename"]
+}
+
+// cleanName makes a client's file name a safe relative name: forward
+// slashes, no "..", no leading slash or drive. It is only ever a label
+// (the document's source), never a path we open.
 func cleanName(name string) string {
-	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
-	if name == "." || name == "/" || name == "" {
+	name = strings.ReplaceAll(name, `\`, "/")
+	if len(name) >= 2 && name[1] == ':' {
+		name = name[2:] // a Windows drive letter
+	}
+	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	if name == "" || name == "." {
 		return "upload"
 	}
 	return name
@@ -190,12 +208,34 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 		_ = enc.Encode(rag.Progress{File: f.Name, Stage: rag.StageQueued})
 	}
 	w.Flush()
-	results := s.kb.Ingest(ctx, actor, files, func(p rag.Progress) {
-		_ = enc.Encode(p)
-		w.Flush()
-	})
-	_ = enc.Encode(map[string]any{"summary": summarize(results)})
-	return nil
+	// Ingest reports under the knowledge base's writer lock, so it must
+	// never wait on this client: events go through a channel big enough
+	// for every event of the upload, and only this goroutine writes.
+	events := make(chan rag.Progress, 8*len(files)+8)
+	done := make(chan []rag.FileResult, 1)
+	go func() {
+		done <- s.kb.Ingest(ctx, actor, files, func(p rag.Progress) {
+			select {
+			case events <- p:
+			default: // a client this far behind misses a stage, not a result
+			}
+		})
+	}()
+	rc := http.NewResponseController(w)
+	for {
+		select {
+		case p := <-events:
+			_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+			_ = enc.Encode(p)
+			w.Flush()
+		case results := <-done:
+			for len(events) > 0 {
+				_ = enc.Encode(<-events)
+			}
+			_ = enc.Encode(map[string]any{"summary": summarize(results)})
+			return nil
+		}
+	}
 }
 
 func (s *Server) handleKnowledgeReembed(c echo.Context) error {

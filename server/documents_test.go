@@ -67,8 +67,8 @@ func TestDocumentsAPI(t *testing.T) {
 	for _, r := range sum.Results {
 		if r.Outcome == "created" {
 			docID = r.DocumentID
-			if r.Name != "refunds.md" {
-				t.Errorf("stored name %q keeps client path parts", r.Name)
+			if r.Name != "etc/refunds.md" {
+				t.Errorf("stored name %q, want the client's relative path without ..", r.Name)
 			}
 		} else if !strings.Contains(r.Error, "empty") {
 			t.Errorf("empty file error = %q", r.Error)
@@ -148,6 +148,18 @@ func TestUploadLimit(t *testing.T) {
 		s.http.Handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "too_large") {
 			t.Errorf("chunked=%v: %d %s, want 413", chunked, rec.Code, rec.Body)
+		}
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"a.md": "a.md", "docs/a/README.md": "docs/a/README.md", "../../etc/passwd": "etc/passwd",
+		"/abs/x.md": "abs/x.md", `C:\Users\me\x.md`: "Users/me/x.md", "": "upload", "..": "upload", "a/../../b.md": "b.md",
+	} {
+		if got := cleanName(in); got != want {
+			t.Errorf("cleanName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -79,6 +80,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		return // the client went away; nobody is left to answer
+	case errors.Is(err, context.DeadlineExceeded):
+		status, code, msg = http.StatusServiceUnavailable, store.EUNAVAILABLE, "The request took too long; try again or narrow it down."
+		s.log.Warn("request timed out", "request_id", requestID(c), "path", c.Request().URL.Path, "err", err)
 	case errors.As(err, &mbe):
 		status, code, msg = http.StatusRequestEntityTooLarge, store.ETOOLARGE, "Request body is too large."
 	case errors.As(err, &he):

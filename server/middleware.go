@@ -48,6 +48,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// longRoutes may run longer than RequestTimeout: an upload that learns the
+// first embedding model or calls an embeddings API, a backup of a big store.
+var longRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/backup": true}
+
 // uploadRoutes take document uploads, limited by MaxUploadBytes instead.
 var uploadRoutes = map[string]bool{"/api/v1/documents": true}
 
@@ -68,6 +72,9 @@ func sizeText(n int64) string {
 // (store, retrieval, upstream models) is cancelled rather than piling up.
 func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if longRoutes[c.Path()] {
+			return next(c) // bounded by the client: it ends when they disconnect
+		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		c.SetRequest(c.Request().WithContext(ctx))

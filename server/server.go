@@ -106,6 +106,9 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// Client addresses (login limits, sessions, audit) come from the TCP
+	// connection: X-Forwarded-For is not trusted, it is anyone's to set.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog)
 	e.Use(s.mets.middleware)

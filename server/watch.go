@@ -43,8 +43,14 @@ func (s *Server) watchFolder(ctx context.Context) {
 	for {
 		current := map[string]stamp{}
 		var changed []rag.File
+		walkErr := false // a folder we could not read must not look like deleted files
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return filepath.SkipAll
+			}
+			if err != nil {
+				walkErr = true
+				s.log.Warn("watch: cannot read", "path", path, "err", err)
 				return nil
 			}
 			if strings.HasPrefix(d.Name(), ".") && path != dir {
@@ -58,24 +64,37 @@ func (s *Server) watchFolder(ctx context.Context) {
 			}
 			info, err := d.Info()
 			if err != nil {
+				walkErr = true
 				return nil
 			}
 			st := stamp{info.Size(), info.ModTime()}
-			current[path] = st
-			if seen[path] == st {
+			if old, ok := seen[path]; ok && old == st {
+				current[path] = st
+				return nil
+			}
+			if info.Size() > s.cfg.MaxUploadBytes {
+				current[path] = st // reported once, until the file changes
+				s.log.Warn("watch: file over the upload limit", "file", path, "size", info.Size(), "limit", s.cfg.MaxUploadBytes)
 				return nil
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
+				walkErr = true
 				s.log.Warn("watch: cannot read", "file", path, "err", err)
+				if old, ok := seen[path]; ok {
+					current[path] = old // keep it; retry next scan
+				}
 				return nil
 			}
+			current[path] = st
 			changed = append(changed, rag.File{Name: path, Data: data})
 			return nil
 		})
 		if len(changed) > 0 {
 			for _, r := range s.kb.Ingest(ctx, actor, changed, nil) {
 				if r.Outcome == "failed" {
+					// Marked seen: a broken file is retried when it changes,
+					// not every scan.
 					s.log.Warn("watch: ingest failed", "file", r.Name, "err", r.Error)
 				} else if r.Outcome != store.Unchanged {
 					s.log.Info("watch: ingested", "file", r.Name, "outcome", r.Outcome, "chunks", r.Chunks)
@@ -84,6 +103,10 @@ func (s *Server) watchFolder(ctx context.Context) {
 		}
 		for path := range seen {
 			if _, ok := current[path]; ok {
+				continue
+			}
+			if walkErr || ctx.Err() != nil {
+				current[path] = seen[path] // unsure whether it is gone: keep it
 				continue
 			}
 			if doc, err := s.store.DocumentBySource(ctx, path); err == nil {

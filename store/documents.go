@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +121,7 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 		if old, err = documentByID(tx, id); err != nil {
 			return CommitResult{}, err
 		}
-		if old.Hash == doc.Hash && old.EmbedModel == w.Model {
+		if old.Hash == doc.Hash && old.EmbedModel == w.Model && sameMetadata(old, doc) {
 			return CommitResult{Outcome: Unchanged, Doc: old}, nil
 		}
 	} else if id := tx.Bucket(bucketDocsByHash).Get([]byte(doc.Hash)); id != nil {
@@ -135,7 +136,7 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 	res := CommitResult{Outcome: Created}
 	if old != nil {
 		res.Outcome = Updated
-		removed, err := deleteChunks(tx, old.ID, fp)
+		removed, err := deleteChunks(tx, old, fp)
 		if err != nil {
 			return CommitResult{}, err
 		}
@@ -165,7 +166,7 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 		if err := vecs.Put([]byte(c.ID), EncodeVector(w.Vectors[i])); err != nil {
 			return CommitResult{}, err
 		}
-		fp.Toggle(c)
+		fp.Toggle(doc, c)
 	}
 	if err := putJSON(docs, []byte(doc.ID), doc); err != nil {
 		return CommitResult{}, err
@@ -187,15 +188,22 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 	return res, nil
 }
 
+// sameMetadata reports whether a re-upload changes nothing the indexes or
+// pages show; new metadata on the same bytes is an update.
+func sameMetadata(a, b *Document) bool {
+	return a.Title == b.Title && a.Category == b.Category && a.ProductVersion == b.ProductVersion &&
+		a.SourceURL == b.SourceURL && a.LastUpdated == b.LastUpdated && slices.Equal(a.Tags, b.Tags)
+}
+
 func (d *Document) summary() string {
 	return fmt.Sprintf("%s (%s, %d chunks, sha256 %.12s)", d.Source, d.Format, d.Chunks, d.Hash)
 }
 
 // deleteChunks removes a document's chunks and their vectors under every
 // model, and returns the removed chunk IDs.
-func deleteChunks(tx *bolt.Tx, docID string, fp *Fingerprint) ([]string, error) {
+func deleteChunks(tx *bolt.Tx, doc *Document, fp *Fingerprint) ([]string, error) {
 	chunks := tx.Bucket(bucketChunks)
-	prefix := []byte(docID + "-")
+	prefix := []byte(doc.ID + "-")
 	var ids []string
 	c := chunks.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -203,7 +211,7 @@ func deleteChunks(tx *bolt.Tx, docID string, fp *Fingerprint) ([]string, error) 
 		if err := decode(v, &ch); err != nil {
 			return nil, err
 		}
-		fp.Toggle(&ch)
+		fp.Toggle(doc, &ch)
 		ids = append(ids, ch.ID)
 	}
 	// Delete after the scan: deleting under a moving cursor can skip keys.
@@ -236,7 +244,7 @@ func (s *Store) DeleteDocument(ctx context.Context, actor Actor, id string) (*Do
 			return err
 		}
 		fp, n := readFingerprint(tx)
-		if removed, err = deleteChunks(tx, doc.ID, &fp); err != nil {
+		if removed, err = deleteChunks(tx, doc, &fp); err != nil {
 			return err
 		}
 		for _, del := range []struct{ b, k []byte }{
@@ -386,12 +394,19 @@ func NormalizeTags(tags []string) []string {
 // the index update) and must be rebuilt.
 type Fingerprint [16]byte
 
-// Toggle adds a chunk to the fingerprint, or removes it if present.
-func (f *Fingerprint) Toggle(c *Chunk) {
+// Toggle adds a chunk to the fingerprint, or removes it if present. It
+// covers everything an index entry is built from (the chunk's ID, text and
+// headings, and its document's title and filter metadata), so a change to
+// any of them that an index missed is detected.
+func (f *Fingerprint) Toggle(d *Document, c *Chunk) {
 	h := sha256.New()
-	h.Write([]byte(c.ID))
-	h.Write([]byte{0})
-	h.Write([]byte(c.Text))
+	for _, part := range [][]string{{c.ID, c.Text, d.Title, strings.ToLower(d.Category), d.ProductVersion}, c.Headings, NormalizeTags(d.Tags)} {
+		for _, s := range part {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
 	var sum [32]byte
 	h.Sum(sum[:0])
 	for i := range f {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"llmops/store"
 )
@@ -20,7 +21,7 @@ func docWrite(source, hash string, texts ...string) store.DocumentWrite {
 // recomputed is the fingerprint of the stored chunks computed from scratch.
 func recomputed(t *testing.T, s *store.Store) store.Fingerprint {
 	var fp store.Fingerprint
-	if err := s.ForEachChunk(context.Background(), func(_ *store.Document, c *store.Chunk) error { fp.Toggle(c); return nil }); err != nil {
+	if err := s.ForEachChunk(context.Background(), func(d *store.Document, c *store.Chunk) error { fp.Toggle(d, c); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return fp
@@ -121,13 +122,18 @@ func TestEmbedModelSwap(t *testing.T) {
 	if err := s.PutEmbedModel(ctx, store.EmbedModel{ID: "m@2/2", Name: "m", Version: "2", Dim: 2, Kind: "local"}, []byte("blob2")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutVectors(ctx, "m@2/2", ids[:1], [][]float32{{1, 0}}); err != nil {
-		t.Fatal(err)
+	doc := res[0].Doc
+	if n, err := s.PutVectors(ctx, "m@2/2", []store.VectorWrite{{ChunkID: ids[0], DocUpdated: doc.UpdatedAt, Vec: []float32{1, 0}}}); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	// A vector computed before the document changed is refused.
+	if n, _ := s.PutVectors(ctx, "m@2/2", []store.VectorWrite{{ChunkID: ids[1], DocUpdated: doc.UpdatedAt.Add(-time.Second), Vec: []float32{0, 1}}}); n != 0 {
+		t.Errorf("stale vector stored")
 	}
 	if err := s.SwapEmbedModel(ctx, actor, "m@2/2"); store.ErrorCode(err) != store.ECONFLICT {
 		t.Fatalf("swap with a missing vector: %v, want conflict", err)
 	}
-	s.PutVectors(ctx, "m@2/2", ids[1:], [][]float32{{0, 1}})
+	s.PutVectors(ctx, "m@2/2", []store.VectorWrite{{ChunkID: ids[1], DocUpdated: doc.UpdatedAt, Vec: []float32{0, 1}}})
 	if err := s.SwapEmbedModel(ctx, actor, "m@2/2"); err != nil {
 		t.Fatal(err)
 	}

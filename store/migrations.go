@@ -66,6 +66,30 @@ var migrations = []migration{
 		n := tx.Bucket(bucketChunks).Stats().KeyN
 		return tx.Bucket(bucketMeta).Put(metaChunkCount, encodeVersion(n))
 	}},
+	{4, "fingerprint covers index metadata", func(tx *bolt.Tx) error {
+		var fp Fingerprint
+		n := 0
+		var doc *Document
+		err := tx.Bucket(bucketChunks).ForEach(func(_, v []byte) error {
+			var c Chunk
+			if err := decode(v, &c); err != nil {
+				return err
+			}
+			if doc == nil || doc.ID != c.DocumentID {
+				var err error
+				if doc, err = documentByID(tx, []byte(c.DocumentID)); err != nil {
+					return err
+				}
+			}
+			fp.Toggle(doc, &c)
+			n++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return writeFingerprint(tx, fp, n)
+	}},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -114,12 +114,17 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Backup writes a consistent copy of the database to w from a read
 // transaction, so it runs while the server keeps serving and writing.
-func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+// size, if not nil, is told the copy's exact length before it is written
+// (an HTTP handler sends it as Content-Length, so a cut copy is detected).
+func (s *Store) Backup(ctx context.Context, w io.Writer, size func(int64)) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var n int64
 	err := s.db.View(func(tx *bolt.Tx) error {
+		if size != nil {
+			size(tx.Size())
+		}
 		var err error
 		n, err = tx.WriteTo(ctxWriter{ctx, w})
 		return err

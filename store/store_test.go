@@ -132,7 +132,7 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	n, err := s.Backup(ctx, &buf)
+	n, err := s.Backup(ctx, &buf, nil)
 	if err != nil || n != int64(buf.Len()) {
 		t.Fatalf("Backup = %d, %v; wrote %d", n, err, buf.Len())
 	}

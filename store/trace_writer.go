@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -176,29 +177,53 @@ func (w *TraceWriter) run() {
 }
 
 func (w *TraceWriter) commit(batch []traceRecord, size int) {
+	// Encode first: one record that cannot be encoded (a NaN cost, say) is
+	// lost alone and counted, instead of failing the whole transaction.
+	type kv struct {
+		span     bool
+		key, val []byte
+	}
+	puts := make([]kv, 0, size)
+	bad := 0
+	for _, rec := range batch {
+		if rec.trace != nil {
+			if v, err := json.Marshal(rec.trace); err != nil {
+				bad++
+				w.log.Error("trace writer: cannot encode trace", "trace", rec.trace.ID, "err", err)
+			} else {
+				puts = append(puts, kv{false, []byte(rec.trace.ID), v})
+			}
+		}
+		for i := range rec.spans {
+			sp := &rec.spans[i]
+			if v, err := json.Marshal(sp); err != nil {
+				bad++
+				w.log.Error("trace writer: cannot encode span", "trace", sp.TraceID, "span", sp.ID, "err", err)
+			} else {
+				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v})
+			}
+		}
+	}
+	w.failed.Add(int64(bad))
 	err := w.s.db.Update(func(tx *bolt.Tx) error {
 		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
 		traces.FillPercent, spans.FillPercent = appendFill, appendFill
-		for _, rec := range batch {
-			if rec.trace != nil {
-				if err := putJSON(traces, []byte(rec.trace.ID), rec.trace); err != nil {
-					return err
-				}
+		for _, p := range puts {
+			b := traces
+			if p.span {
+				b = spans
 			}
-			for i := range rec.spans {
-				sp := &rec.spans[i]
-				if err := putJSON(spans, spanKey(sp.TraceID, sp.ID), sp); err != nil {
-					return err
-				}
+			if err := b.Put(p.key, p.val); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		w.failed.Add(int64(size))
-		w.log.Error("trace writer: commit failed", "records", size, "err", err)
+		w.failed.Add(int64(len(puts)))
+		w.log.Error("trace writer: commit failed", "records", len(puts), "err", err)
 		return
 	}
-	w.written.Add(int64(size))
+	w.written.Add(int64(len(puts)))
 	w.flushes.Add(1)
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -130,5 +131,26 @@ func BenchmarkTraceWriter(b *testing.B) {
 	b.ReportMetric(float64(st.Stalls), "stalls")
 	if st.Dropped+st.Failed > 0 {
 		b.Fatalf("lost records: %+v", st)
+	}
+}
+
+func TestTraceWriterLosesOnlyTheBadRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := MustOpen(t)
+	w := s.NewTraceWriter(store.TraceWriterOptions{Interval: time.Hour})
+	good, spans := newTrace(2)
+	bad, _ := newTrace(0)
+	bad.CostUSD = math.NaN() // JSON cannot encode it
+	w.Write(ctx, good, spans...)
+	w.Write(ctx, bad)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Written != 3 || st.Failed != 1 {
+		t.Errorf("stats = %+v; want 3 written, 1 failed", st)
+	}
+	if _, _, err := s.Trace(ctx, good.ID); err != nil {
+		t.Errorf("the good trace was lost with the bad one: %v", err)
 	}
 }

@@ -121,30 +121,52 @@ func (s *Store) CountVectors(ctx context.Context, model string) (int, error) {
 	return n, err
 }
 
-// PutVectors stores vectors of model for existing chunks (the re-index job
-// writes a new model's vectors beside the active ones). Chunks deleted
-// meanwhile are skipped.
-func (s *Store) PutVectors(ctx context.Context, model string, ids []string, vecs [][]float32) error {
+// VectorWrite is one vector for PutVectors, made from the chunk as it was
+// when its document was last updated at DocUpdated.
+type VectorWrite struct {
+	ChunkID    string
+	DocUpdated time.Time
+	Vec        []float32
+}
+
+// PutVectors stores vectors of model for existing chunks (the re-embed job
+// writes a new model's vectors beside the active ones). A vector whose
+// document was deleted or updated since it was computed is skipped: it
+// was made from text that is gone, and the job's catch-up embeds the new
+// text instead. It returns how many vectors it stored.
+func (s *Store) PutVectors(ctx context.Context, model string, writes []VectorWrite) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketVectors).CreateBucketIfNotExists([]byte(model))
 		if err != nil {
 			return err
 		}
 		b.FillPercent = appendFill
-		chunks := tx.Bucket(bucketChunks)
-		for i, id := range ids {
-			if chunks.Get([]byte(id)) == nil {
+		var doc *Document
+		for _, w := range writes {
+			docID, _, _ := cutLast(w.ChunkID, '-')
+			if doc == nil || doc.ID != docID {
+				if doc, err = documentByID(tx, []byte(docID)); ErrorCode(err) == ENOTFOUND {
+					doc = nil
+					continue
+				} else if err != nil {
+					return err
+				}
+			}
+			if !doc.UpdatedAt.Equal(w.DocUpdated) || tx.Bucket(bucketChunks).Get([]byte(w.ChunkID)) == nil {
 				continue
 			}
-			if err := b.Put([]byte(id), EncodeVector(vecs[i])); err != nil {
+			if err := b.Put([]byte(w.ChunkID), EncodeVector(w.Vec)); err != nil {
 				return err
 			}
+			n++
 		}
 		return nil
 	})
+	return n, err
 }
 
 // DeleteVectorModel drops all vectors and the stored model of model ID.
@@ -269,6 +291,28 @@ func (s *Store) SwapEmbedModel(ctx context.Context, actor Actor, model string) e
 		}
 		if err := meta.Put(metaActiveModel, []byte(model)); err != nil {
 			return err
+		}
+		// Every document's vectors are now the new model's.
+		docs := tx.Bucket(bucketDocuments)
+		var updated []Document
+		err = docs.ForEach(func(_, v []byte) error {
+			var d Document
+			if err := decode(v, &d); err != nil {
+				return err
+			}
+			if d.EmbedModel != model {
+				d.EmbedModel = model
+				updated = append(updated, d)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range updated {
+			if err := putJSON(docs, []byte(updated[i].ID), &updated[i]); err != nil {
+				return err
+			}
 		}
 		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "update", Resource: "embedding_model", ResourceID: model, Before: old, After: model})
 	})

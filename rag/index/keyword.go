@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -23,6 +24,7 @@ var fingerprintKey = []byte("llmops.fingerprint")
 
 // Keyword is the BM25 index over chunk text (bleve, scorch on disk).
 type Keyword struct {
+	mu   sync.RWMutex // Reset swaps idx under searches
 	idx  bleve.Index
 	path string
 }
@@ -88,6 +90,8 @@ func (k *Keyword) Apply(ctx context.Context, remove []string, add []Entry, fp st
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	b := k.idx.NewBatch()
 	for _, id := range remove {
 		b.Delete(id)
@@ -104,6 +108,8 @@ func (k *Keyword) Apply(ctx context.Context, remove []string, add []Entry, fp st
 // Fingerprint returns the store fingerprint the index reflects and its
 // document count.
 func (k *Keyword) Fingerprint() (store.Fingerprint, uint64, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	var fp store.Fingerprint
 	raw, err := k.idx.GetInternal(fingerprintKey)
 	if err != nil {
@@ -139,7 +145,9 @@ func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit,
 		qq = conj
 	}
 	req := bleve.NewSearchRequestOptions(qq, n, 0, false)
+	k.mu.RLock()
 	res, err := k.idx.SearchInContext(ctx, req)
+	k.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +161,8 @@ func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit,
 // Reset empties the index (before a rebuild): closes, deletes and
 // recreates it.
 func (k *Keyword) Reset() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if err := k.idx.Close(); err != nil && !errors.Is(err, bleve.ErrorIndexClosed) {
 		return err
 	}
@@ -168,4 +178,8 @@ func (k *Keyword) Reset() error {
 }
 
 // Close flushes and closes the index.
-func (k *Keyword) Close() error { return k.idx.Close() }
+func (k *Keyword) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.idx.Close()
+}

@@ -82,7 +82,14 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	return io.Copy(w, resp.Body)
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("backup download cut after %d bytes: %w", n, err)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return n, fmt.Errorf("backup download has %d of %d bytes", n, resp.ContentLength)
+	}
+	return n, nil
 }
 
 // Upload is one file to ingest.
