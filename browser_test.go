@@ -301,4 +301,26 @@ func TestBrowserSampleKnowledge(t *testing.T) {
 		t.Errorf("PDF chunks lack page numbers")
 	}
 	shot(t, ctx, "12-document-pdf")
+
+	// Ingestion is traced: the sample load is on the Traces page and counts
+	// on the overview.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/traces"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="traces-table"]`)),
+	)
+	if err != nil {
+		t.Fatalf("traces: %v", err)
+	}
+	if rows := text(t, ctx, `[data-testid="traces-table"]`); !strings.Contains(rows, "ingest") {
+		t.Errorf("traces lack the sample ingest:\n%s", rows)
+	}
+	shot(t, ctx, "13-traces")
+	err = chromedp.Do(ctx, chromedp.Navigate(inst.url+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="stats"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats := text(t, ctx, `[data-testid="stats"]`); !strings.Contains(stats, "46 documents") {
+		t.Errorf("overview stats = %q", stats)
+	}
+	shot(t, ctx, "14-overview-sample")
 }

@@ -196,7 +196,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	actor := principalOf(c).actor
 	if !strings.Contains(c.Request().Header.Get("Accept"), "application/x-ndjson") {
-		return c.JSON(http.StatusOK, summarize(s.kb.Ingest(ctx, actor, files, nil)))
+		return c.JSON(http.StatusOK, summarize(s.ingest(ctx, actor, files, nil)))
 	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
@@ -214,7 +214,7 @@ func (s *Server) handleDocumentUpload(c echo.Context) error {
 	events := make(chan rag.Progress, 8*len(files)+8)
 	done := make(chan []rag.FileResult, 1)
 	go func() {
-		done <- s.kb.Ingest(ctx, actor, files, func(p rag.Progress) {
+		done <- s.ingest(ctx, actor, files, func(p rag.Progress) {
 			select {
 			case events <- p:
 			default: // a client this far behind misses a stage, not a result

@@ -163,3 +163,34 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadIsTraced(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	key := keyFor(t, s, store.RoleEditor)
+	body, ctype := multipartBody(t, nil, map[string]string{"a.md": "# A\n\nSome text for a chunk.\n", "b.txt": ""})
+	req := httptest.NewRequest("POST", "/api/v1/documents", body)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", ctype)
+	s.http.Handler.ServeHTTP(httptest.NewRecorder(), req)
+	if err := s.traces.Close(context.Background()); err != nil { // flush
+		t.Fatal(err)
+	}
+	traces, _, err := s.store.ListTraces(context.Background(), store.TraceFilter{Kind: "ingest"})
+	if err != nil || len(traces) != 1 {
+		t.Fatalf("ingest traces = %d, %v", len(traces), err)
+	}
+	tr, spans, _ := s.store.Trace(context.Background(), traces[0].ID)
+	if tr.Status != store.StatusError || !strings.Contains(tr.Output, "1 created") || !strings.Contains(tr.Output, "1 failed") {
+		t.Errorf("trace = %+v", tr)
+	}
+	stages := map[string]bool{}
+	for _, sp := range spans {
+		stages[sp.Name] = true
+	}
+	for _, want := range []string{"a.md", "b.txt", "parse", "chunk", "embed", "index"} {
+		if !stages[want] {
+			t.Errorf("no span %q in %v", want, stages)
+		}
+	}
+}

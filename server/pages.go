@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,22 @@ func (s *Server) handleOverview(c echo.Context) error {
 	if p.Requests24h, err = s.store.CountTracesSince(ctx, now.Add(-24*time.Hour)); err != nil {
 		return err
 	}
+	docs, err := s.store.ListDocuments(ctx)
+	if err != nil {
+		return err
+	}
+	own := 0
+	for _, d := range docs {
+		p.Chunks += d.Chunks
+		if !strings.HasPrefix(d.Source, sampleSourcePrefix) {
+			own++
+		}
+	}
+	p.Documents = len(docs)
+	uploadDesc := "Markdown, HTML, PDF, DOCX and FAQs become the assistant's knowledge base."
+	if own == 0 && len(docs) > 0 {
+		uploadDesc = "The sample help centre is loaded so you can try everything; add your own docs next to it or delete it."
+	}
 	admin := principalOf(c).role == store.RoleAdmin
 	link := func(href string) string {
 		if admin {
@@ -42,7 +59,7 @@ func (s *Server) handleOverview(c echo.Context) error {
 		{Title: "Create the admin account", Desc: "Done during first-run setup.", Done: true},
 		{Title: "Invite your team", Desc: "Add reviewers, editors and viewers with the least role each needs.", Href: link("/settings/users"), Done: p.Users > 1},
 		{Title: "Create an API key", Desc: "For CI eval gates, the CLI against this server, and other services.", Href: link("/settings/keys"), Done: p.Keys > 0},
-		{Title: "Upload your product docs", Desc: "Markdown, HTML, PDF, DOCX and FAQs become the assistant's knowledge base.", Href: "/knowledge"},
+		{Title: "Upload your product docs", Desc: uploadDesc, Href: "/knowledge", Done: own > 0},
 		{Title: "Ask the assistant", Desc: "Grounded answers with citations, in Chat and the embeddable widget.", Href: "/chat"},
 	}
 	return render(c, http.StatusOK, ui.OverviewPage(p))

@@ -11,6 +11,9 @@ import (
 	"llmops/store"
 )
 
+// sampleSourcePrefix starts the source of every sample document.
+const sampleSourcePrefix = "sample-data/"
+
 // loadSampleData ingests the embedded Rosterly help centre into a new data
 // dir, once: deleting the documents later does not bring them back.
 func (s *Server) loadSampleData(ctx context.Context) error {
@@ -27,7 +30,7 @@ func (s *Server) loadSampleData(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	results := s.kb.Ingest(ctx, store.Actor{Kind: store.ActorSystem, Name: "sample data"}, files, nil)
+	results := s.ingest(ctx, store.Actor{Kind: store.ActorSystem, Name: "sample data"}, files, nil)
 	chunks, failed := 0, 0
 	for _, r := range results {
 		chunks += r.Chunks
@@ -52,7 +55,7 @@ func sampleFiles() ([]rag.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sample data %s: %w", d.Path, err)
 		}
-		files = append(files, rag.File{Name: "sample-data/" + d.Path, Data: data, Meta: rag.Meta{
+		files = append(files, rag.File{Name: sampleSourcePrefix + d.Path, Data: data, Meta: rag.Meta{
 			Title: d.Title, Category: d.Category, ProductVersion: d.ProductVersion, Tags: d.Tags, LastUpdated: d.LastUpdated,
 		}})
 	}

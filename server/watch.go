@@ -91,7 +91,7 @@ func (s *Server) watchFolder(ctx context.Context) {
 			return nil
 		})
 		if len(changed) > 0 {
-			for _, r := range s.kb.Ingest(ctx, actor, changed, nil) {
+			for _, r := range s.ingest(ctx, actor, changed, nil) {
 				if r.Outcome == "failed" {
 					// Marked seen: a broken file is retried when it changes,
 					// not every scan.

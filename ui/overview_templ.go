@@ -47,11 +47,11 @@ func OverviewPage(p Overview) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = stat("Requests · last 24h", Count(p.Requests24h), "Traced asks, ingests and eval cases").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = stat("Requests · last 24h", Count(p.Requests24h), Plural(p.Traces, "trace", "traces")+" stored in all").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = stat("Traces stored", Count(p.Traces), "Kept in the local store").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = stat("Knowledge", Plural(p.Documents, "document", "documents"), Plural(p.Chunks, "chunk", "chunks")+" indexed for search").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -204,15 +204,15 @@ func OverviewPage(p Overview) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(Count(p.Requests24h))
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(Plural(p.Requests24h, "request", "requests"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `ui/overview.templ`, Line: 50, Col: 44}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `ui/overview.templ`, Line: 50, Col: 68}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " requests traced in the last 24 hours.</p><a class=\"btn\" href=\"/traces\">Open traces</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " traced in the last 24 hours. Charts of latency, tokens, cost and quality arrive with the assistant.</p><a class=\"btn\" href=\"/traces\">Open traces</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -74,6 +74,8 @@ type Overview struct {
 	Chrome
 	Requests24h int
 	Traces      int
+	Documents   int
+	Chunks      int
 	Users       int
 	Keys        int
 	Steps       []Step
