@@ -280,17 +280,45 @@ func (kb *KnowledgeBase) SearchKeyword(ctx context.Context, q string, n int, f i
 // SearchVector embeds q with the active model and returns its nearest
 // chunks.
 func (kb *KnowledgeBase) SearchVector(ctx context.Context, q string, n int, f index.Filter) ([]index.Hit, error) {
+	v, err := kb.EmbedQuery(ctx, q)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return kb.SearchEmbedding(ctx, v, n, f)
+}
+
+// EmbedQuery embeds a search query with the active model; nil (and no
+// error) when no model exists yet or the active one cannot embed here.
+func (kb *KnowledgeBase) EmbedQuery(ctx context.Context, q string) ([]float32, error) {
 	kb.emu.RLock()
-	emb, vecs := kb.embedder, kb.vectors
+	emb := kb.embedder
 	kb.emu.RUnlock()
-	if emb == nil || vecs == nil {
+	if emb == nil {
 		return nil, nil
 	}
 	v, err := emb.EmbedQuery(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
-	return vecs.Search(ctx, v, n, f)
+	return v, nil
+}
+
+// SearchEmbedding returns the chunks nearest to an embedded query. The
+// vector must come from EmbedQuery (the active model); a model swap in
+// between yields no hits rather than wrong ones.
+func (kb *KnowledgeBase) SearchEmbedding(ctx context.Context, vec []float32, n int, f index.Filter) ([]index.Hit, error) {
+	kb.emu.RLock()
+	vecs, model := kb.vectors, kb.model
+	kb.emu.RUnlock()
+	if vecs == nil || model == nil || len(vec) != model.Dim {
+		return nil, nil
+	}
+	return vecs.Search(ctx, vec, n, f)
+}
+
+// Chunks reads chunks with their documents, in the order of ids.
+func (kb *KnowledgeBase) Chunks(ctx context.Context, ids []string) ([]store.ChunkRef, error) {
+	return kb.st.ChunksByID(ctx, ids)
 }
 
 // ErrNoModel is returned when vectors are needed before any model exists.

@@ -450,3 +450,41 @@ func (s *Store) ChunkFingerprint(ctx context.Context) (Fingerprint, int, error) 
 	})
 	return fp, n, err
 }
+
+// ChunkRef is a chunk with its document, as retrieval returns it.
+type ChunkRef struct {
+	Chunk    Chunk
+	Document *Document
+}
+
+// ChunksByID reads chunks and their documents in the order given, from
+// one read transaction. IDs that no longer exist are skipped.
+func (s *Store) ChunksByID(ctx context.Context, ids []string) ([]ChunkRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]ChunkRef, 0, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		chunks := tx.Bucket(bucketChunks)
+		docs := map[string]*Document{}
+		for _, id := range ids {
+			var c Chunk
+			if ok, err := getJSON(chunks, []byte(id), &c); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+			d, ok := docs[c.DocumentID]
+			if !ok {
+				var err error
+				if d, err = documentByID(tx, []byte(c.DocumentID)); err != nil {
+					return err
+				}
+				docs[c.DocumentID] = d
+			}
+			out = append(out, ChunkRef{Chunk: c, Document: d})
+		}
+		return nil
+	})
+	return out, err
+}
