@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -123,14 +122,7 @@ func TestDocumentsAPI(t *testing.T) {
 
 func TestUploadLimit(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Addr, cfg.NoSample = t.TempDir(), "127.0.0.1:0", true
-	cfg.MaxBodyBytes, cfg.MaxUploadBytes = 4<<10, 64<<10
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	s := mustServer(t, func(c *Config) { c.MaxBodyBytes, c.MaxUploadBytes = 4<<10, 64<<10 })
 	key := keyFor(t, s, store.RoleEditor)
 	for _, chunked := range []bool{false, true} {
 		body, ctype := multipartBody(t, nil, map[string]string{"big.txt": strings.Repeat("word ", 30<<10)})

@@ -14,14 +14,25 @@ import (
 	"llmops/store"
 )
 
-// mustServer builds a Server on a temp data dir, closed with the test.
-func mustServer(tb testing.TB) *Server {
-	tb.Helper()
+// testConfig is the config tests start from: a temp data dir, a free
+// port, no sample data.
+func testConfig(tb testing.TB) Config {
 	cfg := DefaultConfig()
-	cfg.DataDir = tb.TempDir()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.NoSample = true
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.DataDir, cfg.Addr, cfg.NoSample = tb.TempDir(), "127.0.0.1:0", true
+	return cfg
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// mustServer builds a Server from testConfig, changed by each option,
+// and shuts it down with the test.
+func mustServer(tb testing.TB, options ...func(*Config)) *Server {
+	tb.Helper()
+	cfg := testConfig(tb)
+	for _, o := range options {
+		o(&cfg)
+	}
+	s, err := New(context.Background(), cfg, quiet)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -144,9 +155,8 @@ func TestAPIErrors(t *testing.T) {
 // at once: every trace must be in the store after shutdown.
 func TestShutdownFlushesTraces(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Addr, cfg.NoSample = t.TempDir(), "127.0.0.1:0", true
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := testConfig(t)
+	s, err := New(context.Background(), cfg, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +190,8 @@ func TestShutdownFlushesTraces(t *testing.T) {
 // BenchmarkColdStart measures llmops serve's start-up on an empty data dir:
 // open and migrate the store, build the server, bind the port, then stop.
 func BenchmarkColdStart(b *testing.B) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for b.Loop() {
-		cfg := DefaultConfig()
-		cfg.DataDir, cfg.Addr, cfg.NoSample = b.TempDir(), "127.0.0.1:0", true
-		s, err := New(context.Background(), cfg, log)
+		s, err := New(context.Background(), testConfig(b), quiet)
 		if err != nil {
 			b.Fatal(err)
 		}

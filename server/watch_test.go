@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,10 +19,9 @@ func TestWatchFolder(t *testing.T) {
 	os.WriteFile(path, []byte("# Shifts\n\nManagers publish the schedule every Friday.\n"), 0o644)
 	os.WriteFile(filepath.Join(watched, ".hidden.md"), []byte("# Hidden\n\nnot ingested\n"), 0o644)
 
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Addr, cfg.NoSample = t.TempDir(), "127.0.0.1:0", true
+	cfg := testConfig(t)
 	cfg.WatchDir, cfg.WatchInterval = watched, 100*time.Millisecond
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(context.Background(), cfg, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
