@@ -96,6 +96,7 @@ func topSource(t *testing.T, f *fixture, hits []index.Hit) string {
 }
 
 func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	files := sampleFiles(t)
@@ -188,6 +189,7 @@ func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
 }
 
 func TestBadFilesFailAloneAndSayWhy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	files := []rag.File{
@@ -211,6 +213,7 @@ func TestBadFilesFailAloneAndSayWhy(t *testing.T) {
 }
 
 func TestConcurrentSameUploadLandsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	file := rag.File{Name: "same.md", Data: []byte("# Same\n\nTwo people dropped this file at the same moment.\n")}
@@ -237,6 +240,7 @@ func TestConcurrentSameUploadLandsOnce(t *testing.T) {
 // can fall behind: its files vanish, or a crash lands between the bbolt
 // commit and the index update. Reopening detects both and rebuilds.
 func TestIndexesAreCheckedAgainstTheStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	f := open(t, dir)
@@ -284,6 +288,7 @@ func TestIndexesAreCheckedAgainstTheStore(t *testing.T) {
 // coming: none may fail, and afterwards every chunk has a vector of the
 // new model.
 func TestReembedSwapsUnderQueries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
@@ -381,6 +386,7 @@ func fakeEmbeddings(t *testing.T) *httptest.Server {
 // are re-embedded with the local model when the API is no longer
 // configured, by a background job that swaps when done.
 func TestSwitchingEmbeddingModelReembeds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	api := fakeEmbeddings(t)
@@ -452,6 +458,7 @@ func BenchmarkIngestSampleData(b *testing.B) {
 }
 
 func TestReembedCancel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
