@@ -186,3 +186,39 @@ func TestUploadIsTraced(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedbackAPI(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	key := keyFor(t, s, store.RoleViewer)
+	tr := &store.Trace{ID: store.NewID(), Kind: "ask", Name: "ask", Status: store.StatusOK}
+	s.traces.Write(context.Background(), tr)
+	s.traces.Close(context.Background())
+	post := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/feedback", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		rec := httptest.NewRecorder()
+		s.http.Handler.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post(`{"trace_id": "` + tr.ID + `", "value": -1, "comment": "outdated price"}`); rec.Code != http.StatusCreated {
+		t.Fatalf("feedback: %d %s", rec.Code, rec.Body)
+	}
+	for body, want := range map[string]int{
+		`{"trace_id": "` + tr.ID + `", "value": 5}`: 400,
+		`{"trace_id": "missing", "value": 1}`:         404,
+		`{"value": 1}`:                                400,
+		`{"trace_id": 7}`:                             400,
+	} {
+		if rec := post(body); rec.Code != want {
+			t.Errorf("%s: %d, want %d", body, rec.Code, want)
+		}
+	}
+	req := httptest.NewRequest("GET", "/api/v1/traces/"+tr.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	rec := httptest.NewRecorder()
+	s.http.Handler.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), "outdated price") {
+		t.Errorf("trace does not carry its feedback: %s", rec.Body)
+	}
+}

@@ -78,6 +78,7 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete},
 		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed},
 		{http.MethodDelete, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembedCancel},
+		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback},
 		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList},
 		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup},

@@ -43,7 +43,14 @@ func (s *Server) handleTraceGet(c echo.Context) error {
 	if spans == nil {
 		spans = []store.Span{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"trace": t, "spans": spans})
+	feedback, err := s.store.FeedbackFor(c.Request().Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	if feedback == nil {
+		feedback = []store.Feedback{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"trace": t, "spans": spans, "feedback": feedback})
 }
 
 func (s *Server) handleTracesPage(c echo.Context) error {

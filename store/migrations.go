@@ -31,6 +31,7 @@ var (
 	bucketEmbedModels  = []byte("embed_models")   // model ID → EmbedModel
 	bucketModelBlobs   = []byte("model_blobs")    // model ID → trained model bytes
 	bucketChunkConfigs = []byte("chunk_configs")  // version (8-byte big endian) → ChunkConfig
+	bucketFeedback     = []byte("feedback")       // trace ID + feedback ID → Feedback
 )
 
 var (
@@ -89,6 +90,9 @@ var migrations = []migration{
 			return err
 		}
 		return writeFingerprint(tx, fp, n)
+	}},
+	{5, "feedback", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketFeedback)
 	}},
 }
 
