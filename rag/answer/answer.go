@@ -1,0 +1,152 @@
+// Package answer turns retrieved context into a cited answer and checks
+// that answer against the context: the offline extractive answerer, the
+// groundedness score, citation parsing and the fallback an unsupported
+// question gets.
+//
+// The context of an answer is a []store.ChunkRef in retrieval order; item
+// i (0-based) is cited as [i+1] everywhere in this package.
+package answer
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"llmops/store"
+)
+
+// Answer is what every answerer returns.
+type Answer struct {
+	// Text is the answer; every sentence ends with its citation markers,
+	// "… [1]" or "… [1][3]". When Fallback is set it is the fallback
+	// message instead.
+	Text string `json:"text"`
+	// Sentences is the answer split into sentences with the context
+	// numbers each cites.
+	Sentences []Sentence `json:"sentences,omitempty"`
+	// Citations has one entry per distinct cited context item, in order of
+	// first use.
+	Citations []Citation `json:"citations"`
+	// Fallback is set when the context does not support an answer.
+	Fallback bool `json:"fallback"`
+	// Groundedness is the mean support of the sentences, 0..1 (see Ground).
+	// A fallback answer keeps the score of the answer it replaced, so
+	// monitoring sees why it fell back.
+	Groundedness float64 `json:"groundedness"`
+	// Removed counts citations dropped because they pointed outside the
+	// context.
+	Removed int `json:"removed,omitempty"`
+}
+
+// Sentence is one sentence of an answer, without its markers.
+type Sentence struct {
+	Text    string  `json:"text"`
+	Cites   []int   `json:"cites,omitempty"` // context numbers, 1-based
+	Support float64 `json:"support"`         // 0..1, set by Ground
+}
+
+// Citation is one cited context item.
+type Citation struct {
+	N          int    `json:"n"`
+	ChunkID    string `json:"chunk_id"`
+	DocumentID string `json:"document_id"`
+	Title      string `json:"title"`
+	Source     string `json:"source"`
+	Snippet    string `json:"snippet"`
+	Page       int    `json:"page,omitempty"`
+}
+
+// snippetRunes bounds a citation's snippet: enough to recognise the
+// passage in a hover card, short enough for a chat bubble.
+const snippetRunes = 240
+
+// render joins sentences into answer text, each followed by its markers.
+// Sentences stay in one paragraph: an extractive answer is a handful of
+// sentences, not a document. A multi-line sentence is a quoted code block
+// and gets a fence of its own, with its markers on the line after it.
+func render(sentences []Sentence) string {
+	var b strings.Builder
+	for _, s := range sentences {
+		if strings.Contains(s.Text, "\n") {
+			b.WriteString("\n\n```\n" + s.Text + "\n```\n" + strings.TrimSpace(markers(s.Cites)) + "\n\n")
+			continue
+		}
+		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s.Text)
+		b.WriteString(markers(s.Cites))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// markers renders cites as " [1][3]", or "" for none.
+func markers(cites []int) string {
+	if len(cites) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, n := range cites {
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(n))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// citations lists the context items the sentences cite, in order of first
+// use. snippet picks the text shown for item n (1-based); nil means the
+// start of the chunk.
+func citations(sentences []Sentence, chunks []store.ChunkRef, snippet func(n int) string) []Citation {
+	var out []Citation
+	seen := make(map[int]bool)
+	for _, s := range sentences {
+		for _, n := range s.Cites {
+			if n < 1 || n > len(chunks) || seen[n] {
+				continue
+			}
+			seen[n] = true
+			ref := chunks[n-1]
+			text := ""
+			if snippet != nil {
+				text = snippet(n)
+			}
+			if text == "" {
+				text = ref.Chunk.Text
+			}
+			c := Citation{
+				N:          n,
+				ChunkID:    ref.Chunk.ID,
+				DocumentID: ref.Chunk.DocumentID,
+				Snippet:    truncate(strings.Join(strings.Fields(text), " "), snippetRunes),
+				Page:       ref.Chunk.Page,
+			}
+			if ref.Document != nil {
+				c.Title, c.Source = ref.Document.Title, ref.Document.Source
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// truncate shortens s to at most n runes, cutting at a word boundary and
+// marking the cut with an ellipsis.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := 0
+	for i := range s {
+		if runes == n-1 {
+			s = s[:i]
+			break
+		}
+		runes++
+	}
+	if i := strings.LastIndexByte(s, ' '); i > len(s)/2 {
+		s = s[:i]
+	}
+	return strings.TrimRight(s, " ,;:") + "…"
+}

@@ -1,0 +1,133 @@
+package answer
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"llmops/rag/chunk"
+)
+
+// A citation marker: [1], [1, 2], [1-3], or the full-width 【1】 some models
+// emit. Numbers have at most three digits, so "[2022]" stays text.
+var markerRE = regexp.MustCompile(`\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`)
+
+// markersAfterStop matches a sentence stop followed by marker groups:
+// models write "… shift.[1]" and "… shift. [1][2]" as often as "… shift [1].".
+var markersAfterStop = regexp.MustCompile(`([.!?。！？])((?:[ \t]*(?:` + markerRE.String() + `))+)`)
+
+// maxRange bounds a marker range like [1-200], so text cannot make the
+// parser allocate at will.
+const maxRange = 20
+
+// ParseCitations splits a model's answer into sentences and the context
+// numbers each cites, with the markers removed from the text. Markers may
+// sit before or after the sentence's final stop. A sentence without a
+// marker cites nothing: it does not inherit its neighbour's citations,
+// because that is exactly how an unsupported claim would slip through.
+func ParseCitations(text string) []Sentence {
+	text = markersAfterStop.ReplaceAllString(text, " $2$1")
+	var out []Sentence
+	for _, s := range chunk.Sentences(text) {
+		cites := parseMarkers(s)
+		body := cleanSentence(markerRE.ReplaceAllString(s, ""))
+		if !hasWord(body) {
+			// A stray marker line ("[2]") belongs to the sentence above it.
+			if len(out) > 0 {
+				out[len(out)-1].Cites = mergeCites(out[len(out)-1].Cites, cites)
+			}
+			continue
+		}
+		out = append(out, Sentence{Text: body, Cites: cites})
+	}
+	return out
+}
+
+// parseMarkers returns the numbers of every marker in s, in order of first
+// appearance, without repeats.
+func parseMarkers(s string) []int {
+	var out []int
+	for _, m := range markerRE.FindAllString(s, -1) {
+		out = mergeCites(out, markerNumbers(m))
+	}
+	return out
+}
+
+// markerNumbers expands one marker: "[1, 3-4]" → 1, 3, 4.
+func markerNumbers(m string) []int {
+	var out []int
+	inner := strings.Trim(m, "[]【】 ")
+	for _, part := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '、' }) {
+		lo, hi, isRange := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			continue
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a || b-a > maxRange {
+				b = a
+			}
+		}
+		for n := a; n <= b; n++ {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// mergeCites appends the numbers of add that cites lacks.
+func mergeCites(cites, add []int) []int {
+	for _, n := range add {
+		if !slices.Contains(cites, n) {
+			cites = append(cites, n)
+		}
+	}
+	return cites
+}
+
+// cleanSentence tidies what removing markers leaves: doubled spaces and a
+// space before the final stop ("shift [1]." → "shift .").
+func cleanSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	for _, p := range []string{" .", " ,", " ;", " :", " !", " ?", " 。"} {
+		s = strings.ReplaceAll(s, p, p[1:])
+	}
+	return s
+}
+
+// hasWord reports whether s contains a letter or digit.
+func hasWord(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
+}
+
+// markerGroupRE matches a run of adjacent markers with the blanks before
+// it, so "shift [7][1]" can become "shift [1]" and "shift [7]." "shift.".
+var markerGroupRE = regexp.MustCompile(`[ \t]*(?:` + markerRE.String() + `)(?:[ \t]*(?:` + markerRE.String() + `))*`)
+
+// keepMarkers rewrites every marker group in text to cite only the numbers
+// keep accepts, dropping groups left empty together with the blank before
+// them, and returns how many numbers it dropped.
+func keepMarkers(text string, keep func(n int) bool) (string, int) {
+	dropped := 0
+	text = markerGroupRE.ReplaceAllStringFunc(text, func(group string) string {
+		var kept []int
+		for _, m := range markerRE.FindAllString(group, -1) {
+			for _, n := range markerNumbers(m) {
+				if keep(n) {
+					kept = mergeCites(kept, []int{n})
+				} else {
+					dropped++
+				}
+			}
+		}
+		if len(kept) == 0 {
+			return ""
+		}
+		lead := group[:len(group)-len(strings.TrimLeft(group, " \t"))]
+		return lead + strings.TrimSpace(markers(kept))
+	})
+	return text, dropped
+}

@@ -1,0 +1,71 @@
+package answer
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseCitations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		text string
+		want []Sentence
+	}{
+		{"empty", "", nil},
+		{"marker before stop", "Refunds take 5 days [1]. Annual plans are refundable [2].",
+			[]Sentence{{Text: "Refunds take 5 days.", Cites: []int{1}}, {Text: "Annual plans are refundable.", Cites: []int{2}}}},
+		{"marker after stop", "Refunds take 5 days.[1] Annual plans are refundable. [2]",
+			[]Sentence{{Text: "Refunds take 5 days.", Cites: []int{1}}, {Text: "Annual plans are refundable.", Cites: []int{2}}}},
+		{"adjacent markers", "Only the Owner can cancel [1][3].",
+			[]Sentence{{Text: "Only the Owner can cancel.", Cites: []int{1, 3}}}},
+		{"comma list", "Only the Owner can cancel [1, 3].",
+			[]Sentence{{Text: "Only the Owner can cancel.", Cites: []int{1, 3}}}},
+		{"range", "Both plans include it [2-4].",
+			[]Sentence{{Text: "Both plans include it.", Cites: []int{2, 3, 4}}}},
+		{"full-width", "退款需要五天【1】。",
+			[]Sentence{{Text: "退款需要五天。", Cites: []int{1}}}},
+		{"repeated number", "It is free [1] on every plan [1].",
+			[]Sentence{{Text: "It is free on every plan.", Cites: []int{1}}}},
+		{"no inheritance", "Refunds take 5 days [1]. They are always approved.",
+			[]Sentence{{Text: "Refunds take 5 days.", Cites: []int{1}}, {Text: "They are always approved."}}},
+		{"stray marker line", "Refunds take 5 days.\n[2]",
+			[]Sentence{{Text: "Refunds take 5 days.", Cites: []int{2}}}},
+		{"list items", "Steps:\n- Open Settings [1]\n- Click Save [2]",
+			[]Sentence{{Text: "Steps:"}, {Text: "- Open Settings", Cites: []int{1}}, {Text: "- Click Save", Cites: []int{2}}}},
+		{"year in brackets is text", "It shipped in [2022] [1].",
+			[]Sentence{{Text: "It shipped in [2022].", Cites: []int{1}}}},
+		{"links are text", "See [the guide](https://x.test/a) [1].",
+			[]Sentence{{Text: "See [the guide](https://x.test/a).", Cites: []int{1}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ParseCitations(tt.text); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseCitations(%q)\n got %+v\nwant %+v", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeepMarkers(t *testing.T) {
+	t.Parallel()
+	valid := func(n int) bool { return n >= 1 && n <= 3 }
+	tests := []struct {
+		text        string
+		want        string
+		wantDropped int
+	}{
+		{"A [1]. B [2].", "A [1]. B [2].", 0},
+		{"A [7]. B [2].", "A. B [2].", 1},
+		{"A [7][1].", "A [1].", 1},
+		{"A [1, 9, 3].", "A [1][3].", 1},
+		{"A【8】。", "A。", 1},
+	}
+	for _, tt := range tests {
+		got, dropped := keepMarkers(tt.text, valid)
+		if got != tt.want || dropped != tt.wantDropped {
+			t.Errorf("keepMarkers(%q) = %q, %d; want %q, %d", tt.text, got, dropped, tt.want, tt.wantDropped)
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"llmops/store"
+)
+
+// checkCited fails unless every sentence cites exactly context items that
+// exist, the text is the sentences with their markers and nothing else,
+// and the citations list what the sentences cite.
+func checkCited(t *testing.T, a *Answer, ctx []store.ChunkRef) {
+	t.Helper()
+	if len(a.Sentences) == 0 {
+		t.Fatalf("answer has no sentences: %+v", a)
+	}
+	cited := map[int]bool{}
+	for _, s := range a.Sentences {
+		if len(s.Cites) == 0 {
+			t.Errorf("sentence %q has no citation", s.Text)
+		}
+		for _, n := range s.Cites {
+			if n < 1 || n > len(ctx) {
+				t.Errorf("sentence %q cites [%d], outside 1..%d", s.Text, n, len(ctx))
+			}
+			cited[n] = true
+		}
+		if s.Support < 0.95 {
+			t.Errorf("sentence %q: support %.2f, want a quote of item %d", s.Text, s.Support, s.Cites[0])
+		}
+	}
+	if got := render(a.Sentences); a.Text != got {
+		t.Errorf("Text = %q, want the sentences with markers %q", a.Text, got)
+	}
+	// No text outside a sentence: removing every sentence and marker leaves blanks.
+	rest := a.Text
+	for _, s := range a.Sentences {
+		rest = strings.Replace(rest, s.Text, "", 1)
+	}
+	if rest = strings.TrimSpace(regexp.MustCompile("\\[\\d+\\]|\\s|```").ReplaceAllString(rest, "")); rest != "" {
+		t.Errorf("uncited text in answer: %q", rest)
+	}
+	if len(a.Citations) != len(cited) {
+		t.Errorf("%d citations for %d cited items", len(a.Citations), len(cited))
+	}
+	if a.Groundedness < 0.95 {
+		t.Errorf("Groundedness = %.2f, want ≥ 0.95 for quoted sentences", a.Groundedness)
+	}
+}
+
+func TestExtractiveAnswers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		question string
+		context  []store.ChunkRef
+		want     []string // sentences, in order
+		cites    string
+	}{
+		{
+			name:     "refund",
+			question: "Can I get a refund on our annual plan?",
+			context:  refundContext(),
+			want: []string{
+				"Monthly plans are not refundable.",
+				"Annual plans can be refunded in full within 30 days of purchase or renewal.",
+			},
+			cites: "[1][1]",
+		},
+		{
+			name:     "reads in context order, not score order",
+			question: "When does the paid plan end if I cancel the subscription?",
+			context:  refundContext(),
+			want: []string{
+				"Go to Settings → Billing → Plan and click Cancel subscription.",
+				"Your workspace stays on the paid plan until the end of the billing period.",
+			},
+			cites: "[2][2]",
+		},
+		{
+			name:     "Title Case is not a name",
+			question: "How Do I Cancel My Subscription?",
+			context:  refundContext(),
+			want: []string{
+				"Only the Owner can cancel the subscription.",
+				"Go to Settings → Billing → Plan and click Cancel subscription.",
+			},
+			cites: "[2][2]",
+		},
+		{
+			name:     "FAQ: the question line is context, the short reply stays with its reason",
+			question: "Does the app track my location during my shift?",
+			context: []store.ChunkRef{
+				ref("faq", "General FAQ", "Does the app track my location?\nNo. The app reads your location only when you clock in or out, never in the background.\n\nDo employees pay for the app?\nNo. The mobile apps are free to download."),
+			},
+			want:  []string{"No. The app reads your location only when you clock in or out, never in the background."},
+			cites: "[1]",
+		},
+		{
+			name:     "near-duplicates are quoted once",
+			question: "How long are export download links valid?",
+			context: []store.ChunkRef{
+				ref("export", "Export Your Data", "Download links are valid for 7 days and require signing in as an Owner or Admin."),
+				ref("faq", "General FAQ", "Download links are valid for 7 days and require signing in as an Owner or an Admin."),
+			},
+			want:  []string{"Download links are valid for 7 days and require signing in as an Owner or Admin."},
+			cites: "[1]",
+		},
+		{
+			name:     "table rows read as sentences",
+			question: "How long is a deleted workspace kept?",
+			context: []store.ChunkRef{
+				ref("gdpr", "GDPR and Data Retention", "Data | Retention\nActive workspace | As long as the workspace exists\nDeleted workspace | 90 days after deletion, then permanently erased"),
+			},
+			want:  []string{"Deleted workspace: 90 days after deletion, then permanently erased"},
+			cites: "[1]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := (&Extractive{}).Answer(context.Background(), tt.question, tt.context)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Fallback {
+				t.Fatalf("fell back: %q", a.Text)
+			}
+			checkCited(t, a, tt.context)
+			var got []string
+			for _, s := range a.Sentences {
+				got = append(got, s.Text)
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("sentences\n got %q\nwant %q", got, tt.want)
+			}
+			if c := citesOf(a); c != tt.cites {
+				t.Errorf("cites = %s, want %s", c, tt.cites)
+			}
+		})
+	}
+}
+
+func TestExtractiveFallback(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		question string
+		context  []store.ChunkRef
+	}{
+		{"unknown product", "Can Rosterly send hours to Paychex Flex for payroll?", refundContext()},
+		{"unknown compound concept", "Can we get a white-label plan?", refundContext()},
+		{"off topic", "What's a good recipe for sourdough bread?", refundContext()},
+		{"no content words", "Can you do it?", refundContext()},
+		{"no context", "Can I get a refund?", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := (&Extractive{}).Answer(context.Background(), tt.question, tt.context)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.Fallback || a.Text != FallbackText(tt.context) || a.Sentences != nil || a.Citations != nil {
+				t.Errorf("answer = %+v; want the fallback", a)
+			}
+		})
+	}
+}
+
+func TestExtractiveOptions(t *testing.T) {
+	t.Parallel()
+	ctx := refundContext()
+	q := "Can I get a refund on our annual plan?"
+	a, err := (&Extractive{MaxSentences: 1}).Answer(context.Background(), q, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Sentences) != 1 {
+		t.Errorf("MaxSentences 1: got %d sentences", len(a.Sentences))
+	}
+	a, err = (&Extractive{MinScore: 0.99}).Answer(context.Background(), "Can I get a refund on our annual plan by cheque?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Fallback {
+		t.Errorf("MinScore 0.99: answered %q, want the fallback", a.Text)
+	}
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (&Extractive{}).Answer(cancelled, q, ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: err = %v, want context.Canceled", err)
+	}
+}
+
+func TestExtractiveCode(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{ref("shifts", "Shifts API Reference",
+		"List shifts\nGET /v2/shifts\n\nReturns the shifts of a location, 50 per page.\n\n"+
+			"curl \"https://api.rosterly.com/v2/shifts?limit=200\" \\\n  -H \"Authorization: Bearer $ROSTERLY_TOKEN\"",
+		"Shifts API Reference", "List shifts")}
+
+	a, err := (&Extractive{}).Answer(context.Background(), "How many shifts per page does the list return?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a.Text, "curl") {
+		t.Errorf("answer quotes code the question did not ask for: %q", a.Text)
+	}
+
+	a, err = (&Extractive{}).Answer(context.Background(), "Show me a curl example to list shifts", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Text, "```\ncurl \"https://api.rosterly.com/v2/shifts?limit=200\" \\\n") {
+		t.Errorf("answer = %q; want the curl sample in a fenced block", a.Text)
+	}
+	checkCited(t, a, ctx)
+}

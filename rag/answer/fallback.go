@@ -1,0 +1,68 @@
+package answer
+
+import (
+	"strings"
+
+	"llmops/store"
+)
+
+// DefaultThreshold is the groundedness below which an answer is replaced
+// by the fallback: with fewer than 60% of its claims supported, an answer
+// misleads more often than it helps.
+const DefaultThreshold = 0.6
+
+// maxClosest bounds the documents a fallback suggests.
+const maxClosest = 3
+
+// FallbackText says plainly that the documentation does not cover the
+// question and names the closest documents of the context (distinct
+// titles, best first), so the reader has somewhere to go next.
+func FallbackText(closest []store.ChunkRef) string {
+	const plain = "The documentation does not cover this."
+	var titles []string
+	seen := make(map[string]bool)
+	for _, ref := range closest {
+		if ref.Document == nil || len(titles) == maxClosest {
+			continue
+		}
+		title := strings.TrimSpace(ref.Document.Title)
+		if title == "" {
+			title = ref.Document.Source
+		}
+		if title == "" || seen[title] {
+			continue
+		}
+		seen[title] = true
+		titles = append(titles, "“"+title+"”")
+	}
+	switch len(titles) {
+	case 0:
+		return plain
+	case 1:
+		return plain + " The closest article is " + titles[0] + "."
+	}
+	return plain + " The closest articles are " + strings.Join(titles[:len(titles)-1], ", ") + " and " + titles[len(titles)-1] + "."
+}
+
+// ApplyThreshold replaces a with the fallback answer when its
+// groundedness is below threshold (normally DefaultThreshold) and reports
+// whether it did. Ground must have scored a first.
+func ApplyThreshold(a *Answer, chunks []store.ChunkRef, threshold float64) bool {
+	if a.Fallback {
+		return true
+	}
+	if a.Groundedness >= threshold {
+		return false
+	}
+	fallBack(a, chunks)
+	return true
+}
+
+// fallBack turns a into the fallback answer. Groundedness and Removed are
+// kept: they explain the decision in the trace.
+func fallBack(a *Answer, closest []store.ChunkRef) {
+	a.Text = FallbackText(closest)
+	a.Sentences = nil
+	a.Citations = nil
+	a.Fallback = true
+}

@@ -1,0 +1,73 @@
+package answer
+
+import (
+	"testing"
+
+	"llmops/store"
+)
+
+func TestFallbackText(t *testing.T) {
+	t.Parallel()
+	a := ref("a", "Plans and Pricing", "x")
+	b := ref("b", "Billing FAQ", "x")
+	c := ref("c", "Manage Locations, Departments and Positions", "x")
+	d := ref("d", "Refunds", "x")
+	noTitle := ref("e", "", "x")
+	noDoc := store.ChunkRef{Chunk: store.Chunk{ID: "f-00000"}}
+	const plain = "The documentation does not cover this."
+	tests := []struct {
+		name    string
+		closest []store.ChunkRef
+		want    string
+	}{
+		{"no context", nil, plain},
+		{"no documents", []store.ChunkRef{noDoc}, plain},
+		{"one", []store.ChunkRef{a}, plain + " The closest article is “Plans and Pricing”."},
+		{"two", []store.ChunkRef{a, b}, plain + " The closest articles are “Plans and Pricing” and “Billing FAQ”."},
+		{"titles with commas stay quoted", []store.ChunkRef{c, a},
+			plain + " The closest articles are “Manage Locations, Departments and Positions” and “Plans and Pricing”."},
+		{"distinct, at most three, best first", []store.ChunkRef{a, a, b, c, d},
+			plain + " The closest articles are “Plans and Pricing”, “Billing FAQ” and “Manage Locations, Departments and Positions”."},
+		{"source when untitled", []store.ChunkRef{noTitle}, plain + " The closest article is “e.md”."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := FallbackText(tt.closest); got != tt.want {
+				t.Errorf("FallbackText() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestApplyThreshold(t *testing.T) {
+	t.Parallel()
+	ctx := refundContext()
+	tests := []struct {
+		name         string
+		groundedness float64
+		want         bool
+	}{
+		{"above", 0.9, false},
+		{"at", DefaultThreshold, false},
+		{"below", 0.59, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := &Answer{Text: "Refunds take time [1].", Sentences: []Sentence{{Text: "Refunds take time.", Cites: []int{1}}}, Groundedness: tt.groundedness, Removed: 2}
+			if got := ApplyThreshold(a, ctx, DefaultThreshold); got != tt.want || a.Fallback != tt.want {
+				t.Fatalf("ApplyThreshold(%v) = %v, Fallback %v; want %v", tt.groundedness, got, a.Fallback, tt.want)
+			}
+			if !tt.want {
+				return
+			}
+			if a.Text != FallbackText(ctx) || a.Sentences != nil || a.Citations != nil {
+				t.Errorf("fallback answer = %+v; want the fallback text and no sentences or citations", a)
+			}
+			if a.Groundedness != tt.groundedness || a.Removed != 2 {
+				t.Errorf("Groundedness, Removed = %v, %d; want them kept (%v, 2)", a.Groundedness, a.Removed, tt.groundedness)
+			}
+		})
+	}
+}

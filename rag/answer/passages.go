@@ -1,0 +1,304 @@
+package answer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"llmops/rag/chunk"
+	"llmops/store"
+)
+
+// passage is one sentence (or table row, or code block) of a context item,
+// analysed once and shared by the extractive answerer and Ground.
+type passage struct {
+	text  string // as quoted in an answer: list marker removed, blanks collapsed
+	terms map[string]struct{}
+	toks  []token
+	pos   int // position in its item
+	words int // blank-separated words, for length rules
+	code  bool
+	// sparse marks a table row that says nothing without its header.
+	sparse bool
+	// heading marks a line that titles what follows (an inline heading, an
+	// FAQ question, a table's header row): it is context, not an answer.
+	heading bool
+	// local holds the stems of the nearest heading line above the passage.
+	local map[string]struct{}
+}
+
+// item is one context chunk with its passages.
+type item struct {
+	n        int // context number, 1-based
+	ref      store.ChunkRef
+	passages []passage
+	// head holds the stems of the chunk's heading path and document title.
+	head map[string]struct{}
+}
+
+// analyse splits every context chunk into passages.
+func analyse(chunks []store.ChunkRef) []item {
+	items := make([]item, len(chunks))
+	for i, ref := range chunks {
+		it := item{n: i + 1, ref: ref, head: make(map[string]struct{})}
+		for _, h := range ref.Chunk.Headings {
+			addStems(it.head, h)
+		}
+		if ref.Document != nil {
+			addStems(it.head, ref.Document.Title)
+		}
+		it.passages = splitPassages(ref.Chunk.Text)
+		items[i] = it
+	}
+	return items
+}
+
+func addStems(set map[string]struct{}, text string) {
+	for _, t := range tokenize(text) {
+		set[t.stem] = struct{}{}
+	}
+}
+
+// splitPassages splits chunk text into passages: blocks (separated by
+// blank lines) that look like code stay whole, table rows are one passage
+// each, and prose goes through chunk.Sentences.
+func splitPassages(text string) []passage {
+	var out []passage
+	var local map[string]struct{}
+	add := func(p passage) {
+		p.pos = len(out)
+		p.words = len(strings.Fields(p.text))
+		p.local = local
+		p.toks = tokenize(p.text)
+		p.terms = make(map[string]struct{}, len(p.toks))
+		for _, t := range p.toks {
+			p.terms[t.stem] = struct{}{}
+		}
+		if p.heading {
+			local = p.terms
+		}
+		out = append(out, p)
+	}
+	for _, block := range splitBlocks(text) {
+		if looksLikeCode(block) {
+			add(passage{text: strings.TrimRight(block, " \t\n"), code: true})
+			continue
+		}
+		lines := strings.Split(block, "\n")
+		for i := 0; i < len(lines); {
+			if isTableRow(lines[i]) {
+				if !isTableRule(lines[i]) {
+					header := (i == 0 || !isTableRow(lines[i-1])) && i+1 < len(lines) && isTableRow(lines[i+1])
+					add(tableRow(lines[i], header))
+				}
+				i++
+				continue
+			}
+			j := i
+			for j < len(lines) && !isTableRow(lines[j]) {
+				j++
+			}
+			for _, s := range mergeShort(chunk.Sentences(unwrap(lines[i:j]))) {
+				add(passage{text: quotable(s), heading: isHeadingLine(s)})
+			}
+			i = j
+		}
+	}
+	return out
+}
+
+// tableRow makes a passage of a table row. A row is quoted as
+// "first cell: other; cells", which reads as a sentence where the raw
+// "a | b | c" does not; rows with fewer than two cells of words (✓ and –
+// marks of a feature matrix) mean nothing without their header and are
+// not quoted at all.
+func tableRow(line string, header bool) passage {
+	var cells []string
+	words := 0
+	for _, c := range strings.Split(line, "|") {
+		if c = strings.TrimSpace(c); c != "" {
+			cells = append(cells, c)
+			if hasLetter(c) {
+				words++
+			}
+		}
+	}
+	p := passage{heading: header, sparse: words < 2}
+	switch {
+	case header || len(cells) < 2:
+		p.text = strings.Join(cells, " | ")
+	default:
+		p.text = cells[0] + ": " + strings.Join(cells[1:], "; ")
+	}
+	return p
+}
+
+func hasLetter(s string) bool { return strings.IndexFunc(s, unicode.IsLetter) >= 0 }
+
+// wrapWidth is the line length from which a line without closing
+// punctuation is taken for hard-wrapped text (PDF extracts wrap at 80-90
+// characters), so "Recovery Point\nObjective" stays one sentence.
+const wrapWidth = 60
+
+// unwrap joins the lines of a prose run, keeping a line break where one
+// ends a line of its own: after closing punctuation, after a short line, or
+// before a list item.
+func unwrap(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			prev := strings.TrimSpace(lines[i-1])
+			last, _ := utf8.DecodeLastRuneInString(prev)
+			if utf8.RuneCountInString(prev) >= wrapWidth && !strings.ContainsRune(".!?:;", last) && !isListItem(strings.TrimSpace(l)) && !startsNumbered(l) {
+				b.WriteByte(' ')
+			} else {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// startsNumbered reports whether a line opens a numbered item: "2. Click".
+func startsNumbered(l string) bool {
+	l = strings.TrimSpace(l)
+	i := strings.IndexFunc(l, func(r rune) bool { return !unicode.IsDigit(r) })
+	return i > 0 && i < len(l)-1 && (l[i] == '.' || l[i] == ')') && l[i+1] == ' '
+}
+
+// splitBlocks splits text at blank lines.
+func splitBlocks(text string) []string {
+	var blocks []string
+	var cur []string
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			if len(cur) > 0 {
+				blocks = append(blocks, strings.Join(cur, "\n"))
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		blocks = append(blocks, strings.Join(cur, "\n"))
+	}
+	return blocks
+}
+
+// looksLikeCode reports whether a block is a code sample: chunk text keeps
+// code without its fences, so shell commands, JSON and indented blocks are
+// recognised by their shape.
+func looksLikeCode(block string) bool {
+	first := strings.TrimSpace(block[:strings.IndexByte(block+"\n", '\n')])
+	for _, p := range []string{"curl ", "$ ", "{", "}", "[", "]", "<?", "#!", "import ", "package ", "func ", "const ", "var ", "let "} {
+		if strings.HasPrefix(first, p) {
+			return true
+		}
+	}
+	lines := strings.Split(block, "\n")
+	indented, continued := 0, 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t") {
+			indented++
+		}
+		if strings.HasSuffix(strings.TrimSpace(l), "\\") {
+			continued++
+		}
+	}
+	return continued > 0 || (len(lines) > 1 && indented*2 > len(lines))
+}
+
+func isTableRow(line string) bool {
+	return strings.Contains(line, " | ") || strings.HasPrefix(line, "| ")
+}
+
+// isTableRule matches a Markdown table's |---|---| separator.
+func isTableRule(line string) bool {
+	return strings.Trim(line, "|-: \t") == "" && strings.Contains(line, "-")
+}
+
+// isHeadingLine reports whether a sentence titles what follows: a question
+// on a line of its own (FAQ articles put each question so), a sentence
+// ending in a colon, or a short line without a sentence's closing
+// punctuation.
+func isHeadingLine(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || isListItem(s) {
+		return false
+	}
+	if strings.HasSuffix(s, ":") {
+		return true // introduces the list or table below it
+	}
+	if strings.Contains(s, "\n") {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if last == '?' {
+		return len(strings.Fields(s)) <= 16
+	}
+	if strings.ContainsRune(".!:;,…\"”", last) {
+		return false
+	}
+	return len(strings.Fields(s)) <= 8
+}
+
+func isListItem(s string) bool {
+	return strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "* ") || strings.HasPrefix(s, "• ")
+}
+
+// quotable turns a sentence into the form an answer quotes: blanks
+// collapsed, a bullet or step number removed, and a list item that
+// continues a sentence made one of its own ("- falls outside the
+// employee's availability," → "Falls outside the employee's
+// availability."). A step quoted alone or out of its list reads better
+// without its number.
+func quotable(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	item := false
+	for _, p := range []string{"- ", "* ", "• "} {
+		if strings.HasPrefix(s, p) {
+			s, item = strings.TrimSpace(s[len(p):]), true
+			break
+		}
+	}
+	if startsNumbered(s) {
+		s, item = strings.TrimSpace(s[strings.IndexByte(s, ' '):]), true
+	}
+	if item {
+		r, size := utf8.DecodeRuneInString(s)
+		s = string(unicode.ToUpper(r)) + s[size:]
+		if strings.HasSuffix(s, ",") || strings.HasSuffix(s, ";") {
+			s = s[:len(s)-1] + "."
+		}
+	}
+	return s
+}
+
+// mergeShort joins a very short sentence to the one after it: FAQ answers
+// open with "No." or "Yes.", which say little alone and a lot in front of
+// their explanation.
+func mergeShort(sentences []string) []string {
+	out := sentences[:0:0]
+	for i := 0; i < len(sentences); i++ {
+		s := sentences[i]
+		if i+1 < len(sentences) && isShortReply(s) && !isHeadingLine(sentences[i+1]) {
+			out = append(out, s+" "+sentences[i+1])
+			i++
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func isShortReply(s string) bool {
+	words := strings.Fields(s)
+	if len(words) == 0 || len(words) > 2 {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(s)
+	first, _ := utf8.DecodeRuneInString(s)
+	return (last == '.' || last == '!') && unicode.IsUpper(first)
+}
