@@ -206,9 +206,9 @@ func TestFeedbackAPI(t *testing.T) {
 	}
 	for body, want := range map[string]int{
 		`{"trace_id": "` + tr.ID + `", "value": 5}`: 400,
-		`{"trace_id": "missing", "value": 1}`:         404,
-		`{"value": 1}`:                                400,
-		`{"trace_id": 7}`:                             400,
+		`{"trace_id": "missing", "value": 1}`:       404,
+		`{"value": 1}`:                              400,
+		`{"trace_id": 7}`:                           400,
 	} {
 		if rec := post(body); rec.Code != want {
 			t.Errorf("%s: %d, want %d", body, rec.Code, want)
