@@ -2,12 +2,10 @@ package answer
 
 import (
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/blevesearch/snowballstem"
-	"github.com/blevesearch/snowballstem/english"
+	"llmops/rag/text"
 )
 
 // Tokens longer than this are identifiers, hashes or base64, not words.
@@ -139,23 +137,11 @@ func isWordByte(c byte) bool {
 
 func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// stopWords is the Snowball English list (as used by bleve's "en" analyzer)
-// without its apostrophe forms, plus the fragments that splitting
-// contractions at the apostrophe leaves behind, plus the filler that
-// questions are wrapped in ("is there a way to", "can I get"): none of it
-// says what the question is about.
-var stopWords = func() map[string]struct{} {
-	const list = `i me my myself we our ours ourselves you your yours yourself yourselves
-he him his himself she her hers herself it its itself they them their theirs themselves
-what which who whom this that these those am is are was were be been being have has had
-having do does did doing would should could ought cannot a an the and but if or because
-as until while of at by for with about against between into through during before after
-above below to from up down in out on off over under again further then once here there
-when where why how all any both each few more most other some such no nor not only own
-same so than too very
-ll ve re isn aren wasn weren hasn haven hadn doesn don didn won wouldn shan shouldn can
-couldn mustn let also may might must shall will just
-s t d m
+// questionFiller is what questions are wrapped in ("is there a way to",
+// "can I get"): on top of the shared stop list, none of it says what the
+// question is about.
+var questionFiller = func() map[string]struct{} {
+	const list = `s t d m
 get gets got getting make makes made want wants need needs know tell please way ways
 possible able anyone anything someone something thing things really still yes ok okay
 us use used using one ones like much many`
@@ -167,22 +153,12 @@ us use used using one ones like much many`
 }()
 
 func isStopWord(lower string) bool {
-	_, ok := stopWords[lower]
+	if text.IsStopWord(lower) {
+		return true
+	}
+	_, ok := questionFiller[lower]
 	return ok
 }
 
-var stemEnvs = sync.Pool{New: func() any { return snowballstem.NewEnv("") }}
-
-// stem applies the Snowball English (Porter2) stemmer. Tokens with digits
-// are codes, versions or numbers, and stemming would only mangle them.
-func stem(word string) string {
-	if strings.ContainsAny(word, "0123456789") {
-		return word
-	}
-	env := stemEnvs.Get().(*snowballstem.Env)
-	env.SetCurrent(word)
-	english.Stem(env)
-	s := env.Current()
-	stemEnvs.Put(env)
-	return s
-}
+// stem applies the shared Snowball English stemmer.
+func stem(word string) string { return text.Stem(word) }

@@ -3,10 +3,10 @@ package embed
 import (
 	"context"
 	"fmt"
+	"llmops/rag/text"
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,11 +45,7 @@ func syntheticCorpus(n int, seed uint64) []string {
 			topicVocab[t][j] = rng.IntN(vocabSize)
 		}
 	}
-	var stops []string
-	for w := range stopWords {
-		stops = append(stops, w)
-	}
-	slices.Sort(stops) // map order is random
+	stops := text.StopWords()
 
 	docs := make([]string, n)
 	rng = rand.New(rand.NewPCG(seed, 3))

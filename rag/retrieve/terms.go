@@ -1,13 +1,10 @@
 package retrieve
 
 import (
-	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/blevesearch/snowballstem"
-	"github.com/blevesearch/snowballstem/english"
+	"llmops/rag/text"
 )
 
 // The reranker and the query rewriter read text much as the keyword index
@@ -67,30 +64,7 @@ func terms(text string, st *stemmer) []string {
 	return out
 }
 
-// stopWords is the Snowball English list (as bleve's "en" analyzer uses
-// it) without apostrophe forms, plus the fragments that splitting
-// contractions leaves behind.
-var stopWords = func() map[string]bool {
-	const list = `i me my myself we our ours ourselves you your yours yourself yourselves
-he him his himself she her hers herself it its itself they them their theirs themselves
-what which who whom this that these those am is are was were be been being have has had
-having do does did doing would should could ought cannot a an the and but if or because
-as until while of at by for with about against between into through during before after
-above below to from up down in out on off over under again further then once here there
-when where why how all any both each few more most other some such no nor not only own
-same so than too very
-ll ve re isn aren wasn weren hasn haven hadn doesn don didn won wouldn shan shouldn can
-couldn mustn let also may might must shall will just`
-	m := make(map[string]bool)
-	for _, w := range strings.Fields(list) {
-		m[w] = true
-	}
-	return m
-}()
-
-func isStopWord(w string) bool { return stopWords[w] }
-
-var stemEnvs = sync.Pool{New: func() any { return snowballstem.NewEnv("") }}
+func isStopWord(w string) bool { return text.IsStopWord(w) }
 
 // stemmer stems words with the Snowball English (Porter2) algorithm and
 // remembers them: a text repeats its words, and stemming costs more than
@@ -108,14 +82,7 @@ func (s *stemmer) stem(w string) string {
 	if st, ok := s.cache[w]; ok {
 		return st
 	}
-	st := w
-	if strings.IndexFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-		env := stemEnvs.Get().(*snowballstem.Env)
-		env.SetCurrent(w)
-		english.Stem(env)
-		st = env.Current()
-		stemEnvs.Put(env)
-	}
+	st := text.Stem(w)
 	s.cache[w] = st
 	return st
 }
