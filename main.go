@@ -499,7 +499,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	vocab, err := sampleVocabulary()
+	vocab, err := sampledata.Vocabulary()
 	if err != nil {
 		return err
 	}
@@ -517,30 +517,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "store file          %.0f MiB; keyword index %.0f MiB\n", rep.StoreFileMiB, rep.IndexDirMiB)
 	fmt.Fprintf(stdout, "embedding model     %s\n", rep.EmbedModel)
 	return nil
-}
-
-// sampleVocabulary collects the words of the sample knowledge base, the
-// vocabulary synthetic benchmark documents are drawn from.
-func sampleVocabulary() ([]string, error) {
-	seen := map[string]bool{}
-	var words []string
-	err := fs.WalkDir(sampledata.FS(), "docs", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".md") {
-			return err
-		}
-		data, err := fs.ReadFile(sampledata.FS(), path)
-		if err != nil {
-			return err
-		}
-		for _, w := range strings.FieldsFunc(strings.ToLower(string(data)), func(r rune) bool { return r < 'a' || r > 'z' }) {
-			if len(w) >= 3 && !seen[w] {
-				seen[w] = true
-				words = append(words, w)
-			}
-		}
-		return nil
-	})
-	return words, err
 }
 
 func plural(n int, one, many string) string {

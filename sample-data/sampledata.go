@@ -71,3 +71,28 @@ func Questions() ([]Question, error) {
 	}
 	return qs, nil
 }
+
+// Vocabulary returns the distinct lower-case words (3+ ASCII letters) of
+// the sample Markdown documents, in first-seen order: the vocabulary
+// synthetic benchmark corpora are drawn from.
+func Vocabulary() ([]string, error) {
+	seen := map[string]bool{}
+	var words []string
+	err := fs.WalkDir(files, "docs", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".md") {
+			return err
+		}
+		data, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, w := range strings.FieldsFunc(strings.ToLower(string(data)), func(r rune) bool { return r < 'a' || r > 'z' }) {
+			if len(w) >= 3 && !seen[w] {
+				seen[w] = true
+				words = append(words, w)
+			}
+		}
+		return nil
+	})
+	return words, err
+}

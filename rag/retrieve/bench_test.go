@@ -3,7 +3,6 @@ package retrieve
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -175,25 +174,7 @@ var (
 // `llmops bench ingest` draws them.
 func sampleVocabulary(tb testing.TB) []string {
 	tb.Helper()
-	vocabOnce.Do(func() {
-		seen := map[string]bool{}
-		vocabErr = fs.WalkDir(sampledata.FS(), "docs", func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".md") {
-				return err
-			}
-			data, err := fs.ReadFile(sampledata.FS(), path)
-			if err != nil {
-				return err
-			}
-			for _, w := range strings.FieldsFunc(strings.ToLower(string(data)), func(r rune) bool { return r < 'a' || r > 'z' }) {
-				if len(w) >= 3 && !seen[w] {
-					seen[w] = true
-					vocab = append(vocab, w)
-				}
-			}
-			return nil
-		})
-	})
+	vocabOnce.Do(func() { vocab, vocabErr = sampledata.Vocabulary() })
 	if vocabErr != nil {
 		tb.Fatal(vocabErr)
 	}
