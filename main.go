@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,9 @@ import (
 	"time"
 
 	"llmops/rag"
+	"llmops/rag/answer"
+	"llmops/rag/index"
+	"llmops/rag/retrieve"
 	sampledata "llmops/sample-data"
 	"llmops/server"
 	"llmops/server/client"
@@ -49,6 +53,7 @@ Usage:
   llmops serve   [--addr 127.0.0.1:8080] [--data ./llmops-data] [--no-sample]
   llmops keys create --data DIR --name NAME --role admin|editor|reviewer|viewer
   llmops ingest  [--data DIR | --server URL --api-key KEY] [--category C] [--product-version V] [--tags a,b] PATH...
+  llmops ask     [--data DIR] [--json] [--category C] [--product-version V] [--top-k 5] QUESTION
   llmops reindex --data DIR
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
   llmops backup  --data DIR --out FILE | --server URL --api-key KEY --out FILE
@@ -79,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = runIngest(ctx, rest, stdout, stderr, getenv)
 	case "reindex":
 		err = runReindex(ctx, rest, stdout, stderr, getenv)
+	case "ask":
+		err = runAsk(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = runBench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
@@ -524,4 +531,103 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// askJSON is `llmops ask --json`: the answer object of POST /api/v1/ask.
+type askJSON struct {
+	Answer       string            `json:"answer"`
+	Citations    []answer.Citation `json:"citations"`
+	Groundedness float64           `json:"groundedness"`
+	Fallback     bool              `json:"fallback"`
+	TraceID      string            `json:"trace_id"`
+}
+
+// runAsk answers a question offline from a data dir: hybrid retrieval,
+// the extractive answerer, groundedness and the fallback, recorded as a
+// trace. (Asking a running server and the LLM answerer come with the
+// assistant's API.)
+func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("llmops ask", flag.ContinueOnError)
+	dataDir := fs.String("data", getenv("LLMOPS_DATA"), "data directory (default ./llmops-data)")
+	asJSON := fs.Bool("json", false, "print the answer object as JSON")
+	topK := fs.Int("top-k", retrieve.DefaultTopK, "chunks given to the answerer")
+	var filter index.Filter
+	fs.StringVar(&filter.Category, "category", "", "only documents of this category")
+	fs.StringVar(&filter.ProductVersion, "product-version", "", "only documents of this product version")
+	if err := parseFlagsWithArgs(fs, args, stderr); err != nil {
+		return err
+	}
+	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if question == "" {
+		return usageError{errors.New("give a question, e.g. llmops ask how do I cancel my subscription")}
+	}
+	if *topK < 1 || *topK > 50 {
+		return usageError{errors.New("--top-k must be 1 to 50")}
+	}
+	if *dataDir == "" {
+		*dataDir = "./llmops-data"
+	}
+	st, kb, err := openKnowledge(ctx, *dataDir, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer kb.Close()
+
+	start := time.Now()
+	res, err := retrieve.New(kb, retrieve.Options{TopK: *topK, Filter: filter}).Retrieve(ctx, question, nil)
+	if err != nil {
+		return err
+	}
+	retrieved := time.Now()
+	refs := make([]store.ChunkRef, len(res.Hits))
+	for i, h := range res.Hits {
+		refs[i] = store.ChunkRef{Chunk: h.Chunk, Document: h.Document}
+	}
+	a, err := (&answer.Extractive{}).Answer(ctx, question, refs)
+	if err != nil {
+		return err
+	}
+	answer.ApplyThreshold(a, refs, answer.DefaultThreshold)
+	end := time.Now()
+
+	tw := st.NewTraceWriter(store.TraceWriterOptions{})
+	tr := &store.Trace{ID: store.NewIDAt(start), Kind: "ask", Name: "llmops ask", Start: start, End: end, Status: store.StatusOK,
+		Input: store.Preview(question, store.PreviewLen), Output: store.Preview(a.Text, store.PreviewLen),
+		Attributes: map[string]any{"actor": "cli:" + cliUser(getenv), "groundedness": a.Groundedness, "fallback": a.Fallback, "answerer": "extractive"}}
+	spans := []store.Span{
+		{TraceID: tr.ID, ID: store.NewID(), Name: "retrieve", Kind: "retriever", Start: start, End: retrieved, Status: store.StatusOK,
+			Attributes: map[string]any{"hits": len(res.Hits), "keyword_weight": res.KeywordWeight, "vector_weight": res.VectorWeight}},
+		{TraceID: tr.ID, ID: store.NewID(), Name: "answer", Kind: "chain", Start: retrieved, End: end, Status: store.StatusOK,
+			Attributes: map[string]any{"citations": len(a.Citations), "groundedness": a.Groundedness}},
+	}
+	if err := tw.Write(ctx, tr, spans...); err != nil {
+		return err
+	}
+	if err := tw.Close(ctx); err != nil {
+		return err
+	}
+
+	if *asJSON {
+		out := askJSON{Answer: a.Text, Citations: a.Citations, Groundedness: a.Groundedness, Fallback: a.Fallback, TraceID: tr.ID}
+		if out.Citations == nil {
+			out.Citations = []answer.Citation{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintln(stdout, a.Text)
+	if len(a.Citations) > 0 {
+		fmt.Fprintln(stdout, "\nSources:")
+		for _, c := range a.Citations {
+			where := c.Source
+			if c.Page > 0 {
+				where += fmt.Sprintf(", p. %d", c.Page)
+			}
+			fmt.Fprintf(stdout, "  [%d] %s (%s)\n", c.N, c.Title, where)
+		}
+	}
+	fmt.Fprintf(stdout, "\ngroundedness %.2f · %s · trace %s\n", a.Groundedness, end.Sub(start).Round(time.Millisecond), tr.ID)
+	return nil
 }

@@ -377,3 +377,45 @@ func TestServeLoadsSampleData(t *testing.T) {
 		t.Errorf("after restart %d documents, want %d (samples load once)", len(got), len(docs)-1)
 	}
 }
+
+// TestAskOffline asks the sample knowledge base from the terminal: a
+// covered question gets a cited answer and a trace, an uncovered one the
+// fallback.
+func TestAskOffline(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--data", dir, "sample-data/docs"}, &out, &errOut, os.Getenv); code != exitOK {
+		t.Fatalf("ingest: %d %s", code, errOut.String())
+	}
+	ask := func(q string) askJSON {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"ask", "--data", dir, "--json", q}, &out, &errOut, os.Getenv); code != exitOK {
+			t.Fatalf("ask %q: exit %d: %s", q, code, errOut.String())
+		}
+		var a askJSON
+		if err := json.Unmarshal(out.Bytes(), &a); err != nil {
+			t.Fatalf("ask --json printed %q: %v", out.String(), err)
+		}
+		return a
+	}
+	a := ask("How do I cancel my subscription?")
+	if a.Fallback || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Source, "refunds-and-cancellation") || a.TraceID == "" {
+		t.Errorf("covered question: %+v", a)
+	}
+	if b := ask("Do you integrate with Paychex?"); !b.Fallback || len(b.Citations) != 0 {
+		t.Errorf("uncovered question: %+v", b)
+	}
+	st, err := store.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if tr, spans, err := st.Trace(context.Background(), a.TraceID); err != nil || tr.Kind != "ask" || len(spans) != 2 {
+		t.Errorf("ask trace = %+v, %d spans, %v", tr, len(spans), err)
+	}
+	var errOut2 bytes.Buffer
+	if code := run(context.Background(), []string{"ask", "--data", dir}, io.Discard, &errOut2, os.Getenv); code != exitUsage {
+		t.Errorf("ask without a question: exit %d", code)
+	}
+}
