@@ -3,6 +3,8 @@ package embed
 // Hashed features: the dimensions an SVD cannot fill, and the character
 // n-grams that place out-of-vocabulary words.
 
+import "llmops/rag/text"
+
 // hashedNonZeros is how many signed positions each term occupies in the
 // hashed dimensions: a sparse random projection (Achlioptas 2003) that
 // keeps the TF-IDF cosine on average while spreading collisions.
@@ -26,7 +28,7 @@ func addHashed(dst []float32, term string, w float64) {
 // 4-grams: adding 3- and 5-grams, as fastText does, tripled the cost of an
 // unknown word for no visible gain.
 func forEachNgram(word string, fn func(h uint64)) {
-	var arr [2 + maxTokenBytes]byte
+	var arr [2 + text.MaxTokenBytes]byte
 	b := append(append(append(arr[:0], '<'), word...), '>')
 	const n = 4
 	if len(b) < n {

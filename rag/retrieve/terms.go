@@ -1,54 +1,18 @@
 package retrieve
 
 import (
-	"unicode"
-	"unicode/utf8"
-
 	"llmops/rag/text"
 )
 
-// The reranker and the query rewriter read text much as the keyword index
-// does: lower-cased runs of letters and digits, English stop words
-// dropped, stemmed (Snowball English). rag/embed has the same rules unexported; a
-// second copy here keeps retrieve independent of the embedder's internals.
-
-// maxTokenBytes: longer tokens are identifiers or hashes, not words.
-const maxTokenBytes = 40
+// The reranker and the query rewriter read text as the embedder does
+// (rag/text): lower-cased runs of letters and digits, English stop words
+// dropped, stemmed (Snowball English).
 
 // words splits text into lower-cased words, stop words included, in
-// order. Apostrophes split words ("don't" → "don", "t").
-func words(text string) []string {
+// order.
+func words(s string) []string {
 	var out []string
-	var buf []byte
-	emit := func() {
-		if len(buf) > 0 && len(buf) <= maxTokenBytes {
-			out = append(out, string(buf))
-		}
-		buf = buf[:0]
-	}
-	for i := 0; i < len(text); {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-				buf = append(buf, c)
-			case 'A' <= c && c <= 'Z':
-				buf = append(buf, c+('a'-'A'))
-			default:
-				emit()
-			}
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		i += size
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
-			buf = utf8.AppendRune(buf, unicode.ToLower(r))
-		} else {
-			emit()
-		}
-	}
-	emit()
+	text.ForEachToken(s, nil, 1, func(tok []byte) { out = append(out, string(tok)) })
 	return out
 }
 

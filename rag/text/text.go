@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
@@ -72,4 +74,48 @@ func Stem(word string) string {
 	s := env.Current()
 	stemEnvs.Put(env)
 	return s
+}
+
+// MaxTokenBytes: longer tokens are identifiers, hashes or base64, not words.
+const MaxTokenBytes = 40
+
+// ForEachToken calls fn with each lower-cased run of Unicode letters,
+// digits and combining marks in text, minBytes to MaxTokenBytes long.
+// Apostrophes split words ("don't" → "don", "t"), so contractions leave
+// short fragments that callers drop with the stop words. The slice passed
+// to fn is reused: copy it to keep it. buf is scratch space, returned for
+// reuse.
+func ForEachToken(text string, buf []byte, minBytes int, fn func(tok []byte)) []byte {
+	buf = buf[:0]
+	minBytes = max(minBytes, 1)
+	emit := func() {
+		if len(buf) >= minBytes && len(buf) <= MaxTokenBytes {
+			fn(buf)
+		}
+		buf = buf[:0]
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				buf = append(buf, c)
+			case 'A' <= c && c <= 'Z':
+				buf = append(buf, c+('a'-'A'))
+			default:
+				emit()
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		} else {
+			emit()
+		}
+	}
+	emit()
+	return buf
 }

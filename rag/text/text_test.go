@@ -1,6 +1,9 @@
 package text
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestStopWordsAndStem(t *testing.T) {
 	for _, w := range []string{"the", "don", "just", "which"} {
@@ -18,5 +21,19 @@ func TestStopWordsAndStem(t *testing.T) {
 	}
 	if n := len(StopWords()); n < 150 {
 		t.Errorf("%d stop words", n)
+	}
+}
+
+func TestForEachToken(t *testing.T) {
+	var got []string
+	ForEachToken("Don't re-sync the Café API v4.2 a x", nil, 1, func(tok []byte) { got = append(got, string(tok)) })
+	want := "don t re sync the café api v4 2 a x"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("tokens = %q, want %q", s, want)
+	}
+	got = got[:0]
+	ForEachToken("a bb "+strings.Repeat("z", MaxTokenBytes+1), nil, 2, func(tok []byte) { got = append(got, string(tok)) })
+	if len(got) != 1 || got[0] != "bb" {
+		t.Errorf("min/max length: %q", got)
 	}
 }
