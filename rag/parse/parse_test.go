@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	sampledata "llmops/sample-data"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata fixtures built by the tests, *.golden files and fuzz seeds")
@@ -107,43 +110,21 @@ func TestGolden(t *testing.T) {
 // sampleDocs is the Rosterly help centre every demo uses.
 const sampleDocs = "../../sample-data/docs"
 
-// manifestEntry is the part of sample-data/manifest.json the tests check.
-type manifestEntry struct {
-	Path           string   `json:"path"`
-	Title          string   `json:"title"`
-	Category       string   `json:"category"`
-	ProductVersion string   `json:"product_version"`
-	LastUpdated    string   `json:"last_updated"`
-	Tags           []string `json:"tags"`
-	Format         string   `json:"format"`
-}
-
 // sampleFiles returns every file under sample-data/docs, by path relative
 // to sample-data ("docs/billing/x.md").
 func sampleFiles(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	files := map[string][]byte{}
-	var walk func(dir string)
-	walk = func(dir string) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			tb.Fatal(err)
+	err := fs.WalkDir(sampledata.FS(), "docs", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		for _, e := range entries {
-			path := filepath.Join(dir, e.Name())
-			if e.IsDir() {
-				walk(path)
-				continue
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			rel, _ := filepath.Rel(filepath.Dir(sampleDocs), path)
-			files[filepath.ToSlash(rel)] = data
-		}
+		files[path], err = fs.ReadFile(sampledata.FS(), path)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	walk(sampleDocs)
 	return files
 }
 
@@ -158,15 +139,11 @@ var htmlBoilerplate = []string{
 }
 
 func TestSampleData(t *testing.T) {
-	raw, err := os.ReadFile("../../sample-data/manifest.json")
+	manifest, err := sampledata.Manifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var manifest []manifestEntry
-	if err := json.Unmarshal(raw, &manifest); err != nil {
-		t.Fatal(err)
-	}
-	byPath := map[string]manifestEntry{}
+	byPath := map[string]sampledata.Document{}
 	for _, m := range manifest {
 		byPath[m.Path] = m
 	}
