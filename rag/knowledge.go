@@ -2,7 +2,6 @@ package rag
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -320,6 +319,3 @@ func (kb *KnowledgeBase) SearchEmbedding(ctx context.Context, vec []float32, n i
 func (kb *KnowledgeBase) Chunks(ctx context.Context, ids []string) ([]store.ChunkRef, error) {
 	return kb.st.ChunksByID(ctx, ids)
 }
-
-// ErrNoModel is returned when vectors are needed before any model exists.
-var ErrNoModel = errors.New("no embedding model yet: ingest documents first")

@@ -157,12 +157,6 @@ func (s *Server) SetupURL() string {
 	return s.URL() + "/setup?token=" + s.setupToken
 }
 
-// Store exposes the store to the command layer (e.g. for the startup banner).
-func (s *Server) Store() *store.Store { return s.store }
-
-// Knowledge is the knowledge base.
-func (s *Server) Knowledge() *rag.KnowledgeBase { return s.kb }
-
 // Traces is the group-commit trace writer every feature records through.
 func (s *Server) Traces() *store.TraceWriter { return s.traces }
 
