@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed app.css app.js knowledge.js favicon.svg vendor
+//go:embed *.css *.js favicon.svg vendor
 var files embed.FS
 
 // Prefix is the URL path under which assets are served.
@@ -78,3 +78,8 @@ func Handler() http.Handler {
 		http.ServeContent(w, r, name, modTime, bytes.NewReader(data))
 	}))
 }
+
+// Read returns an embedded file's bytes by its plain name, for the few
+// files served under a fixed URL (the chat widget's /widget.js must keep
+// one address that help sites embed).
+func Read(name string) ([]byte, error) { return files.ReadFile(name) }
