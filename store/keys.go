@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,7 +25,35 @@ type APIKey struct {
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+
+	// Kind is KeySecret ("", a server-side key acting with Role) or
+	// KeyPublishable (the chat widget's key, safe in a web page: it may
+	// only ask and send feedback, from Origins, at RatePerMinute per
+	// visitor).
+	Kind          string   `json:"kind,omitempty"`
+	Origins       []string `json:"origins,omitempty"`
+	RatePerMinute int      `json:"rate_per_minute,omitempty"`
 }
+
+// API key kinds.
+const (
+	KeySecret      = ""
+	KeyPublishable = "publishable"
+)
+
+// PublishableKeyPrefix starts publishable keys ("llmops_pk_…"), so a
+// secret key pasted into a web page is easy to tell from one meant for it.
+const PublishableKeyPrefix = APIKeyPrefix + "pk_"
+
+// Publishable reports whether k is a chat widget key.
+func (k *APIKey) Publishable() bool { return k.Kind == KeyPublishable }
+
+// Bounds on publishable keys.
+const (
+	DefaultWidgetRate = 20 // asks per minute per visitor
+	maxWidgetRate     = 600
+	maxOrigins        = 50
+)
 
 // storedKey is the persisted form: APIKey hides its hash from JSON output.
 type storedKey struct {
@@ -32,7 +61,12 @@ type storedKey struct {
 	Hash string `json:"hash"`
 }
 
-func (k *APIKey) summary() string { return fmt.Sprintf("%s role=%s %s…", k.Name, k.Role, k.Hint) }
+func (k *APIKey) summary() string {
+	if k.Publishable() {
+		return fmt.Sprintf("%s publishable origins=%s rate=%d/min %s…", k.Name, strings.Join(k.Origins, ","), k.RatePerMinute, k.Hint)
+	}
+	return fmt.Sprintf("%s role=%s %s…", k.Name, k.Role, k.Hint)
+}
 
 // CreateAPIKey makes a new key and returns its secret, which is not stored
 // and cannot be recovered.
@@ -49,7 +83,104 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, name string, role
 	}
 	secret := APIKeyPrefix + newSecret(24)
 	k := &APIKey{Name: name, Role: role, Hint: secret[:len(APIKeyPrefix)+4], Hash: hashSecret(secret), CreatedBy: actor.String()}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.putNewKey(actor, k); err != nil {
+		return "", nil, err
+	}
+	return secret, k, nil
+}
+
+// CreatePublishableKey makes a chat widget key allowed from origins
+// (scheme://host[:port] each, normalised) at ratePerMinute asks per
+// visitor (0 = DefaultWidgetRate). Its secret is returned once.
+func (s *Store) CreatePublishableKey(ctx context.Context, actor Actor, name string, origins []string, ratePerMinute int) (string, *APIKey, error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", nil, Errorf(EINVALID, "name must be 1 to 100 characters")
+	}
+	norm, err := NormalizeOrigins(origins)
+	if err != nil {
+		return "", nil, err
+	}
+	if ratePerMinute == 0 {
+		ratePerMinute = DefaultWidgetRate
+	}
+	if ratePerMinute < 1 || ratePerMinute > maxWidgetRate {
+		return "", nil, Errorf(EINVALID, "rate_per_minute must be 1 to %d (got %d)", maxWidgetRate, ratePerMinute)
+	}
+	secret := PublishableKeyPrefix + newSecret(24)
+	k := &APIKey{Name: name, Role: RoleViewer, Kind: KeyPublishable, Origins: norm, RatePerMinute: ratePerMinute,
+		Hint: secret[:len(PublishableKeyPrefix)+4], Hash: hashSecret(secret), CreatedBy: actor.String()}
+	if err := s.putNewKey(actor, k); err != nil {
+		return "", nil, err
+	}
+	return secret, k, nil
+}
+
+// NormalizeOrigins checks web origins ("https://help.example.com",
+// "http://localhost:3000") and returns them lower-cased without a
+// trailing slash or default port, deduplicated. At least one is needed:
+// a widget key allowed nowhere would be useless, and one allowed
+// everywhere would let any site spend the team's model budget.
+func NormalizeOrigins(origins []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, o := range origins {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		n, err := normalizeOrigin(o)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	switch {
+	case len(out) == 0:
+		return nil, Errorf(EINVALID, "give at least one allowed origin, e.g. https://help.example.com")
+	case len(out) > maxOrigins:
+		return nil, Errorf(EINVALID, "at most %d allowed origins (got %d)", maxOrigins, len(out))
+	}
+	return out, nil
+}
+
+func normalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(strings.TrimSuffix(o, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "*") {
+		return "", Errorf(EINVALID, "%q is not an origin: use scheme://host[:port], e.g. https://help.example.com", o)
+	}
+	host := strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		host = strings.ToLower(u.Hostname())
+	}
+	return u.Scheme + "://" + host, nil
+}
+
+// AllowsOrigin reports whether a publishable key may be used from origin
+// (the browser's Origin header).
+func (k *APIKey) AllowsOrigin(origin string) bool {
+	n, err := normalizeOrigin(origin)
+	if err != nil {
+		return false
+	}
+	for _, o := range k.Origins {
+		if o == n {
+			return true
+		}
+	}
+	return false
+}
+
+// putNewKey stores a new key with its hash index and audit event.
+func (s *Store) putNewKey(actor Actor, k *APIKey) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		k.CreatedAt = s.now().UTC()
 		k.ID = NewIDAt(k.CreatedAt)
 		if err := putJSON(tx.Bucket(bucketAPIKeys), []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
@@ -60,10 +191,6 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, name string, role
 		}
 		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "create", Resource: "api_key", ResourceID: k.ID, After: k.summary()})
 	})
-	if err != nil {
-		return "", nil, err
-	}
-	return secret, k, nil
 }
 
 // APIKeyBySecret authenticates a presented key. Unknown and revoked keys

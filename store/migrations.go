@@ -32,6 +32,9 @@ var (
 	bucketModelBlobs   = []byte("model_blobs")    // model ID → trained model bytes
 	bucketChunkConfigs = []byte("chunk_configs")  // version (8-byte big endian) → ChunkConfig
 	bucketFeedback     = []byte("feedback")       // trace ID + feedback ID → Feedback
+
+	bucketConversations = []byte("conversations") // conversation ID → Conversation
+	bucketSettings      = []byte("settings")      // setting name → JSON value
 )
 
 var (
@@ -93,6 +96,9 @@ var migrations = []migration{
 	}},
 	{5, "feedback", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketFeedback)
+	}},
+	{6, "conversations and settings", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketConversations, bucketSettings)
 	}},
 }
 

@@ -40,6 +40,9 @@ type TraceWriter struct {
 type traceRecord struct {
 	trace *Trace
 	spans []Span
+	// flushed, when set, marks a Flush: it is closed once everything
+	// queued before it is committed.
+	flushed chan struct{}
 }
 
 // TraceWriterOptions tune a TraceWriter; zero values take the defaults.
@@ -114,6 +117,31 @@ func (w *TraceWriter) Write(ctx context.Context, t *Trace, spans ...Span) error 
 	}
 }
 
+// Flush waits until every record queued before the call is committed (or
+// lost to a failed transaction, which Stats counts). Feedback on an
+// answer that was just given uses it: the trace must exist to attach to.
+func (w *TraceWriter) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.ch <- traceRecord{flushed: done}:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Stats returns the writer's counters.
 func (w *TraceWriter) Stats() TraceWriterStats {
 	return TraceWriterStats{
@@ -157,6 +185,12 @@ func (w *TraceWriter) run() {
 			if !ok {
 				flush()
 				return
+			}
+			if rec.flushed != nil {
+				timer.Stop()
+				flush()
+				close(rec.flushed)
+				continue
 			}
 			if len(batch) == 0 {
 				timer.Reset(w.interval)

@@ -53,7 +53,7 @@ type NavItem struct {
 var Nav = []NavItem{
 	{Key: "dashboard", Label: "Overview", Href: "/", Icon: "dashboard"},
 	{Key: "knowledge", Label: "Knowledge", Href: "/knowledge", Icon: "book"},
-	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat", Soon: true},
+	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat"},
 	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt", Soon: true},
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask", Soon: true},
@@ -118,6 +118,7 @@ type SettingsTab struct {
 var SettingsTabs = []SettingsTab{
 	{Key: "profile", Label: "Profile & appearance", Href: "/settings"},
 	{Key: "keys", Label: "API keys", Href: "/settings/keys", AdminOnly: true},
+	{Key: "widget", Label: "Chat widget", Href: "/settings/widget", AdminOnly: true},
 	{Key: "users", Label: "Users", Href: "/settings/users", AdminOnly: true},
 	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
 }
