@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -300,6 +301,19 @@ func (kb *KnowledgeBase) EmbedQuery(ctx context.Context, q string) ([]float32, e
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
 	return v, nil
+}
+
+// EmbedTexts embeds passages with the active model (groundedness compares
+// answer sentences with their sources this way). It fails when no model
+// exists yet.
+func (kb *KnowledgeBase) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	kb.emu.RLock()
+	emb := kb.embedder
+	kb.emu.RUnlock()
+	if emb == nil {
+		return nil, errors.New("no embedding model yet")
+	}
+	return emb.EmbedDocuments(ctx, texts)
 }
 
 // SearchEmbedding returns the chunks nearest to an embedded query. The

@@ -1,0 +1,77 @@
+package assistant
+
+import (
+	"context"
+	"time"
+
+	"llmops/rag/answer"
+	"llmops/rag/retrieve"
+	"llmops/store"
+)
+
+// Answerer writes an answer from retrieved context: the embedded
+// extractive answerer, or a chat model (ChatAnswerer).
+type Answerer interface {
+	// Name is the model name recorded on traces ("extractive" for the
+	// embedded answerer).
+	Name() string
+	// Generate answers in.Question from in.Context. A streaming answerer
+	// passes each piece of text to token as it arrives; an error from
+	// token stops it. On error the Generation may still be returned with
+	// what is known (partial text, timings) for the trace.
+	Generate(ctx context.Context, in Input, token func(string) error) (*Generation, error)
+}
+
+// Input is what an answerer answers from.
+type Input struct {
+	Question string           // as asked
+	Query    string           // standalone, as retrieval saw it
+	History  []retrieve.Turn  // earlier turns, oldest first
+	Context  []store.ChunkRef // retrieved chunks, cited [1]..[n]
+}
+
+// Generation is an answerer's answer with what the trace records of it.
+type Generation struct {
+	Answer *answer.Answer
+	// Grounded is set when the answerer scored groundedness itself.
+	Grounded bool
+	Model    string
+	Prompt   string // template name@version; "" when no prompt was used
+	// PromptText is the rendered prompt, kept (shortened) on the trace.
+	PromptText          string
+	PromptStart         time.Time
+	PromptEnd           time.Time
+	Start, End          time.Time // the model call
+	TTFT                time.Duration
+	TokensIn, TokensOut int
+	UsageReported       bool // token counts came from the upstream
+	CostUSD             float64
+	Attempts            int
+	FinishReason        string
+}
+
+// Extractive is the embedded offline answerer: it stitches the answer
+// from the retrieved sentences that best answer the question, each cited.
+// It costs nothing and uses no tokens.
+type Extractive struct {
+	answer.Extractive
+}
+
+// ExtractiveName is the model name traces record for Extractive.
+const ExtractiveName = "extractive"
+
+// Name implements Answerer.
+func (Extractive) Name() string { return ExtractiveName }
+
+// Generate implements Answerer. It does not stream: the answer is ready
+// in about a millisecond, and the fallback decision must come first.
+func (e Extractive) Generate(ctx context.Context, in Input, _ func(string) error) (*Generation, error) {
+	start := time.Now()
+	a, err := e.Answer(ctx, in.Question, in.Context)
+	end := time.Now()
+	g := &Generation{Answer: a, Grounded: true, Model: ExtractiveName, Start: start, End: end, TTFT: end.Sub(start)}
+	if err != nil {
+		return g, err
+	}
+	return g, nil
+}

@@ -1,0 +1,443 @@
+// Package assistant is the support assistant's answer path: guard the
+// input, rewrite a follow-up into a standalone question, retrieve (BM25 and
+// vectors, fused, reranked), answer from the retrieved context (the
+// offline extractive answerer or an OpenAI-compatible chat model),
+// score the answer's groundedness and fall back — flagging the
+// conversation for a human — when the context does not support it. Every
+// ask is one trace with a span per stage. The HTTP API, the chat page,
+// the widget, `llmops ask` and the eval runner all answer through Ask.
+package assistant
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"llmops/rag/answer"
+	"llmops/rag/index"
+	"llmops/rag/retrieve"
+	"llmops/store"
+)
+
+// Request is one question to the assistant.
+type Request struct {
+	Question string `json:"question"`
+	// ConversationID continues a conversation; empty starts a new one.
+	ConversationID string       `json:"conversation_id,omitempty"`
+	Filters        index.Filter `json:"filters"`
+	TopK           int          `json:"top_k,omitempty"` // chunks given to the answerer (default 5)
+
+	// Set by the caller, not by the client.
+	Channel   string      `json:"-"` // chat, widget, api, cli, eval
+	Actor     store.Actor `json:"-"`
+	UserID    string      `json:"-"`
+	SessionID string      `json:"-"`
+	// NoConversation answers without reading or recording a conversation
+	// (evals: every case stands alone).
+	NoConversation bool `json:"-"`
+}
+
+// Limits on a request.
+const (
+	MaxQuestionRunes = 4000
+	MaxTopK          = 20
+	DefaultTopK      = retrieve.DefaultTopK
+)
+
+// Citation is one cited chunk as clients show it.
+type Citation struct {
+	answer.Citation
+	Heading string  `json:"heading,omitempty"` // the chunk's heading path, "Billing › Cancel"
+	Score   float64 `json:"score"`             // the retriever's final score
+}
+
+// Source is a document a fallback answer points to.
+type Source struct {
+	DocumentID string `json:"document_id"`
+	Title      string `json:"title"`
+	Source     string `json:"source"`
+}
+
+// Result is the answer object of POST /api/v1/ask and the SSE done event.
+type Result struct {
+	Answer         string     `json:"answer"`
+	Citations      []Citation `json:"citations"`
+	Groundedness   float64    `json:"groundedness"`
+	Fallback       bool       `json:"fallback"`
+	Escalated      bool       `json:"escalated"`
+	TraceID        string     `json:"trace_id"`
+	ConversationID string     `json:"conversation_id,omitempty"`
+	// Standalone is the question as retrieval saw it, when a follow-up
+	// was rewritten.
+	Standalone string   `json:"standalone_question,omitempty"`
+	Closest    []Source `json:"closest,omitempty"` // on fallback: where to look instead
+	LatencyMS  int64    `json:"latency_ms"`
+	TTFTMS     int64    `json:"ttft_ms"`
+	TokensIn   int      `json:"tokens_in"`
+	TokensOut  int      `json:"tokens_out"`
+	CostUSD    float64  `json:"cost_usd"`
+	Model      string   `json:"model"`
+	Prompt     string   `json:"prompt,omitempty"` // name@version of the prompt template
+	// RemovedCitations counts markers that pointed outside the context.
+	RemovedCitations int `json:"removed_citations,omitempty"`
+	// Retrieved lists the chunk IDs given to the answerer, best first
+	// (evals score retrieval from it).
+	Retrieved []string `json:"retrieved,omitempty"`
+}
+
+// Event types sent while answering.
+const (
+	EventMeta      = "meta"      // TraceID and ConversationID, first
+	EventToken     = "token"     // Text: the next piece of the answer
+	EventCitations = "citations" // Citations of the final answer
+	EventDone      = "done"      // Result
+)
+
+// Event is one step of a streamed answer.
+type Event struct {
+	Type           string
+	Text           string
+	Citations      []Citation
+	Result         *Result
+	TraceID        string
+	ConversationID string
+}
+
+// TraceSink takes finished traces; *store.TraceWriter is one.
+type TraceSink interface {
+	Write(ctx context.Context, t *store.Trace, spans ...store.Span) error
+}
+
+// Conversations keeps multi-turn context; *store.Store is one.
+type Conversations interface {
+	Conversation(ctx context.Context, id, owner string) (*store.Conversation, error)
+	AppendTurn(ctx context.Context, id, channel, owner string, t store.Turn, escalate bool) error
+}
+
+// Options wire an Assistant. Retriever and Traces are required.
+type Options struct {
+	Retriever *retrieve.Retriever
+	// Answerer writes the answer; nil is the offline extractive answerer.
+	Answerer Answerer
+	// Embed scores generated answers' groundedness with embeddings as
+	// well as words; nil scores words only.
+	Embed answer.Embedder
+	// Judge, when set, scores each sentence of a generated answer against
+	// its cited passages with a model; its score is averaged with the
+	// offline one. A judge that fails leaves the offline score alone.
+	Judge Judge
+	// Threshold is the groundedness below which the answer is replaced by
+	// the fallback (default answer.DefaultThreshold).
+	Threshold     float64
+	Traces        TraceSink
+	Conversations Conversations // nil: no multi-turn context
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// Judge scores sentences against the passages each cites, 0..1 each.
+type Judge func(ctx context.Context, sentences []string, sources [][]string) ([]float64, error)
+
+// Assistant answers questions. It is safe for concurrent use.
+type Assistant struct {
+	opts Options
+}
+
+// New returns an assistant.
+func New(opts Options) (*Assistant, error) {
+	if opts.Retriever == nil || opts.Traces == nil {
+		return nil, errors.New("assistant: Retriever and Traces are required")
+	}
+	if opts.Answerer == nil {
+		opts.Answerer = Extractive{}
+	}
+	if opts.Threshold == 0 {
+		opts.Threshold = answer.DefaultThreshold
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Assistant{opts: opts}, nil
+}
+
+// Answerer returns the answerer in use.
+func (a *Assistant) Answerer() Answerer { return a.opts.Answerer }
+
+// Validate checks a request and fills its defaults.
+func (r *Request) Validate() error {
+	r.Question = strings.TrimSpace(r.Question)
+	switch n := utf8.RuneCountInString(r.Question); {
+	case n == 0:
+		return store.Errorf(store.EINVALID, "question is required")
+	case n > MaxQuestionRunes:
+		return store.Errorf(store.EINVALID, "question is longer than %d characters (%d)", MaxQuestionRunes, n)
+	case !utf8.ValidString(r.Question):
+		return store.Errorf(store.EINVALID, "question is not valid UTF-8")
+	}
+	if r.TopK == 0 {
+		r.TopK = DefaultTopK
+	}
+	if r.TopK < 1 || r.TopK > MaxTopK {
+		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", MaxTopK, r.TopK)
+	}
+	if len(r.Filters.Tags) > 20 {
+		return store.Errorf(store.EINVALID, "filters.tags: at most 20 tags")
+	}
+	return nil
+}
+
+// owner identifies who may continue a conversation.
+func owner(a store.Actor) string { return string(a.Kind) + ":" + cmp.Or(a.ID, a.Name) }
+
+// Ask answers req. emit, when not nil, receives the events of a streamed
+// answer in order (meta, tokens, citations, done); an error from emit
+// (the client went away) stops the answer. The trace is written whether
+// the ask succeeds or not. Errors are *store.Error for bad requests and
+// upstream faults, or ctx's error when the caller gave up.
+func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error) (*Result, error) {
+	if emit == nil {
+		emit = func(Event) error { return nil }
+	}
+	t := newTracer(a.opts.Now(), req)
+	res, err := a.ask(ctx, &req, t, emit)
+	t.finish(a.opts.Now(), res, err)
+	// The trace outlives a cancelled request: that is when it matters.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if werr := a.opts.Traces.Write(wctx, t.trace, t.spans...); werr != nil {
+		a.opts.Logger.Warn("ask: trace not written", "trace", t.trace.ID, "err", werr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(Event) error) (*Result, error) {
+	// Guard: input checks before anything is spent on the question.
+	sp := t.start("guard", "guard", "")
+	err := req.Validate()
+	sp.attrs["question_chars"] = utf8.RuneCountInString(req.Question)
+	t.end(sp, err)
+	if err != nil {
+		return nil, err
+	}
+
+	// Conversation context.
+	var history []retrieve.Turn
+	convID := req.ConversationID
+	if !req.NoConversation && a.opts.Conversations != nil {
+		if convID != "" {
+			c, err := a.opts.Conversations.Conversation(ctx, convID, owner(req.Actor))
+			if err != nil {
+				return nil, err
+			}
+			for _, turn := range c.Turns {
+				history = append(history, retrieve.Turn{Role: retrieve.RoleUser, Text: turn.Question},
+					retrieve.Turn{Role: retrieve.RoleAssistant, Text: turn.Answer})
+			}
+		} else {
+			convID = store.NewID()
+		}
+	} else {
+		convID = ""
+	}
+	t.trace.Attributes["conversation_id"] = convID
+	if err := emit(Event{Type: EventMeta, TraceID: t.trace.ID, ConversationID: convID}); err != nil {
+		return nil, err
+	}
+
+	// Rewrite a follow-up into a standalone question.
+	sp = t.start("rewrite", "chain", "")
+	query := retrieve.Standalone(history, req.Question)
+	sp.attrs["turns"] = len(history) / 2
+	sp.attrs["query"] = query
+	sp.attrs["rewritten"] = query != req.Question
+	t.end(sp, nil)
+	standalone := ""
+	if query != req.Question {
+		standalone = query
+		t.trace.Attributes["standalone_question"] = query
+	}
+
+	// Retrieve.
+	opts := a.opts.Retriever.Options()
+	opts.TopK, opts.Filter = req.TopK, req.Filters
+	rstart := a.opts.Now()
+	rr, err := a.opts.Retriever.Retrieve(ctx, query, &opts)
+	t.retrieval(rstart, a.opts.Now(), rr, err)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]store.ChunkRef, len(rr.Hits))
+	retrieved := make([]string, len(rr.Hits))
+	for i, h := range rr.Hits {
+		refs[i] = store.ChunkRef{Chunk: h.Chunk, Document: h.Document}
+		retrieved[i] = h.ID
+	}
+
+	// Answer.
+	in := Input{Question: req.Question, Query: query, History: history, Context: refs}
+	streamed := false
+	token := func(s string) error {
+		streamed = true
+		return emit(Event{Type: EventToken, Text: s})
+	}
+	gen, err := a.opts.Answerer.Generate(ctx, in, token)
+	t.generation(gen, err)
+	if err != nil {
+		return nil, err
+	}
+	ans := gen.Answer
+
+	// Groundedness: the extractive answerer scores its own answers; a
+	// generated one is checked here, then held to the threshold.
+	sp = t.start("groundedness", "guard", "")
+	if !gen.Grounded {
+		orig := *ans
+		if err := answer.Ground(ctx, ans, refs, a.opts.Embed); err != nil {
+			if ctx.Err() != nil {
+				t.end(sp, err)
+				return nil, ctx.Err()
+			}
+			// Embeddings only refine the score: without them, words decide.
+			sp.attrs["embed_error"] = err.Error()
+			*ans = orig
+			if err := answer.Ground(ctx, ans, refs, nil); err != nil {
+				t.end(sp, err)
+				return nil, err
+			}
+		}
+		if a.opts.Judge != nil && !ans.Fallback && len(ans.Sentences) > 0 {
+			a.judge(ctx, ans, refs, sp)
+		}
+	}
+	score := ans.Groundedness
+	fellBack := answer.ApplyThreshold(ans, refs, a.opts.Threshold)
+	sp.attrs["score"] = score
+	sp.attrs["threshold"] = a.opts.Threshold
+	sp.attrs["fallback"] = fellBack
+	sp.attrs["removed_citations"] = ans.Removed
+	var supports []float64
+	for _, s := range ans.Sentences {
+		supports = append(supports, s.Support)
+	}
+	if supports != nil {
+		sp.attrs["sentence_support"] = supports
+	}
+	t.end(sp, nil)
+
+	res := &Result{
+		Answer: ans.Text, Groundedness: ans.Groundedness, Fallback: ans.Fallback, Escalated: ans.Fallback,
+		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
+		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: gen.Prompt,
+		TTFTMS: gen.TTFT.Milliseconds(), RemovedCitations: ans.Removed, Retrieved: retrieved,
+	}
+	res.Citations = make([]Citation, 0, len(ans.Citations))
+	for _, c := range ans.Citations {
+		h := rr.Hits[c.N-1]
+		res.Citations = append(res.Citations, Citation{Citation: c, Heading: strings.Join(h.Chunk.Headings, " › "), Score: h.Score})
+	}
+	if ans.Fallback {
+		res.Closest = closest(refs, 3)
+	}
+
+	// Stream what was not streamed live (the extractive answer, or the
+	// fallback that replaced a generated one; clients replace the text
+	// with done's answer).
+	if !streamed {
+		for _, piece := range pieces(res.Answer) {
+			if err := emit(Event{Type: EventToken, Text: piece}); err != nil {
+				return nil, err
+			}
+		}
+		if gen.TTFT == 0 {
+			res.TTFTMS = a.opts.Now().Sub(t.trace.Start).Milliseconds()
+		}
+	}
+	if err := emit(Event{Type: EventCitations, Citations: res.Citations}); err != nil {
+		return nil, err
+	}
+
+	if convID != "" {
+		turn := store.Turn{Question: req.Question, Standalone: standalone, Answer: res.Answer, TraceID: t.trace.ID, Fallback: res.Fallback}
+		if err := a.opts.Conversations.AppendTurn(context.WithoutCancel(ctx), convID, req.Channel, owner(req.Actor), turn, res.Escalated); err != nil {
+			a.opts.Logger.Warn("ask: conversation not saved", "conversation", convID, "err", err)
+		}
+	}
+	res.LatencyMS = a.opts.Now().Sub(t.trace.Start).Milliseconds()
+	t.result = res
+	if err := emit(Event{Type: EventDone, Result: res}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// judge blends a model's verdicts into the sentences' support.
+func (a *Assistant) judge(ctx context.Context, ans *answer.Answer, refs []store.ChunkRef, sp *span) {
+	sentences := make([]string, len(ans.Sentences))
+	sources := make([][]string, len(ans.Sentences))
+	for i, s := range ans.Sentences {
+		sentences[i] = s.Text
+		for _, n := range s.Cites {
+			if n >= 1 && n <= len(refs) {
+				sources[i] = append(sources[i], refs[n-1].Chunk.Text)
+			}
+		}
+	}
+	scores, err := a.opts.Judge(ctx, sentences, sources)
+	if err != nil || len(scores) != len(sentences) {
+		sp.attrs["judge_error"] = fmt.Sprint(cmp.Or(err, fmt.Errorf("judge returned %d scores for %d sentences", len(scores), len(sentences))))
+		return
+	}
+	sum := 0.0
+	for i := range ans.Sentences {
+		s := &ans.Sentences[i]
+		s.Support = (s.Support + scores[i]) / 2
+		sum += s.Support
+	}
+	ans.Groundedness = sum / float64(len(ans.Sentences))
+	sp.attrs["judge_scores"] = scores
+}
+
+// closest lists up to n distinct documents of the context, best first.
+func closest(refs []store.ChunkRef, n int) []Source {
+	var out []Source
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if r.Document == nil || seen[r.Document.ID] || len(out) == n {
+			continue
+		}
+		seen[r.Document.ID] = true
+		out = append(out, Source{DocumentID: r.Document.ID, Title: r.Document.Title, Source: r.Document.Source})
+	}
+	return out
+}
+
+// pieces splits text into word-sized tokens (each keeps its trailing
+// space) for streaming an answer that was written all at once.
+func pieces(text string) []string {
+	var out []string
+	for len(text) > 0 {
+		i := strings.IndexAny(text, " \n")
+		if i < 0 {
+			out = append(out, text)
+			break
+		}
+		j := i + 1
+		for j < len(text) && (text[j] == ' ' || text[j] == '\n') {
+			j++
+		}
+		out = append(out, text[:j])
+		text = text[j:]
+	}
+	return out
+}
