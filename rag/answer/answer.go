@@ -43,6 +43,13 @@ type Sentence struct {
 	Text    string  `json:"text"`
 	Cites   []int   `json:"cites,omitempty"` // context numbers, 1-based
 	Support float64 `json:"support"`         // 0..1, set by Ground
+	// Item places the sentence in a list item: the item's number, 0 in
+	// prose. In a numbered (Ordered) list it is the step's own number
+	// ("3." → 3), in a bulleted one a count from 1. The sentences of one
+	// item share it; the first opens the item, the others continue it.
+	// The text never holds the list marker itself.
+	Item    int  `json:"item,omitempty"`
+	Ordered bool `json:"ordered,omitempty"`
 }
 
 // Citation is one cited context item.
@@ -61,17 +68,40 @@ type Citation struct {
 const snippetRunes = 240
 
 // render joins sentences into answer text, each followed by its markers.
-// Sentences stay in one paragraph: an extractive answer is a handful of
-// sentences, not a document. A multi-line sentence is a quoted code block
-// and gets a fence of its own, with its markers on the line after it.
+// Prose sentences stay in one paragraph: an extractive answer is a handful
+// of sentences, not a document. List items become a Markdown list, one
+// item a line with its later sentences after it, set off from the prose
+// by blank lines. A multi-line sentence is a quoted code block and gets a
+// fence of its own, with its markers on the line after it.
 func render(sentences []Sentence) string {
 	var b strings.Builder
-	for _, s := range sentences {
-		if strings.Contains(s.Text, "\n") {
+	for i, s := range sentences {
+		var prev *Sentence
+		if i > 0 {
+			prev = &sentences[i-1]
+		}
+		switch {
+		case strings.Contains(s.Text, "\n"):
 			b.WriteString("\n\n```\n" + s.Text + "\n```\n" + strings.TrimSpace(markers(s.Cites)) + "\n\n")
 			continue
-		}
-		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+		case s.Item > 0 && prev != nil && prev.Item == s.Item && prev.Ordered == s.Ordered && !strings.Contains(prev.Text, "\n"):
+			b.WriteByte(' ') // a later sentence of the same item
+		case s.Item > 0:
+			switch {
+			case b.Len() == 0:
+			case prev == nil || prev.Item == 0 || prev.Ordered != s.Ordered || strings.Contains(prev.Text, "\n"):
+				b.WriteString("\n\n") // a list opens
+			default:
+				b.WriteByte('\n')
+			}
+			if s.Ordered {
+				b.WriteString(strconv.Itoa(s.Item) + ". ")
+			} else {
+				b.WriteString("- ")
+			}
+		case prev != nil && prev.Item > 0:
+			b.WriteString("\n\n") // prose after a list
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "\n"):
 			b.WriteByte(' ')
 		}
 		b.WriteString(s.Text)

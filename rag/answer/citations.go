@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-
-	"llmops/rag/chunk"
 )
 
 // A citation marker: [1], [1, 2], [1-3], or the full-width 【1】 some models
@@ -27,22 +25,59 @@ const maxRange = 20
 // sit before or after the sentence's final stop. A sentence without a
 // marker cites nothing: it does not inherit its neighbour's citations,
 // because that is exactly how an unsupported claim would slip through.
+// A Markdown list item ("2. Click Save [1]", "- Open Settings [1]") loses
+// its marker to Sentence.Item and Ordered, and the sentences after it on
+// its line continue it, so render gives the list back.
 func ParseCitations(text string) []Sentence {
 	text = markersAfterStop.ReplaceAllString(text, " $2$1")
 	var out []Sentence
-	for _, s := range chunk.Sentences(text) {
+	for _, ls := range lineSentences(text) {
+		s := ls.text
 		cites := parseMarkers(s)
+		var prev *Sentence
+		if len(out) > 0 {
+			prev = &out[len(out)-1]
+		}
+		item, ordered := 0, false
+		if n, num, rest, ok := cutListMarker(s); ok && ls.lineStart {
+			s, item, ordered = rest, n, num
+			if !num {
+				item = 1
+				if prev != nil && prev.Item > 0 && !prev.Ordered {
+					item = prev.Item + 1
+				}
+			}
+		} else if !ls.lineStart && prev != nil && prev.Item > 0 {
+			item, ordered = prev.Item, prev.Ordered
+		}
 		body := cleanSentence(markerRE.ReplaceAllString(s, ""))
 		if !hasWord(body) {
 			// A stray marker line ("[2]") belongs to the sentence above it.
-			if len(out) > 0 {
-				out[len(out)-1].Cites = mergeCites(out[len(out)-1].Cites, cites)
+			if prev != nil {
+				prev.Cites = mergeCites(prev.Cites, cites)
 			}
 			continue
 		}
-		out = append(out, Sentence{Text: body, Cites: cites})
+		out = append(out, Sentence{Text: body, Cites: cites, Item: item, Ordered: ordered})
 	}
 	return out
+}
+
+// cutListMarker splits a Markdown list marker off s: "3. Save" → 3, true,
+// "Save"; "- Save" → 0, false, "Save". Numbers have at most three digits,
+// so a line opening with a year is not a step.
+func cutListMarker(s string) (n int, ordered bool, rest string, ok bool) {
+	for _, p := range []string{"- ", "* ", "• "} {
+		if strings.HasPrefix(s, p) {
+			return 0, false, strings.TrimSpace(s[len(p):]), true
+		}
+	}
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 1 || i > 3 || !strings.HasPrefix(s[i:], ". ") && !strings.HasPrefix(s[i:], ") ") {
+		return 0, false, s, false
+	}
+	n, _ = strconv.Atoi(s[:i])
+	return n, true, strings.TrimSpace(s[i+2:]), true
 }
 
 // parseMarkers returns the numbers of every marker in s, in order of first

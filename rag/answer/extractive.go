@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"llmops/store"
 )
@@ -14,10 +15,17 @@ import (
 // best answer the question, orders them as they appear in the context and
 // joins them into an answer, every sentence cited. It quotes, so its
 // answers are grounded by construction; what it must get right is which
-// sentences to quote and when to quote none.
+// sentences to quote and when to quote none. A how-to question gets the
+// numbered steps that cover it, whole and as a Markdown list (steps.go);
+// any other gets the best sentence, what carries it on next to it, and a
+// caveat that follows it.
 type Extractive struct {
-	// MaxSentences bounds the answer; 0 means 4.
+	// MaxSentences bounds a prose answer, not counting a caveat quoted
+	// after it or the other items of a list it quotes from; 0 means 2.
 	MaxSentences int
+	// MaxSteps bounds the steps of a procedure quoted for a how-to
+	// question; 0 means 8.
+	MaxSteps int
 	// MinScore is the share of the question's weighted terms that the
 	// best sentence must cover (terms only in its headings count
 	// partly); below it the answer is the fallback. 0 means
@@ -31,20 +39,29 @@ type Extractive struct {
 const DefaultMinScore = 0.1
 
 // defaultMaxSentences is the default Extractive.MaxSentences.
-const defaultMaxSentences = 4
+const defaultMaxSentences = 2
 
-// Scoring constants. keepFraction, contextCredit, rankBonus and
-// numberBonus come from a grid search on the sample eval set (BM25 top-5
-// context), which moved token F1 from 0.34 to 0.37; neighbouring values
-// score within 0.01, so they are not balanced on a knife's edge.
+// Scoring constants. They come from grid searches on the sample eval set
+// (BM25 top-5 context, see eval_test.go): keepFraction, contextCredit,
+// rankBonus and numberBonus from the first, which moved token F1 from
+// 0.34 to 0.37; neighbourCredit and the nearDistance, nearFraction,
+// farFraction and defaultMaxSentences of choose from the second, which
+// moved it from 0.37 to 0.42 (with the steps of steps.go). Neighbouring
+// values score within 0.01, so none is balanced on a knife's edge.
 const (
 	// keepFraction: sentences scoring below this share of the best are
 	// left out; they would pad the answer with loosely related text.
-	keepFraction = 0.6
+	keepFraction = 0.5
 	// contextCredit is how much a question term counts when the sentence
 	// lacks it but its chunk's headings or the inline heading above it
 	// have it: "Direct messages" titles the sentence about them.
 	contextCredit = 0.75
+	// neighbourCredit is how much a question term counts towards a
+	// sentence's rank when the sentence lacks it and the one before or
+	// after it (under the same heading) has it: answers take two
+	// sentences as often as one, and the best pair beats the best
+	// sentence of a stray chunk.
+	neighbourCredit = 0.5
 	// rankBonus is added to sentences of the top chunk, falling linearly
 	// to 0 for the last: retrieval order is evidence too.
 	rankBonus = 0.2
@@ -66,6 +83,14 @@ const (
 	// duration, a frequency or a price, which the question's words rarely
 	// share.
 	numberBonus = 0.2
+	// polarityBonus goes to sentences that state a limit when the
+	// question asks yes or no (see limits).
+	polarityBonus = 0.05
+	// nearDistance, nearFraction and farFraction decide which sentences
+	// join the best one in a prose answer (see choose).
+	nearDistance = 2
+	nearFraction = 0.7
+	farFraction  = 0.85
 )
 
 // question is an analysed question.
@@ -76,6 +101,13 @@ type question struct {
 	wantCode bool
 	// wantNumber: the question asks for an amount, a duration, a date.
 	wantNumber bool
+	// procedural: the question asks how to do something (see steps.go).
+	procedural bool
+	// quoted holds the stems of the text the question quotes, an error
+	// message as often as not.
+	quoted []string
+	// yesNo: the question asks whether ("Can we…?", "Does it…?").
+	yesNo bool
 }
 
 // candidate is a passage considered for the answer.
@@ -94,6 +126,7 @@ type explanation struct {
 	unknown []concept // concepts no context item contains
 	best    float64   // score of the best sentence
 	bestCov float64   // highest coverage of any sentence
+	steps   bool      // the answer quotes a procedure
 	reason  string    // why it fell back, "" when it answered
 }
 
@@ -111,6 +144,7 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 		return nil, nil, err
 	}
 	maxSentences := cmp.Or(e.MaxSentences, defaultMaxSentences)
+	maxSteps := cmp.Or(e.MaxSteps, defaultMaxSteps)
 	minScore := cmp.Or(e.MinScore, DefaultMinScore)
 	ex := &explanation{}
 	fallback := func(reason string) (*Answer, *explanation, error) {
@@ -137,6 +171,47 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 		total += w
 	}
 
+	cands := scoreCandidates(qa, items, ex.weights, total)
+	for _, c := range cands {
+		ex.bestCov = max(ex.bestCov, c.cov)
+	}
+	if len(cands) == 0 {
+		return fallback("no sentence mentions the question's terms")
+	}
+	ex.best = cands[0].score
+	if ex.bestCov < minScore {
+		return fallback("no sentence covers MinScore of the question")
+	}
+	var chosen []candidate
+	if qa.procedural {
+		// Terms no item has count against no list: the question passed
+		// the unanswerable checks, so they are its wording, not its topic.
+		present := total
+		for _, t := range ex.absent {
+			present -= ex.weights[t]
+		}
+		chosen = chooseSteps(items, qa, ex.weights, present, cands[0], maxSteps)
+		ex.steps = chosen != nil
+	}
+	if chosen == nil {
+		chosen = choose(cands, qa, maxSentences, maxSteps)
+	}
+
+	// Read in document order: by context rank, then position in the chunk.
+	slices.SortFunc(chosen, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.p.pos, b.p.pos))
+	})
+	a := &Answer{Sentences: sentences(chosen)}
+	a.Text = render(a.Sentences)
+	if err := ground(ctx, a, chunks, items, nil); err != nil {
+		return nil, nil, err
+	}
+	return a, ex, nil
+}
+
+// scoreCandidates scores every quotable passage that has a question term,
+// best first.
+func scoreCandidates(qa question, items []item, weights map[string]float64, total float64) []candidate {
 	var cands []candidate
 	for r := range items {
 		it := &items[r]
@@ -145,22 +220,27 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 			if p.heading || p.sparse || (p.code && !qa.wantCode) || p.words < minWords {
 				continue
 			}
-			var inSentence, inContext float64
+			var inSentence, inContext, nearby float64
 			for _, t := range qa.terms {
 				switch {
 				case has(p.terms, t):
-					inSentence += ex.weights[t]
+					inSentence += weights[t]
 				case has(it.head, t) || has(p.local, t):
-					inContext += ex.weights[t]
+					inContext += weights[t]
+				case neighbourHas(it, j, t):
+					nearby += weights[t]
 				}
 			}
 			if inSentence == 0 {
 				continue // a sentence must say something about the question itself
 			}
 			cov := (inSentence + contextCredit*inContext) / total
-			score := cov
+			score := cov + neighbourCredit*nearby/total
 			if len(items) > 1 {
 				score += rankBonus * float64(len(items)-1-r) / float64(len(items)-1)
+			}
+			if qa.yesNo && limits(p.text) {
+				score += polarityBonus
 			}
 			if qa.wantNumber && hasNumber(p.toks) {
 				score += numberBonus
@@ -169,32 +249,10 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 				score -= min(maxLengthPenalty, lengthPenalty*float64(p.words-longWords))
 			}
 			cands = append(cands, candidate{it: it, p: p, rank: r, cov: cov, score: score})
-			ex.bestCov = max(ex.bestCov, cov)
 		}
 	}
-	if len(cands) == 0 {
-		return fallback("no sentence mentions the question's terms")
-	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
-	ex.best = cands[0].score
-	if ex.bestCov < minScore {
-		return fallback("no sentence covers MinScore of the question")
-	}
-	chosen := choose(cands, qa, maxSentences)
-
-	// Read in document order: by context rank, then position in the chunk.
-	slices.SortFunc(chosen, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.p.pos, b.p.pos))
-	})
-	a := &Answer{}
-	for _, c := range chosen {
-		a.Sentences = append(a.Sentences, Sentence{Text: c.p.text, Cites: []int{c.it.n}})
-	}
-	a.Text = render(a.Sentences)
-	if err := ground(ctx, a, chunks, items, nil); err != nil {
-		return nil, nil, err
-	}
-	return a, ex, nil
+	return cands
 }
 
 // analyseQuestion extracts a question's content terms.
@@ -217,6 +275,7 @@ func analyseQuestion(q string) question {
 		}
 	}
 	qa.concepts = concepts(q)
+	qa.quoted = quotedStems(q)
 	lower := strings.ToLower(q)
 	for _, w := range []string{"how long", "how often", "how many", "how much", "how far", "how soon", "how quickly", "when ", "what time", "what date", "which day", "which version", "which release", "what version", "largest", "smallest", "maximum", "minimum", "limit", "cost", "price", "fee", "charge", "deadline"} {
 		if strings.Contains(lower, w) {
@@ -224,6 +283,8 @@ func analyseQuestion(q string) question {
 			break
 		}
 	}
+	qa.procedural = isProcedural(lower)
+	qa.yesNo = isYesNo(lower)
 	for _, w := range []string{"code", "api", "curl", "endpoint", "request", "json", "example", "sample", "header", "payload", "script", "sdk"} {
 		if strings.Contains(lower, w) {
 			qa.wantCode = true
@@ -235,6 +296,57 @@ func analyseQuestion(q string) question {
 
 // howWords are the words that follow "how" to ask for an amount.
 var howWords = map[string]bool{"long": true, "often": true, "far": true, "soon": true, "quickly": true, "big": true, "old": true, "late": true, "early": true, "fast": true}
+
+// quotedStems returns the stems of the text between double quotes in q.
+func quotedStems(q string) []string {
+	var out []string
+	isQuote := func(r rune) bool { return r == '"' || r == '“' || r == '”' }
+	for {
+		start := strings.IndexFunc(q, isQuote)
+		if start < 0 {
+			return out
+		}
+		_, size := utf8.DecodeRuneInString(q[start:])
+		q = q[start+size:]
+		end := strings.IndexFunc(q, isQuote)
+		if end < 0 {
+			return out
+		}
+		for _, t := range tokenize(q[:end]) {
+			if !slices.Contains(out, t.stem) {
+				out = append(out, t.stem)
+			}
+		}
+		_, size = utf8.DecodeRuneInString(q[end:])
+		q = q[end+size:]
+	}
+}
+
+// isYesNo reports whether one of a question's sentences opens with an
+// auxiliary verb: "We're on Starter. Can we use Teams?"
+func isYesNo(lower string) bool {
+	for _, s := range strings.FieldsFunc(lower, func(r rune) bool { return r == '.' || r == '?' || r == '!' }) {
+		first, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+		switch first {
+		case "can", "could", "do", "does", "did", "is", "are", "was", "will", "would", "should", "has", "have", "may", "must":
+			return true
+		}
+	}
+	return false
+}
+
+// limits reports whether a sentence states a limit: what is not, cannot
+// or never happens, or happens only so. Yes-or-no questions in a help
+// centre are mostly answered by one ("Employees cannot see draft shifts.").
+func limits(s string) bool {
+	lower := " " + strings.ToLower(s) + " "
+	for _, w := range []string{" not ", "n't ", " cannot ", " never ", " only ", " no longer ", " no ", "(not "} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // termWeights weights each question term by its inverse document
 // frequency over the context: a term every chunk has ("Rosterly", "shift")
@@ -276,6 +388,19 @@ func itemHas(it *item, t string) bool {
 	return false
 }
 
+// neighbourHas reports whether a sentence next to passage j of it, under
+// the same heading, has stem t.
+func neighbourHas(it *item, j int, t string) bool {
+	for _, k := range [2]int{j - 1, j + 1} {
+		if k >= 0 && k < len(it.passages) {
+			if q := &it.passages[k]; !q.heading && q.section == it.passages[j].section && has(q.terms, t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func jaccard(a, b map[string]struct{}) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
@@ -293,49 +418,143 @@ func hasNumber(toks []token) bool {
 	return slices.ContainsFunc(toks, func(t token) bool { return t.num })
 }
 
-// choose picks the answer's sentences from candidates sorted best first.
-// Every one must score at least keepFraction of the best and not repeat
-// one already chosen. The first pass takes, best first, each sentence
-// that covers a question term the chosen ones lack; the second fills the
-// remaining room with sentences next to chosen ones in their chunk, which
-// carry on what those say ("Only the Owner can cancel." before "Go to
-// Settings → Billing"). A sentence that adds neither only dilutes.
-func choose(cands []candidate, qa question, maxSentences int) []candidate {
-	best := cands[0].score
-	var chosen []candidate
+// choose picks a prose answer's sentences from candidates sorted best
+// first. It stays with the best sentence, the anchor: an answer is one
+// passage of one document, and sentences from elsewhere that share a
+// word or two with the question mostly dilute it. Every sentence must
+// score at least keepFraction of the best and not repeat one already
+// chosen; one near the anchor (same chunk and heading, at most
+// nearDistance sentences away) is taken when it covers a question term
+// the chosen ones lack or scores within nearFraction of the best, one
+// from elsewhere only when it covers such a term and scores within
+// farFraction. On top of maxSentences come the acceptable other items of
+// the list the anchor belongs to (at most maxSteps in all), and a caveat
+// right after the last chosen sentence of the anchor's chunk ("Note: …",
+// "Support cannot unlock accounts faster than that.").
+func choose(cands []candidate, qa question, maxSentences, maxSteps int) []candidate {
+	best := cands[0]
+	chosen := []candidate{best}
 	covered := make(map[string]bool)
-	taken := make([]bool, len(cands))
-	acceptable := func(c candidate) bool {
-		return c.score >= keepFraction*best &&
-			!slices.ContainsFunc(chosen, func(o candidate) bool { return jaccard(o.p.terms, c.p.terms) >= duplicateJaccard })
-	}
-	for i, c := range cands {
-		if len(chosen) == maxSentences {
-			return chosen
-		}
-		if !acceptable(c) || !slices.ContainsFunc(qa.terms, func(t string) bool { return has(c.p.terms, t) && !covered[t] }) {
-			continue
-		}
-		chosen = append(chosen, c)
-		taken[i] = true
+	cover := func(c candidate) {
 		for _, t := range qa.terms {
 			if has(c.p.terms, t) {
 				covered[t] = true
 			}
 		}
 	}
-	for i, c := range cands {
-		if len(chosen) == maxSentences {
+	cover(best)
+	for _, c := range cands[1:] {
+		if len(chosen) >= maxSentences {
 			break
 		}
-		if taken[i] || !acceptable(c) {
+		if c.score < keepFraction*best.score ||
+			slices.ContainsFunc(chosen, func(o candidate) bool { return jaccard(o.p.terms, c.p.terms) >= duplicateJaccard }) {
 			continue
 		}
-		if slices.ContainsFunc(chosen, func(o candidate) bool {
-			return o.it == c.it && (o.p.pos == c.p.pos+1 || o.p.pos == c.p.pos-1)
-		}) {
+		adds := slices.ContainsFunc(qa.terms, func(t string) bool { return has(c.p.terms, t) && !covered[t] })
+		near := c.it == best.it && c.p.section == best.p.section && abs(c.p.pos-best.p.pos) <= nearDistance
+		if near && (adds || c.score >= nearFraction*best.score) || adds && c.score >= farFraction*best.score {
+			chosen = append(chosen, c)
+			cover(c)
+		}
+	}
+	if best.p.list != 0 && maxSentences > 1 {
+		// The best sentence is a list item: its acceptable siblings
+		// answer too ("What got fixed in 5.0.1?").
+		for _, c := range cands[1:] {
+			if c.it == best.it && c.p.list == best.p.list && c.score >= keepFraction*best.score &&
+				len(chosen) < maxSteps && !slices.ContainsFunc(chosen, func(o candidate) bool { return o.p == c.p }) {
+				chosen = append(chosen, c)
+			}
+		}
+	}
+	if maxSentences > 1 {
+		if c, ok := caveatAfter(chosen); ok {
 			chosen = append(chosen, c)
 		}
 	}
 	return chosen
+}
+
+// caveatAfter returns the sentence right after a sentence of the anchor's
+// chunk when it qualifies what the answer says (see isCaveat) and is not
+// chosen yet.
+func caveatAfter(chosen []candidate) (candidate, bool) {
+	anchor := chosen[0]
+	last := anchor
+	for _, c := range chosen {
+		if c.it == anchor.it && c.p.pos > last.p.pos {
+			last = c
+		}
+	}
+	ps := last.it.passages
+	next := last.p.pos + 1
+	if next >= len(ps) || !isAround(&ps[next], last.p) || !isCaveat(ps[next].text) {
+		return candidate{}, false
+	}
+	return candidate{it: last.it, p: &ps[next], rank: last.rank}, true
+}
+
+// isCaveat reports whether a sentence limits or warns: it opens with a
+// word that does ("Note:", "Only", "However"), states a limit (see
+// limits) or says what must happen.
+func isCaveat(s string) bool {
+	lower := strings.ToLower(s)
+	for _, p := range []string{"note", "important", "warning", "caution", "however", "but ", "only ", "unless", "except", "even ", "otherwise"} {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	return limits(s) || strings.Contains(lower, " must ")
+}
+
+// sentences turns the chosen passages, in reading order, into answer
+// sentences citing their items. Passages of one list are quoted as a list
+// when they hold two items or more from the start of an item on, without
+// a gap in a numbered list; otherwise each reads as prose, without its
+// number.
+func sentences(chosen []candidate) []Sentence {
+	out := make([]Sentence, len(chosen))
+	for i, c := range chosen {
+		out[i] = Sentence{Text: c.p.text, Cites: []int{c.it.n}}
+	}
+	for i := 0; i < len(chosen); {
+		c := chosen[i]
+		if c.p.list == 0 {
+			i++
+			continue
+		}
+		j, items := i+1, 1
+		for ; j < len(chosen); j++ {
+			d := chosen[j]
+			gap := d.p.pos != chosen[j-1].p.pos+1
+			if d.it != c.it || d.p.list != c.p.list || gap && (c.p.ordered || d.p.cont) {
+				break // a skipped step would renumber the list
+			}
+			if !d.p.cont {
+				items++
+			}
+		}
+		if !c.p.cont && items >= 2 {
+			n := 0
+			for k := i; k < j; k++ {
+				if !chosen[k].p.cont {
+					n++
+				}
+				out[k].Item, out[k].Ordered = n, c.p.ordered
+				if c.p.ordered {
+					out[k].Item = chosen[k].p.step
+				}
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

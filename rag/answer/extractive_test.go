@@ -3,7 +3,10 @@ package answer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,8 +39,9 @@ func checkCited(t *testing.T, a *Answer, ctx []store.ChunkRef) {
 	if got := render(a.Sentences); a.Text != got {
 		t.Errorf("Text = %q, want the sentences with markers %q", a.Text, got)
 	}
-	// No text outside a sentence: removing every sentence and marker leaves blanks.
-	rest := a.Text
+	// No text outside a sentence: removing every list item's marker, then
+	// every sentence and citation marker, leaves blanks.
+	rest := regexp.MustCompile(`(?m)^(?:\d{1,3}\.|-) `).ReplaceAllString(a.Text, "")
 	for _, s := range a.Sentences {
 		rest = strings.Replace(rest, s.Text, "", 1)
 	}
@@ -221,4 +225,143 @@ func TestExtractiveCode(t *testing.T) {
 		t.Errorf("answer = %q; want the curl sample in a fenced block", a.Text)
 	}
 	checkCited(t, a, ctx)
+}
+
+// cancelSteps is a help-centre section with a numbered procedure between
+// an introduction and what happens next.
+func cancelSteps() store.ChunkRef {
+	return ref("cancel", "Refunds and Cancellation",
+		"Only the Owner can cancel.\n\n"+
+			"1. Go to Settings → Billing → Plan.\n2. Click Cancel subscription.\n3. Tell us why you're leaving (optional).\n4. Confirm.\n\n"+
+			"After cancelling, your paid plan stays active until the end of the current billing period. Then:\n\n"+
+			"- If you have 10 or fewer active users, the workspace moves to the Free plan.\n"+
+			"- If you have more than 10 active users, the workspace becomes read-only.",
+		"Refunds and Cancellation", "Cancel your subscription")
+}
+
+func TestExtractiveSteps(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{refundContext()[0], cancelSteps(), refundContext()[2]}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "How do I cancel my subscription?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ex.steps {
+		t.Fatalf("answer %q does not quote the procedure", a.Text)
+	}
+	checkCited(t, a, ctx)
+	const want = "Only the Owner can cancel. [2]\n\n" +
+		"1. Go to Settings → Billing → Plan. [2]\n2. Click Cancel subscription. [2]\n3. Tell us why you're leaving (optional). [2]\n4. Confirm. [2]\n\n" +
+		"After cancelling, your paid plan stays active until the end of the current billing period. [2]"
+	if a.Text != want {
+		t.Errorf("Text =\n%s\nwant\n%s", a.Text, want)
+	}
+
+	// The Markdown list parses back into the same sentences and grounds.
+	parsed := &Answer{Text: a.Text}
+	if err := Ground(context.Background(), parsed, ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range parsed.Sentences {
+		parsed.Sentences[i].Support = a.Sentences[i].Support
+	}
+	if !reflect.DeepEqual(parsed.Sentences, a.Sentences) {
+		t.Errorf("ParseCitations(Text)\n got %+v\nwant %+v", parsed.Sentences, a.Sentences)
+	}
+	if parsed.Groundedness < 0.95 {
+		t.Errorf("Ground(Text) = %.2f, want ≥ 0.95 for a quoted procedure", parsed.Groundedness)
+	}
+}
+
+func TestExtractiveStepsBounded(t *testing.T) {
+	t.Parallel()
+	var text strings.Builder
+	text.WriteString("Import your team from a spreadsheet.\n\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&text, "%d. Do import step number %d now.\n", i, i)
+	}
+	text.WriteString("\nImported people get an invitation.")
+	ctx := []store.ChunkRef{ref("import", "Import Employees", text.String(), "Import Employees")}
+	a, err := (&Extractive{MaxSteps: 8}).Answer(context.Background(), "How do I import employees?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCited(t, a, ctx)
+	var items []int
+	for _, s := range a.Sentences {
+		if s.Item > 0 {
+			items = append(items, s.Item)
+		}
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8}; !slices.Equal(items, want) {
+		t.Errorf("steps %v, want %v", items, want)
+	}
+	if strings.Contains(a.Text, "invitation") {
+		t.Errorf("answer %q quotes the sentence after a list it cut", a.Text)
+	}
+}
+
+func TestExtractiveStepsNotForAnError(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{
+		ref("errors", "Payroll Export Errors", "\"Payroll already processed for this period\" The Gusto payroll for this pay period has already been run. Make corrections in Gusto directly.", "Payroll Export Errors", "Gusto"),
+		ref("gusto", "Gusto Payroll Integration", "1. Approve all timesheets for the pay period.\n2. Click Export → Send to Gusto.\n3. Click Send to send the hours.", "Gusto Payroll Integration", "Send hours"),
+	}
+	a, ex, err := (&Extractive{}).answer(context.Background(), `Sending hours to Gusto fails with "Payroll already processed for this period". How do I fix it?`, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.steps || !strings.Contains(a.Text, "has already been run") {
+		t.Errorf("answer %q; want the error's explanation, not the steps that raised it", a.Text)
+	}
+}
+
+func TestExtractiveCaveat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		want       []string
+	}{
+		{"a caveat after the answer comes along",
+			"Invitation links expire after 7 days. Note: support cannot extend them. People you add see the schedule once they sign in.",
+			[]string{"Invitation links expire after 7 days.", "Note: support cannot extend them."}},
+		{"any other sentence does not",
+			"Invitation links expire after 7 days. People you add see the schedule once they sign in.",
+			[]string{"Invitation links expire after 7 days."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := []store.ChunkRef{ref("invite", "Invite Your Team", tt.text, "Invite Your Team")}
+			a, err := (&Extractive{}).Answer(context.Background(), "How long do invitation links last?", ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCited(t, a, ctx)
+			var got []string
+			for _, s := range a.Sentences {
+				got = append(got, s.Text)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("sentences %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExtractiveWhatStaysShort(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{ref("autofill", "Auto-Fill",
+		"Auto-Fill assigns open shifts for you. It considers availability, positions and approved time off.\n\n"+
+			"1. Click Auto-Fill in the toolbar.\n2. Review the proposal.\n3. Click Accept or Discard.\n\n"+
+			"Auto-Fill is available on Pro and Enterprise. Auto-Fill proposals are highlighted in blue. Auto-Fill runs in seconds.",
+		"Create Your First Schedule", "Auto-Fill")}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "What is Auto-Fill?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCited(t, a, ctx)
+	if ex.steps || len(a.Sentences) > 3 || strings.Contains(a.Text, "\n") {
+		t.Errorf("answer %q; want at most three sentences of prose", a.Text)
+	}
 }

@@ -25,6 +25,18 @@ type passage struct {
 	heading bool
 	// local holds the stems of the nearest heading line above the passage.
 	local map[string]struct{}
+	// section counts the heading lines at or above the passage in its
+	// item: passages with the same section sit under the same heading.
+	section int
+	// list numbers the list the passage belongs to within its item (1,
+	// 2, …; 0 in prose). step is the number of its list item: the
+	// source's own in a numbered (ordered) list ("3." → 3), counted in a
+	// bulleted one. cont marks a later sentence of the same item ("Click
+	// Connect. You are redirected to Slack.").
+	list    int
+	step    int
+	ordered bool
+	cont    bool
 }
 
 // item is one context chunk with its passages.
@@ -34,15 +46,21 @@ type item struct {
 	passages []passage
 	// head holds the stems of the chunk's heading path and document title.
 	head map[string]struct{}
+	// section holds the stems of the last heading of the path, the one
+	// right above the chunk's text.
+	section map[string]struct{}
 }
 
 // analyse splits every context chunk into passages.
 func analyse(chunks []store.ChunkRef) []item {
 	items := make([]item, len(chunks))
 	for i, ref := range chunks {
-		it := item{n: i + 1, ref: ref, head: make(map[string]struct{})}
+		it := item{n: i + 1, ref: ref, head: make(map[string]struct{}), section: make(map[string]struct{})}
 		for _, h := range ref.Chunk.Headings {
 			addStems(it.head, h)
+		}
+		if hs := ref.Chunk.Headings; len(hs) > 0 {
+			addStems(it.section, hs[len(hs)-1])
 		}
 		if ref.Document != nil {
 			addStems(it.head, ref.Document.Title)
@@ -61,14 +79,17 @@ func addStems(set map[string]struct{}, text string) {
 
 // splitPassages splits chunk text into passages: blocks (separated by
 // blank lines) that look like code stay whole, table rows are one passage
-// each, and prose goes through chunk.Sentences.
+// each, and prose goes through chunk.Sentences. List items keep their
+// place in their list, so an answer can quote a procedure as one.
 func splitPassages(text string) []passage {
 	var out []passage
 	var local map[string]struct{}
+	section := 0
+	// The list being read: its number, kind, and the last item's step.
+	list, lists, step, ordered := 0, 0, 0, false
 	add := func(p passage) {
 		p.pos = len(out)
 		p.words = len(strings.Fields(p.text))
-		p.local = local
 		p.toks = tokenize(p.text)
 		p.terms = make(map[string]struct{}, len(p.toks))
 		for _, t := range p.toks {
@@ -76,6 +97,12 @@ func splitPassages(text string) []passage {
 		}
 		if p.heading {
 			local = p.terms
+			section++
+		}
+		p.local = local
+		p.section = section
+		if p.list == 0 {
+			list = 0
 		}
 		out = append(out, p)
 	}
@@ -98,13 +125,80 @@ func splitPassages(text string) []passage {
 			for j < len(lines) && !isTableRow(lines[j]) {
 				j++
 			}
-			for _, s := range mergeShort(chunk.Sentences(unwrap(lines[i:j]))) {
-				add(passage{text: quotable(s), heading: isHeadingLine(s)})
+			for _, s := range mergeShort(lineSentences(unwrap(lines[i:j]))) {
+				p := passage{text: quotable(s.text)}
+				marker := strings.TrimSpace(s.text)
+				isItem := s.lineStart && (isListItem(marker) || startsNumbered(marker))
+				switch {
+				case isItem && s.indent && list != 0 && ordered && !startsNumbered(marker):
+					// A bullet indented under a step belongs to the step.
+					p.list, p.step, p.ordered, p.cont = list, step, true, true
+				case isItem:
+					num := startsNumbered(marker)
+					if list == 0 || num != ordered {
+						lists++
+						list, step, ordered = lists, 0, num
+					}
+					step++
+					if num {
+						step = leadingNumber(marker)
+					}
+					p.list, p.step, p.ordered = list, step, ordered
+				case !s.lineStart && list != 0:
+					p.list, p.step, p.ordered, p.cont = list, step, ordered, true
+				default:
+					p.heading = isHeadingLine(s.text)
+				}
+				add(p)
 			}
 			i = j
 		}
 	}
 	return out
+}
+
+// lineSentence is a sentence of a prose run and where it starts: at the
+// start of a line (indented or not) or after another sentence.
+type lineSentence struct {
+	text      string
+	lineStart bool
+	indent    bool
+}
+
+// lineSentences splits a prose run with chunk.Sentences, noting which
+// sentences open a line: only those can be list items.
+func lineSentences(run string) []lineSentence {
+	var out []lineSentence
+	cursor := 0
+	for _, s := range chunk.Sentences(run) {
+		at := strings.Index(run[cursor:], s)
+		if at < 0 {
+			out = append(out, lineSentence{text: s})
+			continue
+		}
+		at += cursor
+		cursor = at + len(s)
+		before := strings.TrimRight(run[:at], " \t")
+		out = append(out, lineSentence{
+			text:      s,
+			lineStart: before == "" || strings.HasSuffix(before, "\n"),
+			indent:    len(before) < at,
+		})
+	}
+	return out
+}
+
+// leadingNumber returns the number a numbered item opens with ("12. Save"
+// → 12).
+func leadingNumber(s string) int {
+	n := 0
+	for _, r := range strings.TrimSpace(s) {
+		if !unicode.IsDigit(r) || n > 9999 {
+			break
+		}
+		n = 10*n + int(r-'0')
+	}
+	return n
 }
 
 // tableRow makes a passage of a table row. A row is quoted as
@@ -279,12 +373,13 @@ func quotable(s string) string {
 // mergeShort joins a very short sentence to the one after it: FAQ answers
 // open with "No." or "Yes.", which say little alone and a lot in front of
 // their explanation.
-func mergeShort(sentences []string) []string {
+func mergeShort(sentences []lineSentence) []lineSentence {
 	out := sentences[:0:0]
 	for i := 0; i < len(sentences); i++ {
 		s := sentences[i]
-		if i+1 < len(sentences) && isShortReply(s) && !isHeadingLine(sentences[i+1]) {
-			out = append(out, s+" "+sentences[i+1])
+		if i+1 < len(sentences) && isShortReply(s.text) && !isHeadingLine(sentences[i+1].text) {
+			s.text += " " + sentences[i+1].text
+			out = append(out, s)
 			i++
 			continue
 		}
