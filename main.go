@@ -21,9 +21,8 @@ import (
 	"time"
 
 	"llmops/rag"
-	"llmops/rag/answer"
-	"llmops/rag/index"
-	"llmops/rag/retrieve"
+	"llmops/rag/assistant"
+	"llmops/rag/llm"
 	sampledata "llmops/sample-data"
 	"llmops/server"
 	"llmops/server/client"
@@ -53,9 +52,11 @@ Usage:
   llmops serve   [--addr 127.0.0.1:8080] [--data ./llmops-data] [--no-sample]
   llmops keys create --data DIR --name NAME --role admin|editor|reviewer|viewer
   llmops ingest  [--data DIR | --server URL --api-key KEY] [--category C] [--product-version V] [--tags a,b] PATH...
-  llmops ask     [--data DIR] [--json] [--category C] [--product-version V] [--top-k 5] QUESTION
+  llmops ask     [--data DIR | --server URL --api-key KEY] [--json] [--category C] [--product-version V] [--tags a,b] [--top-k 5] QUESTION
   llmops reindex --data DIR
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
+  llmops bench ask   [--docs 1000] [--rounds 10]
+  llmops bench chat  [--concurrency 50] [--duration 60s] [--ttft 1s]
   llmops backup  --data DIR --out FILE | --server URL --api-key KEY --out FILE
   llmops version
 
@@ -488,8 +489,14 @@ func parseFlagsWithArgs(fs *flag.FlagSet, args []string, help io.Writer) error {
 
 // runBench runs a named benchmark; results go to docs/BENCHMARKS.md.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "ask" {
+		return runBenchAsk(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "chat" {
+		return runBenchChat(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{errors.New("want: llmops bench ingest [--docs N] [--sections N] [--dir DIR]")}
+		return usageError{errors.New("want: llmops bench ingest|ask|chat [flags]")}
 	}
 	fs := flag.NewFlagSet("llmops bench ingest", flag.ContinueOnError)
 	docs := fs.Int("docs", 10000, "synthetic documents to ingest")
@@ -533,94 +540,86 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// askJSON is `llmops ask --json`: the answer object of POST /api/v1/ask.
-type askJSON struct {
-	Answer       string            `json:"answer"`
-	Citations    []answer.Citation `json:"citations"`
-	Groundedness float64           `json:"groundedness"`
-	Fallback     bool              `json:"fallback"`
-	TraceID      string            `json:"trace_id"`
-}
-
-// runAsk answers a question offline from a data dir: hybrid retrieval,
-// the extractive answerer, groundedness and the fallback, recorded as a
-// trace. (Asking a running server and the LLM answerer come with the
-// assistant's API.)
+// runAsk answers a question: from a data dir (no server running) or from
+// a running server (--server). Either way the answer is recorded as a
+// trace; --json prints the object POST /api/v1/ask returns.
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("llmops ask", flag.ContinueOnError)
 	dataDir := fs.String("data", getenv("LLMOPS_DATA"), "data directory (default ./llmops-data)")
+	serverURL := fs.String("server", "", "URL of a running llmops serve")
+	apiKey := fs.String("api-key", getenv("LLMOPS_API_KEY"), "viewer API key for --server (LLMOPS_API_KEY)")
 	asJSON := fs.Bool("json", false, "print the answer object as JSON")
-	topK := fs.Int("top-k", retrieve.DefaultTopK, "chunks given to the answerer")
-	var filter index.Filter
-	fs.StringVar(&filter.Category, "category", "", "only documents of this category")
-	fs.StringVar(&filter.ProductVersion, "product-version", "", "only documents of this product version")
+	var req assistant.Request
+	fs.IntVar(&req.TopK, "top-k", assistant.DefaultTopK, "chunks given to the answerer")
+	fs.StringVar(&req.Filters.Category, "category", "", "only documents of this category")
+	fs.StringVar(&req.Filters.ProductVersion, "product-version", "", "only documents of this product version")
+	tags := fs.String("tags", "", "only documents with one of these comma-separated tags")
+	fs.StringVar(&req.ConversationID, "conversation", "", "continue this conversation (its ID from an earlier --json answer)")
 	if err := parseFlagsWithArgs(fs, args, stderr); err != nil {
 		return err
 	}
-	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
-	if question == "" {
+	req.Question = strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if *tags != "" {
+		req.Filters.Tags = strings.Split(*tags, ",")
+	}
+	if req.Question == "" {
 		return usageError{errors.New("give a question, e.g. llmops ask how do I cancel my subscription")}
 	}
-	if *topK < 1 || *topK > 50 {
-		return usageError{errors.New("--top-k must be 1 to 50")}
+	if err := req.Validate(); err != nil {
+		return usageError{err}
 	}
-	if *dataDir == "" {
-		*dataDir = "./llmops-data"
+	if *serverURL != "" && *apiKey == "" {
+		return usageError{errors.New("--server needs --api-key (or LLMOPS_API_KEY)")}
 	}
-	st, kb, err := openKnowledge(ctx, *dataDir, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer kb.Close()
 
-	start := time.Now()
-	res, err := retrieve.New(kb, retrieve.Options{TopK: *topK, Filter: filter}).Retrieve(ctx, question, nil)
-	if err != nil {
-		return err
-	}
-	retrieved := time.Now()
-	refs := make([]store.ChunkRef, len(res.Hits))
-	for i, h := range res.Hits {
-		refs[i] = store.ChunkRef{Chunk: h.Chunk, Document: h.Document}
-	}
-	a, err := (&answer.Extractive{}).Answer(ctx, question, refs)
-	if err != nil {
-		return err
-	}
-	answer.ApplyThreshold(a, refs, answer.DefaultThreshold)
-	end := time.Now()
-
-	tw := st.NewTraceWriter(store.TraceWriterOptions{})
-	tr := &store.Trace{ID: store.NewIDAt(start), Kind: "ask", Name: "llmops ask", Start: start, End: end, Status: store.StatusOK,
-		Input: store.Preview(question, store.PreviewLen), Output: store.Preview(a.Text, store.PreviewLen),
-		Attributes: map[string]any{"actor": "cli:" + cliUser(getenv), "groundedness": a.Groundedness, "fallback": a.Fallback, "answerer": "extractive"}}
-	spans := []store.Span{
-		{TraceID: tr.ID, ID: store.NewID(), Name: "retrieve", Kind: "retriever", Start: start, End: retrieved, Status: store.StatusOK,
-			Attributes: map[string]any{"hits": len(res.Hits), "keyword_weight": res.KeywordWeight, "vector_weight": res.VectorWeight}},
-		{TraceID: tr.ID, ID: store.NewID(), Name: "answer", Kind: "chain", Start: retrieved, End: end, Status: store.StatusOK,
-			Attributes: map[string]any{"citations": len(a.Citations), "groundedness": a.Groundedness}},
-	}
-	if err := tw.Write(ctx, tr, spans...); err != nil {
-		return err
-	}
-	if err := tw.Close(ctx); err != nil {
-		return err
+	var res assistant.Result
+	if *serverURL != "" {
+		if err := client.New(*serverURL, *apiKey).JSON(ctx, "/api/v1/ask", req, &res); err != nil {
+			return err
+		}
+	} else {
+		if *dataDir == "" {
+			*dataDir = "./llmops-data"
+		}
+		st, kb, err := openKnowledge(ctx, *dataDir, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		defer kb.Close()
+		cfg := server.ModelConfig(getenv)
+		tw := st.NewTraceWriter(store.TraceWriterOptions{})
+		prices, _, err := server.LoadPrices(ctx, st)
+		if err != nil {
+			return err
+		}
+		asst, err := server.NewAssistant(cfg, st, kb, tw, newLogger(stderr, "warn"), func() *llm.PriceTable { return prices })
+		if err != nil {
+			return err
+		}
+		req.Channel, req.Actor = "cli", store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}
+		r, err := asst.Ask(ctx, req, nil)
+		if cerr := tw.Close(context.WithoutCancel(ctx)); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		res = *r
 	}
 
 	if *asJSON {
-		out := askJSON{Answer: a.Text, Citations: a.Citations, Groundedness: a.Groundedness, Fallback: a.Fallback, TraceID: tr.ID}
-		if out.Citations == nil {
-			out.Citations = []answer.Citation{}
+		if res.Citations == nil {
+			res.Citations = []assistant.Citation{}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(res)
 	}
-	fmt.Fprintln(stdout, a.Text)
-	if len(a.Citations) > 0 {
+	fmt.Fprintln(stdout, res.Answer)
+	if len(res.Citations) > 0 {
 		fmt.Fprintln(stdout, "\nSources:")
-		for _, c := range a.Citations {
+		for _, c := range res.Citations {
 			where := c.Source
 			if c.Page > 0 {
 				where += fmt.Sprintf(", p. %d", c.Page)
@@ -628,6 +627,59 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(stdout, "  [%d] %s (%s)\n", c.N, c.Title, where)
 		}
 	}
-	fmt.Fprintf(stdout, "\ngroundedness %.2f · %s · trace %s\n", a.Groundedness, end.Sub(start).Round(time.Millisecond), tr.ID)
+	if res.Fallback {
+		fmt.Fprintln(stdout, "\nNot answered from the docs: flagged for a human.")
+	}
+	fmt.Fprintf(stdout, "\ngroundedness %.2f · %s · %dms · trace %s\n", res.Groundedness, res.Model, res.LatencyMS, res.TraceID)
+	return nil
+}
+
+// runBenchAsk measures the whole answer path with the extractive answerer.
+func runBenchAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("llmops bench ask", flag.ContinueOnError)
+	docs := fs.Int("docs", 1000, "synthetic documents (10 chunks each) beside the sample help centre")
+	rounds := fs.Int("rounds", 10, "times the sample eval set is asked")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	rep, err := server.BenchAsk(ctx, server.AskBenchOptions{Documents: *docs, Rounds: *rounds}, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "chunks              %d\n", rep.Chunks)
+	fmt.Fprintf(stdout, "asks                %d (%d fell back)\n", rep.Asks, rep.Fallbacks)
+	fmt.Fprintf(stdout, "answer path         p50 %s  p95 %s  p99 %s  max %s\n", rep.Latency.P50, rep.Latency.P95, rep.Latency.P99, rep.Latency.Max)
+	return nil
+}
+
+// runBenchChat is the streaming load test: concurrent chats against a
+// fake model on loopback, each followed by feedback.
+func runBenchChat(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("llmops bench chat", flag.ContinueOnError)
+	var o server.ChatBenchOptions
+	fs.IntVar(&o.Concurrency, "concurrency", 50, "simultaneous streaming chats")
+	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long to keep asking")
+	fs.DurationVar(&o.TTFT, "ttft", time.Second, "the fake model's time to first token")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if o.Concurrency < 1 || o.Duration <= 0 {
+		return usageError{errors.New("--concurrency and --duration must be positive")}
+	}
+	rep, err := server.BenchChat(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "chats               %d (%.1f/s), errors %d\n", rep.Chats, rep.ChatsPerSec, rep.Errors)
+	for _, e := range rep.ErrorSamples {
+		fmt.Fprintf(stdout, "  error: %s\n", e)
+	}
+	fmt.Fprintf(stdout, "feedback            %d sent, %d stored, %d lost\n", rep.FeedbackSent, rep.FeedbackStored, rep.FeedbackSent-rep.FeedbackStored)
+	fmt.Fprintf(stdout, "time to first token p50 %s  p95 %s  p99 %s\n", rep.TTFT.P50, rep.TTFT.P95, rep.TTFT.P99)
+	fmt.Fprintf(stdout, "whole answer        p50 %s  p95 %s  p99 %s  max %s\n", rep.Total.P50, rep.Total.P95, rep.Total.P99, rep.Total.Max)
+	fmt.Fprintf(stdout, "trace writer        %d stalls, %d dropped\n", rep.TraceStalls, rep.TraceDropped)
+	if rep.Errors > 0 || rep.FeedbackStored != rep.FeedbackSent {
+		return fmt.Errorf("load test failed: %d errors, %d feedback records lost", rep.Errors, rep.FeedbackSent-rep.FeedbackStored)
+	}
 	return nil
 }

@@ -24,6 +24,9 @@ type principal struct {
 	role  store.Role
 	user  *store.User   // set for sessions
 	key   *store.APIKey // set for API keys
+	// sessionID names the browser session on traces: a prefix of the
+	// session's stored hash, never the token.
+	sessionID string
 }
 
 // principalKey is the echo context key; values are only ever *principal.
@@ -42,6 +45,10 @@ func principalOf(c echo.Context) *principal {
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
+		if strings.HasPrefix(c.Request().URL.Path, widgetPrefix) {
+			// A refused widget key must still be readable by the page.
+			setWidgetCORS(c)
+		}
 		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
@@ -61,10 +68,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			_, u, err := s.store.SessionUser(ctx, ck.Value)
+			sess, u, err := s.store.SessionUser(ctx, ck.Value)
 			switch {
 			case err == nil:
-				c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorUser, ID: u.ID, Name: u.Email}, role: u.Role, user: u})
+				c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorUser, ID: u.ID, Name: u.Email}, role: u.Role, user: u, sessionID: sess.Hash[:min(16, len(sess.Hash))]})
 			case store.ErrorCode(err) == store.EUNAUTHORIZED:
 				s.clearSessionCookie(c)
 			default:
@@ -87,6 +94,9 @@ func (s *Server) require(min store.Role) echo.MiddlewareFunc {
 					return c.Redirect(http.StatusSeeOther, "/setup")
 				}
 				return store.Errorf(store.EUNAUTHORIZED, "sign in or send Authorization: Bearer KEY")
+			}
+			if p.key != nil && p.key.Publishable() {
+				return store.Errorf(store.EFORBIDDEN, "a publishable key can only ask and send feedback through the chat widget (/api/v1/widget/…)")
 			}
 			if !p.role.Allows(min) {
 				return store.Errorf(store.EFORBIDDEN, "this needs the %s role; you are %s.", min, p.role)

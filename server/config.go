@@ -25,6 +25,7 @@ type Config struct {
 	LLMBaseURL   string
 	LLMAPIKey    string
 	LLMModel     string
+	JudgeModel   string // groundedness judge on the LLM endpoint; empty: offline scoring only
 	EmbedBaseURL string
 	EmbedAPIKey  string
 	EmbedModel   string
@@ -37,6 +38,11 @@ type Config struct {
 	RequestTimeout  time.Duration // per-request deadline for non-streaming handlers
 	ShutdownTimeout time.Duration // drain time on stop
 	SessionTTL      time.Duration
+	// KeepAlive is the longest a streamed answer stays silent: a comment
+	// line goes out when nothing else has (proxies drop idle streams).
+	KeepAlive time.Duration
+	// Threshold is the groundedness below which answers fall back.
+	Threshold float64
 	// SecureCookies forces the Secure flag on session cookies; it is also
 	// set per request when the request arrived over TLS.
 	SecureCookies bool
@@ -55,6 +61,8 @@ func DefaultConfig() Config {
 		RequestTimeout:  60 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		SessionTTL:      14 * 24 * time.Hour,
+		KeepAlive:       10 * time.Second,
+		Threshold:       0.6,
 		LogLevel:        "info",
 	}
 }
@@ -97,9 +105,14 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 	fs.StringVar(&cfg.WatchDir, "watch", env("LLMOPS_WATCH", ""), "folder whose files are ingested and kept fresh (LLMOPS_WATCH)")
 	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
 	staleDays := fs.Int("stale-after-days", 180, "flag documents not updated for this many days as stale")
+	fs.Float64Var(&cfg.Threshold, "groundedness-threshold", cfg.Threshold, "answers less grounded than this (0..1) fall back and are escalated")
 	cfg.LLMBaseURL = getenv("LLMOPS_LLM_BASE_URL")
 	cfg.LLMAPIKey = getenv("LLMOPS_LLM_API_KEY")
 	cfg.LLMModel = getenv("LLMOPS_LLM_MODEL")
+	if cfg.LLMBaseURL != "" && cfg.LLMModel == "" {
+		cfg.LLMModel = defaultLLMModel
+	}
+	cfg.JudgeModel = getenv("LLMOPS_JUDGE_MODEL")
 	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
@@ -159,6 +172,12 @@ func (c Config) Validate() error {
 		if c.WatchInterval < 100*time.Millisecond {
 			return fmt.Errorf("--watch-interval %s: must be at least 100ms", c.WatchInterval)
 		}
+	}
+	if c.Threshold < 0 || c.Threshold > 1 {
+		return fmt.Errorf("--groundedness-threshold %v: must be between 0 and 1", c.Threshold)
+	}
+	if c.JudgeModel != "" && c.LLMBaseURL == "" {
+		return errors.New("LLMOPS_JUDGE_MODEL needs LLMOPS_LLM_BASE_URL: the judge runs on the same endpoint")
 	}
 	if c.StaleAfter <= 0 {
 		return fmt.Errorf("--stale-after-days must be positive")

@@ -284,7 +284,7 @@ func (s *Server) handleDocumentPage(c echo.Context) error {
 	p := ui.DocumentPage{Chrome: chrome(c, doc.Title, "knowledge"), Now: s.now(), Doc: s.knowledgeRows([]store.Document{*doc})[0],
 		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens}
 	for _, ch := range chunks {
-		p.Chunks = append(p.Chunks, ui.ChunkRow{Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
+		p.Chunks = append(p.Chunks, ui.ChunkRow{ID: ch.ID, Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
 			Tokens: ch.Tokens, Flags: chunk.Flags(chunk.Chunk{Text: ch.Text, Headings: ch.Headings, Kind: ch.Kind, Tokens: ch.Tokens}, cfg)})
 	}
 	return render(c, http.StatusOK, ui.DocumentView(p))

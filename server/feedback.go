@@ -21,9 +21,13 @@ func (s *Server) handleFeedback(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.TraceID == "" {
-		return store.Errorf(store.EINVALID, "trace_id is required")
+	if _, err := s.traceForFeedback(c.Request().Context(), req.TraceID); err != nil {
+		return err
 	}
+	return s.addFeedback(c, req)
+}
+
+func (s *Server) addFeedback(c echo.Context, req feedbackRequest) error {
 	f := &store.Feedback{TraceID: req.TraceID, Value: req.Value, Comment: req.Comment}
 	if err := s.store.AddFeedback(c.Request().Context(), principalOf(c).actor, f); err != nil {
 		return err

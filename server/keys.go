@@ -19,10 +19,18 @@ type keyJSON struct {
 	CreatedBy  string     `json:"created_by"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// Publishable (chat widget) keys only.
+	Kind          string   `json:"kind"` // "secret" or "publishable"
+	Origins       []string `json:"origins,omitempty"`
+	RatePerMinute int      `json:"rate_per_minute,omitempty"`
 }
 
 func toKeyJSON(k *store.APIKey) keyJSON {
-	out := keyJSON{ID: k.ID, Name: k.Name, Role: k.Role, Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt}
+	out := keyJSON{ID: k.ID, Name: k.Name, Role: k.Role, Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
+		Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute}
+	if k.Publishable() {
+		out.Kind = "publishable"
+	}
 	if !k.LastUsedAt.IsZero() {
 		t := k.LastUsedAt
 		out.LastUsedAt = &t
@@ -45,6 +53,10 @@ func (s *Server) handleKeyList(c echo.Context) error {
 type keyCreateRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Kind "publishable" makes a chat widget key (Role is then ignored).
+	Kind          string   `json:"kind"`
+	Origins       []string `json:"origins"`
+	RatePerMinute int      `json:"rate_per_minute"`
 }
 
 // handleKeyCreate returns the new key's secret, once.
@@ -53,13 +65,26 @@ func (s *Server) handleKeyCreate(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	role, err := store.ParseRole(req.Role)
-	if err != nil {
-		return err
-	}
-	secret, k, err := s.store.CreateAPIKey(c.Request().Context(), principalOf(c).actor, req.Name, role)
-	if err != nil {
-		return err
+	var (
+		secret string
+		k      *store.APIKey
+	)
+	switch req.Kind {
+	case "publishable":
+		var err error
+		if secret, k, err = s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, req.Name, req.Origins, req.RatePerMinute); err != nil {
+			return err
+		}
+	case "", "secret":
+		role, err := store.ParseRole(req.Role)
+		if err != nil {
+			return err
+		}
+		if secret, k, err = s.store.CreateAPIKey(c.Request().Context(), principalOf(c).actor, req.Name, role); err != nil {
+			return err
+		}
+	default:
+		return store.Errorf(store.EINVALID, "kind must be \"secret\" or \"publishable\" (got %q)", req.Kind)
 	}
 	return c.JSON(http.StatusCreated, struct {
 		keyJSON
@@ -82,6 +107,9 @@ func (s *Server) keysPage(c echo.Context, status int, p ui.Keys) error {
 	p.Chrome = chrome(c, "API keys", "settings")
 	p.Now = s.now()
 	for _, k := range keys {
+		if k.Publishable() {
+			continue // listed under Settings → Chat widget
+		}
 		p.Keys = append(p.Keys, ui.KeyRow{ID: k.ID, Name: k.Name, Role: string(k.Role), Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsed: k.LastUsedAt})
 	}
 	return render(c, status, ui.KeysPage(p))
@@ -123,6 +151,8 @@ func (s *Server) handleKeyDeleteForm(c echo.Context) error {
 // keep free text out of URLs.
 func noticeText(code string) string {
 	switch code {
+	case "prices-saved":
+		return "Prices saved. New answers are costed with them."
 	case "key-revoked":
 		return "API key revoked. Requests using it are refused from now on."
 	case "user-added":

@@ -50,7 +50,10 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 
 // longRoutes may run longer than RequestTimeout: an upload that learns the
 // first embedding model or calls an embeddings API, a backup of a big store.
-var longRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/backup": true}
+// Streamed answers end when the answer does or the client leaves; the
+// model client bounds its own waits.
+var longRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/backup": true,
+	"/api/v1/ask/stream": true, widgetPrefix + "ask/stream": true}
 
 // uploadRoutes take document uploads, limited by MaxUploadBytes instead.
 var uploadRoutes = map[string]bool{"/api/v1/documents": true}
@@ -87,6 +90,10 @@ func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 // curl or servers using API keys, are not browsers and pass through.
 func (s *Server) csrfProtect(h http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	// The widget API takes cross-origin posts by design; it accepts only
+	// publishable keys, never the session cookie a forged request would
+	// ride on.
+	cop.AddInsecureBypassPattern("POST " + widgetPrefix)
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") {
 			w.Header().Set("Content-Type", "application/json")

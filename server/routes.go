@@ -26,6 +26,7 @@ func (s *Server) routes() []route {
 		viewer = store.RoleViewer
 		editor = store.RoleEditor
 		admin  = store.RoleAdmin
+		widget = widgetRole
 	)
 	return []route{
 		// Process and probes.
@@ -47,9 +48,10 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/knowledge/:id/delete", editor, s.handleDocumentDeleteForm},
 		{http.MethodPost, "/knowledge/reembed", editor, s.handleKnowledgeReembedForm},
 		{http.MethodPost, "/knowledge/reembed/cancel", editor, s.handleKnowledgeReembedCancelForm},
-		{http.MethodGet, "/chat", viewer, s.handlePlanned("chat")},
+		{http.MethodGet, "/chat", viewer, s.handleChatPage},
 		{http.MethodGet, "/prompts", viewer, s.handlePlanned("prompts")},
 		{http.MethodGet, "/traces", viewer, s.handleTracesPage},
+		{http.MethodGet, "/traces/:id", viewer, s.handleTracePage},
 		{http.MethodGet, "/evals", viewer, s.handlePlanned("evals")},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review")},
 		{http.MethodGet, "/settings", viewer, s.handleProfilePage},
@@ -61,6 +63,17 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/settings/users/:id/role", admin, s.handleUserRoleForm},
 		{http.MethodPost, "/settings/users/:id/delete", admin, s.handleUserDeleteForm},
 		{http.MethodGet, "/settings/audit", admin, s.handleAuditPage},
+		{http.MethodGet, "/settings/models", admin, s.handleModelsPage},
+		{http.MethodPost, "/settings/models", admin, s.handlePricesForm},
+		{http.MethodGet, "/settings/widget", admin, s.handleWidgetPage},
+		{http.MethodPost, "/settings/widget", admin, s.handleWidgetKeyCreateForm},
+		{http.MethodPost, "/settings/widget/:id/delete", admin, s.handleWidgetKeyDeleteForm},
+
+		// The chat widget: its script, and its API for publishable keys.
+		{http.MethodGet, "/widget.js", public, s.handleWidgetScript},
+		{http.MethodPost, widgetPrefix + "ask", widget, s.handleAsk},
+		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream},
+		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback},
 
 		// JSON API.
 		{http.MethodGet, "/api/v1/me", viewer, s.handleMe},
@@ -78,17 +91,30 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete},
 		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed},
 		{http.MethodDelete, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembedCancel},
+		{http.MethodPost, "/api/v1/ask", viewer, s.handleAsk},
+		{http.MethodPost, "/api/v1/ask/stream", viewer, s.handleAskStream},
 		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback},
 		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList},
 		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet},
+		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet},
+		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup},
 	}
 }
 
+// widgetRole marks routes for publishable keys only (the chat widget):
+// cross-origin, no cookies, per-visitor rate limits.
+const widgetRole = store.Role("widget")
+
 func (s *Server) registerRoutes(e *echo.Echo) {
 	for _, r := range s.routes() {
 		var mw []echo.MiddlewareFunc
-		if r.role != "" {
+		switch r.role {
+		case "":
+		case widgetRole:
+			mw = append(mw, widgetCORS, s.widgetAuth(r.path != widgetPrefix+"feedback"))
+			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
+		default:
 			mw = append(mw, s.require(r.role))
 		}
 		e.Add(r.method, r.path, r.handler, mw...)

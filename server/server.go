@@ -19,6 +19,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"llmops/rag"
+	"llmops/rag/assistant"
+	"llmops/rag/llm"
 	"llmops/store"
 )
 
@@ -41,6 +43,9 @@ type Server struct {
 	setupDone  atomic.Bool
 
 	loginLimiter *limiter
+	widgetLimits widgetLimits
+	asst         *assistant.Assistant
+	prices       atomic.Pointer[llm.PriceTable]
 	ready        atomic.Bool
 	served       chan error
 }
@@ -67,6 +72,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.kb, err = rag.Open(ctx, st, kbOpts); err != nil {
 		s.closeStore(ctx)
 		return nil, fmt.Errorf("open knowledge base: %w", err)
+	}
+	table, _, err := LoadPrices(ctx, st)
+	if err != nil {
+		s.closeStore(ctx)
+		return nil, fmt.Errorf("load prices: %w", err)
+	}
+	s.prices.Store(table)
+	if s.asst, err = NewAssistant(cfg, st, s.kb, s.traces, log, s.prices.Load); err != nil {
+		s.closeStore(ctx)
+		return nil, err
 	}
 	n, err := st.CountUsers(ctx)
 	if err != nil {

@@ -65,6 +65,10 @@ func TestRouteRoleTable(t *testing.T) {
 	for _, r := range store.Roles {
 		keys[r] = keyFor(t, s, r)
 	}
+	pk, _, err := s.store.CreatePublishableKey(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "test"}, "widget", []string{"https://help.example.com"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := s.http.Handler
 	for _, rt := range s.routes() {
 		path := strings.ReplaceAll(rt.path, ":id", "01HZZZZZZZZZZZZZZZZZZZZZZZ")
@@ -87,6 +91,28 @@ func TestRouteRoleTable(t *testing.T) {
 			}
 			if rt.role == "" {
 				return
+			}
+			if rt.role == widgetRole {
+				// Secret keys are not widget keys: 401 for every role.
+				for _, r := range store.Roles {
+					req := httptest.NewRequest(rt.method, path, strings.NewReader("{}"))
+					req.Header.Set("Authorization", "Bearer "+keys[r])
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusUnauthorized {
+						t.Errorf("%s key on a widget route: got %d, want 401", r, rec.Code)
+					}
+				}
+				return
+			}
+			// A publishable key is refused everywhere but the widget API.
+			req = httptest.NewRequest(rt.method, path, strings.NewReader("{}"))
+			req.Header.Set("Authorization", "Bearer "+pk)
+			req.Header.Set("Content-Type", "application/json")
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("publishable key: got %d, want 403", rec.Code)
 			}
 			for _, r := range store.Roles {
 				req := httptest.NewRequest(rt.method, path, strings.NewReader("{}"))

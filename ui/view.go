@@ -119,6 +119,7 @@ var SettingsTabs = []SettingsTab{
 	{Key: "profile", Label: "Profile & appearance", Href: "/settings"},
 	{Key: "keys", Label: "API keys", Href: "/settings/keys", AdminOnly: true},
 	{Key: "widget", Label: "Chat widget", Href: "/settings/widget", AdminOnly: true},
+	{Key: "models", Label: "Models & prices", Href: "/settings/models", AdminOnly: true},
 	{Key: "users", Label: "Users", Href: "/settings/users", AdminOnly: true},
 	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
 }
@@ -285,6 +286,7 @@ type Knowledge struct {
 
 // ChunkRow is one chunk on a document page.
 type ChunkRow struct {
+	ID       string // the page anchor citations link to: #chunk-ID
 	Index    int
 	Text     string
 	Headings []string
@@ -303,3 +305,18 @@ type DocumentPage struct {
 	MaxTokens int
 	Now       time.Time
 }
+
+// Models is Settings → Models & prices.
+type Models struct {
+	Chrome
+	Answerer, AnswererURL string
+	Embedder, EmbedderURL string
+	Judge                 string
+	ThresholdText         string
+	Prices                string // the team's own prices, as edited
+	Defaults              []PriceRow
+	Error, Notice         string
+}
+
+// PriceRow is one model's price, formatted.
+type PriceRow struct{ Model, Input, Output string }

@@ -4,6 +4,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -184,4 +185,21 @@ func (c *Client) Ingest(ctx context.Context, files []Upload, fields map[string]s
 		return results, fmt.Errorf("server answered %d results for %d files (connection cut?)", len(results), len(files))
 	}
 	return results, nil
+}
+
+// JSON posts body as JSON to path and decodes the response into out.
+func (c *Client) JSON(ctx context.Context, path string, body, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(ctx, http.MethodPost, path, bytes.NewReader(data), "application/json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: malformed response: %w", path, err)
+	}
+	return nil
 }

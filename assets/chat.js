@@ -1,0 +1,73 @@
+// Chat page: wires the composer, suggested questions, category filter and
+// "New conversation" to the conversation view in widget.js
+// (window.LLMOpsChat), so the page and the embeddable widget share one SSE
+// reader, one answer renderer and one feedback flow. Staff details live
+// here: the meta line (latency, groundedness, model), document links and
+// "View trace".
+(function () {
+  "use strict";
+  var page = document.getElementById("chat"), LC = window.LLMOpsChat;
+  if (!page || !LC) return;
+  var esc = LC.escape;
+  function $(id) { return document.getElementById(id); }
+  var empty = $("chat-empty"), input = $("chat-input"), form = $("chat-form"), category = $("chat-category");
+  var traces = page.getAttribute("data-traces") === "true";
+
+  function latency(ms) {
+    if (!(ms > 0)) return "--";
+    if (ms < 1000) return Math.round(ms) + "ms";
+    if (ms < 60000) return (ms / 1000).toFixed(1) + "s";
+    return Math.floor(ms / 60000) + "m " + Math.floor((ms % 60000) / 1000) + "s";
+  }
+
+  // groundedness: the sign and number carry the meaning; colour repeats it.
+  function groundedness(g) {
+    var pct = Math.round(g * 100);
+    var k = pct >= 80 ? ["ok", "✓"] : pct >= 60 ? ["warn", "⚠"] : ["error", "✕"];
+    return '<span class="badge ' + k[0] + '" data-testid="groundedness" title="Share of the answer’s statements that the cited passages support">' +
+      k[1] + " " + pct + "% grounded</span>";
+  }
+
+  function meta(d, trace) {
+    var h = [];
+    if (d) {
+      h.push('<span class="num"' + (d.ttft_ms > 0 ? ' title="First token after ' + latency(d.ttft_ms) + '"' : "") + ">" + latency(d.latency_ms) + "</span>");
+      if (typeof d.groundedness === "number") h.push(groundedness(d.groundedness));
+      if (d.model) h.push('<span class="model">' + esc(d.model) + "</span>");
+      if (d.escalated) {
+        h.push('<span class="badge neutral" data-testid="chat-escalated" title="This conversation is flagged for a person to follow up">↑ Escalated</span>');
+      }
+    }
+    if (traces && trace) {
+      h.push('<a class="view-trace" data-testid="view-trace" href="/traces/' + encodeURIComponent(trace) + '">View trace</a>');
+    }
+    return h.join('<span class="sep" aria-hidden="true">·</span>');
+  }
+
+  var chat = LC.conversation({
+    log: $("chat-log"), form: form, input: input, send: $("chat-send"),
+    askURL: "/api/v1/ask/stream",
+    feedbackURL: "/api/v1/feedback",
+    detail: true,
+    link: function (c) {
+      return c.document_id ? "/knowledge/" + encodeURIComponent(c.document_id) + (c.chunk_id ? "#chunk-" + encodeURIComponent(c.chunk_id) : "") : "";
+    },
+    meta: meta,
+    filters: function () { return category && category.value ? { category: category.value } : null; },
+    viewBottom: function () { return form.getBoundingClientRect().top; },
+    onStart: function () { empty.hidden = true; },
+    onReset: function () { empty.hidden = false; }
+  });
+
+  page.addEventListener("click", function (e) {
+    var s = e.target.closest('[data-testid="chat-suggestion"]');
+    if (!s) return;
+    chat.ask(s.getAttribute("data-question") || s.textContent);
+    input.focus();
+  });
+  $("chat-new").addEventListener("click", function () {
+    chat.reset();
+    input.focus();
+  });
+  input.focus();
+})();

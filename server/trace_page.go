@@ -1,0 +1,51 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"llmops/store"
+	"llmops/ui"
+)
+
+// handleTracePage shows one trace with its span waterfall and feedback.
+// ?span=ID opens that span's details, so a span can be linked to.
+func (s *Server) handleTracePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	t, spans, err := s.store.Trace(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	feedback, err := s.store.FeedbackFor(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	v := traceDetail(t, spans, feedback)
+	v.Chrome = chrome(c, "Trace", "traces")
+	if t.Name != "" {
+		v.Chrome.Title = "Trace · " + t.Name // tabs of several traces stay apart
+	}
+	v.Selected = c.QueryParam("span")
+	v.Now = s.now()
+	return render(c, http.StatusOK, ui.TracePage(v))
+}
+
+// traceDetail copies a stored trace into the page's view.
+func traceDetail(t *store.Trace, spans []store.Span, feedback []store.Feedback) ui.TraceDetail {
+	v := ui.TraceDetail{ID: t.ID, Kind: t.Kind, Name: t.Name, Start: t.Start, End: t.End, Status: string(t.Status), Error: t.Error,
+		UserID: t.UserID, SessionID: t.SessionID, Input: t.Input, Output: t.Output, Attributes: t.Attributes,
+		TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD}
+	for _, sp := range spans {
+		v.Spans = append(v.Spans, ui.SpanView{ID: sp.ID, ParentID: sp.ParentID, Name: sp.Name, Kind: sp.Kind, Start: sp.Start, End: sp.End,
+			Status: string(sp.Status), Error: sp.Error, Attributes: sp.Attributes})
+	}
+	for _, f := range feedback {
+		actor := f.Actor.Name
+		if actor == "" {
+			actor = f.Actor.String()
+		}
+		v.Feedback = append(v.Feedback, ui.FeedbackView{Value: f.Value, Comment: f.Comment, Actor: actor, Time: f.CreatedAt})
+	}
+	return v
+}

@@ -1,0 +1,263 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"llmops/assets"
+	"llmops/store"
+	"llmops/ui"
+)
+
+// widgetPrefix is where the chat widget's API lives. Only publishable keys
+// are accepted there, never cookies, so it can take cross-origin requests
+// without opening a CSRF hole.
+const widgetPrefix = "/api/v1/widget/"
+
+// widgetLimits rate-limits widget asks per publishable key and visitor
+// address, each key at its own rate.
+type widgetLimits struct {
+	mu    sync.Mutex
+	byKey map[string]*keyLimiter
+}
+
+type keyLimiter struct {
+	rate int
+	lim  *limiter
+}
+
+func (w *widgetLimits) allow(k *store.APIKey, visitor string, now time.Time) (bool, time.Duration) {
+	w.mu.Lock()
+	kl := w.byKey[k.ID]
+	if kl == nil || kl.rate != k.RatePerMinute {
+		rate := max(1, k.RatePerMinute)
+		// A visitor may ask a handful at once, then rate per minute.
+		kl = &keyLimiter{rate: k.RatePerMinute, lim: newLimiter(min(rate, 5), time.Minute/time.Duration(rate))}
+		if w.byKey == nil {
+			w.byKey = map[string]*keyLimiter{}
+		}
+		w.byKey[k.ID] = kl
+	}
+	w.mu.Unlock()
+	return kl.lim.allow(visitor, now)
+}
+
+// widgetCORS answers the widget API's preflights and marks its responses
+// readable by the embedding page. Any origin gets the headers: the
+// publishable key's allowed origins are enforced on the request itself
+// (widgetAuth), and a page that may read our 403 learns only that it is
+// not allowed.
+func widgetCORS(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		setWidgetCORS(c)
+		h := c.Response().Header()
+		if c.Request().Method == http.MethodOptions {
+			h.Set(echo.HeaderAccessControlAllowMethods, "POST, OPTIONS")
+			h.Set(echo.HeaderAccessControlAllowHeaders, "Authorization, Content-Type, Accept")
+			h.Set(echo.HeaderAccessControlMaxAge, "600")
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
+}
+
+// setWidgetCORS lets the calling page read the response.
+func setWidgetCORS(c echo.Context) {
+	h := c.Response().Header()
+	if origin := c.Request().Header.Get(echo.HeaderOrigin); origin != "" && h.Get(echo.HeaderAccessControlAllowOrigin) == "" {
+		h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+		h.Add(echo.HeaderVary, echo.HeaderOrigin)
+		h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After, X-Request-Id")
+	}
+}
+
+// widgetAuth admits only publishable keys, from their allowed origins,
+// within their rate.
+func (s *Server) widgetAuth(rateLimited bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principalOf(c)
+			if p == nil || p.key == nil || !p.key.Publishable() {
+				return store.Errorf(store.EUNAUTHORIZED, "send Authorization: Bearer PUBLISHABLE_KEY (a chat widget key from Settings → Chat widget)")
+			}
+			origin := c.Request().Header.Get(echo.HeaderOrigin)
+			if !p.key.AllowsOrigin(origin) {
+				if origin == "" {
+					origin = "(none)"
+				}
+				return store.Errorf(store.EFORBIDDEN, "this widget key is not allowed on %s; add the origin in Settings → Chat widget", origin)
+			}
+			if rateLimited {
+				if ok, wait := s.widgetLimits.allow(p.key, c.RealIP(), s.now()); !ok {
+					c.Response().Header().Set("Retry-After", retryAfter(wait))
+					return store.Errorf(store.ERATELIMITED, "too many questions; try again in %s s", retryAfter(wait))
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
+// handleWidgetScript serves the embeddable widget at its fixed address.
+// It is cached briefly, not forever: help sites embed this one URL, and a
+// new release must reach them.
+func (s *Server) handleWidgetScript(c echo.Context) error {
+	data, zipped, err := widgetScript()
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "public, max-age=300")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAcceptEncoding), "gzip") {
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		data = zipped
+	}
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", data)
+}
+
+// widgetScript is widget.js, plain and gzipped (a third of the bytes on
+// every help-site page view), made once.
+func widgetScript() (plain, zipped []byte, err error) {
+	w := widgetScriptOnce()
+	return w.plain, w.zipped, w.err
+}
+
+var widgetScriptOnce = sync.OnceValue(func() (w struct {
+	plain, zipped []byte
+	err           error
+}) {
+	if w.plain, w.err = assets.Read("widget.js"); w.err != nil {
+		return w
+	}
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	zw.Write(w.plain)
+	w.err = zw.Close()
+	w.zipped = b.Bytes()
+	return w
+})
+
+// handleWidgetFeedback records thumbs from the widget, only on answers
+// the same key asked for.
+func (s *Server) handleWidgetFeedback(c echo.Context) error {
+	var req feedbackRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tr, err := s.traceForFeedback(ctx, req.TraceID)
+	if err != nil {
+		return err
+	}
+	if p := principalOf(c); tr.UserID != p.key.ID {
+		return store.Errorf(store.ENOTFOUND, "trace %s not found", req.TraceID)
+	}
+	return s.addFeedback(c, req)
+}
+
+// traceForFeedback reads the trace feedback is about. An answer given a
+// moment ago may still be in the trace writer's queue: flush and look
+// again before calling it unknown.
+func (s *Server) traceForFeedback(ctx context.Context, id string) (*store.Trace, error) {
+	if id == "" {
+		return nil, store.Errorf(store.EINVALID, "trace_id is required")
+	}
+	tr, _, err := s.store.Trace(ctx, id)
+	if store.ErrorCode(err) == store.ENOTFOUND {
+		if ferr := s.traces.Flush(ctx); ferr != nil && !errors.Is(ferr, store.ErrClosed) {
+			return nil, ferr
+		}
+		tr, _, err = s.store.Trace(ctx, id)
+	}
+	return tr, err
+}
+
+// Widget settings (Settings → Chat widget).
+
+func (s *Server) widgetSettings(c echo.Context) (ui.WidgetSettings, error) {
+	p := ui.WidgetSettings{Chrome: chrome(c, "Chat widget", "settings"), ScriptURL: s.baseURL(c) + "/widget.js", Now: s.now()}
+	keys, err := s.store.ListAPIKeys(c.Request().Context())
+	if err != nil {
+		return p, err
+	}
+	for _, k := range keys {
+		if !k.Publishable() {
+			continue
+		}
+		p.Keys = append(p.Keys, ui.WidgetKey{ID: k.ID, Name: k.Name, Hint: k.Hint, Origins: k.Origins, RatePerMinute: k.RatePerMinute,
+			CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
+	}
+	return p, nil
+}
+
+// baseURL is this server's address as the browser reached it.
+func (s *Server) baseURL(c echo.Context) string {
+	scheme := "http"
+	if c.Request().TLS != nil || s.cfg.SecureCookies {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request().Host
+}
+
+func (s *Server) handleWidgetPage(c echo.Context) error {
+	p, err := s.widgetSettings(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, ui.WidgetSettingsPage(p))
+}
+
+func (s *Server) handleWidgetKeyCreateForm(c echo.Context) error {
+	if err := parseForm(c); err != nil {
+		return err
+	}
+	name := c.FormValue("name")
+	origins := strings.FieldsFunc(c.FormValue("origins"), func(r rune) bool { return r == '\n' || r == ',' || r == ' ' || r == '\r' })
+	rate := 0
+	if v := strings.TrimSpace(c.FormValue("rate_per_minute")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return s.widgetPageError(c, "Rate per minute must be a whole number.")
+		}
+		rate = n
+	}
+	secret, k, err := s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, name, origins, rate)
+	if store.ErrorCode(err) == store.EINVALID {
+		return s.widgetPageError(c, store.ErrorMessage(err))
+	} else if err != nil {
+		return err
+	}
+	p, err := s.widgetSettings(c)
+	if err != nil {
+		return err
+	}
+	p.Created = &ui.WidgetKeyCreated{Name: k.Name, Secret: secret, Origins: k.Origins}
+	return render(c, http.StatusCreated, ui.WidgetSettingsPage(p))
+}
+
+func (s *Server) widgetPageError(c echo.Context, msg string) error {
+	p, err := s.widgetSettings(c)
+	if err != nil {
+		return err
+	}
+	p.Error = msg
+	return render(c, http.StatusBadRequest, ui.WidgetSettingsPage(p))
+}
+
+func (s *Server) handleWidgetKeyDeleteForm(c echo.Context) error {
+	if err := s.store.DeleteAPIKey(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/settings/widget")
+}

@@ -1,0 +1,63 @@
+package ui
+
+import "time"
+
+// Chat is the Chat page: ask the knowledge base, with streamed, cited
+// answers. (The component is ChatPage; a type of the same name cannot sit
+// beside it in this package, so the struct follows the Keys/KeysPage
+// naming.)
+type Chat struct {
+	Chrome
+	Suggestions   []string // suggested questions for the empty state (up to 6)
+	Categories    []string // document categories for an optional filter select
+	Answerer      string   // e.g. "Extractive answerer (offline)" or "gpt-4o-mini"; shown subtly
+	CanViewTraces bool     // staff: show "View trace" links under answers
+}
+
+// maxSuggestions bounds the empty state's suggested questions: more reads
+// as a wall, not a hint.
+const maxSuggestions = 6
+
+func (p Chat) suggestions() []string {
+	if len(p.Suggestions) > maxSuggestions {
+		return p.Suggestions[:maxSuggestions]
+	}
+	return p.Suggestions
+}
+
+// WidgetSettings is Settings → Chat widget: publishable keys for the
+// embeddable widget.
+type WidgetSettings struct {
+	Chrome
+	Keys      []WidgetKey
+	Created   *WidgetKeyCreated // set right after creation: the secret, shown once
+	ScriptURL string            // absolute URL of widget.js, e.g. "http://127.0.0.1:8080/widget.js"
+	Error     string
+	Now       time.Time
+}
+
+// WidgetKey is one publishable widget key in the list (never its secret).
+type WidgetKey struct {
+	ID, Name, Hint        string
+	Origins               []string
+	RatePerMinute         int
+	CreatedBy             string
+	CreatedAt, LastUsedAt time.Time
+}
+
+// WidgetKeyCreated is a key just created; its secret is on the page once.
+type WidgetKeyCreated struct {
+	Name, Secret string
+	Origins      []string
+}
+
+// defaultWidgetRate is the create form's per-visitor questions per minute.
+const defaultWidgetRate = 20
+
+// Snippet is the ready-to-paste embed code for a new key.
+func (w WidgetSettings) Snippet() string {
+	if w.Created == nil {
+		return ""
+	}
+	return `<script src="` + w.ScriptURL + `" data-key="` + w.Created.Secret + `" async></script>`
+}
