@@ -139,6 +139,10 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatalf("new widget key card: %q", card)
 	}
 	shot(t, ctx, "15-widget-settings")
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.url+"/settings/models"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="prices-form"]`))); err != nil {
+		t.Fatalf("models page: %v", err)
+	}
+	shot(t, ctx, "17-models")
 
 	root := `document.getElementById("llmops-widget").shadowRoot`
 	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/")); err != nil {

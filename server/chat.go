@@ -73,8 +73,12 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 		if err != nil {
 			return nil, err
 		}
+		// Short questions from different categories read best as chips.
+		slices.SortStableFunc(qs, func(a, b sampledata.Question) int { return len(a.Question) - len(b.Question) })
+		cats := map[string]bool{}
 		for _, q := range qs {
-			if q.Answerable && (len(out) == 0 || q.Category != "") {
+			if q.Answerable && !cats[q.Category] {
+				cats[q.Category] = true
 				add(q.Question)
 			}
 		}
