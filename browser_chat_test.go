@@ -172,9 +172,5 @@ func TestBrowserWidget(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!"+root+`.querySelector('[data-testid="feedback-thanks"]')`)); err != nil {
 		t.Fatalf("widget feedback: %v", err)
 	}
-	cookies, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
-	if strings.Contains(cookies, "llmops") {
-		t.Errorf("the help site got our cookies: %q", cookies)
-	}
 	shot(t, ctx, "16-widget")
 }

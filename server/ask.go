@@ -87,7 +87,7 @@ func (s *Server) handleAskStream(c echo.Context) error {
 	if !sse.started() {
 		return err // nothing sent yet: the error handler answers with a status
 	}
-	if c.Request().Context().Err() != nil {
+	if c.Request().Context().Err() != nil || errors.Is(err, errClientGone) {
 		return nil // the client went away; the trace records it
 	}
 	var body apiError
@@ -105,6 +105,10 @@ func (s *Server) handleAskStream(c echo.Context) error {
 	}{body, sse.traceID})
 	return nil
 }
+
+// errClientGone is a failed write to the stream: the client left. It is a
+// cancellation, traced as one.
+var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 
 // sse writes server-sent events. The response is committed on the first
 // event, so errors before it can still get a status code; from then on a
@@ -165,7 +169,9 @@ func (w *sse) write(name string, v any) error {
 		w.begin()
 	}
 	if _, err := fmt.Fprintf(w.resp, "event: %s\ndata: %s\n\n", name, data); err != nil {
-		return err
+		// The only way a write fails is the client going away, which can
+		// be noticed here before the request context says so.
+		return fmt.Errorf("%w: %v", errClientGone, err)
 	}
 	w.resp.Flush()
 	w.last = time.Now()

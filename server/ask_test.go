@@ -184,6 +184,25 @@ func TestAskStream(t *testing.T) {
 	if err != nil || len(fb) != 1 || fb[0].Comment != "missing the refund part" {
 		t.Fatalf("feedback = %+v, %v", fb, err)
 	}
+
+	// A client that sends thumbs the instant done arrives, before the
+	// stream has even closed, finds the trace every time.
+	for i := range 10 {
+		res := post(t, s.URL()+"/api/v1/ask/stream", `{"question":"How do I reset my password?"}`, "Authorization", "Bearer "+key)
+		readSSE(res.Body, func(ev sseEvent) {
+			if ev.name != "done" {
+				return
+			}
+			var d assistant.Result
+			json.Unmarshal([]byte(ev.data), &d)
+			fr := post(t, s.URL()+"/api/v1/feedback", `{"trace_id":"`+d.TraceID+`","value":1}`, "Authorization", "Bearer "+key)
+			fr.Body.Close()
+			if fr.StatusCode != http.StatusCreated {
+				t.Errorf("feedback %d at done: %d", i, fr.StatusCode)
+			}
+		})
+		res.Body.Close()
+	}
 }
 
 // stallAnswerer is a model that never says anything until cancelled.
@@ -367,6 +386,15 @@ func TestWidgetAPI(t *testing.T) {
 	}
 	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
 		t.Fatalf("4th ask in a minute: %d (Retry-After %q), want 429", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+
+	// Feedback has its own per-visitor bucket (3 a minute here; two used).
+	for range 2 {
+		last = post(t, s.URL()+widgetPrefix+"feedback", `{"trace_id":"`+done.TraceID+`","value":1}`, "Authorization", "Bearer "+pk, "Origin", site)
+		last.Body.Close()
+	}
+	if last.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("4th feedback in a minute: %d, want 429", last.StatusCode)
 	}
 
 	// The widget script is served at its fixed address.

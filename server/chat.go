@@ -64,7 +64,9 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 		return nil, err
 	}
 	for _, t := range traces {
-		if fb, _ := t.Attributes["fallback"].(bool); !fb {
+		// Only the team's own chat questions: widget visitors' may hold
+		// personal details.
+		if fb, _ := t.Attributes["fallback"].(bool); !fb && t.Attributes["channel"] == "chat" {
 			add(t.Input)
 		}
 	}

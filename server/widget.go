@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,9 +81,23 @@ func setWidgetCORS(c echo.Context) {
 	}
 }
 
+// visitorOf is the rate-limit key of a client address: the address, or
+// its /64 for IPv6, which one host commonly holds whole.
+func visitorOf(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // widgetAuth admits only publishable keys, from their allowed origins,
 // within their rate.
-func (s *Server) widgetAuth(rateLimited bool) echo.MiddlewareFunc {
+func (s *Server) widgetAuth(asks bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := principalOf(c)
@@ -96,11 +111,15 @@ func (s *Server) widgetAuth(rateLimited bool) echo.MiddlewareFunc {
 				}
 				return store.Errorf(store.EFORBIDDEN, "this widget key is not allowed on %s; add the origin in Settings → Chat widget", origin)
 			}
-			if rateLimited {
-				if ok, wait := s.widgetLimits.allow(p.key, c.RealIP(), s.now()); !ok {
-					c.Response().Header().Set("Retry-After", retryAfter(wait))
-					return store.Errorf(store.ERATELIMITED, "too many questions; try again in %s s", retryAfter(wait))
-				}
+			// Asks and feedback have a bucket each per visitor; feedback
+			// is limited too, as every record is a write.
+			visitor := visitorOf(c.RealIP())
+			if !asks {
+				visitor = "feedback|" + visitor
+			}
+			if ok, wait := s.widgetLimits.allow(p.key, visitor, s.now()); !ok {
+				c.Response().Header().Set("Retry-After", retryAfter(wait))
+				return store.Errorf(store.ERATELIMITED, "too many requests; try again in %s s", retryAfter(wait))
 			}
 			return next(c)
 		}

@@ -16,14 +16,14 @@ func TestPublishableKeys(t *testing.T) {
 	s := MustOpen(t)
 	admin := store.Actor{Kind: store.ActorUser, Name: "ada@example.com"}
 
-	secret, k, err := s.CreatePublishableKey(ctx, admin, "Help centre", []string{"https://Help.Example.com/", " http://localhost:3000", "https://help.example.com:443", ""}, 0)
+	secret, k, err := s.CreatePublishableKey(ctx, admin, "Help centre", []string{"https://Help.Example.com/", " http://localhost:3000", "https://help.example.com:443", "", "http://[::1]:80"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(secret, store.PublishableKeyPrefix) || !k.Publishable() || k.Role != store.RoleViewer || k.RatePerMinute != store.DefaultWidgetRate {
 		t.Fatalf("key = %+v (secret %q)", k, secret)
 	}
-	if want := []string{"https://help.example.com", "http://localhost:3000"}; !slices.Equal(k.Origins, want) {
+	if want := []string{"https://help.example.com", "http://localhost:3000", "http://[::1]"}; !slices.Equal(k.Origins, want) {
 		t.Fatalf("origins = %q, want %q", k.Origins, want)
 	}
 	got, err := s.APIKeyBySecret(ctx, secret)
@@ -34,6 +34,7 @@ func TestPublishableKeys(t *testing.T) {
 		"https://help.example.com":     true,
 		"https://HELP.example.com:443": true,
 		"http://localhost:3000":        true,
+		"http://[::1]":                 true,
 		"http://help.example.com":      false, // scheme matters
 		"https://evil.example.com":     false,
 		"null":                         false,

@@ -61,6 +61,24 @@ func (s *Store) Conversation(ctx context.Context, id, owner string) (*Conversati
 	return &c, nil
 }
 
+// StartConversation stores a new, empty conversation.
+func (s *Store) StartConversation(ctx context.Context, id, channel, owner string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if id == "" || strings.TrimSpace(owner) == "" {
+		return Errorf(EINVALID, "conversation ID and owner are required")
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketConversations)
+		if b.Get([]byte(id)) != nil {
+			return Errorf(ECONFLICT, "conversation %s exists", id)
+		}
+		now := s.now().UTC()
+		return putJSON(b, []byte(id), &Conversation{ID: id, Channel: channel, Owner: owner, CreatedAt: now, UpdatedAt: now, Turns: []Turn{}})
+	})
+}
+
 // AppendTurn adds a turn to conversation id, creating it (with channel
 // and owner) when id is new. Turns beyond MaxTurns drop the oldest.
 func (s *Store) AppendTurn(ctx context.Context, id, channel, owner string, t Turn, escalate bool) error {

@@ -159,6 +159,9 @@ func normalizeOrigin(o string) (string, error) {
 	host := strings.ToLower(u.Host)
 	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
 		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]" // IPv6
+		}
 	}
 	return u.Scheme + "://" + host, nil
 }

@@ -115,6 +115,7 @@ type TraceSink interface {
 
 // Conversations keeps multi-turn context; *store.Store is one.
 type Conversations interface {
+	StartConversation(ctx context.Context, id, channel, owner string) error
 	Conversation(ctx context.Context, id, owner string) (*store.Conversation, error)
 	AppendTurn(ctx context.Context, id, channel, owner string, t store.Turn, escalate bool) error
 }
@@ -207,15 +208,35 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 		emit = func(Event) error { return nil }
 	}
 	t := newTracer(a.opts.Now(), req)
-	res, err := a.ask(ctx, &req, t, emit)
+	// Time to first token is measured here, the same way for every
+	// answerer: from the request to the first piece of answer sent.
+	var first time.Time
+	counted := func(ev Event) error {
+		if ev.Type == EventToken && first.IsZero() {
+			first = a.opts.Now()
+		}
+		return emit(ev)
+	}
+	res, err := a.ask(ctx, &req, t, counted)
+	if res != nil {
+		if !first.IsZero() {
+			res.TTFTMS = first.Sub(t.trace.Start).Milliseconds()
+		}
+		res.LatencyMS = a.opts.Now().Sub(t.trace.Start).Milliseconds()
+	}
 	t.finish(a.opts.Now(), res, err)
-	// The trace outlives a cancelled request: that is when it matters.
+	// The trace is queued before done goes out, so feedback sent the
+	// moment the answer ends finds it; and it outlives a cancelled
+	// request, which is when it matters most.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if werr := a.opts.Traces.Write(wctx, t.trace, t.spans...); werr != nil {
 		a.opts.Logger.Warn("ask: trace not written", "trace", t.trace.ID, "err", werr)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := emit(Event{Type: EventDone, Result: res}); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -245,7 +266,12 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 					retrieve.Turn{Role: retrieve.RoleAssistant, Text: turn.Answer})
 			}
 		} else {
+			// Stored before the client learns the ID, so a first answer
+			// that fails or is stopped leaves a conversation to go on with.
 			convID = store.NewID()
+			if err := a.opts.Conversations.StartConversation(ctx, convID, req.Channel, owner(req.Actor)); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		convID = ""
@@ -339,7 +365,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		Answer: ans.Text, Groundedness: ans.Groundedness, Fallback: ans.Fallback, Escalated: ans.Fallback,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: gen.Prompt,
-		TTFTMS: gen.TTFT.Milliseconds(), RemovedCitations: ans.Removed, Retrieved: retrieved,
+		RemovedCitations: ans.Removed, Retrieved: retrieved,
 	}
 	res.Citations = make([]Citation, 0, len(ans.Citations))
 	for _, c := range ans.Citations {
@@ -359,9 +385,6 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 				return nil, err
 			}
 		}
-		if gen.TTFT == 0 {
-			res.TTFTMS = a.opts.Now().Sub(t.trace.Start).Milliseconds()
-		}
 	}
 	if err := emit(Event{Type: EventCitations, Citations: res.Citations}); err != nil {
 		return nil, err
@@ -372,11 +395,6 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		if err := a.opts.Conversations.AppendTurn(context.WithoutCancel(ctx), convID, req.Channel, owner(req.Actor), turn, res.Escalated); err != nil {
 			a.opts.Logger.Warn("ask: conversation not saved", "conversation", convID, "err", err)
 		}
-	}
-	res.LatencyMS = a.opts.Now().Sub(t.trace.Start).Milliseconds()
-	t.result = res
-	if err := emit(Event{Type: EventDone, Result: res}); err != nil {
-		return nil, err
 	}
 	return res, nil
 }

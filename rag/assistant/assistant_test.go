@@ -329,3 +329,46 @@ func TestAskGroundsGeneratedAnswers(t *testing.T) {
 		t.Errorf("trace usage %d/%d $%v model %v", tr.TokensIn, tr.TokensOut, tr.CostUSD, tr.Attributes["model"])
 	}
 }
+
+// failing is a model whose upstream is down.
+type failing struct{}
+
+func (failing) Name() string { return "down" }
+func (failing) Generate(ctx context.Context, in assistant.Input, token func(string) error) (*assistant.Generation, error) {
+	return &assistant.Generation{Model: "down"}, store.Errorf(store.EUNAVAILABLE, "the model API is down")
+}
+
+// TestAskAfterAFailedFirstAnswer: the conversation ID the client got in
+// meta stays usable when the first answer fails.
+func TestAskAfterAFailedFirstAnswer(t *testing.T) {
+	t.Parallel()
+	down := newEnv(t, assistant.Options{Answerer: failing{}})
+	var rec recorder
+	if _, err := down.asst.Ask(context.Background(), assistant.Request{Question: "How do I connect Slack?", Actor: user}, rec.emit); store.ErrorCode(err) != store.EUNAVAILABLE {
+		t.Fatalf("err = %v", err)
+	}
+	convID := rec.events[0].ConversationID
+	up := newEnv(t, assistant.Options{})
+	res, err := up.asst.Ask(context.Background(), assistant.Request{Question: "How do I connect Slack?", ConversationID: convID, Actor: user}, nil)
+	if err != nil || res.ConversationID != convID {
+		t.Fatalf("second ask: %+v, %v", res, err)
+	}
+}
+
+// TestDoneAfterTraceQueued: when done goes out, the trace is queued, so
+// a flush makes it readable (feedback relies on it).
+func TestDoneAfterTraceQueued(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, assistant.Options{})
+	var found error = errors.New("no done event")
+	_, err := e.asst.Ask(context.Background(), assistant.Request{Question: "How do I cancel my subscription?", Actor: user}, func(ev assistant.Event) error {
+		if ev.Type == assistant.EventDone {
+			e.traces.Flush(context.Background())
+			_, _, found = e.st.Trace(context.Background(), ev.Result.TraceID)
+		}
+		return nil
+	})
+	if err != nil || found != nil {
+		t.Fatalf("ask %v; trace at done: %v", err, found)
+	}
+}

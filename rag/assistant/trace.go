@@ -15,8 +15,6 @@ type tracer struct {
 	trace  *store.Trace
 	root   *span
 	spans  []store.Span
-	open   []*span
-	result *Result
 }
 
 type span struct {
@@ -55,6 +53,9 @@ func (t *tracer) start(name, kind, parent string) *span {
 }
 
 func (t *tracer) startAt(at time.Time, name, kind, parent string) *span {
+	if at.IsZero() {
+		at = time.Now() // an answerer that failed before it started
+	}
 	if parent == "" {
 		parent = t.root.s.ID
 	}

@@ -3,6 +3,7 @@ package llm
 import (
 	"cmp"
 	"fmt"
+	"llmops/store"
 	"maps"
 	"math"
 	"slices"
@@ -129,22 +130,22 @@ func ParsePrices(text string) ([]Price, error) {
 			continue
 		}
 		if len(fields) != 3 {
-			return nil, fmt.Errorf("line %d: want MODEL INPUT OUTPUT (USD per million tokens), got %d fields", n, len(fields))
+			return nil, store.Errorf(store.EINVALID, "line %d: want MODEL INPUT OUTPUT (USD per million tokens), got %d fields", n, len(fields))
 		}
 		p := Price{Model: fields[0]}
 		for j, dst := range []*float64{&p.InputPerMTok, &p.OutputPerMTok} {
 			v, err := strconv.ParseFloat(strings.TrimPrefix(fields[j+1], "$"), 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("line %d: %s price %q of %s is not a number", n, []string{"input", "output"}[j], fields[j+1], p.Model)
+				return nil, store.Errorf(store.EINVALID, "line %d: %s price %q of %s is not a number", n, []string{"input", "output"}[j], fields[j+1], p.Model)
 			}
 			if v < 0 {
-				return nil, fmt.Errorf("line %d: %s price of %s is negative", n, []string{"input", "output"}[j], p.Model)
+				return nil, store.Errorf(store.EINVALID, "line %d: %s price of %s is negative", n, []string{"input", "output"}[j], p.Model)
 			}
 			*dst = v
 		}
 		key := strings.ToLower(p.Model)
 		if prev, dup := seen[key]; dup {
-			return nil, fmt.Errorf("line %d: %s is already priced on line %d", n, p.Model, prev)
+			return nil, store.Errorf(store.EINVALID, "line %d: %s is already priced on line %d", n, p.Model, prev)
 		}
 		seen[key] = n
 		prices = append(prices, p)
