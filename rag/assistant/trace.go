@@ -12,9 +12,9 @@ import (
 // tracer builds an ask's trace: a root span "ask" with one child per
 // stage, and "retrieve" with its own stages.
 type tracer struct {
-	trace  *store.Trace
-	root   *span
-	spans  []store.Span
+	trace *store.Trace
+	root  *span
+	spans []store.Span
 }
 
 type span struct {
