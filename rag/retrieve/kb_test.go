@@ -3,7 +3,6 @@ package retrieve
 import (
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"llmops/rag"
-	sampledata "llmops/sample-data"
 	"llmops/store"
 )
 
@@ -111,24 +109,7 @@ var (
 // llmops serve loads them, with manifest metadata.
 func sampleCorpus(tb testing.TB) ([]rag.File, []string) {
 	tb.Helper()
-	sampleOnce.Do(func() {
-		docs, err := sampledata.Manifest()
-		if err != nil {
-			sampleErr = err
-			return
-		}
-		for _, d := range docs {
-			data, err := fs.ReadFile(sampledata.FS(), d.Path)
-			if err != nil {
-				sampleErr = err
-				return
-			}
-			sampleFiles = append(sampleFiles, rag.File{Name: "sample-data/" + d.Path, Data: data, Meta: rag.Meta{
-				Title: d.Title, Category: d.Category, ProductVersion: d.ProductVersion, Tags: d.Tags, LastUpdated: d.LastUpdated,
-			}})
-			sampleIDs = append(sampleIDs, d.ID)
-		}
-	})
+	sampleOnce.Do(func() { sampleFiles, sampleIDs, sampleErr = rag.SampleFiles() })
 	if sampleErr != nil {
 		tb.Fatal(sampleErr)
 	}
