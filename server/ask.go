@@ -66,7 +66,19 @@ func (s *Server) handleAsk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if req.Channel == "widget" {
+		res = publicResult(res)
+	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// publicResult is an answer as a help site's visitors get it: without
+// the model, prompt, tokens, cost and chunk IDs, which are the team's
+// business (the trace keeps them).
+func publicResult(r *assistant.Result) *assistant.Result {
+	out := *r
+	out.Model, out.Prompt, out.TokensIn, out.TokensOut, out.CostUSD, out.Retrieved = "", "", 0, 0, 0, nil
+	return &out
 }
 
 // handleAskStream answers a question as server-sent events: meta, token…,
@@ -79,6 +91,7 @@ func (s *Server) handleAskStream(c echo.Context) error {
 		return err
 	}
 	sse := newSSE(c, s.cfg.KeepAlive)
+	sse.public = req.Channel == "widget"
 	defer sse.stop()
 	_, err = s.asst.Ask(c.Request().Context(), req, sse.event)
 	if err == nil {
@@ -118,6 +131,7 @@ type sse struct {
 	ctx       context.Context
 	resp      *echo.Response
 	keepAlive time.Duration
+	public    bool // a widget visitor: done carries publicResult
 
 	mu      sync.Mutex
 	begun   bool
@@ -152,6 +166,9 @@ func (w *sse) event(ev assistant.Event) error {
 	case assistant.EventCitations:
 		return w.write("citations", map[string]any{"citations": ev.Citations})
 	case assistant.EventDone:
+		if w.public {
+			return w.write("done", publicResult(ev.Result))
+		}
 		return w.write("done", ev.Result)
 	}
 	return nil

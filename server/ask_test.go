@@ -337,6 +337,9 @@ func TestWidgetAPI(t *testing.T) {
 	if done.TraceID == "" || len(done.Citations) == 0 {
 		t.Fatalf("widget answer %+v", done)
 	}
+	if done.Model != "" || done.Retrieved != nil || done.Prompt != "" {
+		t.Errorf("widget answer shows the team's internals: model %q prompt %q retrieved %v", done.Model, done.Prompt, done.Retrieved)
+	}
 	s.traces.Flush(context.Background())
 	if tr, _, err := s.store.Trace(context.Background(), done.TraceID); err != nil || tr.Attributes["channel"] != "widget" {
 		t.Fatalf("widget trace %+v: %v", tr, err)
