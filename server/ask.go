@@ -127,7 +127,6 @@ var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 // event, so errors before it can still get a status code; from then on a
 // keepalive comment goes out whenever nothing else has for a while.
 type sse struct {
-	c         echo.Context
 	ctx       context.Context
 	resp      *echo.Response
 	keepAlive time.Duration
@@ -142,9 +141,9 @@ type sse struct {
 }
 
 func newSSE(c echo.Context, keepAlive time.Duration) *sse {
-	// The keepalive goroutine must not touch c itself: echo reuses
-	// contexts once the handler returns.
-	return &sse{c: c, ctx: c.Request().Context(), resp: c.Response(), keepAlive: keepAlive, done: make(chan struct{})}
+	// Keep what is needed, not c: echo reuses contexts once the handler
+	// returns, and the keepalive goroutine may still run then.
+	return &sse{ctx: c.Request().Context(), resp: c.Response(), keepAlive: keepAlive, done: make(chan struct{})}
 }
 
 func (w *sse) started() bool {

@@ -15,12 +15,18 @@ import (
 // from the environment, for commands that answer without a server.
 func ModelConfig(getenv func(string) string) Config {
 	cfg := DefaultConfig()
+	readModelEnv(&cfg, getenv)
+	return cfg
+}
+
+// readModelEnv fills the chat and judge model settings from the
+// environment; serve and the offline commands read them the same way.
+func readModelEnv(cfg *Config, getenv func(string) string) {
 	cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.LLMModel = getenv("LLMOPS_LLM_BASE_URL"), getenv("LLMOPS_LLM_API_KEY"), getenv("LLMOPS_LLM_MODEL")
 	if cfg.LLMBaseURL != "" && cfg.LLMModel == "" {
 		cfg.LLMModel = defaultLLMModel
 	}
 	cfg.JudgeModel = getenv("LLMOPS_JUDGE_MODEL")
-	return cfg
 }
 
 // defaultLLMModel is used when LLMOPS_LLM_BASE_URL is set without a model.

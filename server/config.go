@@ -106,13 +106,7 @@ func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer)
 	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
 	staleDays := fs.Int("stale-after-days", 180, "flag documents not updated for this many days as stale")
 	fs.Float64Var(&cfg.Threshold, "groundedness-threshold", cfg.Threshold, "answers less grounded than this (0..1) fall back and are escalated")
-	cfg.LLMBaseURL = getenv("LLMOPS_LLM_BASE_URL")
-	cfg.LLMAPIKey = getenv("LLMOPS_LLM_API_KEY")
-	cfg.LLMModel = getenv("LLMOPS_LLM_MODEL")
-	if cfg.LLMBaseURL != "" && cfg.LLMModel == "" {
-		cfg.LLMModel = defaultLLMModel
-	}
-	cfg.JudgeModel = getenv("LLMOPS_JUDGE_MODEL")
+	readModelEnv(&cfg, getenv)
 	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")

@@ -103,27 +103,43 @@ func collectJSON(text string, add func(int, float64)) bool {
 	return false
 }
 
+// jsonString follows a byte-by-byte scan of JSON in and out of strings,
+// so brackets inside strings are not taken for structure.
+type jsonString struct{ in, escaped bool }
+
+// skip reports whether ch belongs to a string (its quotes included).
+func (j *jsonString) skip(ch byte) bool {
+	switch {
+	case j.in:
+		switch {
+		case j.escaped:
+			j.escaped = false
+		case ch == '\\':
+			j.escaped = true
+		case ch == '"':
+			j.in = false
+		}
+		return true
+	case ch == '"':
+		j.in = true
+		return true
+	}
+	return false
+}
+
 // repairJSON cuts s after the last bracket that closed a complete value
 // and closes whatever is still open, so `[{"i":1,...},{"i":2,"sup` becomes
 // `[{"i":1,...}]`. It returns "" when nothing closed.
 func repairJSON(s string) string {
 	var stack, closedAt []byte
 	cut := 0
-	inString, escaped := false, false
+	var str jsonString
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
+		if str.skip(ch) {
+			continue
+		}
 		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case ch == '\\':
-				escaped = true
-			case ch == '"':
-				inString = false
-			}
-		case ch == '"':
-			inString = true
 		case ch == '[' || ch == '{':
 			stack = append(stack, ch)
 		case ch == ']' || ch == '}':
@@ -157,21 +173,13 @@ func repairJSON(s string) string {
 func balancedObjects(s string) []string {
 	var out []string
 	var starts []int
-	inString, escaped := false, false
+	var str jsonString
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
+		if str.skip(ch) {
+			continue
+		}
 		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case ch == '\\':
-				escaped = true
-			case ch == '"':
-				inString = false
-			}
-		case ch == '"':
-			inString = true
 		case ch == '{':
 			starts = append(starts, i)
 		case ch == '}' && len(starts) > 0:
