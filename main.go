@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"llmops/evals"
+	"llmops/evals/bench"
+	"llmops/evals/cases"
+	"llmops/evals/gate"
 	"llmops/rag"
 	"llmops/rag/assistant"
 	"llmops/rag/llm"
@@ -54,9 +59,14 @@ Usage:
   llmops ingest  [--data DIR | --server URL --api-key KEY] [--category C] [--product-version V] [--tags a,b] PATH...
   llmops ask     [--data DIR | --server URL --api-key KEY] [--json] [--category C] [--product-version V] [--tags a,b] [--top-k 5] QUESTION
   llmops reindex --data DIR
+  llmops eval run    [--data DIR] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--json] [--junit FILE]
+  llmops eval import [--data DIR] [--name NAME] [--skip-invalid] FILE | --beir DIR
+  llmops eval sets   [--data DIR]
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
   llmops bench ask   [--docs 1000] [--rounds 10]
   llmops bench chat  [--concurrency 50] [--duration 60s] [--ttft 1s]
+  llmops bench retrieval --beir DIR [--ignore-identical-ids] [--json] [--limit N]
+  llmops bench eval  [--cases 1000] [--concurrency 0]
   llmops backup  --data DIR --out FILE | --server URL --api-key KEY --out FILE
   llmops version
 
@@ -87,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = runReindex(ctx, rest, stdout, stderr, getenv)
 	case "ask":
 		err = runAsk(ctx, rest, stdout, stderr, getenv)
+	case "eval":
+		err = runEval(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		err = runBench(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
@@ -495,8 +507,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "chat" {
 		return runBenchChat(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "retrieval" {
+		return runBenchRetrieval(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "eval" {
+		return runBenchEval(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{errors.New("want: llmops bench ingest|ask|chat [flags]")}
+		return usageError{errors.New("want: llmops bench ingest|ask|chat|retrieval|eval [flags]")}
 	}
 	fs := flag.NewFlagSet("llmops bench ingest", flag.ContinueOnError)
 	docs := fs.Int("docs", 10000, "synthetic documents to ingest")
@@ -680,6 +698,311 @@ func runBenchChat(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "trace writer        %d stalls, %d dropped\n", rep.TraceStalls, rep.TraceDropped)
 	if rep.Errors > 0 || rep.FeedbackStored != rep.FeedbackSent {
 		return fmt.Errorf("load test failed: %d errors, %d feedback records lost", rep.Errors, rep.FeedbackSent-rep.FeedbackStored)
+	}
+	return nil
+}
+
+// runEval is llmops eval: import test sets, list them, and run one as a
+// CI gate.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return usageError{errors.New("want: llmops eval run|import|sets [flags]")}
+	}
+	switch args[0] {
+	case "run":
+		return runEvalRun(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		return runEvalImport(ctx, args[1:], stdout, stderr, getenv)
+	case "sets":
+		return runEvalSets(ctx, args[1:], stdout, stderr, getenv)
+	}
+	return usageError{fmt.Errorf("unknown eval command %q (want run, import or sets)", args[0])}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func dataDirFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	return fs.String("data", getenv("LLMOPS_DATA"), "data directory (default ./llmops-data)")
+}
+
+func orDataDir(d string) string {
+	if d == "" {
+		return "./llmops-data"
+	}
+	return d
+}
+
+// runEvalRun runs a test set through the real pipeline of a data dir and
+// checks thresholds: exit 1 when one fails or the run does not finish.
+func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("llmops eval run", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs, getenv)
+	set := fs.String("set", "", "test set name or ID, or a CSV/JSONL/JSON file to import as a set first")
+	name := fs.String("name", "", "label for the run, e.g. the commit")
+	var mins, drops stringList
+	fs.Var(&mins, "min", "metric=value: fail when the run's mean is below (repeatable)")
+	baseline := fs.String("baseline", "", "run ID to compare with for --max-drop")
+	fs.Var(&drops, "max-drop", "metric=value: fail when the mean dropped more than this below --baseline (repeatable)")
+	asJSON := fs.Bool("json", false, "print the run, its metrics and the gate as JSON")
+	junit := fs.String("junit", "", "write a JUnit XML report to this file")
+	skip := fs.Bool("skip-invalid", false, "when --set is a file: skip invalid lines (each is reported)")
+	var settings store.RunSettings
+	fs.StringVar(&settings.Mode, "mode", "hybrid", "retrieval: hybrid, keyword or vector")
+	fs.BoolVar(&settings.NoRerank, "no-rerank", false, "skip the reranker")
+	fs.IntVar(&settings.TopK, "top-k", assistant.DefaultTopK, "chunks given to the answerer")
+	fs.IntVar(&settings.Concurrency, "concurrency", 0, "cases in flight (default: max(4, CPUs))")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *set == "" {
+		return usageError{errors.New("--set is required (a test set name or ID, or a file)")}
+	}
+	ths, err := gate.ParseThresholds(gate.KindMin, mins)
+	if err != nil {
+		return usageError{err}
+	}
+	dropThs, err := gate.ParseThresholds(gate.KindMaxDrop, drops)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(dropThs) > 0 && *baseline == "" {
+		return usageError{errors.New("--max-drop needs --baseline RUN_ID")}
+	}
+	ths = append(ths, dropThs...)
+
+	st, kb, err := openKnowledge(ctx, orDataDir(*dataDir), getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer kb.Close()
+	actor := store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}
+	if _, _, err := evals.EnsureSampleSet(ctx, st); err != nil {
+		return err
+	}
+	setRef := *set
+	if _, err := st.TestSet(ctx, setRef); store.ErrorCode(err) == store.ENOTFOUND {
+		data, ferr := os.ReadFile(setRef)
+		if ferr != nil {
+			return fmt.Errorf("no test set %q, and not a readable file: %v", setRef, ferr)
+		}
+		imp, err := evals.ImportFile(ctx, st, actor, "", "", setRef, data, cases.Options{SkipInvalid: *skip})
+		if err != nil {
+			return err
+		}
+		for _, l := range imp.Skipped {
+			fmt.Fprintf(stderr, "skipped %s\n", l.Error())
+		}
+		setRef = imp.Set.ID
+	} else if err != nil {
+		return err
+	}
+	var base *store.EvalRun
+	if *baseline != "" {
+		if base, err = st.Run(ctx, *baseline); err != nil {
+			return err
+		}
+	}
+
+	cfg := server.ModelConfig(getenv)
+	tw := st.NewTraceWriter(store.TraceWriterOptions{})
+	defer tw.Close(context.WithoutCancel(ctx))
+	prices, _, err := server.LoadPrices(ctx, st)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, "warn")
+	asst, err := server.NewAssistant(cfg, st, kb, tw, log, func() *llm.PriceTable { return prices })
+	if err != nil {
+		return err
+	}
+	runner, err := server.NewRunner(cfg, st, kb, asst, log, func(r store.EvalRun) {
+		fmt.Fprintf(stderr, "\r%d/%d cases", r.Done, r.Total)
+	})
+	if err != nil {
+		return err
+	}
+	run, err := runner.Create(ctx, actor, setRef, 0, *name, settings)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "run %s: %s v%d, %d cases, %s\n", run.ID, run.SetName, run.SetVersion, run.Total, server.SettingsText(run.Settings))
+	err = runner.Execute(ctx, run)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	if err := tw.Flush(ctx); err != nil {
+		return err
+	}
+	results, err := st.CaseResults(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	var baseMetrics map[string]float64
+	if base != nil {
+		baseMetrics = base.Metrics
+	}
+	checks := gate.Check(run.Metrics, run.Counts, baseMetrics, ths)
+	passed := gate.Passed(checks) && run.Status == store.RunDone
+	if *junit != "" {
+		if err := writeJUnit(*junit, run, checks, results); err != nil {
+			return err
+		}
+	}
+	rep := evals.NewReport(run, base, results, checks, passed)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		rep.WriteText(stdout)
+	}
+	if !passed {
+		return errGateFailed
+	}
+	return nil
+}
+
+var errGateFailed = errors.New("eval gate failed")
+
+func writeJUnit(path string, run *store.EvalRun, checks []gate.Result, results []store.CaseResult) error {
+	reports := make([]gate.CaseReport, len(results))
+	for i, r := range results {
+		reports[i] = gate.CaseReport{ID: r.CaseID, Question: r.Question, Seconds: float64(r.LatencyMS) / 1000, Error: r.Error}
+	}
+	var buf bytes.Buffer
+	if err := gate.WriteJUnit(&buf, "llmops eval "+run.SetName, checks, reports); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// runEvalImport imports a CSV/JSONL/JSON file or a BEIR folder as a test
+// set (a new version when the set exists and the cases changed).
+func runEvalImport(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("llmops eval import", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs, getenv)
+	name := fs.String("name", "", "test set name (default: the file or folder name)")
+	desc := fs.String("description", "", "what the set covers")
+	beirDir := fs.String("beir", "", "a BEIR folder (corpus.jsonl(.gz), queries.jsonl(.gz), qrels/SPLIT.tsv) instead of a file")
+	split := fs.String("split", "test", "the BEIR qrels split")
+	skip := fs.Bool("skip-invalid", false, "skip invalid lines (each is reported) instead of failing")
+	if err := parseFlagsWithArgs(fs, args, stderr); err != nil {
+		return err
+	}
+	if (*beirDir == "") == (fs.NArg() != 1) {
+		return usageError{errors.New("give one FILE or --beir DIR")}
+	}
+	st, err := store.Open(ctx, orDataDir(*dataDir), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	actor := store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}
+	var imp *evals.Import
+	if *beirDir != "" {
+		imp, err = evals.ImportBEIR(ctx, st, actor, *name, *beirDir, *split)
+	} else {
+		data, rerr := os.ReadFile(fs.Arg(0))
+		if rerr != nil {
+			return rerr
+		}
+		imp, err = evals.ImportFile(ctx, st, actor, *name, *desc, fs.Arg(0), data, cases.Options{SkipInvalid: *skip})
+	}
+	if err != nil {
+		return err
+	}
+	for _, l := range imp.Skipped {
+		fmt.Fprintf(stderr, "skipped %s\n", l.Error())
+	}
+	for _, n := range imp.Notes {
+		fmt.Fprintln(stderr, n)
+	}
+	fmt.Fprintf(stdout, "%s v%d: %d cases (set %s)\n", imp.Set.Name, imp.Set.Version, imp.Set.Cases, imp.Set.ID)
+	return nil
+}
+
+// runEvalSets lists test sets and their latest runs.
+func runEvalSets(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("llmops eval sets", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs, getenv)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, orDataDir(*dataDir), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sets, err := st.TestSets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range sets {
+		fmt.Fprintf(stdout, "%-28s v%-3d %5d cases  %s\n", t.Name, t.Version, t.Cases, t.ID)
+		runs, err := st.Runs(ctx, t.ID, 3)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			fmt.Fprintf(stdout, "    run %s  %-10s %d/%d  %s\n", r.ID, r.Status, r.Done, r.Total, r.CreatedAt.Local().Format("2006-01-02 15:04"))
+		}
+	}
+	return nil
+}
+
+// runBenchRetrieval runs a BEIR dataset through the four retrieval
+// pipelines; --json prints exactly one object on stdout.
+func runBenchRetrieval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("llmops bench retrieval", flag.ContinueOnError)
+	dir := fs.String("beir", "", "BEIR folder: corpus.jsonl(.gz), queries.jsonl(.gz), qrels/test.tsv")
+	ignore := fs.Bool("ignore-identical-ids", false, "drop hits whose ID equals the query ID (BEIR's ignore_identical_ids; ArguAna needs it)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	limit := fs.Int("limit", 0, "run only the first N queries (0: all)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usageError{errors.New("--beir DIR is required")}
+	}
+	rep, err := bench.Retrieval(ctx, bench.RetrievalOptions{Dir: *dir, IgnoreIdenticalIDs: *ignore, Limit: *limit}, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	rep.WriteText(stdout)
+	return nil
+}
+
+// runBenchEval measures the eval runner with the extractive answerer.
+func runBenchEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("llmops bench eval", flag.ContinueOnError)
+	n := fs.Int("cases", 1000, "cases in the run (the sample questions, repeated)")
+	conc := fs.Int("concurrency", 0, "cases in flight (0: max(4, CPUs))")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return usageError{errors.New("--cases must be positive")}
+	}
+	rep, err := server.BenchEval(ctx, server.EvalBenchOptions{Cases: *n, Concurrency: *conc}, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "cases               %d (%d stored, %d errors)\n", rep.Cases, rep.Stored, rep.Errors)
+	fmt.Fprintf(stdout, "concurrency         %d\n", rep.Concurrency)
+	fmt.Fprintf(stdout, "run, results stored %s (%.0f cases/s)\n", rep.Elapsed.Round(time.Millisecond), rep.PerSecond)
+	for _, k := range []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "refusal_correctness"} {
+		fmt.Fprintf(stdout, "%-19s %.3f\n", k, rep.Metrics[k])
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ var longRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/backup": tr
 	"/api/v1/ask/stream": true, widgetPrefix + "ask/stream": true}
 
 // uploadRoutes take document uploads, limited by MaxUploadBytes instead.
-var uploadRoutes = map[string]bool{"/api/v1/documents": true}
+var uploadRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/evals/sets": true, "/evals/sets/import": true}
 
 // sizeText formats a byte count for messages: 512 bytes, 64 KiB, 1.5 MiB.
 func sizeText(n int64) string {

@@ -12,19 +12,20 @@ import (
 const sampleSourcePrefix = rag.SamplePrefix
 
 // loadSampleData ingests the embedded Rosterly help centre into a new data
-// dir, once: deleting the documents later does not bring them back.
-func (s *Server) loadSampleData(ctx context.Context) error {
+// dir, once: deleting the documents later does not bring them back. It
+// reports whether it loaded them now.
+func (s *Server) loadSampleData(ctx context.Context) (bool, error) {
 	first, err := s.store.MarkOnce(ctx, "sample_data_loaded")
 	if err != nil || !first {
-		return err
+		return false, err
 	}
 	st, err := s.kb.Stats(ctx)
 	if err != nil || st.Documents > 0 {
-		return err // an existing knowledge base is never mixed with samples
+		return false, err // an existing knowledge base is never mixed with samples
 	}
 	files, _, err := rag.SampleFiles()
 	if err != nil {
-		return err
+		return false, err
 	}
 	start := time.Now()
 	results := s.ingest(ctx, store.Actor{Kind: store.ActorSystem, Name: "sample data"}, files, nil)
@@ -37,5 +38,5 @@ func (s *Server) loadSampleData(ctx context.Context) error {
 		}
 	}
 	s.log.Info("sample data loaded", "documents", len(results)-failed, "chunks", chunks, "failed", failed, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return true, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"llmops/evals"
 	"llmops/rag"
 	"llmops/rag/assistant"
 	"llmops/rag/llm"
@@ -45,6 +46,7 @@ type Server struct {
 	loginLimiter *limiter
 	widgetLimits widgetLimits
 	asst         *assistant.Assistant
+	runner       *evals.Runner
 	prices       atomic.Pointer[llm.PriceTable]
 	ready        atomic.Bool
 	served       chan error
@@ -83,6 +85,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		s.closeStore(ctx)
 		return nil, err
 	}
+	if s.runner, err = NewRunner(cfg, st, s.kb, s.asst, log, nil); err != nil {
+		s.closeStore(ctx)
+		return nil, err
+	}
+	if err := s.runner.MarkInterrupted(ctx); err != nil {
+		s.closeStore(ctx)
+		return nil, fmt.Errorf("eval runs: %w", err)
+	}
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		s.closeStore(ctx)
@@ -108,9 +118,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !cfg.NoSample {
-		if err := s.loadSampleData(ctx); err != nil {
+		loaded, err := s.loadSampleData(ctx)
+		if err != nil {
 			s.closeStore(ctx)
 			return nil, fmt.Errorf("load sample data: %w", err)
+		}
+		if err := s.startSampleEval(ctx, loaded); err != nil {
+			s.closeStore(ctx)
+			return nil, fmt.Errorf("sample eval run: %w", err)
 		}
 	}
 	s.ready.Store(true)
@@ -217,6 +232,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) closeStore(ctx context.Context) error {
 	var errs []error
+	if s.runner != nil {
+		s.runner.Close() // running evals save their progress as cancelled
+	}
 	if s.kb != nil {
 		if err := s.kb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close knowledge base: %w", err))

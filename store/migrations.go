@@ -35,6 +35,13 @@ var (
 
 	bucketConversations = []byte("conversations") // conversation ID → Conversation
 	bucketSettings      = []byte("settings")      // setting name → JSON value
+
+	bucketEvalSets        = []byte("eval_sets")         // set ID → TestSet
+	bucketEvalSetNames    = []byte("eval_set_names")    // lower(name) → set ID
+	bucketEvalSetVersions = []byte("eval_set_versions") // set ID + 0 + 8-byte version → TestSetVersion
+	bucketEvalRuns        = []byte("eval_runs")         // run ID (time-sorted) → EvalRun
+	bucketEvalResults     = []byte("eval_results")      // run ID + 0 + 8-byte case index → CaseResult
+	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
 )
 
 var (
@@ -99,6 +106,9 @@ var migrations = []migration{
 	}},
 	{6, "conversations and settings", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketConversations, bucketSettings)
+	}},
+	{7, "evals", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketEvalSets, bucketEvalSetNames, bucketEvalSetVersions, bucketEvalRuns, bucketEvalResults, bucketJudgeCache)
 	}},
 }
 

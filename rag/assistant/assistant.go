@@ -40,6 +40,13 @@ type Request struct {
 	// NoConversation answers without reading or recording a conversation
 	// (evals: every case stands alone).
 	NoConversation bool `json:"-"`
+	// Evals vary retrieval per run and score a deeper ranking than the
+	// answerer sees: Mode and NoRerank override the retriever's options,
+	// and RankDepth > TopK retrieves that many chunks, gives the answerer
+	// the first TopK and returns them all in Result.Ranked.
+	Mode      string `json:"-"`
+	NoRerank  bool   `json:"-"`
+	RankDepth int    `json:"-"`
 }
 
 // Limits on a request.
@@ -88,6 +95,8 @@ type Result struct {
 	// Retrieved lists the chunk IDs given to the answerer, best first
 	// (evals score retrieval from it).
 	Retrieved []string `json:"retrieved,omitempty"`
+	// Ranked is the whole ranking when Request.RankDepth asked for one.
+	Ranked []string `json:"-"`
 }
 
 // Event types sent while answering.
@@ -188,6 +197,9 @@ func (r *Request) Validate() error {
 	}
 	if r.TopK < 1 || r.TopK > MaxTopK {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", MaxTopK, r.TopK)
+	}
+	if r.RankDepth < 0 || r.RankDepth > 100 {
+		return store.Errorf(store.EINVALID, "rank depth must be 0 to 100 (got %d)", r.RankDepth)
 	}
 	if len(r.Filters.Tags) > 20 {
 		return store.Errorf(store.EINVALID, "filters.tags: at most 20 tags")
@@ -296,16 +308,28 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 
 	// Retrieve.
 	opts := a.opts.Retriever.Options()
-	opts.TopK, opts.Filter = req.TopK, req.Filters
+	opts.TopK, opts.Filter = max(req.TopK, req.RankDepth), req.Filters
+	if req.Mode != "" {
+		opts.Mode = req.Mode
+	}
+	opts.NoRerank = opts.NoRerank || req.NoRerank
 	rstart := a.opts.Now()
 	rr, err := a.opts.Retriever.Retrieve(ctx, query, &opts)
 	t.retrieval(rstart, a.opts.Now(), rr, err)
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]store.ChunkRef, len(rr.Hits))
-	retrieved := make([]string, len(rr.Hits))
-	for i, h := range rr.Hits {
+	var ranked []string
+	if req.RankDepth > 0 {
+		ranked = make([]string, len(rr.Hits))
+		for i, h := range rr.Hits {
+			ranked[i] = h.ID
+		}
+	}
+	hits := rr.Hits[:min(len(rr.Hits), req.TopK)]
+	refs := make([]store.ChunkRef, len(hits))
+	retrieved := make([]string, len(hits))
+	for i, h := range hits {
 		refs[i] = store.ChunkRef{Chunk: h.Chunk, Document: h.Document}
 		retrieved[i] = h.ID
 	}
@@ -365,7 +389,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		Answer: ans.Text, Groundedness: ans.Groundedness, Fallback: ans.Fallback, Escalated: ans.Fallback,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: gen.Prompt,
-		RemovedCitations: ans.Removed, Retrieved: retrieved,
+		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked,
 	}
 	res.Citations = make([]Citation, 0, len(ans.Citations))
 	for _, c := range ans.Citations {

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -23,11 +22,8 @@ func parseVerdicts(text string, n int) map[int]float64 {
 			got[i] = s
 		}
 	}
-	text = thinking.ReplaceAllString(text, "")
-	texts := []string{text}
-	if py := pythonish.Replace(text); py != text {
-		texts = append(texts, py)
-	}
+	texts := readings(text)
+	text = texts[0]
 	for _, t := range texts {
 		for _, cand := range jsonCandidates(t) {
 			if collectJSON(cand, add) && len(got) == n {
@@ -65,7 +61,21 @@ var (
 	verdictLine = regexp.MustCompile(`(?im)^[ \t]*(?:[-•][ \t]*)?(?:sentence[ \t]*)?#?(\d{1,4})(?:[ \t]*[:.)\]=–—-][ \t]*|[ \t]+)(\S.*)$`)
 	// pythonish turns a Python literal into JSON, roughly.
 	pythonish = strings.NewReplacer("'", `"`, "True", "true", "False", "false", "None", "null")
+	// trailingComma is a comma before a closing bracket, which JSON
+	// refuses. It does not know strings, which costs only a comma in the
+	// rare prose with ",]" in it.
+	trailingComma = regexp.MustCompile(`,\s*([\]}])`)
 )
+
+// readings are the ways to read a model's output as JSON: without its
+// <think> blocks, and then also with Python-style quoting made JSON.
+func readings(text string) []string {
+	text = thinking.ReplaceAllString(text, "")
+	if py := pythonish.Replace(text); py != text {
+		return []string{text, py}
+	}
+	return []string{text}
+}
 
 // jsonCandidates are the texts that may hold the verdicts as JSON: fenced
 // blocks first, then the whole text.
@@ -77,11 +87,54 @@ func jsonCandidates(text string) []string {
 	return append(out, text)
 }
 
-// collectJSON decodes the first JSON value in text that holds verdicts,
-// trying each of the first few opening brackets (prose may hold brackets
-// too) and repairing a value cut off at the end. It reports whether it
-// found any.
+// ExtractJSON returns the first JSON object or array in a model's output
+// that accept takes (nil takes any), read as tolerantly as the judge's
+// verdicts: <think> blocks dropped, Markdown fences and prose around the
+// value skipped, Python-style quoting turned into JSON, trailing commas
+// dropped, and a value cut off at the end completed by closing its open
+// string and brackets or by cutting it back to its last whole member.
+// Fenced blocks are tried before the rest of the text. It reports false
+// when nothing accept takes is found.
+func ExtractJSON(text string, accept func(any) bool) (any, bool) {
+	if accept == nil {
+		accept = func(any) bool { return true }
+	}
+	for _, t := range readings(text) {
+		for _, cand := range jsonCandidates(t) {
+			if v, ok := firstJSON(cand, accept); ok {
+				return v, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// collectJSON feeds add the verdicts of the first JSON value in text that
+// holds any (see firstJSON). It reports whether it found one.
 func collectJSON(text string, add func(int, float64)) bool {
+	v, ok := firstJSON(text, func(v any) bool {
+		found := false
+		collect(v, func(int, float64) { found = true })
+		return found
+	})
+	if ok {
+		collect(v, add)
+	}
+	return ok
+}
+
+// firstJSON decodes the first JSON value in text that accept takes,
+// trying each of the first few opening brackets (prose may hold brackets
+// too), each as it stands, cut after its last closed bracket (repairJSON)
+// and then completed (completions).
+func firstJSON(text string, accept func(any) bool) (any, bool) {
+	decode := func(s string) (any, bool) {
+		var v any
+		if s == "" || json.NewDecoder(strings.NewReader(s)).Decode(&v) != nil || !accept(v) {
+			return nil, false
+		}
+		return v, true
+	}
 	tried := 0
 	for p := 0; p < len(text) && tried < 20; p++ {
 		if text[p] != '[' && text[p] != '{' {
@@ -89,18 +142,58 @@ func collectJSON(text string, add func(int, float64)) bool {
 		}
 		tried++
 		for _, s := range []string{text[p:], repairJSON(text[p:])} {
-			var v any
-			if s == "" || json.NewDecoder(strings.NewReader(s)).Decode(&v) != nil {
-				continue
+			if v, ok := decode(s); ok {
+				return v, true
 			}
-			found := false
-			collect(v, func(i int, sc float64) { found = true; add(i, sc) })
-			if found {
-				return true
+		}
+		for _, s := range completions(text[p:]) {
+			if v, ok := decode(s); ok {
+				return v, true
 			}
 		}
 	}
-	return false
+	return nil, false
+}
+
+// maxCutBacks bounds how many commas completions cuts back to.
+const maxCutBacks = 4
+
+// completions are ways to finish s, a JSON value that is sloppy or cut
+// off at the end: without its trailing commas; with its open string and
+// brackets closed, so `{"score": 0.8, "reason": "The ans` becomes
+// `{"score": 0.8, "reason": "The ans"}`; and cut back to each of its last
+// few commas and closed there, for a value cut off inside a key or a
+// number, or spoilt by a stray quote.
+func completions(s string) []string {
+	s = trailingComma.ReplaceAllString(s, "$1")
+	type cutBack struct {
+		at   int
+		open string
+	}
+	var cuts []cutBack
+	var sc bracketScan
+	for i := 0; i < len(s); i++ {
+		switch c, ok := sc.next(s[i]); {
+		case !ok:
+			return nil
+		case (c == ']' || c == '}') && len(sc.open) == 0:
+			return []string{s[:i+1]}
+		case c == ',':
+			cuts = append(cuts, cutBack{i, string(sc.open)})
+		}
+	}
+	end := s
+	if sc.str.escaped {
+		end = end[:len(end)-1]
+	}
+	if sc.str.in {
+		end += `"`
+	}
+	out := []string{strings.TrimRight(end, ", \t\r\n") + closers(string(sc.open))}
+	for k := len(cuts) - 1; k >= 0 && k >= len(cuts)-maxCutBacks; k-- {
+		out = append(out, s[:cuts[k].at]+closers(cuts[k].open))
+	}
+	return out
 }
 
 // jsonString follows a byte-by-byte scan of JSON in and out of strings,
@@ -131,24 +224,15 @@ func (j *jsonString) skip(ch byte) bool {
 // and closes whatever is still open, so `[{"i":1,...},{"i":2,"sup` becomes
 // `[{"i":1,...}]`. It returns "" when nothing closed.
 func repairJSON(s string) string {
-	var stack, closedAt []byte
-	cut := 0
-	var str jsonString
+	cut, closedAt := 0, ""
+	var sc bracketScan
 	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if str.skip(ch) {
-			continue
-		}
-		switch {
-		case ch == '[' || ch == '{':
-			stack = append(stack, ch)
-		case ch == ']' || ch == '}':
-			if len(stack) == 0 {
-				return ""
-			}
-			stack = stack[:len(stack)-1]
-			cut, closedAt = i+1, append(closedAt[:0], stack...)
-			if len(stack) == 0 {
+		switch c, ok := sc.next(s[i]); {
+		case !ok:
+			return ""
+		case c == ']' || c == '}':
+			cut, closedAt = i+1, string(sc.open)
+			if len(sc.open) == 0 {
 				return s[:cut]
 			}
 		}
@@ -156,16 +240,45 @@ func repairJSON(s string) string {
 	if cut == 0 {
 		return ""
 	}
-	var b bytes.Buffer
-	b.WriteString(s[:cut])
-	for i := len(closedAt) - 1; i >= 0; i-- {
-		if closedAt[i] == '[' {
-			b.WriteByte(']')
-		} else {
-			b.WriteByte('}')
-		}
+	return s[:cut] + closers(closedAt)
+}
+
+// bracketScan follows a byte-by-byte scan of JSON's structure: the
+// brackets still open, outside strings.
+type bracketScan struct {
+	str  jsonString
+	open []byte
+}
+
+// next takes the next byte of the scan and returns it when it is
+// structure ('[', '{', ']', '}' or ','), else 0. ok is false for a
+// closing bracket with nothing open.
+func (sc *bracketScan) next(ch byte) (structural byte, ok bool) {
+	if sc.str.skip(ch) {
+		return 0, true
 	}
-	return b.String()
+	switch ch {
+	case '[', '{':
+		sc.open = append(sc.open, ch)
+	case ']', '}':
+		if len(sc.open) == 0 {
+			return ch, false
+		}
+		sc.open = sc.open[:len(sc.open)-1]
+	case ',':
+	default:
+		return 0, true
+	}
+	return ch, true
+}
+
+// closers closes the brackets in open, innermost first.
+func closers(open string) string {
+	b := make([]byte, len(open))
+	for i := range open {
+		b[len(open)-1-i] = open[i] + 2 // '[' → ']', '{' → '}'
+	}
+	return string(b)
 }
 
 // balancedObjects returns every complete {...} in s that contains no

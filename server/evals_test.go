@@ -1,0 +1,189 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"llmops/evals"
+	"llmops/store"
+)
+
+// get sends an authenticated GET.
+func getJSON[T any](tb testing.TB, url, key string) (int, T) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.StatusCode, decodeBody[T](tb, res)
+}
+
+// upload posts a multipart form with one file.
+func upload(tb testing.TB, url, key, field, name, data string, fields map[string]string) *http.Response {
+	tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile(field, name)
+	fw.Write([]byte(data))
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, url, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// waitRun polls a run until it has finished.
+func waitRun(tb testing.TB, s *Server, key, id string) store.EvalRun {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, run := getJSON[store.EvalRun](tb, s.URL()+"/api/v1/evals/runs/"+id, key)
+		if run.Finished() {
+			return run
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("run %s still %s after 60 s (%d/%d)", id, run.Status, run.Done, run.Total)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSampleEvalIsFirstRun: a new install has the sample set and its run.
+func TestSampleEvalIsFirstRun(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	key := keyFor(t, s, store.RoleViewer)
+	_, list := getJSON[struct{ Runs []store.EvalRun }](t, s.URL()+"/api/v1/evals/runs", key)
+	if len(list.Runs) != 1 || list.Runs[0].SetName != evals.SampleSetName || list.Runs[0].Name != "Sample baseline" {
+		t.Fatalf("runs of a new install: %+v", list.Runs)
+	}
+	run := waitRun(t, s, key, list.Runs[0].ID)
+	if run.Status != store.RunDone || run.Done != 90 || run.Metrics["hit@5"] < 0.9 {
+		t.Fatalf("sample run: %s %d/%d hit@5 %.3f (%s)", run.Status, run.Done, run.Total, run.Metrics["hit@5"], run.Error)
+	}
+	// Restarting does not run it again.
+	if err := s.startSampleEval(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	_, list = getJSON[struct{ Runs []store.EvalRun }](t, s.URL()+"/api/v1/evals/runs", key)
+	if len(list.Runs) != 1 {
+		t.Errorf("%d runs after a restart", len(list.Runs))
+	}
+}
+
+// TestEvalsAPI: import (bad lines named, then skipped), add a case from a
+// trace, run, compare, export.
+func TestEvalsAPI(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	editor := keyFor(t, s, store.RoleEditor)
+	viewer := keyFor(t, s, store.RoleViewer)
+	csv := "question,reference_answer,document_ids,tags\n" +
+		"How do I cancel my subscription?,The account owner cancels in Settings > Billing.,billing/cancel-subscription,billing\n" +
+		",missing question,,\n" +
+		"Can I change integrations from the phone app?,\"No, only in the web app.\",mobile/mobile-apps-overview,mobile\n"
+	res := upload(t, s.URL()+"/api/v1/evals/sets", editor, "file", "smoke.csv", csv, map[string]string{"name": "smoke"})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("import with a bad line: %d", res.StatusCode)
+	}
+	e := decodeBody[map[string]map[string]string](t, res)
+	if msg := e["error"]["message"]; !strings.Contains(msg, "line 3") || !strings.Contains(msg, "skip-invalid") {
+		t.Errorf("import error %q does not name line 3", msg)
+	}
+	res = upload(t, s.URL()+"/api/v1/evals/sets", editor, "file", "smoke.csv", csv, map[string]string{"name": "smoke", "skip_invalid": "on"})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("import with skip_invalid: %d", res.StatusCode)
+	}
+	imp := decodeBody[evals.Import](t, res)
+	if imp.Added != 2 || len(imp.Skipped) != 1 || imp.Skipped[0].Line != 3 || imp.Set.Version != 1 {
+		t.Fatalf("import: %+v", imp)
+	}
+
+	// A case from an answered question.
+	asked := decodeBody[struct {
+		TraceID string `json:"trace_id"`
+	}](t, post(t, s.URL()+"/api/v1/ask", `{"question":"How do I add a new location?"}`, "Authorization", "Bearer "+viewer))
+	s.traces.Flush(context.Background())
+	res = post(t, s.URL()+"/api/v1/evals/sets/"+imp.Set.ID+"/cases", `{"trace_id":"`+asked.TraceID+`","reference_answer":"Settings > Locations > Add."}`, "Authorization", "Bearer "+editor)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("add from trace: %d", res.StatusCode)
+	}
+	set := decodeBody[store.TestSet](t, res)
+	if set.Version != 2 || set.Cases != 3 {
+		t.Fatalf("after adding: %+v", set)
+	}
+	_, got := getJSON[struct {
+		Cases []store.EvalCase
+	}](t, s.URL()+"/api/v1/evals/sets/smoke", viewer)
+	last := got.Cases[len(got.Cases)-1]
+	if last.TraceID != asked.TraceID || last.Question != "How do I add a new location?" || len(last.DocumentIDs) == 0 {
+		t.Errorf("case from trace: %+v", last)
+	}
+
+	// Viewers cannot start runs; editors can.
+	if res := post(t, s.URL()+"/api/v1/evals/runs", `{"set":"smoke"}`, "Authorization", "Bearer "+viewer); res.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer starting a run: %d", res.StatusCode)
+	}
+	start := func(body string) store.EvalRun {
+		res := post(t, s.URL()+"/api/v1/evals/runs", body, "Authorization", "Bearer "+editor)
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("start run %s: %d", body, res.StatusCode)
+		}
+		return waitRun(t, s, viewer, decodeBody[store.EvalRun](t, res).ID)
+	}
+	a := start(`{"set":"smoke","name":"keyword","settings":{"mode":"keyword","no_rerank":true}}`)
+	b := start(`{"set":"smoke","name":"hybrid"}`)
+	if a.Status != store.RunDone || b.Status != store.RunDone || b.Total != 3 || b.SetVersion != 2 {
+		t.Fatalf("runs: %+v / %+v", a, b)
+	}
+	if res := post(t, s.URL()+"/api/v1/evals/runs", `{"set":"smoke","settings":{"mode":"telepathy"}}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad mode: %d", res.StatusCode)
+	}
+	code, cmp := getJSON[struct {
+		Metrics []struct {
+			Metric string  `json:"metric"`
+			N      int     `json:"n"`
+			Lo     float64 `json:"ci_low"`
+			Hi     float64 `json:"ci_high"`
+		}
+		Cases   []map[string]any
+		Matched int
+	}](t, s.URL()+"/api/v1/evals/compare?a="+a.ID+"&b="+b.ID, viewer)
+	if code != http.StatusOK || cmp.Matched != 3 || len(cmp.Cases) != 3 || len(cmp.Metrics) == 0 {
+		t.Fatalf("compare: %d %+v", code, cmp)
+	}
+	// Export round-trips through import unchanged: no new version.
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v1/evals/sets/smoke/export", nil)
+	req.Header.Set("Authorization", "Bearer "+viewer)
+	exp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(exp.Body)
+	exp.Body.Close()
+	res = upload(t, s.URL()+"/api/v1/evals/sets", editor, "file", "smoke.jsonl", buf.String(), map[string]string{"name": "smoke"})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("re-import: %d", res.StatusCode)
+	}
+	if again := decodeBody[evals.Import](t, res); again.Set.Version != 2 {
+		t.Errorf("re-importing the same cases made version %d", again.Set.Version)
+	}
+	if res := post(t, s.URL()+"/api/v1/evals/runs/"+a.ID+"/cancel", ``, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusConflict {
+		t.Errorf("cancelling a finished run: %d", res.StatusCode)
+	}
+}
