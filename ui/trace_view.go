@@ -38,6 +38,10 @@ type TraceDetail struct {
 	Feedback   []FeedbackView
 	Selected   string // span whose details show first (?span=ID); the first row when empty or unknown
 	Now        time.Time
+	// TestSets are offered by "Add to test set" on asks, when CanAddCase
+	// (editors and admins).
+	TestSets   []TestSetRow
+	CanAddCase bool
 }
 
 // SpanView is one span of a trace.

@@ -56,7 +56,7 @@ var Nav = []NavItem{
 	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat"},
 	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt", Soon: true},
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
-	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask", Soon: true},
+	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
 	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }
