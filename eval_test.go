@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"llmops/evals"
+)
+
+// TestEvalGate runs the sample set from the CLI as a team's CI would and
+// checks the exit codes: 0 when thresholds hold, 1 when one fails (or
+// names a metric the run does not have), 2 when called wrongly.
+func TestEvalGate(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--data", dir, "sample-data/docs"}, &out, &errOut, os.Getenv); code != exitOK {
+		t.Fatalf("ingest: %d %s", code, errOut.String())
+	}
+	eval := func(args ...string) (int, string, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"eval", "run", "--data", dir}, args...), &out, &errOut, os.Getenv)
+		return code, out.String(), errOut.String()
+	}
+	junit := filepath.Join(t.TempDir(), "report.xml")
+	code, stdout, stderr := eval("--set", evals.SampleSetName, "--min", "hit@5=0.9", "--min", "refusal_correctness=0.75", "--json", "--junit", junit)
+	if code != exitOK {
+		t.Fatalf("passing gate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var rep evals.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("--json printed %q: %v", stdout, err)
+	}
+	if !rep.Passed || rep.Run.Done != 90 || len(rep.Gate) != 2 || len(rep.Metrics) < 10 {
+		t.Fatalf("report: passed %v, %d done, %d checks, %d metrics", rep.Passed, rep.Run.Done, len(rep.Gate), len(rep.Metrics))
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil || len(suites.Suites) == 0 || suites.Suites[0].Failures != 0 {
+		t.Errorf("junit: %+v %v\n%s", suites, err, data)
+	}
+	baseline := rep.Run.ID
+
+	// A threshold above what the run reaches fails with exit 1 and says so.
+	code, stdout, _ = eval("--set", evals.SampleSetName, "--min", "hit@5=0.999")
+	if code != exitFail || !strings.Contains(stdout, "FAIL") {
+		t.Errorf("failing gate: exit %d\n%s", code, stdout)
+	}
+	// A typo in a metric name fails instead of passing silently.
+	if code, stdout, _ = eval("--set", evals.SampleSetName, "--min", "hit@50=0.1"); code != exitFail {
+		t.Errorf("unknown metric: exit %d\n%s", code, stdout)
+	}
+	// BM25 alone against the hybrid baseline: nDCG drops more than allowed.
+	code, stdout, _ = eval("--set", evals.SampleSetName, "--mode", "keyword", "--no-rerank", "--baseline", baseline, "--max-drop", "ndcg@10=0", "--max-drop", "faithfulness=0.5")
+	if code != exitFail || !strings.Contains(stdout, "ndcg@10 dropped") {
+		t.Errorf("max-drop: exit %d\n%s", code, stdout)
+	}
+	// The same settings as the baseline stay within a small drop.
+	if code, stdout, _ = eval("--set", evals.SampleSetName, "--baseline", baseline, "--max-drop", "ndcg@10=0.001"); code != exitOK {
+		t.Errorf("unchanged pipeline vs baseline: exit %d\n%s", code, stdout)
+	}
+
+	// Wrong calls exit 2.
+	for _, args := range [][]string{
+		{"--min", "hit@5=0.9"},
+		{"--set", evals.SampleSetName, "--min", "hit@5"},
+		{"--set", evals.SampleSetName, "--max-drop", "hit@5=0.1"},
+	} {
+		if code, _, _ := eval(args...); code != exitUsage {
+			t.Errorf("eval run %v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+
+	// A file as the set: bad lines fail the import unless skipped.
+	file := filepath.Join(t.TempDir(), "smoke.jsonl")
+	os.WriteFile(file, []byte(`{"question":"How do I cancel my subscription?","document_ids":["billing/refunds-and-cancellation"]}
+{"question":
+{"question":"Do you integrate with Paychex?","answerable":false}
+`), 0o644)
+	if code, _, stderr = eval("--set", file); code != exitFail || !strings.Contains(stderr, "line 2") {
+		t.Errorf("file with a bad line: exit %d: %s", code, stderr)
+	}
+	if code, stdout, stderr = eval("--set", file, "--skip-invalid", "--min", "refusal_correctness=1"); code != exitOK || !strings.Contains(stderr, "skipped line 2") {
+		t.Errorf("--skip-invalid: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
