@@ -81,13 +81,6 @@ var planned = map[string]ui.Planned{
 			{Title: "Labels", Desc: "dev, staging and prod labels, promoted after an eval run passes, rolled back in one click."},
 			{Title: "Playground", Desc: "Try a version against your knowledge base before promoting it."},
 		}},
-	"evals": {Chrome: ui.Chrome{Title: "Evals", Active: "evals"}, Icon: "flask",
-		Summary: "Test sets and runs that tell you whether a change made answers better or worse.",
-		Items: []ui.PlannedItem{
-			{Title: "Test sets", Desc: "Import CSV, JSONL or BEIR, or build them from traces and reviews."},
-			{Title: "Metrics", Desc: "hit@k, MRR, nDCG, faithfulness, relevancy and correctness, with and without an LLM judge."},
-			{Title: "Regression gates", Desc: "Side-by-side run comparison and llmops eval as a CI gate."},
-		}},
 	"review": {Chrome: ui.Chrome{Title: "Review", Active: "review"}, Icon: "review",
 		Summary: "A weekly queue of sampled real answers for your reviewers.",
 		Items: []ui.PlannedItem{

@@ -28,6 +28,16 @@ func (s *Server) handleTracePage(c echo.Context) error {
 	}
 	v.Selected = c.QueryParam("span")
 	v.Now = s.now()
+	if t.Kind == "ask" && s.canEdit(c) {
+		sets, err := s.store.TestSets(ctx)
+		if err != nil {
+			return err
+		}
+		v.CanAddCase = true
+		for _, ts := range sets {
+			v.TestSets = append(v.TestSets, setRow(&ts))
+		}
+	}
 	return render(c, http.StatusOK, ui.TracePage(v))
 }
 
