@@ -192,7 +192,7 @@ func TestEvalsPage(t *testing.T) {
 	if prog.Find("progress").AttrOr("value", "") != "3" || prog.Find("progress").AttrOr("max", "") != "5" {
 		t.Error("running progress bar value/max wrong")
 	}
-	if doc.Find(`[data-run-id="` + doneRun.ID + `"]`).Length() != 0 {
+	if doc.Find(`[data-run-id="`+doneRun.ID+`"]`).Length() != 0 {
 		t.Error("a finished run is polled")
 	}
 	done := flat(rows.Eq(1))
@@ -391,6 +391,14 @@ func TestRunPageStoppedStates(t *testing.T) {
 			if got := flat(doc.Find(`[data-testid="cases-empty"]`)); !strings.Contains(got, "No cases tagged #billing") {
 				t.Errorf("filtered empty state = %q", got)
 			}
+			if doc.Find(`[data-testid="resume-run"]`).Length() != 0 {
+				t.Error("resume offered without CanCancel")
+			}
+			p.CanCancel = true
+			doc, _ = renderDoc(t, RunView(p))
+			if got := doc.Find(`[data-testid="resume-run"]`).Closest("form").AttrOr("action", ""); got != "/evals/runs/"+r.ID+"/resume" {
+				t.Errorf("resume form action = %q", got)
+			}
 		})
 	}
 }
@@ -538,6 +546,15 @@ func TestTestSetPage(t *testing.T) {
 	if run.AttrOr("action", "") != "/evals/runs" || run.Find(`input[name="set_id"]`).AttrOr("value", "") != "set-sample" {
 		t.Error("run-this-set form is not POST /evals/runs with set_id")
 	}
+	opts := doc.Find(`[data-testid="run-options"] form`)
+	if opts.AttrOr("action", "") != "/evals/runs" || opts.Find(`input[name="set_id"]`).AttrOr("value", "") != "set-sample" {
+		t.Error("run-options form is not POST /evals/runs with set_id")
+	}
+	for _, sel := range []string{`input[name="name"]`, `select[name="mode"]`, `input[name="top_k"]`, `input[type="checkbox"][name="no_rerank"]`} {
+		if opts.Find(sel).Length() != 1 {
+			t.Errorf("run-options form lacks %s", sel)
+		}
+	}
 	versions := doc.Find(`[data-testid="version-link"]`)
 	if versions.Length() != 2 || versions.Eq(1).AttrOr("href", "") != "/evals/sets/set-sample?version=1" {
 		t.Errorf("versions: %d, second href %q", versions.Length(), versions.Eq(1).AttrOr("href", ""))
@@ -577,7 +594,7 @@ func TestTestSetPage(t *testing.T) {
 
 	p.CanEdit, p.Version = false, 1
 	doc, _ = renderDoc(t, TestSetView(p))
-	if doc.Find(`[data-testid="add-case"], [data-testid="run-this-set"]`).Length() != 0 {
+	if doc.Find(`[data-testid="add-case"], [data-testid="run-this-set"], [data-testid="run-options"]`).Length() != 0 {
 		t.Error("read-only viewer sees edit controls")
 	}
 	if got := doc.Find(`[data-testid="export-set"]`).AttrOr("href", ""); !strings.HasSuffix(got, "?version=1") {
