@@ -133,10 +133,20 @@ func (r *Runner) settle(s *store.RunSettings) error {
 	return nil
 }
 
-// Start runs run in the background; Cancel stops it.
+// Start runs run in the background; Cancel stops it. The run is saved
+// as running before Start returns, so a page shown next says so.
 func (r *Runner) Start(run *store.EvalRun) error {
 	ctx, err := r.register(run.ID)
 	if err != nil {
+		return err
+	}
+	run.Status, run.Error = store.RunRunning, ""
+	if run.StartedAt.IsZero() {
+		run.StartedAt = time.Now().UTC()
+	}
+	if err := r.opts.Store.SaveRunProgress(context.Background(), run, nil); err != nil {
+		r.unregister(run.ID)
+		r.wg.Done()
 		return err
 	}
 	go func() {

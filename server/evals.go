@@ -190,7 +190,7 @@ func (s *Server) handleRunPage(c echo.Context) error {
 	}
 	tag := c.QueryParam("tag")
 	p := ui.RunPage{Chrome: chrome(c, "Eval run · "+runTitle(run), "evals"), Run: runRow(run), Tag: tag,
-		CanCancel: s.canEdit(c), Now: s.now()}
+		CanCancel: s.canEdit(c), Now: s.now(), Notice: evalNotice(c), Error: c.QueryParam("error")}
 	for _, sm := range evals.Summarize(results, tag) {
 		p.Metrics = append(p.Metrics, ui.MetricSummary{MetricInfo: metricInfo(sm.Metric), Mean: sm.Mean, N: sm.N, Lo: sm.Lo, Hi: sm.Hi})
 	}

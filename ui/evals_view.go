@@ -121,6 +121,8 @@ type RunPage struct {
 	Tag       string   // current filter
 	Others    []RunRow // runs of the same set to compare with, newest first
 	CanCancel bool
+	Error     string
+	Notice    string
 	Now       time.Time
 }
 

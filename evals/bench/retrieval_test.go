@@ -92,7 +92,7 @@ func TestRetrievalTiny(t *testing.T) {
 		t.Errorf("got %d missing docs, %d missing queries, %d chunks, %d vector errors, %d failed; want 1, 1, ≥ 16, 0, 0",
 			rep.MissingDocs, rep.MissingQueries, rep.Chunks, rep.VectorErrors, rep.IngestFailed)
 	}
-	for _, want := range []string{"bm25: 6/6 queries", "hybrid+rerank: nDCG@10", "dropped 1 judgements of documents not in the corpus", "ingest: 16/16 docs"} {
+	for _, want := range []string{"bm25: 6/6 queries", "hybrid+rerank: nDCG@10", "qrels dropped: 1 naming documents missing from the corpus", "ingest: 16 docs → 16 chunks"} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q", want)
 		}
@@ -103,10 +103,62 @@ func TestRetrievalTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", &text)
-	for _, want := range []string{"BEIR tiny: 16 docs", "identical IDs ignored", "1 judgements of documents not in the corpus", "hybrid+rerank", "recall@100", "p95 ms"} {
+	for _, want := range []string{"BEIR tiny: 16 docs", "identical IDs ignored", "qrels dropped: 1 naming documents missing from the corpus", "hybrid+rerank", "recall@100", "p95 ms"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q", want)
 		}
+	}
+}
+
+// TestRetrievalIdenticalIDs keeps q-tea's own document (the fixture's
+// fifth query, whose text is corpus document q-tea): it then ranks first,
+// ahead of the relevant one.
+func TestRetrievalIdenticalIDs(t *testing.T) {
+	t.Parallel()
+	rep, err := Retrieval(t.Context(), RetrievalOptions{Dir: tinyDir, Limit: 5, Concurrency: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Queries != 5 {
+		t.Errorf("got %d queries, want 5 (the limit)", rep.Queries)
+	}
+	// Four queries find their document first; q-tea finds it second.
+	if got, want := rep.Pipelines.BM25.MRR10, (4+0.5)/5; got != want {
+		t.Errorf("bm25 MRR@10: got %.4f, want %.4f", got, want)
+	}
+}
+
+// TestRetrievalDuplicateText: the knowledge base stores identical texts
+// once, and a hit on it must stand for every corpus document with that
+// text, in corpus order, or the later ones could never be found.
+func TestRetrievalDuplicateText(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	corpus := `{"_id":"d1","title":"Apples","text":"Apples are red and crisp."}
+{"_id":"d2","title":"Bananas","text":"Bananas are yellow and soft."}
+{"_id":"d3","title":"Cherries","text":"Cherries are small, red and sweet."}
+{"_id":"d4","title":"Apples again","text":"Apples are red and crisp."}
+`
+	files := map[string]string{
+		"corpus.jsonl":   corpus,
+		"queries.jsonl":  `{"_id":"q1","text":"crisp red apples"}` + "\n",
+		"qrels/test.tsv": "q1\td4\t1\n",
+	}
+	for name, body := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Retrieval(t.Context(), RetrievalOptions{Dir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Duplicates != 1 || rep.Chunks != 3 {
+		t.Errorf("got %d duplicates, %d chunks; want 1, 3", rep.Duplicates, rep.Chunks)
+	}
+	if m := rep.Pipelines.BM25; m.MRR10 != 0.5 || m.Recall100 != 1 {
+		t.Errorf("bm25: got MRR@10 %.3f, recall@100 %.3f; want 0.5 (d4 right after d1), 1", m.MRR10, m.Recall100)
 	}
 }
 

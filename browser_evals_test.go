@@ -1,0 +1,121 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserEvals is a support lead checking answer quality: the sample
+// run of a new install is on the Evals page; they import a bigger set,
+// start a run and watch its progress bar move, then run the sample set
+// again and open the comparison with the first run.
+func TestBrowserEvals(t *testing.T) {
+	ctx := newBrowser(t)
+	inst := startServe(t, t.TempDir())
+	setupAdmin(t, ctx, inst)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/evals"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="run-row"]`)),
+	)
+	if err != nil {
+		t.Fatalf("evals page: %v", err)
+	}
+	// The rows of running runs poll and the page reloads when they end.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('[data-testid="run-row"]') && !document.querySelector('[data-testid="run-row"][data-running="true"]')`)); err != nil {
+		t.Fatalf("sample run did not finish: %v", err)
+	}
+	if runs := text(t, ctx, `[data-testid="runs"]`); !strings.Contains(runs, "Sample baseline") {
+		t.Fatalf("the first run of a new install is not listed:\n%s", runs)
+	}
+	shot(t, ctx, "20-evals")
+
+	// A set big enough to watch: the sample questions six times over,
+	// created through the API with the page's session.
+	created, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const got = await (await fetch('/api/v1/evals/sets/Sample%20help%20centre')).json();
+		const cases = [];
+		for (let r = 0; r < 6; r++) for (const c of got.cases) cases.push({...c, id: c.id + '-' + r});
+		const res = await fetch('/api/v1/evals/sets', {method: 'POST', headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({name: 'Big set', description: 'The sample questions, six times', cases})});
+		return res.status + ' ' + (await res.json()).name;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || created != "201 Big set" {
+		t.Fatalf("create set: %q %v", created, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/evals"),
+		chromedp.Click(chromedp.CSS(`[data-testid="run-set-Big set"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="run-page"]`)),
+	)
+	if err != nil {
+		t.Fatalf("start run: %v", err)
+	}
+	// Watch the bar move (the page polls the run every second).
+	seen := map[float64]bool{}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+			const p = document.querySelector('[data-testid="run-progress"]');
+			return p ? p.value : -1;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v < 0 {
+			break // finished: the page reloaded without the bar
+		}
+		seen[v] = true
+		if len(seen) == 2 {
+			shot(t, ctx, "21-eval-running")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("run still going after 90 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(seen) < 2 {
+		t.Errorf("progress bar values seen: %v; want it to move", seen)
+	}
+	err = chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="metric-card"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head := text(t, ctx, `[data-testid="run-head"]`); !strings.Contains(head, "540") {
+		t.Errorf("finished run header does not count 540 cases:\n%s", head)
+	}
+
+	// The sample set again, then compare it with the first run.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/evals"),
+		chromedp.Click(chromedp.CSS(`[data-testid="run-sample"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="run-page"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="metric-card"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-with"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sample run: %v", err)
+	}
+	shot(t, ctx, "22-eval-run")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="compare-with"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-metrics"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-summary"]`)),
+	)
+	if err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	summary := text(t, ctx, `[data-testid="compare-summary"]`)
+	metrics := text(t, ctx, `[data-testid="compare-metrics"]`)
+	// Same pipeline, same cases: nothing moved.
+	if !strings.Contains(summary, "No significant change") || !strings.Contains(metrics, "nDCG@10") {
+		t.Errorf("comparison of two identical runs:\n%s\n%s", summary, metrics)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="compare-case"]').length`)); err != nil || n != 90 {
+		t.Errorf("%d cases compared (%v), want 90", n, err)
+	}
+	shot(t, ctx, "23-eval-compare")
+}
