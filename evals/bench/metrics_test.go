@@ -28,13 +28,13 @@ func TestMetrics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := ndcgAt(tt.ranked, tt.rels, 10); math.Abs(got-tt.ndcg) > 1e-12 {
+			if got := ndcg10(tt.ranked, tt.rels); math.Abs(got-tt.ndcg) > 1e-12 {
 				t.Errorf("nDCG@10: got %.6f, want %.6f", got, tt.ndcg)
 			}
-			if got := recallAt(tt.ranked, tt.rels, 100); math.Abs(got-tt.recall) > 1e-12 {
+			if got := recall100(tt.ranked, tt.rels); math.Abs(got-tt.recall) > 1e-12 {
 				t.Errorf("recall@100: got %.6f, want %.6f", got, tt.recall)
 			}
-			if got := mrrAt(tt.ranked, tt.rels, 10); math.Abs(got-tt.mrr) > 1e-12 {
+			if got := mrr10(tt.ranked, tt.rels); math.Abs(got-tt.mrr) > 1e-12 {
 				t.Errorf("MRR@10: got %.6f, want %.6f", got, tt.mrr)
 			}
 		})
@@ -65,7 +65,7 @@ func TestDocumentRanking(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
-			if n := ndcgAt(got, map[string]float64{"q": 1, "d": 1}, 10); math.Abs(n-tt.wantNDCG10) > 1e-12 {
+			if n := ndcg10(got, map[string]float64{"q": 1, "d": 1}); math.Abs(n-tt.wantNDCG10) > 1e-12 {
 				t.Errorf("nDCG@10: got %.6f, want %.6f", n, tt.wantNDCG10)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"llmops/evals/beir"
+	"llmops/evals/metrics"
 	"llmops/rag"
 	"llmops/rag/retrieve"
 	"llmops/store"
@@ -116,6 +117,13 @@ const (
 // every judged query through the real Retriever for the bm25, vector,
 // hybrid and hybrid+rerank pipelines, one pipeline at a time so each
 // latency is its own. progress (may be nil) gets a line per step.
+//
+// Scores are BEIR's, per query, averaged over every judged query (one
+// whose only relevant document is missing from the corpus scores 0, as in
+// BEIR). Two things differ from rag/retrieve's TestArguAna, which sees
+// the same rankings: a hit on a text the knowledge base stored once for
+// several corpus documents counts as all of them (see ingest), and the
+// reported recall@100 and MRR@10 are extra.
 func Retrieval(ctx context.Context, opts RetrievalOptions, progress io.Writer) (*RetrievalReport, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -358,7 +366,7 @@ func runPipeline(ctx context.Context, r *retrieve.Retriever, p pipeline, queries
 		if err != nil {
 			return err
 		}
-		ndcg[i], mrr[i] = ndcgAt(docs, q.Rels, 10), mrrAt(docs, q.Rels, 10)
+		ndcg[i], mrr[i] = ndcg10(docs, q.Rels), mrr10(docs, q.Rels)
 		lat[i], timed[i] = took, true
 		return nil
 	}, func(done int) {
@@ -381,7 +389,7 @@ func runPipeline(ctx context.Context, r *retrieve.Retriever, p pipeline, queries
 		if err != nil {
 			return err
 		}
-		recall[i] = recallAt(docs, q.Rels, 100)
+		recall[i] = recall100(docs, q.Rels)
 		return nil
 	}, nil)
 	if err != nil {
@@ -394,7 +402,7 @@ func runPipeline(ctx context.Context, r *retrieve.Retriever, p pipeline, queries
 			samples = append(samples, lat[i])
 		}
 	}
-	m := Metrics{NDCG10: mean(ndcg), Recall100: mean(recall), MRR10: mean(mrr),
+	m := Metrics{NDCG10: metrics.Mean(ndcg), Recall100: metrics.Mean(recall), MRR10: metrics.Mean(mrr),
 		P50Ms: percentileMs(samples, 0.50), P95Ms: percentileMs(samples, 0.95)}
 	fmt.Fprintf(progress, "%s: nDCG@10 %.4f, recall@100 %.4f, MRR@10 %.4f, p50 %.1f ms, p95 %.1f ms (top %d in %s, top %d in %s)\n",
 		p.name, m.NDCG10, m.Recall100, m.MRR10, m.P50Ms, m.P95Ms,
