@@ -1,17 +1,16 @@
 package embed
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"llmops/evals/beir"
 )
 
 // arguanaDir is where the BEIR ArguAna copy lives, relative to this
@@ -23,69 +22,21 @@ func arguanaDir() string {
 	return filepath.Join("..", "..", "..", "shared", "datasets", "arguana")
 }
 
+// loadArguAna reads the corpus (title and text as one), the queries and
+// the test qrels through the BEIR loader evals uses.
 func loadArguAna(tb testing.TB, dir string) ([]evalDoc, []evalQuery) {
 	tb.Helper()
-	readJSONL := func(name string, fn func(id, title, text string)) {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for sc.Scan() {
-			var r struct {
-				ID    string `json:"_id"`
-				Title string `json:"title"`
-				Text  string `json:"text"`
-			}
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				tb.Fatal(err)
-			}
-			fn(r.ID, r.Title, r.Text)
-		}
-		if err := sc.Err(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	var docs []evalDoc
-	readJSONL("corpus.jsonl.gz", func(id, title, text string) {
-		docs = append(docs, evalDoc{id, strings.TrimSpace(title + " " + text)})
-	})
-	qtext := map[string]string{}
-	readJSONL("queries.jsonl.gz", func(id, _, text string) { qtext[id] = text })
-
-	data, err := os.ReadFile(filepath.Join(dir, "qrels", "test.tsv"))
+	ds, err := beir.Load(dir, beir.LoadOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rels := map[string]map[string]float64{}
-	var order []string
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		f := strings.Split(strings.TrimSpace(line), "\t")
-		if i == 0 && f[0] == "query-id" {
-			continue
-		}
-		if len(f) != 3 {
-			tb.Fatalf("qrels line %d: %q", i+1, line)
-		}
-		g, err := strconv.ParseFloat(f[2], 64)
-		if err != nil {
-			tb.Fatalf("qrels line %d: %v", i+1, err)
-		}
-		if rels[f[0]] == nil {
-			rels[f[0]] = map[string]float64{}
-			order = append(order, f[0])
-		}
-		rels[f[0]][f[1]] = g
+	docs := make([]evalDoc, len(ds.Docs))
+	for i, d := range ds.Docs {
+		docs[i] = evalDoc{d.ID, strings.TrimSpace(d.Title + " " + d.Text)}
 	}
-	queries := make([]evalQuery, 0, len(order))
-	for _, id := range order {
-		queries = append(queries, evalQuery{id: id, text: qtext[id], rels: rels[id]})
+	queries := make([]evalQuery, len(ds.Queries))
+	for i, q := range ds.Queries {
+		queries[i] = evalQuery{id: q.ID, text: q.Text, rels: q.Rels}
 	}
 	return docs, queries
 }
