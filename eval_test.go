@@ -98,3 +98,22 @@ func TestEvalGate(t *testing.T) {
 		t.Errorf("--skip-invalid: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// TestEvalImportBEIR imports a BEIR folder with its corpus and runs it.
+func TestEvalImportBEIR(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"eval", "import", "--data", dir, "--beir", "evals/beir/testdata/tiny-gz", "--ingest-corpus"}, &out, &errOut, os.Getenv)
+	if code != exitOK || !strings.Contains(out.String(), "cases") || !strings.Contains(errOut.String(), "missing from the corpus") {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code = run(context.Background(), []string{"eval", "run", "--data", dir, "--set", "tiny-gz", "--min", "hit@5=0.8", "--min", "ndcg@10=0.5"}, &out, &errOut, os.Getenv)
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if code := run(context.Background(), []string{"eval", "import", "--data", dir, "--ingest-corpus", "x.csv"}, &out, &errOut, os.Getenv); code != exitUsage {
+		t.Errorf("--ingest-corpus without --beir: exit %d", code)
+	}
+}

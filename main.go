@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"llmops/evals"
+	"llmops/evals/beir"
 	"llmops/evals/bench"
 	"llmops/evals/cases"
 	"llmops/evals/gate"
@@ -60,7 +61,7 @@ Usage:
   llmops ask     [--data DIR | --server URL --api-key KEY] [--json] [--category C] [--product-version V] [--tags a,b] [--top-k 5] QUESTION
   llmops reindex --data DIR
   llmops eval run    [--data DIR] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--json] [--junit FILE]
-  llmops eval import [--data DIR] [--name NAME] [--skip-invalid] FILE | --beir DIR
+  llmops eval import [--data DIR] [--name NAME] [--skip-invalid] FILE | --beir DIR [--ingest-corpus]
   llmops eval sets   [--data DIR]
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
   llmops bench ask   [--docs 1000] [--rounds 10]
@@ -893,12 +894,21 @@ func runEvalImport(ctx context.Context, args []string, stdout, stderr io.Writer,
 	desc := fs.String("description", "", "what the set covers")
 	beirDir := fs.String("beir", "", "a BEIR folder (corpus.jsonl(.gz), queries.jsonl(.gz), qrels/SPLIT.tsv) instead of a file")
 	split := fs.String("split", "test", "the BEIR qrels split")
+	ingestCorpus := fs.Bool("ingest-corpus", false, "with --beir: also ingest the corpus into the knowledge base (as beir/NAME/ID.txt)")
 	skip := fs.Bool("skip-invalid", false, "skip invalid lines (each is reported) instead of failing")
 	if err := parseFlagsWithArgs(fs, args, stderr); err != nil {
 		return err
 	}
 	if (*beirDir == "") == (fs.NArg() != 1) {
 		return usageError{errors.New("give one FILE or --beir DIR")}
+	}
+	if *ingestCorpus {
+		if *beirDir == "" {
+			return usageError{errors.New("--ingest-corpus needs --beir DIR")}
+		}
+		if err := ingestBEIR(ctx, orDataDir(*dataDir), *beirDir, getenv, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	st, err := store.Open(ctx, orDataDir(*dataDir), store.Options{})
 	if err != nil {
@@ -926,6 +936,37 @@ func runEvalImport(ctx context.Context, args []string, stdout, stderr io.Writer,
 		fmt.Fprintln(stderr, n)
 	}
 	fmt.Fprintf(stdout, "%s v%d: %d cases (set %s)\n", imp.Set.Name, imp.Set.Version, imp.Set.Cases, imp.Set.ID)
+	return nil
+}
+
+// ingestBEIR ingests a BEIR corpus into a data dir's knowledge base.
+func ingestBEIR(ctx context.Context, dataDir, dir string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ds, err := beir.Load(dir, beir.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	st, kb, err := openKnowledge(ctx, dataDir, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer kb.Close()
+	files := evals.BEIRFiles(ds)
+	start := time.Now()
+	counts := map[string]int{}
+	for _, r := range kb.Ingest(ctx, store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}, files, nil) {
+		counts[r.Outcome]++
+		if r.Outcome == "failed" && counts["failed"] <= 5 {
+			fmt.Fprintf(stderr, "%s: %s\n", r.Name, r.Error)
+		}
+	}
+	if j := kb.CurrentJob(); j != nil {
+		j.Wait()
+	}
+	fmt.Fprintf(stdout, "corpus %s: %d documents in %s (%v)\n", ds.Name, len(files), time.Since(start).Round(time.Millisecond), counts)
+	if counts["failed"] > 0 {
+		return errFilesFailed
+	}
 	return nil
 }
 

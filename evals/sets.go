@@ -12,6 +12,7 @@ import (
 
 	"llmops/evals/beir"
 	"llmops/evals/cases"
+	"llmops/rag"
 	sampledata "llmops/sample-data"
 	"llmops/store"
 )
@@ -196,4 +197,24 @@ func sameCases(a, b []store.EvalCase) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+// BEIRFiles turns a BEIR corpus into knowledge-base uploads named
+// beir/DATASET/ID.txt, so the IDs its test set refers to resolve to the
+// documents. An untitled document is titled by its first words, never by
+// its ID (BEIR IDs can name the answer: ArguAna's name the debate).
+func BEIRFiles(ds *beir.Dataset) []rag.File {
+	files := make([]rag.File, 0, len(ds.Docs))
+	for _, d := range ds.Docs {
+		title := strings.TrimSpace(d.Title)
+		if title == "" {
+			words := strings.Fields(d.Text)
+			title = strings.Join(words[:min(len(words), 8)], " ")
+		}
+		if strings.TrimSpace(d.Text) == "" || strings.ContainsAny(d.ID, "/\\") {
+			continue
+		}
+		files = append(files, rag.File{Name: "beir/" + ds.Name + "/" + d.ID + ".txt", Data: []byte(d.Text), Meta: rag.Meta{Title: title, Tags: []string{"beir"}}})
+	}
+	return files
 }
