@@ -58,7 +58,7 @@ func NewAssistant(cfg Config, st *store.Store, kb *rag.KnowledgeBase, traces *st
 		opts.Answerer = &assistant.ChatAnswerer{Client: c, Prices: prices}
 	}
 	if cfg.JudgeModel != "" {
-		j, err := llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.JudgeModel})
+		j, err := judgeClient(cfg)
 		if err != nil {
 			return nil, err
 		}
