@@ -79,6 +79,8 @@ func TestEvalGate(t *testing.T) {
 		{"--min", "hit@5=0.9"},
 		{"--set", evals.SampleSetName, "--min", "hit@5"},
 		{"--set", evals.SampleSetName, "--max-drop", "hit@5=0.1"},
+		{"--set", evals.SampleSetName, "--mode", "telepathy"},
+		{"--set", "no-such-set.csv"},
 	} {
 		if code, _, _ := eval(args...); code != exitUsage {
 			t.Errorf("eval run %v: exit %d, want %d", args, code, exitUsage)

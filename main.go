@@ -60,7 +60,7 @@ Usage:
   llmops ingest  [--data DIR | --server URL --api-key KEY] [--category C] [--product-version V] [--tags a,b] PATH...
   llmops ask     [--data DIR | --server URL --api-key KEY] [--json] [--category C] [--product-version V] [--tags a,b] [--top-k 5] QUESTION
   llmops reindex --data DIR
-  llmops eval run    [--data DIR] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--json] [--junit FILE]
+  llmops eval run    [--data DIR] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--max-errors 0] [--json] [--junit FILE]
   llmops eval import [--data DIR] [--name NAME] [--skip-invalid] FILE | --beir DIR [--ingest-corpus]
   llmops eval sets   [--data DIR]
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
@@ -751,6 +751,7 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	asJSON := fs.Bool("json", false, "print the run, its metrics and the gate as JSON")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	skip := fs.Bool("skip-invalid", false, "when --set is a file: skip invalid lines (each is reported)")
+	maxErrors := fs.Int("max-errors", 0, "cases whose pipeline call may fail before the gate fails (their metrics are missing)")
 	var settings store.RunSettings
 	fs.StringVar(&settings.Mode, "mode", "hybrid", "retrieval: hybrid, keyword or vector")
 	fs.BoolVar(&settings.NoRerank, "no-rerank", false, "skip the reranker")
@@ -789,7 +790,7 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if _, err := st.TestSet(ctx, setRef); store.ErrorCode(err) == store.ENOTFOUND {
 		data, ferr := os.ReadFile(setRef)
 		if ferr != nil {
-			return fmt.Errorf("no test set %q, and not a readable file: %v", setRef, ferr)
+			return usageError{fmt.Errorf("no test set %q, and not a readable file: %v", setRef, ferr)}
 		}
 		imp, err := evals.ImportFile(ctx, st, actor, "", "", setRef, data, cases.Options{SkipInvalid: *skip})
 		if err != nil {
@@ -806,6 +807,13 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if *baseline != "" {
 		if base, err = st.Run(ctx, *baseline); err != nil {
 			return err
+		}
+		set, err := st.TestSet(ctx, setRef)
+		if err != nil {
+			return err
+		}
+		if base.SetID != set.ID {
+			return usageError{fmt.Errorf("--baseline %s is a run of %q, not of %q: compare runs of one test set", base.ID, base.SetName, set.Name)}
 		}
 	}
 
@@ -828,9 +836,12 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	run, err := runner.Create(ctx, actor, setRef, 0, *name, settings)
-	if err != nil {
+	if store.ErrorCode(err) == store.EINVALID {
+		return usageError{errors.New(store.ErrorMessage(err))}
+	} else if err != nil {
 		return err
 	}
+
 	fmt.Fprintf(stderr, "run %s: %s v%d, %d cases, %s\n", run.ID, run.SetName, run.SetVersion, run.Total, server.SettingsText(run.Settings))
 	err = runner.Execute(ctx, run)
 	fmt.Fprintln(stderr)
@@ -849,6 +860,10 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		baseMetrics = base.Metrics
 	}
 	checks := gate.Check(run.Metrics, run.Counts, baseMetrics, ths)
+	if run.Errors > *maxErrors {
+		checks = append(checks, gate.Result{Threshold: gate.Threshold{Metric: "errors", Kind: "max-errors", Value: float64(*maxErrors)},
+			Got: float64(run.Errors), Message: fmt.Sprintf("%d cases failed (allowed %d): their metrics are missing: FAIL", run.Errors, *maxErrors)})
+	}
 	passed := gate.Passed(checks) && run.Status == store.RunDone
 	if *junit != "" {
 		if err := writeJUnit(*junit, run, checks, results); err != nil {

@@ -41,11 +41,60 @@ type CaseDelta struct {
 }
 
 // bootstrap settings: fixed so a comparison reads the same every time.
+// From normalFrom values on, the mean's interval is the normal one
+// (mean ± 1.96 standard errors): the bootstrap converges to it there, and
+// its cost (iterations × values × metrics) would make a page of a
+// 100,000-case run take seconds.
 const (
 	bootstrapIters = 2000
 	bootstrapSeed  = 20261127
 	confidence     = 0.95
+	normalFrom     = 1000
+	z95            = 1.959963984540054
 )
+
+// meanCI is the 95 % interval of the mean of xs.
+func meanCI(xs []float64) (lo, hi float64) {
+	if len(xs) < normalFrom {
+		return metrics.BootstrapCI(xs, bootstrapIters, confidence, bootstrapSeed)
+	}
+	m, se := meanSE(xs)
+	return m - z95*se, m + z95*se
+}
+
+// pairedDelta compares b with a pair by pair (metrics.PairedDelta, or the
+// normal interval for many pairs).
+func pairedDelta(a, b []float64) metrics.Delta {
+	if len(a) < normalFrom {
+		return metrics.PairedDelta(a, b, bootstrapIters, confidence, bootstrapSeed)
+	}
+	ds := make([]float64, len(a))
+	out := metrics.Delta{N: len(a)}
+	for i := range a {
+		ds[i] = b[i] - a[i]
+		switch {
+		case ds[i] > metrics.TieEpsilon:
+			out.Wins++
+		case ds[i] < -metrics.TieEpsilon:
+			out.Losses++
+		default:
+			out.Ties++
+		}
+	}
+	m, se := meanSE(ds)
+	out.Mean, out.Lo, out.Hi = m, m-z95*se, m+z95*se
+	return out
+}
+
+// meanSE is the mean and its standard error.
+func meanSE(xs []float64) (float64, float64) {
+	m := metrics.Mean(xs)
+	var ss float64
+	for _, x := range xs {
+		ss += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(ss/float64(len(xs)-1)) / math.Sqrt(float64(len(xs)))
+}
 
 // Compare pairs the results of a and b by case ID (those with tag, when
 // tag is set) and compares every metric either run has; cases are sorted
@@ -86,7 +135,7 @@ func Compare(ra, rb []store.CaseResult, tag, sortBy string) *Comparison {
 				xa, xb = append(xa, va), append(xb, vb)
 			}
 		}
-		d.Delta = metrics.PairedDelta(xa, xb, bootstrapIters, confidence, bootstrapSeed)
+		d.Delta = pairedDelta(xa, xb)
 		if m.LowerIsBetter {
 			d.Wins, d.Losses = d.Losses, d.Wins
 		}
@@ -230,7 +279,7 @@ func Summarize(results []store.CaseResult, tag string) []Summary {
 				xs = append(xs, v)
 			}
 		}
-		lo, hi := metrics.BootstrapCI(xs, bootstrapIters, confidence, bootstrapSeed)
+		lo, hi := meanCI(xs)
 		out = append(out, Summary{Metric: MetricByKey(key), Mean: metrics.Mean(xs), N: len(xs), Lo: lo, Hi: hi})
 	}
 	return out

@@ -123,7 +123,7 @@ func (r *Runner) settle(s *store.RunSettings) error {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", assistant.MaxTopK, s.TopK)
 	}
 	if s.Concurrency == 0 {
-		s.Concurrency = max(DefaultConcurrency, runtime.NumCPU())
+		s.Concurrency = min(MaxConcurrency, max(DefaultConcurrency, runtime.NumCPU()))
 	}
 	if s.Concurrency < 1 || s.Concurrency > MaxConcurrency {
 		return store.Errorf(store.EINVALID, "concurrency must be 1 to %d (got %d)", MaxConcurrency, s.Concurrency)
@@ -149,11 +149,13 @@ func (r *Runner) Start(run *store.EvalRun) error {
 		r.wg.Done()
 		return err
 	}
+	// The goroutine owns a copy: the caller may still read (encode) run.
+	own := *run
 	go func() {
 		defer r.wg.Done()
-		defer r.unregister(run.ID)
-		if err := r.execute(ctx, run); err != nil {
-			r.opts.Logger.Warn("eval run ended with an error", "run", run.ID, "err", err)
+		defer r.unregister(own.ID)
+		if err := r.execute(ctx, &own); err != nil {
+			r.opts.Logger.Warn("eval run ended with an error", "run", own.ID, "err", err)
 		}
 	}()
 	return nil
@@ -226,13 +228,33 @@ func (r *Runner) Resume(ctx context.Context, id string) (*store.EvalRun, error) 
 	if r.Running(id) {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s is already running", id)
 	}
-	if run.Status == store.RunDone {
+	if run.Status == store.RunDone && run.Errors == 0 {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s is finished", id)
+	}
+	// The rest of the cases must be answered and judged as the first were.
+	s := run.Settings
+	if s.Answerer != r.opts.Answerer || s.Model != r.opts.Model || s.Prompt != r.opts.Prompt || s.Judge != r.JudgeModel() {
+		return nil, store.Errorf(store.ECONFLICT, "eval run %s was answered by %s and judged by %s; this server uses %s and %s: start a new run instead",
+			id, describe(s.Answerer, s.Model), orNone(s.Judge), describe(r.opts.Answerer, r.opts.Model), orNone(r.JudgeModel()))
 	}
 	if err := r.Start(run); err != nil {
 		return nil, err
 	}
 	return run, nil
+}
+
+func describe(answerer, model string) string {
+	if model != "" {
+		return model
+	}
+	return answerer
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no judge"
+	}
+	return s
 }
 
 // Close cancels every active run and waits for them to save.
@@ -284,11 +306,17 @@ func (r *Runner) execute(ctx context.Context, run *store.EvalRun) error {
 	if err != nil {
 		return r.fail(bg, run, err)
 	}
-	agg := newAggregate(done)
+	// Cases that failed are run again (a resumed run after an outage);
+	// their new result replaces the old one.
+	var kept []store.CaseResult
 	finished := make(map[int]bool, len(done))
 	for _, d := range done {
-		finished[d.Index] = true
+		if d.Error == "" {
+			kept = append(kept, d)
+			finished[d.Index] = true
+		}
 	}
+	agg := newAggregate(kept)
 	run.Total = len(version.Cases)
 	run.Status, run.Error = store.RunRunning, ""
 	if run.StartedAt.IsZero() {
@@ -298,7 +326,7 @@ func (r *Runner) execute(ctx context.Context, run *store.EvalRun) error {
 	agg.fill(run)
 	run.Warnings = refs.warnings(version.Cases)
 	if err := st.SaveRunProgress(bg, run, nil); err != nil {
-		return err
+		return r.fail(bg, run, err)
 	}
 
 	// Workers take case indexes and send results to the saver below.
@@ -316,7 +344,7 @@ func (r *Runner) execute(ctx context.Context, run *store.EvalRun) error {
 			defer wg.Done()
 			for i := range jobs {
 				res := r.runCase(ctx, run, i, version.Cases[i], refs)
-				if ctx.Err() != nil && res.Error != "" {
+				if res.cancelled || ctx.Err() != nil {
 					return // cancelled mid-case: no result, resume redoes it
 				}
 				if r.opts.Judge != nil && res.judged {

@@ -378,3 +378,39 @@ func TestJudgeFailedRun(t *testing.T) {
 		t.Errorf("faithfulness_llm present from a judge that never parsed")
 	}
 }
+
+// TestCancelWhileJudging: cases in flight when a run is cancelled are
+// dropped, not stored half-judged, and do not count as judge failures.
+func TestCancelWhileJudging(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, _ := judgeModel(t, func(int) (string, int) {
+		time.Sleep(40 * time.Millisecond)
+		return goodVerdict(), 0
+	})
+	r := e.runner(Options{Judge: judge.New(c, nil)})
+	defer r.Close()
+	run, err := r.Create(ctx, testActor, e.set.ID, 0, "", store.RunSettings{Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(run); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "10 judged cases", func() bool {
+		got, _ := e.st.Run(ctx, run.ID)
+		return got.Done >= 10
+	})
+	r.Cancel(run.ID)
+	waitFor(t, "the run to stop", func() bool { return !r.Running(run.ID) })
+	got, _ := e.st.Run(ctx, run.ID)
+	results, _ := e.st.CaseResults(ctx, run.ID)
+	if got.Status != store.RunCancelled || got.Done != len(results) {
+		t.Fatalf("status %s, done %d, %d results: %s", got.Status, got.Done, len(results), got.Error)
+	}
+	for _, res := range results {
+		if res.JudgeError != "" || res.Error != "" {
+			t.Errorf("case %s stored half-done: %q %q", res.CaseID, res.Error, res.JudgeError)
+		}
+	}
+}

@@ -19,10 +19,13 @@ import (
 // by a source (the groundedness check's per-sentence score).
 const supported = 0.5
 
-// caseOutcome is a result plus whether the judge was asked.
+// caseOutcome is a result plus whether the judge was asked, and whether
+// the run was cancelled before the case finished (then it is dropped, not
+// stored half-scored: resume runs it again).
 type caseOutcome struct {
 	store.CaseResult
-	judged bool
+	judged    bool
+	cancelled bool
 }
 
 func noEmit(assistant.Event) error { return nil }
@@ -36,6 +39,10 @@ func (r *Runner) runCase(ctx context.Context, run *store.EvalRun, i int, c store
 		Question: c.Question, TopK: s.TopK, RankDepth: max(rankDepth, s.TopK), Mode: s.Mode, NoRerank: s.NoRerank,
 		Channel: "eval", Actor: store.Actor{Kind: store.ActorSystem, ID: run.ID, Name: "eval " + run.ID}, NoConversation: true,
 	}, noEmit)
+	if ctx.Err() != nil {
+		out.cancelled = true
+		return out
+	}
 	if err != nil {
 		out.Error = err.Error()
 		out.LatencyMS = time.Since(start).Milliseconds()
@@ -63,11 +70,13 @@ func (r *Runner) runCase(ctx context.Context, run *store.EvalRun, i int, c store
 		return out
 	}
 	if r.opts.Judge != nil {
-		out.judged = true
-		if err := r.judgeCase(ctx, &out.CaseResult, c, res, chunks); err != nil {
+		asked, err := r.judgeCase(ctx, &out.CaseResult, c, res, chunks)
+		out.judged = asked
+		if err != nil {
 			out.JudgeError = "judge failed: " + err.Error()
 		}
 	}
+	out.cancelled = ctx.Err() != nil
 	return out
 }
 
@@ -141,11 +150,13 @@ func documentOf(chunkID string) string {
 func (r *Runner) scoreAnswer(ctx context.Context, out *store.CaseResult, c store.EvalCase, res *assistant.Result, chunks []store.ChunkRef) error {
 	if c.Unanswerable {
 		out.Metrics["refusal_correctness"] = b2f(res.Fallback)
-		return nil
+	} else {
+		out.Metrics["false_refusal"] = b2f(res.Fallback)
 	}
-	out.Metrics["false_refusal"] = b2f(res.Fallback)
 	text := metrics.StripCitations(res.Answer)
 
+	// An answer to an unanswerable question is held to its context too:
+	// whatever it claims must still come from the sources.
 	if !res.Fallback {
 		sentences := answer.ParseCitations(res.Answer)
 		if v, ok, err := faithfulness(ctx, sentences, chunks); err != nil {
@@ -158,6 +169,9 @@ func (r *Runner) scoreAnswer(ctx context.Context, out *store.CaseResult, c store
 		} else if ok {
 			out.Metrics["citation_precision"] = v
 		}
+	}
+	if c.Unanswerable {
+		return nil
 	}
 	if c.ReferenceAnswer != "" {
 		if res.Fallback {
@@ -258,17 +272,22 @@ func citationPrecision(ctx context.Context, sentences []answer.Sentence, chunks 
 	return float64(n) / float64(pairs), true, nil
 }
 
-// judgeCase sets the LLM-judge metrics. An unusable verdict leaves its
-// metric out and is reported; other verdicts of the case are kept.
-func (r *Runner) judgeCase(ctx context.Context, out *store.CaseResult, c store.EvalCase, res *assistant.Result, chunks []store.ChunkRef) error {
+// judgeCase sets the LLM-judge metrics, following the same rules as the
+// non-LLM ones, and reports whether the judge was asked. An unusable
+// verdict leaves its metric out and is reported; other verdicts of the
+// case are kept.
+func (r *Runner) judgeCase(ctx context.Context, out *store.CaseResult, c store.EvalCase, res *assistant.Result, chunks []store.ChunkRef) (bool, error) {
 	j := r.opts.Judge
 	var errs []error
+	asked := false
 	keep := func(key string, v float64, err error) {
 		switch {
 		case err == nil:
+			asked = true
 			out.Metrics[key] = v
 		case errors.Is(err, judge.ErrNotApplicable):
 		default:
+			asked = true
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 		}
 	}
@@ -276,10 +295,17 @@ func (r *Runner) judgeCase(ctx context.Context, out *store.CaseResult, c store.E
 	if c.Unanswerable {
 		refused, err := j.Refusal(ctx, c.Question, text)
 		keep("refusal_llm", b2f(refused), err)
-		return errors.Join(errs...)
 	}
 	if res.Fallback {
-		return nil
+		// A refusal of an answerable question answers nothing: relevancy
+		// and correctness are 0, as their non-LLM variants are.
+		if !c.Unanswerable {
+			out.Metrics["answer_relevancy_llm"] = 0
+			if c.ReferenceAnswer != "" {
+				out.Metrics["correctness_llm"] = 0
+			}
+		}
+		return asked, errors.Join(errs...)
 	}
 	sentences := answer.ParseCitations(res.Answer)
 	plain := make([]string, len(sentences))
@@ -300,13 +326,15 @@ func (r *Runner) judgeCase(ctx context.Context, out *store.CaseResult, c store.E
 	keep("faithfulness_llm", v, err)
 	v, err = j.CitationPrecision(ctx, plain, cited)
 	keep("citation_precision_llm", v, err)
-	v, err = j.Relevancy(ctx, c.Question, text)
-	keep("answer_relevancy_llm", v, err)
-	if c.ReferenceAnswer != "" {
-		v, err = j.Correctness(ctx, c.Question, text, c.ReferenceAnswer)
-		keep("correctness_llm", v, err)
+	if !c.Unanswerable {
+		v, err = j.Relevancy(ctx, c.Question, text)
+		keep("answer_relevancy_llm", v, err)
+		if c.ReferenceAnswer != "" {
+			v, err = j.Correctness(ctx, c.Question, text, c.ReferenceAnswer)
+			keep("correctness_llm", v, err)
+		}
 	}
-	return errors.Join(errs...)
+	return asked, errors.Join(errs...)
 }
 
 // resolver maps the document references of cases to stored document

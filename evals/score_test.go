@@ -2,8 +2,10 @@ package evals
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"llmops/rag/answer"
 	"llmops/store"
@@ -176,4 +178,29 @@ func TestImportBEIR(t *testing.T) {
 		}
 	}
 	t.Errorf("q-bike not imported: %+v", v.Cases)
+}
+
+// TestCompareLarge: from normalFrom pairs on, the interval is the normal
+// one; it still brackets the true change and is quick.
+func TestCompareLarge(t *testing.T) {
+	var a, b []store.CaseResult
+	for i := range 20000 {
+		id := fmt.Sprint(i)
+		va := float64(i%10) / 10
+		a = append(a, store.CaseResult{CaseID: id, Metrics: map[string]float64{"hit@5": va}})
+		b = append(b, store.CaseResult{CaseID: id, Metrics: map[string]float64{"hit@5": min(1, va+float64(i%2)*0.1)}})
+	}
+	start := time.Now()
+	d := Compare(a, b, "", "").Deltas[0]
+	s := Summarize(b, "")[0]
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("20,000 pairs took %v", took)
+	}
+	// Half the cases gain 0.1 except those already at 0.9 → 1.0 capped: mean gain 0.05.
+	if d.N != 20000 || !d.Improved || d.Lo > d.Mean || d.Hi < d.Mean || math.Abs(d.Mean-0.05) > 1e-9 {
+		t.Errorf("delta %+v", d)
+	}
+	if s.N != 20000 || s.Lo >= s.Mean || s.Hi <= s.Mean || s.Hi-s.Lo > 0.02 {
+		t.Errorf("summary %+v", s)
+	}
 }

@@ -160,7 +160,12 @@ func CaseFromTrace(ctx context.Context, st *store.Store, traceID, reference stri
 	if t.Kind != "ask" {
 		return store.EvalCase{}, store.Errorf(store.EINVALID, "trace %s is a %s trace, not a question", traceID, t.Kind)
 	}
-	q, _ := t.Attributes["question"].(string)
+	// A follow-up ("and on mobile?") means nothing alone: the question as
+	// retrieval saw it, rewritten with the conversation, stands alone.
+	q, _ := t.Attributes["standalone_question"].(string)
+	if q == "" {
+		q, _ = t.Attributes["question"].(string)
+	}
 	if q == "" {
 		q = t.Input
 	}

@@ -202,6 +202,10 @@ func (s *Server) handleRunPage(c echo.Context) error {
 		if tag != "" && !slices.Contains(r.Tags, tag) {
 			continue
 		}
+		if len(p.Cases) == maxCasesShown {
+			p.MoreCases++
+			continue
+		}
 		p.Cases = append(p.Cases, caseResultRow(&r, byID[r.CaseID]))
 	}
 	for t := range tags {
@@ -220,6 +224,10 @@ func (s *Server) handleRunPage(c echo.Context) error {
 	return render(c, http.StatusOK, ui.RunView(p))
 }
 
+// maxCasesShown bounds the cases a run or comparison page lists; the API
+// has them all.
+const maxCasesShown = 1000
+
 func (s *Server) handleComparePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	all, err := s.store.Runs(ctx, "", 200)
@@ -230,8 +238,17 @@ func (s *Server) handleComparePage(c echo.Context) error {
 	if bID == "" && len(all) > 0 {
 		bID = all[0].ID
 	}
-	if aID == "" && len(all) > 1 {
-		aID = all[1].ID
+	if aID == "" {
+		// The previous run of B's set.
+		setID := ""
+		for _, r := range all {
+			switch {
+			case r.ID == bID:
+				setID = r.SetID
+			case setID != "" && r.SetID == setID && aID == "":
+				aID = r.ID
+			}
+		}
 	}
 	if aID == "" || bID == "" {
 		return store.Errorf(store.EINVALID, "comparing needs two runs: pick a baseline (a) and a new run (b)")
@@ -263,7 +280,7 @@ func (s *Server) handleComparePage(c echo.Context) error {
 			}
 		}
 	}
-	for _, cd := range cmp.Cases {
+	for _, cd := range cmp.Cases[:min(len(cmp.Cases), maxCasesShown)] {
 		p.Cases = append(p.Cases, ui.CaseDelta{CaseID: cd.CaseID, Question: cd.B.Question, Tags: cd.B.Tags,
 			A: caseResultRow(cd.A, cases[cd.CaseID]), B: caseResultRow(cd.B, cases[cd.CaseID]),
 			Delta: cd.Delta, HasDelta: cd.HasDelta, Verdict: cd.Verdict})
@@ -295,6 +312,9 @@ func (s *Server) compare(ctx context.Context, aID, bID, tag, metric string) (*ev
 	b, err := s.store.Run(ctx, bID)
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
+	}
+	if a.SetID != b.SetID {
+		return nil, nil, nil, nil, nil, store.Errorf(store.EINVALID, "run %s is of %q and run %s of %q: runs compare case by case, so both must be of one test set", a.ID, a.SetName, b.ID, b.SetName)
 	}
 	ra, err := s.store.CaseResults(ctx, a.ID)
 	if err != nil {
@@ -386,10 +406,10 @@ func (s *Server) handleCaseFromTraceForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	k, err := evals.CaseFromTrace(ctx, s.store, traceID, c.FormValue("reference_answer"), true)
 	if err != nil {
-		return redirectError(c, "/traces/"+traceID, err)
+		return redirectError(c, "/traces/"+url.PathEscape(traceID), err)
 	}
 	if _, err := s.store.AddTestCases(ctx, principalOf(c).actor, setID, []store.EvalCase{k}, "added 1 case from trace "+traceID, false); err != nil {
-		return redirectError(c, "/traces/"+traceID, err)
+		return redirectError(c, "/traces/"+url.PathEscape(traceID), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/evals/sets/"+setID+"?notice=case-added")
 }
@@ -425,6 +445,10 @@ func (s *Server) startRun(c echo.Context, set string, version int, name string, 
 		return nil, err
 	}
 	if err := s.runner.Start(run); err != nil {
+		run.Status, run.Error = store.RunFailed, "could not start: "+store.ErrorMessage(err)
+		if serr := s.store.SaveRunProgress(context.WithoutCancel(c.Request().Context()), run, nil); serr != nil {
+			s.log.Warn("eval run: could not record the failed start", "run", run.ID, "err", serr)
+		}
 		return nil, err
 	}
 	return run, nil

@@ -33,7 +33,7 @@ func (s *Server) handleTracePage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.CanAddCase = true
+		v.CanAddCase, v.FormError = true, c.QueryParam("error")
 		for _, ts := range sets {
 			v.TestSets = append(v.TestSets, setRow(&ts))
 		}

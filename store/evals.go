@@ -188,15 +188,32 @@ func NormalizeEvalCases(cases []EvalCase, existing map[string]bool) error {
 			}
 			seen[c.ID] = true
 		}
-		c.DocumentIDs = trimmedSet(c.DocumentIDs)
+		// Relevance grades its documents: a document graded 0 or less is
+		// judged not relevant and leaves DocumentIDs; one graded above 0
+		// joins it.
+		docs := c.DocumentIDs
+		rel := map[string]float64{}
+		for id, g := range c.Relevance {
+			id = strings.TrimSpace(id)
+			switch {
+			case math.IsNaN(g) || math.IsInf(g, 0):
+				return Errorf(EINVALID, "case %d: relevance of %q is not a number", i+1, id)
+			case g > 0:
+				rel[id] = g
+				docs = append(docs, id)
+			default:
+				docs = slices.DeleteFunc(docs, func(d string) bool { return strings.TrimSpace(d) == id })
+			}
+		}
+		c.Relevance = nil
+		if len(rel) > 0 {
+			c.Relevance = rel
+		}
+		c.DocumentIDs = trimmedSet(docs)
+		slices.Sort(c.DocumentIDs)
 		c.ChunkIDs = trimmedSet(c.ChunkIDs)
 		c.Tags = NormalizeTags(c.Tags)
 		slices.Sort(c.Tags)
-		for id, g := range c.Relevance {
-			if g <= 0 || math.IsNaN(g) || math.IsInf(g, 0) {
-				delete(c.Relevance, id)
-			}
-		}
 	}
 	next := 1
 	for i := range cases {

@@ -117,6 +117,7 @@ type RunPage struct {
 	Run       RunRow
 	Metrics   []MetricSummary // every metric the run has, grouped in MetricInfo order
 	Cases     []CaseResultRow
+	MoreCases int      // cases of the run (or tag) not in Cases: the page shows at most a thousand
 	Tags      []string // distinct tags of the cases, for the filter
 	Tag       string   // current filter
 	Others    []RunRow // runs of the same set to compare with, newest first

@@ -42,6 +42,7 @@ type TraceDetail struct {
 	// (editors and admins).
 	TestSets   []TestSetRow
 	CanAddCase bool
+	FormError  string // why adding the trace to a test set failed
 }
 
 // SpanView is one span of a trace.
