@@ -12,7 +12,7 @@ import (
 
 // MissingMetric stands for a metric that does not apply to a case or run
 // (no relevant documents, no judge).
-const MissingMetric = "—"
+const MissingMetric = "--"
 
 // minus is the typographic minus sign, so signed numbers line up with "+".
 const minus = "−"

@@ -640,7 +640,7 @@ func TestEvalsFormats(t *testing.T) {
 		{"metric one", FormatMetric("hit@5", 1), "1.000"},
 		{"metric ms", FormatMetric("latency_ms", 850), "850ms"},
 		{"metric usd", FormatMetric("cost_usd", 0.0042), "$0.0042"},
-		{"metric missing", MetricIn(map[string]float64{}, "faithfulness"), "—"},
+		{"metric missing", MetricIn(map[string]float64{}, "faithfulness"), "--"},
 		{"delta up", FormatDelta("faithfulness", 0.0342), "+0.034"},
 		{"delta down", FormatDelta("faithfulness", -0.0214), "−0.021"},
 		{"delta zero", FormatDelta("faithfulness", 0.0001), "0.000"},
