@@ -486,7 +486,7 @@ func TestComparePage(t *testing.T) {
 	if got := flat(cases.Eq(0).Find("summary")); !strings.Contains(got, "0.412 0.731 +0.319 ✓ win") {
 		t.Errorf("first case = %q", got)
 	}
-	if got := flat(cases.Eq(3).Find("summary")); !strings.Contains(got, "— — — n/a") {
+	if got := flat(cases.Eq(3).Find("summary")); !strings.Contains(got, "-- -- -- n/a") {
 		t.Errorf("case without the metric = %q", got)
 	}
 	first := cases.Eq(0)
