@@ -75,6 +75,23 @@ func TestSampleEvalIsFirstRun(t *testing.T) {
 	if run.Status != store.RunDone || run.Done != 90 || run.Metrics["hit@5"] < 0.9 {
 		t.Fatalf("sample run: %s %d/%d hit@5 %.3f (%s)", run.Status, run.Done, run.Total, run.Metrics["hit@5"], run.Error)
 	}
+	// Its cases are traced as kind "eval", hidden from the Traces page
+	// unless asked for, and never offered as chat suggestions.
+	page := func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(res.Body)
+		return b.String()
+	}
+	if all, evalOnly := page("/traces"), page("/traces?kind=eval"); strings.Contains(all, "ask · eval") || !strings.Contains(evalOnly, "ask · eval") {
+		t.Errorf("eval traces: on /traces %v, on ?kind=eval %v", strings.Contains(all, "ask · eval"), strings.Contains(evalOnly, "ask · eval"))
+	}
 	// Restarting does not run it again.
 	if err := s.startSampleEval(context.Background(), false); err != nil {
 		t.Fatal(err)

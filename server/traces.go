@@ -58,11 +58,14 @@ func (s *Server) handleTracesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if f.Kind == "" {
+		f.ExcludeKind = "eval"
+	}
 	traces, next, err := s.store.ListTraces(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next)}
+	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next), Kind: f.Kind}
 	for _, t := range traces {
 		p.Rows = append(p.Rows, ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
 			Status: string(t.Status), Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD})

@@ -80,8 +80,9 @@ func spanKey(traceID, spanID string) []byte {
 // TraceFilter selects traces for ListTraces.
 type TraceFilter struct {
 	Page
-	Kind   string
-	Status Status
+	Kind        string
+	ExcludeKind string // e.g. "eval": everything but eval runs' cases
+	Status      Status
 }
 
 // ListTraces returns traces newest first and the cursor of the next page.
@@ -111,7 +112,7 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]Trace, string,
 			if err := decode(v, &t); err != nil {
 				return err
 			}
-			if (f.Kind != "" && t.Kind != f.Kind) || (f.Status != "" && t.Status != f.Status) {
+			if (f.Kind != "" && t.Kind != f.Kind) || (f.ExcludeKind != "" && t.Kind == f.ExcludeKind) || (f.Status != "" && t.Status != f.Status) {
 				continue
 			}
 			if len(traces) == f.limit() {

@@ -226,7 +226,10 @@ type Traces struct {
 	Chrome
 	Rows    []TraceRow
 	NextURL string
-	Now     time.Time
+	// Kind is the kind shown ("" all but eval); eval runs' traces are
+	// hidden by default so test traffic does not bury real requests.
+	Kind string
+	Now  time.Time
 }
 
 // ErrorPage is shown for errors on HTML routes.

@@ -9,6 +9,16 @@ import (
 	"llmops/store"
 )
 
+// traceKind is "eval" for an eval run's cases, so monitoring, chat
+// suggestions and the Traces page can tell test traffic from real asks;
+// every other channel's asks are "ask".
+func traceKind(channel string) string {
+	if channel == "eval" {
+		return "eval"
+	}
+	return "ask"
+}
+
 // tracer builds an ask's trace: a root span "ask" with one child per
 // stage, and "retrieve" with its own stages.
 type tracer struct {
@@ -24,7 +34,7 @@ type span struct {
 
 func newTracer(now time.Time, req Request) *tracer {
 	tr := &store.Trace{
-		ID: store.NewIDAt(now), Kind: "ask", Name: "ask · " + orDefault(req.Channel, "api"), Start: now, Status: store.StatusRunning,
+		ID: store.NewIDAt(now), Kind: traceKind(req.Channel), Name: "ask · " + orDefault(req.Channel, "api"), Start: now, Status: store.StatusRunning,
 		UserID: req.UserID, SessionID: req.SessionID,
 		Input: store.Preview(req.Question, store.PreviewLen),
 		Attributes: map[string]any{
