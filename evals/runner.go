@@ -417,6 +417,11 @@ loop:
 	}
 	flush()
 	if saveErr != nil {
+		// The counters already hold the batch that was not stored: count
+		// what was.
+		if stored, err := st.CaseResults(bg, run.ID); err == nil {
+			newAggregate(stored).fill(run)
+		}
 		return r.fail(bg, run, saveErr)
 	}
 

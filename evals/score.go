@@ -346,6 +346,12 @@ func (r *Runner) judgeCase(ctx context.Context, out *store.CaseResult, c store.E
 type resolver struct {
 	byKey map[string]string
 	depth map[string]int // segments stripped to make the key; lower wins
+	// ambiguous keys name two documents at the same depth ("faq" for
+	// billing/faq.md and mobile/faq.md): the first listed wins, and runs
+	// say so.
+	ambiguous map[string]bool
+	// chunks reports which chunk IDs exist (nil: not checked).
+	chunks func([]string) map[string]bool
 }
 
 func newResolver(ctx context.Context, st *store.Store) (*resolver, error) {
@@ -353,13 +359,29 @@ func newResolver(ctx context.Context, st *store.Store) (*resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resolver{byKey: make(map[string]string, len(docs)*6), depth: make(map[string]int, len(docs)*6)}
+	r := &resolver{byKey: make(map[string]string, len(docs)*6), depth: make(map[string]int, len(docs)*6), ambiguous: map[string]bool{}}
+	r.chunks = func(ids []string) map[string]bool {
+		refs, err := st.ChunksByID(ctx, ids)
+		if err != nil {
+			return nil
+		}
+		found := make(map[string]bool, len(refs))
+		for _, ref := range refs {
+			found[ref.Chunk.ID] = true
+		}
+		return found
+	}
 	add := func(key, id string, depth int) {
 		if key == "" {
 			return
 		}
-		if d, ok := r.depth[key]; !ok || depth < d {
+		d, ok := r.depth[key]
+		switch {
+		case !ok || depth < d:
 			r.byKey[key], r.depth[key] = id, depth
+			delete(r.ambiguous, key)
+		case depth == d && r.byKey[key] != id:
+			r.ambiguous[key] = true
 		}
 	}
 	for _, d := range docs {
@@ -383,10 +405,13 @@ func (r *resolver) doc(ref string) string {
 	return ref
 }
 
-// warnings describes references no document matches.
+// warnings describes references no document matches, references that
+// match several documents, and chunk references that do not exist.
 func (r *resolver) warnings(cases []store.EvalCase) []string {
 	missing, affected := 0, 0
-	example := ""
+	example, ambiguousRef := "", ""
+	ambiguous := 0
+	var chunkIDs []string
 	for _, c := range cases {
 		hit := false
 		for _, ref := range c.DocumentIDs {
@@ -396,14 +421,37 @@ func (r *resolver) warnings(cases []store.EvalCase) []string {
 				if example == "" {
 					example = ref
 				}
+			} else if r.ambiguous[ref] {
+				ambiguous++
+				if ambiguousRef == "" {
+					ambiguousRef = ref
+				}
 			}
 		}
 		if hit {
 			affected++
 		}
+		chunkIDs = append(chunkIDs, c.ChunkIDs...)
 	}
-	if missing == 0 {
-		return nil
+	var out []string
+	if missing > 0 {
+		out = append(out, fmt.Sprintf("%d reference documents of %d cases are not in the knowledge base (e.g. %q); retrieval metrics count them as missed", missing, affected, example))
 	}
-	return []string{fmt.Sprintf("%d reference documents of %d cases are not in the knowledge base (e.g. %q); retrieval metrics count them as missed", missing, affected, example)}
+	if ambiguous > 0 {
+		out = append(out, fmt.Sprintf("%d document references name more than one document (e.g. %q); each was read as the first one; use a longer path or the document ID", ambiguous, ambiguousRef))
+	}
+	if len(chunkIDs) > 0 && r.chunks != nil {
+		if found := r.chunks(chunkIDs); found != nil {
+			gone := 0
+			for _, id := range chunkIDs {
+				if !found[id] {
+					gone++
+				}
+			}
+			if gone > 0 {
+				out = append(out, fmt.Sprintf("%d reference chunks no longer exist (chunk IDs change when a document is re-chunked); retrieval metrics count them as missed", gone))
+			}
+		}
+	}
+	return out
 }

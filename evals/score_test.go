@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +203,43 @@ func TestCompareLarge(t *testing.T) {
 	}
 	if s.N != 20000 || s.Lo >= s.Mean || s.Hi <= s.Mean || s.Hi-s.Lo > 0.02 {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestResolverWarnings(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var writes []store.DocumentWrite
+	for _, src := range []string{"help/billing/faq.md", "help/mobile/faq.md", "help/billing/cancel.md"} {
+		d := &store.Document{Source: src, Title: src, Hash: src}
+		writes = append(writes, store.DocumentWrite{Doc: d, Chunks: []store.Chunk{{Text: "text of " + src}}, Vectors: [][]float32{{1, 0}}, Model: "m"})
+	}
+	if _, err := st.CommitDocuments(ctx, testActor, writes); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newResolver(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := st.ListDocuments(ctx)
+	ids := map[string]string{}
+	for _, d := range docs {
+		ids[d.Source] = d.ID
+	}
+	for ref, want := range map[string]string{
+		"help/billing/faq.md": ids["help/billing/faq.md"], "billing/faq": ids["help/billing/faq.md"],
+		"mobile/faq.md": ids["help/mobile/faq.md"], "cancel": ids["help/billing/cancel.md"], ids["help/mobile/faq.md"]: ids["help/mobile/faq.md"],
+	} {
+		if got := r.doc(ref); got != want {
+			t.Errorf("doc(%q) = %q, want %q", ref, got, want)
+		}
+	}
+	ws := r.warnings([]store.EvalCase{{DocumentIDs: []string{"faq", "billing/faq", "nope"}, ChunkIDs: []string{"gone-00001", ids["help/billing/cancel.md"] + "-00000"}}})
+	if len(ws) != 3 || !strings.Contains(ws[0], `"nope"`) || !strings.Contains(ws[1], `"faq"`) || !strings.Contains(ws[2], "1 reference chunks") {
+		t.Errorf("warnings: %q", ws)
 	}
 }
