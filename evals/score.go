@@ -65,6 +65,12 @@ func (r *Runner) runCase(ctx context.Context, run *store.EvalRun, i int, c store
 		out.Error = fmt.Sprintf("reading the retrieved chunks: %v", err)
 		return out
 	}
+	if len(chunks) != len(res.Retrieved) {
+		// Citations number the context; with a chunk gone they would
+		// point at the wrong text.
+		out.Error = "a retrieved document was re-ingested or deleted while the case ran; resume the run to redo it"
+		return out
+	}
 	if err := r.scoreAnswer(ctx, &out.CaseResult, c, res, chunks); err != nil {
 		out.Error = err.Error()
 		return out
