@@ -119,3 +119,44 @@ func TestEvalImportBEIR(t *testing.T) {
 		t.Errorf("--ingest-corpus without --beir: exit %d", code)
 	}
 }
+
+// TestEvalGateServer runs the gate against a running server, whose data
+// dir is locked: the run happens on the server, the gate here.
+func TestEvalGateServer(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "ci", "--role", "editor"}, &out, &errOut, os.Getenv); code != exitOK {
+		t.Fatalf("keys create: %d %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	key := lines[len(lines)-1]
+	inst := startServe(t, dir)
+	eval := func(args ...string) (int, string, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"eval", "run", "--server", inst.url, "--api-key", key}, args...), &out, &errOut, os.Getenv)
+		return code, out.String(), errOut.String()
+	}
+	code, stdout, stderr := eval("--set", evals.SampleSetName, "--min", "hit@5=0.9", "--json")
+	if code != exitOK {
+		t.Fatalf("gate on a server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var rep evals.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || !rep.Passed || rep.Run.Done != 90 || len(rep.Metrics) < 10 {
+		t.Fatalf("report %v: %+v", err, rep.Run)
+	}
+	if code, stdout, _ = eval("--set", evals.SampleSetName, "--baseline", rep.Run.ID, "--max-drop", "ndcg@10=0.001", "--min", "faithfulness=1.01"); code != exitFail || !strings.Contains(stdout, "faithfulness") {
+		t.Errorf("failing gate on a server: exit %d\n%s", code, stdout)
+	}
+	file := filepath.Join(t.TempDir(), "smoke.jsonl")
+	os.WriteFile(file, []byte(`{"question":"How do I cancel my subscription?","document_ids":["billing/refunds-and-cancellation"]}`+"\n"), 0o644)
+	if code, stdout, stderr = eval("--set", file, "--min", "hit@5=1"); code != exitOK {
+		t.Errorf("file set on a server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, _ = eval("--set", evals.SampleSetName, "--baseline", rep.Run.ID, "--max-drop", "hit@5=0", "--set", "smoke"); code != exitUsage {
+		t.Errorf("baseline of another set: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ = eval("--set", evals.SampleSetName, "--mode", "telepathy"); code != exitUsage {
+		t.Errorf("bad mode on a server: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,7 +62,7 @@ Usage:
   llmops ingest  [--data DIR | --server URL --api-key KEY] [--category C] [--product-version V] [--tags a,b] PATH...
   llmops ask     [--data DIR | --server URL --api-key KEY] [--json] [--category C] [--product-version V] [--tags a,b] [--top-k 5] QUESTION
   llmops reindex --data DIR
-  llmops eval run    [--data DIR] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--max-errors 0] [--json] [--junit FILE]
+  llmops eval run    [--data DIR | --server URL --api-key KEY] --set NAME|FILE [--min metric=value ...] [--baseline RUN_ID --max-drop metric=value ...] [--max-errors 0] [--json] [--junit FILE]
   llmops eval import [--data DIR] [--name NAME] [--skip-invalid] FILE | --beir DIR [--ingest-corpus]
   llmops eval sets   [--data DIR]
   llmops bench ingest [--docs 10000] [--sections 10] [--dir DIR]
@@ -737,30 +739,33 @@ func orDataDir(d string) string {
 	return d
 }
 
-// runEvalRun runs a test set through the real pipeline of a data dir and
-// checks thresholds: exit 1 when one fails or the run does not finish.
+// runEvalRun runs a test set through the real pipeline, of a data dir or
+// of a running server (--server), and checks thresholds: exit 1 when one
+// fails, cases failed or the run did not finish; 2 when called wrongly.
 func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("llmops eval run", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs, getenv)
-	set := fs.String("set", "", "test set name or ID, or a CSV/JSONL/JSON file to import as a set first")
-	name := fs.String("name", "", "label for the run, e.g. the commit")
+	var o evalRunOptions
+	o.dataDir = dataDirFlag(fs, getenv)
+	serverURL := fs.String("server", "", "URL of a running llmops serve to run on (its data dir is locked)")
+	apiKey := fs.String("api-key", getenv("LLMOPS_API_KEY"), "editor API key for --server (LLMOPS_API_KEY)")
+	fs.StringVar(&o.set, "set", "", "test set name or ID, or a CSV/JSONL/JSON file to import as a set first")
+	fs.StringVar(&o.name, "name", "", "label for the run, e.g. the commit")
 	var mins, drops stringList
 	fs.Var(&mins, "min", "metric=value: fail when the run's mean is below (repeatable)")
-	baseline := fs.String("baseline", "", "run ID to compare with for --max-drop")
+	fs.StringVar(&o.baseline, "baseline", "", "run ID to compare with for --max-drop")
 	fs.Var(&drops, "max-drop", "metric=value: fail when the mean dropped more than this below --baseline (repeatable)")
 	asJSON := fs.Bool("json", false, "print the run, its metrics and the gate as JSON")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
-	skip := fs.Bool("skip-invalid", false, "when --set is a file: skip invalid lines (each is reported)")
+	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "when --set is a file: skip invalid lines (each is reported)")
 	maxErrors := fs.Int("max-errors", 0, "cases whose pipeline call may fail before the gate fails (their metrics are missing)")
-	var settings store.RunSettings
-	fs.StringVar(&settings.Mode, "mode", "hybrid", "retrieval: hybrid, keyword or vector")
-	fs.BoolVar(&settings.NoRerank, "no-rerank", false, "skip the reranker")
-	fs.IntVar(&settings.TopK, "top-k", assistant.DefaultTopK, "chunks given to the answerer")
-	fs.IntVar(&settings.Concurrency, "concurrency", 0, "cases in flight (default: max(4, CPUs))")
+	fs.StringVar(&o.settings.Mode, "mode", "hybrid", "retrieval: hybrid, keyword or vector")
+	fs.BoolVar(&o.settings.NoRerank, "no-rerank", false, "skip the reranker")
+	fs.IntVar(&o.settings.TopK, "top-k", assistant.DefaultTopK, "chunks given to the answerer")
+	fs.IntVar(&o.settings.Concurrency, "concurrency", 0, "cases in flight (default: max(4, CPUs))")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	if *set == "" {
+	if o.set == "" {
 		return usageError{errors.New("--set is required (a test set name or ID, or a file)")}
 	}
 	ths, err := gate.ParseThresholds(gate.KindMin, mins)
@@ -771,93 +776,27 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return usageError{err}
 	}
-	if len(dropThs) > 0 && *baseline == "" {
+	if len(dropThs) > 0 && o.baseline == "" {
 		return usageError{errors.New("--max-drop needs --baseline RUN_ID")}
 	}
 	ths = append(ths, dropThs...)
-
-	st, kb, err := openKnowledge(ctx, orDataDir(*dataDir), getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer kb.Close()
-	actor := store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}
-	if _, _, err := evals.EnsureSampleSet(ctx, st); err != nil {
-		return err
-	}
-	setRef := *set
-	if _, err := st.TestSet(ctx, setRef); store.ErrorCode(err) == store.ENOTFOUND {
-		data, ferr := os.ReadFile(setRef)
-		if ferr != nil {
-			return usageError{fmt.Errorf("no test set %q, and not a readable file: %v", setRef, ferr)}
-		}
-		imp, err := evals.ImportFile(ctx, st, actor, "", "", setRef, data, cases.Options{SkipInvalid: *skip})
-		if err != nil {
-			return err
-		}
-		for _, l := range imp.Skipped {
-			fmt.Fprintf(stderr, "skipped %s\n", l.Error())
-		}
-		setRef = imp.Set.ID
-	} else if err != nil {
-		return err
-	}
-	var base *store.EvalRun
-	if *baseline != "" {
-		if base, err = st.Run(ctx, *baseline); err != nil {
-			return err
-		}
-		set, err := st.TestSet(ctx, setRef)
-		if err != nil {
-			return err
-		}
-		if base.SetID != set.ID {
-			return usageError{fmt.Errorf("--baseline %s is a run of %q, not of %q: compare runs of one test set", base.ID, base.SetName, set.Name)}
-		}
+	if *serverURL != "" && *apiKey == "" {
+		return usageError{errors.New("--server needs --api-key (or LLMOPS_API_KEY)")}
 	}
 
-	cfg := server.ModelConfig(getenv)
-	tw := st.NewTraceWriter(store.TraceWriterOptions{})
-	defer tw.Close(context.WithoutCancel(ctx))
-	prices, _, err := server.LoadPrices(ctx, st)
+	var out *evalRunOutcome
+	if *serverURL != "" {
+		out, err = evalRunRemote(ctx, client.New(*serverURL, *apiKey), o, stderr)
+	} else {
+		out, err = evalRunLocal(ctx, o, stderr, getenv)
+	}
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, "warn")
-	asst, err := server.NewAssistant(cfg, st, kb, tw, log, func() *llm.PriceTable { return prices })
-	if err != nil {
-		return err
-	}
-	runner, err := server.NewRunner(cfg, st, kb, asst, log, func(r store.EvalRun) {
-		fmt.Fprintf(stderr, "\r%d/%d cases", r.Done, r.Total)
-	})
-	if err != nil {
-		return err
-	}
-	run, err := runner.Create(ctx, actor, setRef, 0, *name, settings)
-	if store.ErrorCode(err) == store.EINVALID {
-		return usageError{errors.New(store.ErrorMessage(err))}
-	} else if err != nil {
-		return err
-	}
-
-	fmt.Fprintf(stderr, "run %s: %s v%d, %d cases, %s\n", run.ID, run.SetName, run.SetVersion, run.Total, server.SettingsText(run.Settings))
-	err = runner.Execute(ctx, run)
-	fmt.Fprintln(stderr)
-	if err != nil {
-		return err
-	}
-	if err := tw.Flush(ctx); err != nil {
-		return err
-	}
-	results, err := st.CaseResults(ctx, run.ID)
-	if err != nil {
-		return err
-	}
+	run := out.run
 	var baseMetrics map[string]float64
-	if base != nil {
-		baseMetrics = base.Metrics
+	if out.base != nil {
+		baseMetrics = out.base.Metrics
 	}
 	checks := gate.Check(run.Metrics, run.Counts, baseMetrics, ths)
 	if run.Errors > *maxErrors {
@@ -866,11 +805,11 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	passed := gate.Passed(checks) && run.Status == store.RunDone
 	if *junit != "" {
-		if err := writeJUnit(*junit, run, checks, results); err != nil {
+		if err := writeJUnit(*junit, run, checks, out.results); err != nil {
 			return err
 		}
 	}
-	rep := evals.NewReport(run, base, results, checks, passed)
+	rep := evals.NewReport(run, out.base, out.results, checks, passed)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -884,6 +823,186 @@ func runEvalRun(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return errGateFailed
 	}
 	return nil
+}
+
+// evalRunOptions are what llmops eval run asks for.
+type evalRunOptions struct {
+	dataDir     *string
+	set, name   string
+	baseline    string
+	skipInvalid bool
+	settings    store.RunSettings
+}
+
+// evalRunOutcome is a finished run with its results and baseline.
+type evalRunOutcome struct {
+	run     *store.EvalRun
+	base    *store.EvalRun
+	results []store.CaseResult
+}
+
+// evalRunLocal runs on a data dir no server holds.
+func evalRunLocal(ctx context.Context, o evalRunOptions, stderr io.Writer, getenv func(string) string) (*evalRunOutcome, error) {
+	st, kb, err := openKnowledge(ctx, orDataDir(*o.dataDir), getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	defer kb.Close()
+	actor := store.Actor{Kind: store.ActorCLI, Name: cliUser(getenv)}
+	if _, _, err := evals.EnsureSampleSet(ctx, st); err != nil {
+		return nil, err
+	}
+	setRef := o.set
+	if _, err := st.TestSet(ctx, setRef); store.ErrorCode(err) == store.ENOTFOUND {
+		data, ferr := os.ReadFile(setRef)
+		if ferr != nil {
+			return nil, usageError{fmt.Errorf("no test set %q, and not a readable file: %v", setRef, ferr)}
+		}
+		imp, err := evals.ImportFile(ctx, st, actor, "", "", setRef, data, cases.Options{SkipInvalid: o.skipInvalid})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range imp.Skipped {
+			fmt.Fprintf(stderr, "skipped %s\n", l.Error())
+		}
+		setRef = imp.Set.ID
+	} else if err != nil {
+		return nil, err
+	}
+	out := &evalRunOutcome{}
+	if o.baseline != "" {
+		if out.base, err = st.Run(ctx, o.baseline); err != nil {
+			return nil, err
+		}
+		set, err := st.TestSet(ctx, setRef)
+		if err != nil {
+			return nil, err
+		}
+		if err := sameSet(out.base, set.ID, set.Name); err != nil {
+			return nil, err
+		}
+	}
+
+	cfg := server.ModelConfig(getenv)
+	tw := st.NewTraceWriter(store.TraceWriterOptions{})
+	defer tw.Close(context.WithoutCancel(ctx))
+	prices, _, err := server.LoadPrices(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(stderr, "warn")
+	asst, err := server.NewAssistant(cfg, st, kb, tw, log, func() *llm.PriceTable { return prices })
+	if err != nil {
+		return nil, err
+	}
+	runner, err := server.NewRunner(cfg, st, kb, asst, log, func(r store.EvalRun) {
+		fmt.Fprintf(stderr, "\r%d/%d cases", r.Done, r.Total)
+	})
+	if err != nil {
+		return nil, err
+	}
+	run, err := runner.Create(ctx, actor, setRef, 0, o.name, o.settings)
+	if store.ErrorCode(err) == store.EINVALID {
+		return nil, usageError{errors.New(store.ErrorMessage(err))}
+	} else if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "run %s: %s v%d, %d cases, %s\n", run.ID, run.SetName, run.SetVersion, run.Total, server.SettingsText(run.Settings))
+	err = runner.Execute(ctx, run)
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := tw.Flush(ctx); err != nil {
+		return nil, err
+	}
+	out.run = run
+	if out.results, err = st.CaseResults(ctx, run.ID); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sameSet refuses a baseline of another test set: runs compare case by case.
+func sameSet(base *store.EvalRun, setID, setName string) error {
+	if base.SetID != setID {
+		return usageError{fmt.Errorf("--baseline %s is a run of %q, not of %q: compare runs of one test set", base.ID, base.SetName, setName)}
+	}
+	return nil
+}
+
+// evalRunRemote runs on a server through /api/v1/evals and waits for the
+// run; interrupting the command cancels the run.
+func evalRunRemote(ctx context.Context, cl *client.Client, o evalRunOptions, stderr io.Writer) (*evalRunOutcome, error) {
+	var got struct {
+		Set store.TestSet `json:"set"`
+	}
+	err := cl.Get(ctx, "/api/v1/evals/sets/"+url.PathEscape(o.set), &got)
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Status == http.StatusNotFound {
+		data, ferr := os.ReadFile(o.set)
+		if ferr != nil {
+			return nil, usageError{fmt.Errorf("the server has no test set %q, and it is not a readable file: %v", o.set, ferr)}
+		}
+		var imp evals.Import
+		fields := map[string]string{}
+		if o.skipInvalid {
+			fields["skip_invalid"] = "true"
+		}
+		if err := cl.Upload(ctx, "/api/v1/evals/sets", "file", filepath.Base(o.set), data, fields, &imp); err != nil {
+			return nil, err
+		}
+		for _, l := range imp.Skipped {
+			fmt.Fprintf(stderr, "skipped %s\n", l.Error())
+		}
+		got.Set = *imp.Set
+	} else if err != nil {
+		return nil, err
+	}
+	out := &evalRunOutcome{}
+	if o.baseline != "" {
+		out.base = &store.EvalRun{}
+		if err := cl.Get(ctx, "/api/v1/evals/runs/"+url.PathEscape(o.baseline), out.base); err != nil {
+			return nil, err
+		}
+		if err := sameSet(out.base, got.Set.ID, got.Set.Name); err != nil {
+			return nil, err
+		}
+	}
+	var run store.EvalRun
+	err = cl.JSON(ctx, "/api/v1/evals/runs", map[string]any{"set": got.Set.ID, "name": o.name, "settings": o.settings}, &run)
+	if errors.As(err, &ce) && ce.Code == store.EINVALID {
+		return nil, usageError{errors.New(ce.Message)}
+	} else if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "run %s on %s: %s v%d, %d cases, %s\n", run.ID, cl.BaseURL, run.SetName, run.SetVersion, run.Total, server.SettingsText(run.Settings))
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for !run.Finished() {
+		select {
+		case <-ctx.Done():
+			var cancelled store.EvalRun
+			_ = cl.JSON(context.WithoutCancel(ctx), "/api/v1/evals/runs/"+run.ID+"/cancel", map[string]any{}, &cancelled)
+			fmt.Fprintln(stderr)
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+		if err := cl.Get(ctx, "/api/v1/evals/runs/"+run.ID, &run); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "\r%d/%d cases", run.Done, run.Total)
+	}
+	fmt.Fprintln(stderr)
+	var res struct {
+		Results []store.CaseResult `json:"results"`
+	}
+	if err := cl.Get(ctx, "/api/v1/evals/runs/"+run.ID+"/results", &res); err != nil {
+		return nil, err
+	}
+	out.run, out.results = &run, res.Results
+	return out, nil
 }
 
 var errGateFailed = errors.New("eval gate failed")

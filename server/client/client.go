@@ -203,3 +203,47 @@ func (c *Client) JSON(ctx context.Context, path string, body, out any) error {
 	}
 	return nil
 }
+
+// Get reads path and decodes the JSON response into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	resp, err := c.Do(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: malformed response: %w", path, err)
+	}
+	return nil
+}
+
+// Upload posts one file (in form field field) with text fields as
+// multipart/form-data and decodes the JSON response into out.
+func (c *Client) Upload(ctx context.Context, path, field, name string, data []byte, fields map[string]string, out any) error {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			return err
+		}
+	}
+	w, err := mw.CreateFormFile(field, name)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	resp, err := c.Do(ctx, http.MethodPost, path, &body, mw.FormDataContentType())
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: malformed response: %w", path, err)
+	}
+	return nil
+}
