@@ -384,6 +384,18 @@ func importUpload(c echo.Context) (name, desc, file string, data []byte, skip bo
 	return name, desc, file, data, skip, nil
 }
 
+func (s *Server) handleTestSetCreateForm(c echo.Context) error {
+	if err := parseForm(c); err != nil {
+		return err
+	}
+	set, err := s.store.CreateTestSet(c.Request().Context(), principalOf(c).actor,
+		store.TestSet{Name: c.FormValue("name"), Description: c.FormValue("description"), Source: "manual"}, "created empty", nil)
+	if err != nil {
+		return redirectError(c, "/evals", err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/evals/sets/"+set.ID)
+}
+
 func (s *Server) handleTestCaseForm(c echo.Context) error {
 	if err := parseForm(c); err != nil {
 		return err
@@ -617,8 +629,11 @@ func (s *Server) handleTestCasesAdd(c echo.Context) error {
 	if note == "" {
 		note = fmt.Sprintf("added %d cases", len(req.Cases))
 	}
-	set, err := s.store.AddTestCases(ctx, principalOf(c).actor, c.Param("id"), req.Cases, note, false)
+	set, err := s.store.TestSet(ctx, c.Param("id"))
 	if err != nil {
+		return err
+	}
+	if set, err = s.store.AddTestCases(ctx, principalOf(c).actor, set.ID, req.Cases, note, false); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, set)

@@ -200,6 +200,16 @@ func TestEvalsAPI(t *testing.T) {
 	if again := decodeBody[evals.Import](t, res); again.Set.Version != 2 {
 		t.Errorf("re-importing the same cases made version %d", again.Set.Version)
 	}
+	// An empty set runs (to nothing) and then fills from a trace.
+	if res := post(t, s.URL()+"/api/v1/evals/sets", `{"name":"Regressions"}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusCreated {
+		t.Fatalf("create an empty set: %d", res.StatusCode)
+	}
+	if empty := start(`{"set":"Regressions"}`); empty.Status != store.RunDone || empty.Total != 0 {
+		t.Errorf("run of an empty set: %+v", empty)
+	}
+	if res := post(t, s.URL()+"/api/v1/evals/sets/Regressions/cases", `{"trace_id":"`+asked.TraceID+`"}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusOK {
+		t.Errorf("add to the empty set by name: %d", res.StatusCode)
+	}
 	if res := post(t, s.URL()+"/api/v1/evals/runs/"+a.ID+"/cancel", ``, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusConflict {
 		t.Errorf("cancelling a finished run: %d", res.StatusCode)
 	}

@@ -54,6 +54,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/traces/:id", viewer, s.handleTracePage},
 		{http.MethodGet, "/evals", viewer, s.handleEvalsPage},
 		{http.MethodGet, "/evals/sets/:id", viewer, s.handleTestSetPage},
+		{http.MethodPost, "/evals/sets", editor, s.handleTestSetCreateForm},
 		{http.MethodPost, "/evals/sets/import", editor, s.handleTestSetImportForm},
 		{http.MethodPost, "/evals/sets/:id/cases", editor, s.handleTestCaseForm},
 		{http.MethodPost, "/evals/cases/from-trace", editor, s.handleCaseFromTraceForm},

@@ -263,6 +263,9 @@ func (s *Store) CreateTestSet(ctx context.Context, actor Actor, set TestSet, not
 	if err := NormalizeEvalCases(cases, nil); err != nil {
 		return nil, err
 	}
+	if cases == nil {
+		cases = []EvalCase{} // an empty set, filled later from traces
+	}
 	now := s.now().UTC()
 	set.ID = NewIDAt(now)
 	set.Version, set.Cases = 1, len(cases)
