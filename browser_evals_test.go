@@ -33,14 +33,14 @@ func TestBrowserEvals(t *testing.T) {
 	}
 	shot(t, ctx, "20-evals")
 
-	// A set big enough to watch: the sample questions six times over,
+	// A set big enough to watch: the sample questions ten times over,
 	// created through the API with the page's session.
 	created, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
 		const got = await (await fetch('/api/v1/evals/sets/Sample%20help%20centre')).json();
 		const cases = [];
-		for (let r = 0; r < 6; r++) for (const c of got.cases) cases.push({...c, id: c.id + '-' + r});
+		for (let r = 0; r < 10; r++) for (const c of got.cases) cases.push({...c, id: c.id + '-' + r});
 		const res = await fetch('/api/v1/evals/sets', {method: 'POST', headers: {'Content-Type': 'application/json'},
-			body: JSON.stringify({name: 'Big set', description: 'The sample questions, six times', cases})});
+			body: JSON.stringify({name: 'Big set', description: 'The sample questions, ten times', cases})});
 		return res.status + ' ' + (await res.json()).name;
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil || created != "201 Big set" {
@@ -56,7 +56,7 @@ func TestBrowserEvals(t *testing.T) {
 	}
 	// Watch the bar move (the page polls the run every second).
 	seen := map[float64]bool{}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(180 * time.Second)
 	for {
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
 			const p = document.querySelector('[data-testid="run-progress"]');
@@ -73,7 +73,7 @@ func TestBrowserEvals(t *testing.T) {
 			shot(t, ctx, "21-eval-running")
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("run still going after 90 s")
+			t.Fatal("run still going after 180 s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -84,8 +84,8 @@ func TestBrowserEvals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if head := text(t, ctx, `[data-testid="run-head"]`); !strings.Contains(head, "540") {
-		t.Errorf("finished run header does not count 540 cases:\n%s", head)
+	if head := text(t, ctx, `[data-testid="run-head"]`); !strings.Contains(head, "900") {
+		t.Errorf("finished run header does not count 900 cases:\n%s", head)
 	}
 
 	// The sample set again, then compare it with the first run.
