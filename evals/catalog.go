@@ -58,4 +58,4 @@ func MetricByKey(key string) Metric {
 }
 
 // HeadlineMetrics are the runs table's columns.
-var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "citation_precision", "refusal_correctness"}
+var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "refusal_correctness"}
