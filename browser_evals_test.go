@@ -1,12 +1,34 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
+
+// waitPage evaluates cond until it holds. Unlike chromedp.Poll it
+// survives the page reloading itself while it waits.
+func waitPage(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(180 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// finishedRunPage holds on a run page loaded after its run ended (it
+// reloads itself then): no longer polling, with its metric cards.
+const finishedRunPage = `document.readyState === "complete" && !document.querySelector('[data-running="true"]') && !!document.querySelector('[data-testid="run-page"] [data-testid="metric-card"]')`
 
 // TestBrowserEvals is a support lead checking answer quality: the sample
 // run of a new install is on the Evals page; they import a bigger set,
@@ -25,9 +47,7 @@ func TestBrowserEvals(t *testing.T) {
 		t.Fatalf("evals page: %v", err)
 	}
 	// The rows of running runs poll and the page reloads when they end.
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('[data-testid="run-row"]') && !document.querySelector('[data-testid="run-row"][data-running="true"]')`)); err != nil {
-		t.Fatalf("sample run did not finish: %v", err)
-	}
+	waitPage(t, ctx, "the sample run to finish", `document.readyState === "complete" && !!document.querySelector('[data-testid="run-row"]') && !document.querySelector('[data-testid="run-row"][data-running="true"]')`)
 	if runs := text(t, ctx, `[data-testid="runs"]`); !strings.Contains(runs, "Sample baseline") {
 		t.Fatalf("the first run of a new install is not listed:\n%s", runs)
 	}
@@ -62,8 +82,12 @@ func TestBrowserEvals(t *testing.T) {
 			const p = document.querySelector('[data-testid="run-progress"]');
 			return p ? p.value : -1;
 		})()`))
-		if err != nil {
-			t.Fatal(err)
+		if err != nil { // the page is reloading
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		if v < 0 {
 			break // finished: the page reloaded without the bar
@@ -80,10 +104,9 @@ func TestBrowserEvals(t *testing.T) {
 	if len(seen) < 2 {
 		t.Errorf("progress bar values seen: %v; want it to move", seen)
 	}
-	err = chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="metric-card"]`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The page reloads when the run ends: wait for the reloaded page (no
+	// longer polling, with its metric cards), not the one unloading.
+	waitPage(t, ctx, "the finished run page", finishedRunPage)
 	if head := text(t, ctx, `[data-testid="run-head"]`); !strings.Contains(head, "900") {
 		t.Errorf("finished run header does not count 900 cases:\n%s", head)
 	}
@@ -93,12 +116,11 @@ func TestBrowserEvals(t *testing.T) {
 		chromedp.Navigate(inst.url+"/evals"),
 		chromedp.Click(chromedp.CSS(`[data-testid="run-sample"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="run-page"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="metric-card"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-with"]`)),
 	)
 	if err != nil {
 		t.Fatalf("sample run: %v", err)
 	}
+	waitPage(t, ctx, "the finished sample run page", finishedRunPage+` && !!document.querySelector('[data-testid="compare-with"]')`)
 	shot(t, ctx, "22-eval-run")
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid="compare-with"] button`)),

@@ -129,6 +129,10 @@ func evalNotice(c echo.Context) string {
 		return "Run cancelled. Its finished cases are kept; resume it to finish the rest."
 	case "case-added":
 		return "Case added as a new version of the test set."
+	case "set-deleted":
+		return "Test set deleted. Its runs stay, with their results."
+	case "run-deleted":
+		return "Run deleted with its results. The traces of its cases stay."
 	}
 	return ""
 }
@@ -394,6 +398,44 @@ func (s *Server) handleTestSetCreateForm(c echo.Context) error {
 		return redirectError(c, "/evals", err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/evals/sets/"+set.ID)
+}
+
+func (s *Server) handleTestSetDeleteForm(c echo.Context) error {
+	if _, err := s.deleteTestSet(c); err != nil {
+		return redirectError(c, "/evals/sets/"+url.PathEscape(c.Param("id")), err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/evals?notice=set-deleted")
+}
+
+func (s *Server) handleTestSetDelete(c echo.Context) error {
+	set, err := s.deleteTestSet(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+func (s *Server) deleteTestSet(c echo.Context) (*store.TestSet, error) {
+	ctx := c.Request().Context()
+	set, err := s.store.TestSet(ctx, c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return s.store.DeleteTestSet(ctx, principalOf(c).actor, set.ID)
+}
+
+func (s *Server) handleRunDeleteForm(c echo.Context) error {
+	if err := s.store.DeleteRun(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
+		return redirectError(c, "/evals/runs/"+url.PathEscape(c.Param("id")), err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/evals?notice=run-deleted")
+}
+
+func (s *Server) handleRunDelete(c echo.Context) error {
+	if err := s.store.DeleteRun(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) handleTestCaseForm(c echo.Context) error {

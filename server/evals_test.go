@@ -213,4 +213,42 @@ func TestEvalsAPI(t *testing.T) {
 	if res := post(t, s.URL()+"/api/v1/evals/runs/"+a.ID+"/cancel", ``, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusConflict {
 		t.Errorf("cancelling a finished run: %d", res.StatusCode)
 	}
+
+	// Deleting: a run goes with its results; a set goes, its runs stay.
+	del := func(path, key string) int {
+		req, _ := http.NewRequest(http.MethodDelete, s.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := del("/api/v1/evals/runs/"+a.ID, viewer); code != http.StatusForbidden {
+		t.Errorf("viewer deleting a run: %d", code)
+	}
+	if code := del("/api/v1/evals/runs/"+a.ID, editor); code != http.StatusNoContent {
+		t.Errorf("delete run: %d", code)
+	}
+	if code, _ := getJSON[map[string]any](t, s.URL()+"/api/v1/evals/runs/"+a.ID+"/results", viewer); code != http.StatusNotFound {
+		t.Errorf("deleted run: %d", code)
+	}
+	if code := del("/api/v1/evals/sets/smoke", editor); code != http.StatusOK {
+		t.Errorf("delete set: %d", code)
+	}
+	if code, _ := getJSON[map[string]any](t, s.URL()+"/api/v1/evals/sets/smoke", viewer); code != http.StatusNotFound {
+		t.Errorf("deleted set: %d", code)
+	}
+	if code, _ := getJSON[map[string]any](t, s.URL()+"/api/v1/evals/runs/"+b.ID+"/results", viewer); code != http.StatusOK {
+		t.Errorf("a run of the deleted set: %d", code)
+	}
+	pageReq, _ := http.NewRequest(http.MethodGet, s.URL()+"/evals/runs/"+b.ID, nil)
+	pageReq.Header.Set("Authorization", "Bearer "+viewer)
+	if res, err := http.DefaultClient.Do(pageReq); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("run page of the deleted set: %v %v", res, err)
+	}
+	if _, err := s.runner.Resume(context.Background(), b.ID); err == nil {
+		t.Errorf("resumed a run whose set is gone")
+	}
 }

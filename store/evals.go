@@ -592,3 +592,76 @@ func (s *Store) PutJudgement(ctx context.Context, key string, value []byte) erro
 		return tx.Bucket(bucketJudgeCache).Put([]byte(key), value)
 	})
 }
+
+// DeleteTestSet removes a test set and its versions. Its runs stay, with
+// their results (they name the set and hold each case's question), but
+// can no longer be resumed.
+func (s *Store) DeleteTestSet(ctx context.Context, actor Actor, id string) (*TestSet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var set TestSet
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketEvalSets), []byte(id), &set)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return Errorf(ENOTFOUND, "test set %s not found", id)
+		}
+		if err := deletePrefix(tx.Bucket(bucketEvalSetVersions), []byte(id+"\x00")); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketEvalSetNames).Delete([]byte(strings.ToLower(set.Name))); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketEvalSets).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "test_set", ResourceID: id,
+			Before: fmt.Sprintf("%s (v%d, %d cases)", set.Name, set.Version, set.Cases)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &set, nil
+}
+
+// DeleteRun removes a finished run and its results.
+func (s *Store) DeleteRun(ctx context.Context, actor Actor, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var r EvalRun
+		ok, err := getJSON(tx.Bucket(bucketEvalRuns), []byte(id), &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return Errorf(ENOTFOUND, "eval run %s not found", id)
+		}
+		if r.Status == RunRunning || r.Status == RunQueued {
+			return Errorf(ECONFLICT, "eval run %s is %s: cancel it first", id, r.Status)
+		}
+		if err := deletePrefix(tx.Bucket(bucketEvalResults), []byte(id+"\x00")); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketEvalRuns).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "eval_run", ResourceID: id,
+			Before: fmt.Sprintf("%s v%d (%d/%d cases)", r.SetName, r.SetVersion, r.Done, r.Total)})
+	})
+}
+
+// deletePrefix deletes every key of b that starts with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"slices"
 	"testing"
 )
@@ -29,5 +30,36 @@ func TestNormalizeEvalCasesRelevance(t *testing.T) {
 		if err := NormalizeEvalCases(bad, nil); ErrorCode(err) != EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}
+	}
+}
+
+func TestDeleteRunRefusesRunning(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	actor := Actor{Kind: ActorCLI, Name: "t"}
+	r := &EvalRun{SetID: "s", SetName: "S", Status: RunRunning}
+	if err := st.CreateRun(ctx, actor, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveRunProgress(ctx, r, []CaseResult{{Index: 0, CaseID: "a"}, {Index: 1, CaseID: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteRun(ctx, actor, r.ID); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("deleting a running run: %v", err)
+	}
+	r.Status = RunDone
+	st.SaveRunProgress(ctx, r, nil)
+	if err := st.DeleteRun(ctx, actor, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := st.CaseResults(ctx, r.ID); len(res) != 0 {
+		t.Errorf("%d results left", len(res))
+	}
+	if err := st.DeleteRun(ctx, actor, r.ID); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("second delete: %v", err)
 	}
 }
