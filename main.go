@@ -599,10 +599,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return err
 		}
 	} else {
-		if *dataDir == "" {
-			*dataDir = "./llmops-data"
-		}
-		st, kb, err := openKnowledge(ctx, *dataDir, getenv, stderr)
+		st, kb, err := openKnowledge(ctx, orDataDir(*dataDir), getenv, stderr)
 		if err != nil {
 			return err
 		}

@@ -78,16 +78,18 @@ func (s *Server) handleEvalsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	runs, err := s.store.Runs(ctx, "", 200)
+	runs, err := s.store.Runs(ctx, "", 0)
 	if err != nil {
 		return err
 	}
 	p := ui.EvalsPage{Chrome: chrome(c, "Evals", "evals"), CanRun: s.canEdit(c), Judge: s.runner.JudgeModel(),
 		Answerer: s.answererText(), Now: s.now(), Notice: evalNotice(c), Error: c.QueryParam("error")}
 	counts := map[string]int{}
-	for _, r := range runs {
-		counts[r.SetID]++
-		p.Runs = append(p.Runs, runRow(&r))
+	for i, r := range runs {
+		counts[r.SetID]++ // every run counts; the table lists the newest
+		if i < maxRunsListed {
+			p.Runs = append(p.Runs, runRow(&r))
+		}
 	}
 	for _, t := range sets {
 		row := setRow(&t)
@@ -152,7 +154,7 @@ func (s *Server) handleTestSetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	runs, err := s.store.Runs(ctx, set.ID, 20)
+	runs, err := s.store.Runs(ctx, set.ID, 0)
 	if err != nil {
 		return err
 	}
@@ -166,7 +168,7 @@ func (s *Server) handleTestSetPage(c echo.Context) error {
 		p.Cases = append(p.Cases, ui.CaseRow{ID: k.ID, Question: k.Question, ReferenceAnswer: k.ReferenceAnswer, DocumentIDs: k.DocumentIDs,
 			ChunkIDs: k.ChunkIDs, Unanswerable: k.Unanswerable, Tags: k.Tags, TraceID: k.TraceID})
 	}
-	for _, r := range runs {
+	for _, r := range runs[:min(len(runs), 20)] {
 		p.Runs = append(p.Runs, runRow(&r))
 	}
 	return render(c, http.StatusOK, ui.TestSetView(p))
@@ -227,6 +229,9 @@ func (s *Server) handleRunPage(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, ui.RunView(p))
 }
+
+// maxRunsListed bounds the Evals page's runs table.
+const maxRunsListed = 200
 
 // maxCasesShown bounds the cases a run or comparison page lists; the API
 // has them all.

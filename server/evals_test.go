@@ -92,13 +92,23 @@ func TestSampleEvalIsFirstRun(t *testing.T) {
 	if all, evalOnly := page("/traces"), page("/traces?kind=eval"); strings.Contains(all, "ask · eval") || !strings.Contains(evalOnly, "ask · eval") {
 		t.Errorf("eval traces: on /traces %v, on ?kind=eval %v", strings.Contains(all, "ask · eval"), strings.Contains(evalOnly, "ask · eval"))
 	}
+	// The set page counts every run, not just the ones it lists.
+	for range 21 {
+		r := &store.EvalRun{SetID: run.SetID, SetName: run.SetName, SetVersion: 1, Status: store.RunDone}
+		if err := s.store.CreateRun(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "t"}, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if body := page("/evals/sets/" + run.SetID); !strings.Contains(body, "22 runs") {
+		t.Errorf("set page does not count 22 runs")
+	}
 	// Restarting does not run it again.
 	if err := s.startSampleEval(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	_, list = getJSON[struct{ Runs []store.EvalRun }](t, s.URL()+"/api/v1/evals/runs", key)
-	if len(list.Runs) != 1 {
-		t.Errorf("%d runs after a restart", len(list.Runs))
+	if len(list.Runs) != 22 {
+		t.Errorf("%d runs after a restart, want 22", len(list.Runs))
 	}
 }
 
