@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,15 +16,28 @@ import (
 
 	"llmops/rag"
 	"llmops/rag/index"
+	"llmops/server/cli"
 	"llmops/store"
 )
 
 // TestMain lets a test run the real binary's code in a child process (the
 // test binary re-executes itself), so it can be SIGKILLed mid-write.
+// LLMOPS_TEST_STALL_AFTER_COMMIT=N makes that child stall forever right
+// after its Nth knowledge-base store commit, before the indexes see it:
+// a seam only this test binary has.
 func TestMain(m *testing.M) {
 	if os.Getenv("LLMOPS_TEST_RUN_MAIN") == "1" {
-		ctx := context.Background()
-		os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+		env := cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version}
+		if n, err := strconv.Atoi(os.Getenv("LLMOPS_TEST_STALL_AFTER_COMMIT")); err == nil && n > 0 {
+			commits := 0
+			env.AfterCommit = func() {
+				if commits++; commits == n {
+					fmt.Fprintf(os.Stderr, "stalled after commit %d\n", n)
+					select {}
+				}
+			}
+		}
+		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
 	os.Exit(m.Run())
 }

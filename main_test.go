@@ -47,11 +47,17 @@ type instance struct {
 
 func startServe(t *testing.T, dataDir string, extra ...string) *instance {
 	t.Helper()
+	return startServeEnv(t, dataDir, nil, extra...)
+}
+
+// startServeEnv is startServe with environment variables.
+func startServeEnv(t *testing.T, dataDir string, env map[string]string, extra ...string) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, extra...)
-	go func() { done <- run(ctx, args, out, errOut, func(string) string { return "" }) }()
+	go func() { done <- run(ctx, args, out, errOut, func(k string) string { return env[k] }) }()
 	inst := &instance{dataDir: dataDir, stdout: out}
 	urlRe := regexp.MustCompile(`running at (http://\S+)`)
 	setupRe := regexp.MustCompile(`(http://\S+/setup\?token=\S+)`)

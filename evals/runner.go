@@ -1,6 +1,7 @@
 package evals
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,11 @@ type Options struct {
 	Judge *judge.Judge
 	// Answerer, Model and Prompt describe what answers, for the run record.
 	Answerer, Model, Prompt string
-	Logger                  *slog.Logger
+	// Threshold is the answer path's groundedness threshold, recorded on
+	// every run; TopK its default chunks per answer (0: DefaultTopK).
+	Threshold float64
+	TopK      int
+	Logger    *slog.Logger
 	// Progress, when set, sees the run after every save (the CLI prints
 	// it); it must not block.
 	Progress func(run store.EvalRun)
@@ -117,7 +122,7 @@ func (r *Runner) settle(s *store.RunSettings) error {
 		return store.Errorf(store.EINVALID, "mode must be hybrid, keyword or vector (got %q)", s.Mode)
 	}
 	if s.TopK == 0 {
-		s.TopK = assistant.DefaultTopK
+		s.TopK = cmp.Or(r.opts.TopK, assistant.DefaultTopK)
 	}
 	if s.TopK < 1 || s.TopK > assistant.MaxTopK {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", assistant.MaxTopK, s.TopK)
@@ -129,6 +134,8 @@ func (r *Runner) settle(s *store.RunSettings) error {
 		return store.Errorf(store.EINVALID, "concurrency must be 1 to %d (got %d)", MaxConcurrency, s.Concurrency)
 	}
 	s.Answerer, s.Model, s.Prompt = r.opts.Answerer, r.opts.Model, r.opts.Prompt
+	threshold := r.opts.Threshold
+	s.Threshold = &threshold
 	s.Judge = r.JudgeModel()
 	return nil
 }
@@ -236,6 +243,10 @@ func (r *Runner) Resume(ctx context.Context, id string) (*store.EvalRun, error) 
 	if s.Answerer != r.opts.Answerer || s.Model != r.opts.Model || s.Prompt != r.opts.Prompt || s.Judge != r.JudgeModel() {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s was answered by %s and judged by %s; this server uses %s and %s: start a new run instead",
 			id, describe(s.Answerer, s.Model), orNone(s.Judge), describe(r.opts.Answerer, r.opts.Model), orNone(r.JudgeModel()))
+	}
+	if s.Threshold != nil && *s.Threshold != r.opts.Threshold {
+		return nil, store.Errorf(store.ECONFLICT, "eval run %s ran with groundedness threshold %v; this server uses %v: start a new run instead",
+			id, *s.Threshold, r.opts.Threshold)
 	}
 	if err := r.Start(run); err != nil {
 		return nil, err

@@ -90,22 +90,31 @@ func (s *Server) handleAskStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A stream ends when the answer does, the client leaves, or the server
+	// begins to stop (the drain would otherwise wait for it).
+	ctx, cancel := context.WithCancelCause(c.Request().Context())
+	defer cancel(nil)
+	defer context.AfterFunc(s.streams, func() { cancel(errStopping) })()
 	sse := newSSE(c, s.cfg.KeepAlive)
 	sse.public = req.Channel == "widget"
 	defer sse.stop()
-	_, err = s.asst.Ask(c.Request().Context(), req, sse.event)
+	_, err = s.asst.Ask(ctx, req, sse.event)
 	if err == nil {
 		return nil
 	}
-	if !sse.started() {
+	stopping := errors.Is(context.Cause(ctx), errStopping)
+	if !sse.started() && !stopping {
 		return err // nothing sent yet: the error handler answers with a status
 	}
-	if c.Request().Context().Err() != nil || errors.Is(err, errClientGone) {
+	if !stopping && (c.Request().Context().Err() != nil || errors.Is(err, errClientGone)) {
 		return nil // the client went away; the trace records it
 	}
 	var body apiError
 	body.Error.Code, body.Error.Message = store.ErrorCode(err), store.ErrorMessage(err)
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case stopping:
+		body.Error.Code, body.Error.Message = store.EUNAVAILABLE, "The server is stopping; ask again in a moment."
+	case errors.Is(err, context.DeadlineExceeded):
 		body.Error.Code, body.Error.Message = store.EUNAVAILABLE, "The answer took too long; try again."
 	}
 	if body.Error.Code == store.EINTERNAL {

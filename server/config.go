@@ -4,13 +4,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"llmops/rag/answer"
+	"llmops/rag/assistant"
 )
 
 // Config is everything llmops serve is told at start-up: flags first, then
@@ -41,8 +43,11 @@ type Config struct {
 	// KeepAlive is the longest a streamed answer stays silent: a comment
 	// line goes out when nothing else has (proxies drop idle streams).
 	KeepAlive time.Duration
-	// Threshold is the groundedness below which answers fall back.
+	// Threshold is the groundedness below which answers fall back; 0
+	// means never (an answerer with no context still falls back).
 	Threshold float64
+	// TopK is how many chunks the answerer sees when a request does not say.
+	TopK int
 	// SecureCookies forces the Secure flag on session cookies; it is also
 	// set per request when the request arrived over TLS.
 	SecureCookies bool
@@ -62,78 +67,142 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		SessionTTL:      14 * 24 * time.Hour,
 		KeepAlive:       10 * time.Second,
-		Threshold:       0.6,
+		Threshold:       answer.DefaultThreshold,
+		TopK:            assistant.DefaultTopK,
 		LogLevel:        "info",
 	}
 }
 
-// ErrHelp is returned by ParseServeFlags for -h/--help after printing usage.
-var ErrHelp = flag.ErrHelp
+// Flags binds a command's flags to a Config, each with its LLMOPS_*
+// fallback, so that serve, ask, eval run, ingest and the benches read a
+// setting the same way. The model endpoints (LLMOPS_LLM_*, LLMOPS_EMBED_*,
+// LLMOPS_JUDGE_MODEL) have no flags: they are read here and only here.
+type Flags struct {
+	cfg    *Config
+	fs     *flag.FlagSet
+	getenv func(string) string
+	envErr error
+	after  []func() error
+}
 
-// ParseServeFlags fills a Config from llmops serve's arguments and the
-// environment (getenv), and validates it. Errors are one line, fit to print
-// before exiting with status 2.
-func ParseServeFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	cfg := DefaultConfig()
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
+// NewFlags starts binding fs to cfg (normally DefaultConfig()) and reads
+// the model settings from the environment.
+func NewFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) *Flags {
+	f := &Flags{cfg: cfg, fs: fs, getenv: getenv}
+	cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.LLMModel = getenv("LLMOPS_LLM_BASE_URL"), getenv("LLMOPS_LLM_API_KEY"), getenv("LLMOPS_LLM_MODEL")
+	if cfg.LLMBaseURL != "" && cfg.LLMModel == "" {
+		cfg.LLMModel = defaultLLMModel
 	}
-	var envErr error
-	envBool := func(name string, def bool) bool {
-		v := getenv(name)
-		if v == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil && envErr == nil {
-			envErr = fmt.Errorf("%s=%q: want true or false", name, v)
-		}
-		return b
-	}
-	fs := flag.NewFlagSet("llmops serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported in one line by the caller
-	fs.StringVar(&cfg.Addr, "addr", env("LLMOPS_ADDR", cfg.Addr), "listen address (LLMOPS_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data", env("LLMOPS_DATA", cfg.DataDir), "data directory (LLMOPS_DATA)")
-	fs.BoolVar(&cfg.NoSample, "no-sample", envBool("LLMOPS_NO_SAMPLE", false), "do not load sample data into an empty data dir")
-	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("LLMOPS_SECURE_COOKIES", false), "always mark session cookies Secure (behind a TLS proxy)")
-	fs.StringVar(&cfg.LogLevel, "log-level", env("LLMOPS_LOG_LEVEL", cfg.LogLevel), "debug, info, warn or error")
-	maxBody := fs.String("max-body", env("LLMOPS_MAX_BODY", "1MiB"), "largest JSON or form request body (LLMOPS_MAX_BODY)")
-	maxUpload := fs.String("max-upload", env("LLMOPS_MAX_UPLOAD", "100MiB"), "largest document upload request (LLMOPS_MAX_UPLOAD)")
-	fs.StringVar(&cfg.WatchDir, "watch", env("LLMOPS_WATCH", ""), "folder whose files are ingested and kept fresh (LLMOPS_WATCH)")
-	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
-	staleDays := fs.Int("stale-after-days", 180, "flag documents not updated for this many days as stale")
-	fs.Float64Var(&cfg.Threshold, "groundedness-threshold", cfg.Threshold, "answers less grounded than this (0..1) fall back and are escalated")
-	readModelEnv(&cfg, getenv)
+	cfg.JudgeModel = getenv("LLMOPS_JUDGE_MODEL")
 	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(usage, "Usage: llmops serve [flags]")
-			fs.SetOutput(usage)
-			fs.PrintDefaults()
+	return f
+}
+
+// defaultLLMModel is used when LLMOPS_LLM_BASE_URL is set without a model.
+const defaultLLMModel = "gpt-4o-mini"
+
+func (f *Flags) env(name, def string) string {
+	if v := f.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *Flags) envBool(name string, def bool) bool {
+	v := f.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil && f.envErr == nil {
+		f.envErr = fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b
+}
+
+func (f *Flags) envFloat(name string, def float64) float64 {
+	v := f.getenv(name)
+	if v == "" {
+		return def
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil && f.envErr == nil {
+		f.envErr = fmt.Errorf("%s=%q: want a number", name, v)
+	}
+	return x
+}
+
+func (f *Flags) envInt(name string, def int) int {
+	v := f.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && f.envErr == nil {
+		f.envErr = fmt.Errorf("%s=%q: want a whole number", name, v)
+	}
+	return n
+}
+
+// Data binds --data (LLMOPS_DATA).
+func (f *Flags) Data() *Flags {
+	f.fs.StringVar(&f.cfg.DataDir, "data", f.env("LLMOPS_DATA", f.cfg.DataDir), "data directory (LLMOPS_DATA)")
+	return f
+}
+
+// Answer binds the flags that change answers. Every command that answers
+// (serve, ask, eval run) takes exactly these, so the CI gate measures the
+// pipeline serve runs.
+func (f *Flags) Answer() *Flags {
+	f.fs.Float64Var(&f.cfg.Threshold, "groundedness-threshold", f.envFloat("LLMOPS_GROUNDEDNESS_THRESHOLD", f.cfg.Threshold),
+		"answers less grounded than this (0..1) fall back and are escalated; 0 never falls back (LLMOPS_GROUNDEDNESS_THRESHOLD)")
+	f.fs.IntVar(&f.cfg.TopK, "top-k", f.envInt("LLMOPS_TOP_K", f.cfg.TopK),
+		"chunks given to the answerer when a request does not say (LLMOPS_TOP_K)")
+	return f
+}
+
+// Serve binds the flags only serve takes: listening, limits, the watched
+// folder, cookies and logging.
+func (f *Flags) Serve() *Flags {
+	cfg, fs := f.cfg, f.fs
+	fs.StringVar(&cfg.Addr, "addr", f.env("LLMOPS_ADDR", cfg.Addr), "listen address (LLMOPS_ADDR)")
+	fs.BoolVar(&cfg.NoSample, "no-sample", f.envBool("LLMOPS_NO_SAMPLE", false), "do not load sample data into an empty data dir")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", f.envBool("LLMOPS_SECURE_COOKIES", false), "always mark session cookies Secure (behind a TLS proxy)")
+	fs.StringVar(&cfg.LogLevel, "log-level", f.env("LLMOPS_LOG_LEVEL", cfg.LogLevel), "debug, info, warn or error")
+	maxBody := fs.String("max-body", f.env("LLMOPS_MAX_BODY", "1MiB"), "largest JSON or form request body (LLMOPS_MAX_BODY)")
+	maxUpload := fs.String("max-upload", f.env("LLMOPS_MAX_UPLOAD", "100MiB"), "largest document upload request (LLMOPS_MAX_UPLOAD)")
+	fs.StringVar(&cfg.WatchDir, "watch", f.env("LLMOPS_WATCH", ""), "folder whose files are ingested and kept fresh (LLMOPS_WATCH)")
+	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
+	staleDays := fs.Int("stale-after-days", int(cfg.StaleAfter/(24*time.Hour)), "flag documents not updated for this many days as stale")
+	f.after = append(f.after, func() error {
+		n, err := ParseSize(*maxBody)
+		if err != nil {
+			return fmt.Errorf("--max-body: %w", err)
 		}
-		return cfg, err
+		cfg.MaxBodyBytes = n
+		if cfg.MaxUploadBytes, err = ParseSize(*maxUpload); err != nil {
+			return fmt.Errorf("--max-upload: %w", err)
+		}
+		cfg.StaleAfter = time.Duration(*staleDays) * 24 * time.Hour
+		return nil
+	})
+	return f
+}
+
+// Done finishes after the flag set was parsed: environment errors, values
+// that need converting, then Validate.
+func (f *Flags) Done() error {
+	if f.envErr != nil {
+		return f.envErr
 	}
-	if envErr != nil {
-		return cfg, envErr
+	for _, fn := range f.after {
+		if err := fn(); err != nil {
+			return err
+		}
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	n, err := ParseSize(*maxBody)
-	if err != nil {
-		return cfg, fmt.Errorf("--max-body: %w", err)
-	}
-	cfg.MaxBodyBytes = n
-	if cfg.MaxUploadBytes, err = ParseSize(*maxUpload); err != nil {
-		return cfg, fmt.Errorf("--max-upload: %w", err)
-	}
-	cfg.StaleAfter = time.Duration(*staleDays) * 24 * time.Hour
-	return cfg, cfg.Validate()
+	return f.cfg.Validate()
 }
 
 // Validate checks the whole config and reports the first problem.
@@ -169,6 +238,9 @@ func (c Config) Validate() error {
 	}
 	if c.Threshold < 0 || c.Threshold > 1 {
 		return fmt.Errorf("--groundedness-threshold %v: must be between 0 and 1", c.Threshold)
+	}
+	if c.TopK < 1 || c.TopK > assistant.MaxTopK {
+		return fmt.Errorf("--top-k %d: must be 1 to %d", c.TopK, assistant.MaxTopK)
 	}
 	if c.JudgeModel != "" && c.LLMBaseURL == "" {
 		return errors.New("LLMOPS_JUDGE_MODEL needs LLMOPS_LLM_BASE_URL: the judge runs on the same endpoint")

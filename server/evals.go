@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,41 +17,11 @@ import (
 
 	"llmops/evals"
 	"llmops/evals/cases"
-	"llmops/evals/judge"
-	"llmops/rag"
-	"llmops/rag/assistant"
-	"llmops/rag/llm"
 	"llmops/store"
 	"llmops/ui"
 )
 
 // Evals: test sets, runs, comparison — pages and /api/v1/evals.
-
-// NewRunner wires the eval runner to the answer path serve uses (asst),
-// the knowledge base's embedder and, with LLMOPS_JUDGE_MODEL, a judge
-// whose verdicts are cached in the store. progress (may be nil) sees each
-// saved step of a run.
-func NewRunner(cfg Config, st *store.Store, kb *rag.KnowledgeBase, asst *assistant.Assistant, log *slog.Logger, progress func(store.EvalRun)) (*evals.Runner, error) {
-	opts := evals.Options{Store: st, Assistant: asst, Embed: kb.EmbedTexts, Answerer: "extractive", Logger: log, Progress: progress}
-	if cfg.LLMBaseURL != "" {
-		opts.Answerer, opts.Model = "model", cfg.LLMModel
-		opts.Prompt = assistant.DefaultPrompt.Name + "@" + strconv.Itoa(assistant.DefaultPrompt.Version)
-	}
-	if cfg.JudgeModel != "" {
-		c, err := judgeClient(cfg)
-		if err != nil {
-			return nil, err
-		}
-		opts.Judge = judge.New(c, st)
-	}
-	return evals.New(opts), nil
-}
-
-// judgeClient is the client of the judge model (LLMOPS_JUDGE_MODEL) on
-// the chat model's server.
-func judgeClient(cfg Config) (*llm.Client, error) {
-	return llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.JudgeModel})
-}
 
 // startSampleEval creates the sample test set in a new install and, with
 // the offline answerer, runs it once, so the Evals page opens on a real
@@ -850,6 +819,9 @@ func SettingsText(s store.RunSettings) string {
 	}
 	if s.Prompt != "" {
 		parts = append(parts, s.Prompt)
+	}
+	if s.Threshold != nil {
+		parts = append(parts, "threshold "+strconv.FormatFloat(*s.Threshold, 'f', -1, 64))
 	}
 	if s.Judge != "" {
 		parts = append(parts, "judge "+s.Judge)

@@ -37,7 +37,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		limit, what := s.cfg.MaxBodyBytes, "request body"
-		if uploadRoutes[c.Path()] && r.Method == http.MethodPost {
+		if s.propsOf(c)&uploadBody != 0 {
 			limit, what = s.cfg.MaxUploadBytes, "upload"
 		}
 		if r.ContentLength > limit {
@@ -47,16 +47,6 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-
-// longRoutes may run longer than RequestTimeout: an upload that learns the
-// first embedding model or calls an embeddings API, a backup of a big store.
-// Streamed answers end when the answer does or the client leaves; the
-// model client bounds its own waits.
-var longRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/backup": true,
-	"/api/v1/ask/stream": true, widgetPrefix + "ask/stream": true}
-
-// uploadRoutes take document uploads, limited by MaxUploadBytes instead.
-var uploadRoutes = map[string]bool{"/api/v1/documents": true, "/api/v1/evals/sets": true, "/evals/sets/import": true}
 
 // sizeText formats a byte count for messages: 512 bytes, 64 KiB, 1.5 MiB.
 func sizeText(n int64) string {
@@ -75,7 +65,7 @@ func sizeText(n int64) string {
 // (store, retrieval, upstream models) is cancelled rather than piling up.
 func (s *Server) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if longRoutes[c.Path()] {
+		if s.propsOf(c)&noDeadline != 0 {
 			return next(c) // bounded by the client: it ends when they disconnect
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)

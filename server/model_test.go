@@ -4,26 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"llmops/rag/assistant"
+	"llmops/rag/llm/llmtest"
 	"llmops/store"
 )
 
-func newFakeModel(tb testing.TB, script ...string) *fakeModel {
-	f := &fakeModel{script: script, gone: make(chan time.Time, 4), usage: true}
-	f.srv = httptest.NewServer(f)
-	tb.Cleanup(f.srv.Close)
+func newFakeModel(tb testing.TB, script ...string) *llmtest.Server {
+	f := llmtest.NewServer(llmtest.Options{Script: script, Usage: true})
+	tb.Cleanup(f.Close)
 	return f
 }
 
-func modelServer(tb testing.TB, f *fakeModel, options ...func(*Config)) *Server {
+func modelServer(tb testing.TB, f *llmtest.Server, options ...func(*Config)) *Server {
 	return sampleServer(tb, append([]func(*Config){func(c *Config) {
-		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = f.srv.URL+"/v1", "sk-test", "gpt-4o-mini"
+		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = f.BaseURL(), "sk-test", "gpt-4o-mini"
 	}}, options...)...)
 }
 
@@ -58,9 +57,7 @@ func TestAskWithModel(t *testing.T) {
 	if want := (1234*0.15 + 56*0.60) / 1e6; done.CostUSD < want*0.99 || done.CostUSD > want*1.01 {
 		t.Errorf("cost %v, want %v", done.CostUSD, want)
 	}
-	f.mu.Lock()
-	requests := f.requests
-	f.mu.Unlock()
+	requests := f.Requests()
 	if requests != 2 {
 		t.Errorf("%d upstream requests, want 2 (429 then 200)", requests)
 	}
@@ -105,7 +102,7 @@ func TestAskModelStallsFirstToken(t *testing.T) {
 		}
 	})
 	select {
-	case at := <-f.gone:
+	case at := <-f.Gone:
 		if d := at.Sub(time.Unix(0, left.Load())); d > time.Second {
 			t.Errorf("upstream cancelled %s after the client left", d)
 		}

@@ -30,7 +30,7 @@ func (s *Server) modelsPage(c echo.Context, status int, p ui.Models) error {
 		p.Defaults = append(p.Defaults, ui.PriceRow{Model: pr.Model, Input: money(pr.InputPerMTok), Output: money(pr.OutputPerMTok)})
 	}
 	if p.Prices == "" && p.Error == "" {
-		_, own, err := LoadPrices(c.Request().Context(), s.store)
+		_, own, err := loadPrices(c.Request().Context(), s.store)
 		if err != nil {
 			return err
 		}
@@ -79,17 +79,17 @@ func (s *Server) savePrices(c echo.Context, prices []llm.Price) error {
 	if err := s.store.PutSetting(c.Request().Context(), principalOf(c).actor, store.SettingPrices, prices); err != nil {
 		return err
 	}
-	table, _, err := LoadPrices(c.Request().Context(), s.store)
+	table, _, err := loadPrices(c.Request().Context(), s.store)
 	if err != nil {
 		return err
 	}
-	s.prices.Store(table)
+	s.app.setPrices(table)
 	return nil
 }
 
 // handlePricesGet lists the effective prices: list prices and the team's.
 func (s *Server) handlePricesGet(c echo.Context) error {
-	_, own, err := LoadPrices(c.Request().Context(), s.store)
+	_, own, err := loadPrices(c.Request().Context(), s.store)
 	if err != nil {
 		return err
 	}

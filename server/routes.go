@@ -10,13 +10,31 @@ import (
 )
 
 // route is one entry of the route table. role is the least role that may
-// call it; public routes have none.
+// call it (public routes have none); props are its limits.
 type route struct {
 	method  string
 	path    string
 	role    store.Role // "" = public
 	handler echo.HandlerFunc
+	props   routeProps
 }
+
+// routeProps are a route's limits beyond its role, so that they move with
+// the route when it is renamed.
+type routeProps uint8
+
+const (
+	// std: the request deadline (Config.RequestTimeout) and the JSON body
+	// limit (Config.MaxBodyBytes).
+	std routeProps = 0
+	// noDeadline: no request deadline; the route ends when its work or its
+	// client does (streamed answers, uploads that may learn the first
+	// embedding model or call an embeddings API, backups of a big store).
+	noDeadline routeProps = 1 << 0
+	// uploadBody: bodies up to Config.MaxUploadBytes (document and test-set
+	// uploads).
+	uploadBody routeProps = 1 << 1
+)
 
 // routes is llmops's one route table: pages and /api/v1 side by side, each
 // with the role it needs. The route × role test walks this table.
@@ -30,103 +48,109 @@ func (s *Server) routes() []route {
 	)
 	return []route{
 		// Process and probes.
-		{http.MethodGet, "/healthz", public, s.handleHealthz},
-		{http.MethodGet, "/readyz", public, s.handleReadyz},
-		{http.MethodGet, "/metrics", public, s.mets.handler()},
+		{http.MethodGet, "/healthz", public, s.handleHealthz, std},
+		{http.MethodGet, "/readyz", public, s.handleReadyz, std},
+		{http.MethodGet, "/metrics", public, s.mets.handler(), std},
 
 		// First run and sign-in.
-		{http.MethodGet, "/setup", public, s.handleSetupPage},
-		{http.MethodPost, "/setup", public, s.handleSetup},
-		{http.MethodGet, "/login", public, s.handleLoginPage},
-		{http.MethodPost, "/login", public, s.handleLogin},
-		{http.MethodPost, "/logout", public, s.handleLogout},
+		{http.MethodGet, "/setup", public, s.handleSetupPage, std},
+		{http.MethodPost, "/setup", public, s.handleSetup, std},
+		{http.MethodGet, "/login", public, s.handleLoginPage, std},
+		{http.MethodPost, "/login", public, s.handleLogin, std},
+		{http.MethodPost, "/logout", public, s.handleLogout, std},
 
 		// Pages.
-		{http.MethodGet, "/", viewer, s.handleOverview},
-		{http.MethodGet, "/knowledge", viewer, s.handleKnowledgePage},
-		{http.MethodGet, "/knowledge/:id", viewer, s.handleDocumentPage},
-		{http.MethodPost, "/knowledge/:id/delete", editor, s.handleDocumentDeleteForm},
-		{http.MethodPost, "/knowledge/reembed", editor, s.handleKnowledgeReembedForm},
-		{http.MethodPost, "/knowledge/reembed/cancel", editor, s.handleKnowledgeReembedCancelForm},
-		{http.MethodGet, "/chat", viewer, s.handleChatPage},
-		{http.MethodGet, "/prompts", viewer, s.handlePlanned("prompts")},
-		{http.MethodGet, "/traces", viewer, s.handleTracesPage},
-		{http.MethodGet, "/traces/:id", viewer, s.handleTracePage},
-		{http.MethodGet, "/evals", viewer, s.handleEvalsPage},
-		{http.MethodGet, "/evals/sets/:id", viewer, s.handleTestSetPage},
-		{http.MethodPost, "/evals/sets", editor, s.handleTestSetCreateForm},
-		{http.MethodPost, "/evals/sets/import", editor, s.handleTestSetImportForm},
-		{http.MethodPost, "/evals/sets/:id/cases", editor, s.handleTestCaseForm},
-		{http.MethodPost, "/evals/sets/:id/delete", editor, s.handleTestSetDeleteForm},
-		{http.MethodPost, "/evals/cases/from-trace", editor, s.handleCaseFromTraceForm},
-		{http.MethodPost, "/evals/runs", editor, s.handleRunForm},
-		{http.MethodPost, "/evals/sample-run", editor, s.handleSampleRunForm},
-		{http.MethodGet, "/evals/runs/:id", viewer, s.handleRunPage},
-		{http.MethodPost, "/evals/runs/:id/cancel", editor, s.handleRunCancelForm},
-		{http.MethodPost, "/evals/runs/:id/resume", editor, s.handleRunResumeForm},
-		{http.MethodPost, "/evals/runs/:id/delete", editor, s.handleRunDeleteForm},
-		{http.MethodGet, "/evals/compare", viewer, s.handleComparePage},
-		{http.MethodGet, "/review", viewer, s.handlePlanned("review")},
-		{http.MethodGet, "/settings", viewer, s.handleProfilePage},
-		{http.MethodGet, "/settings/keys", admin, s.handleKeysPage},
-		{http.MethodPost, "/settings/keys", admin, s.handleKeyCreateForm},
-		{http.MethodPost, "/settings/keys/:id/delete", admin, s.handleKeyDeleteForm},
-		{http.MethodGet, "/settings/users", admin, s.handleUsersPage},
-		{http.MethodPost, "/settings/users", admin, s.handleUserCreateForm},
-		{http.MethodPost, "/settings/users/:id/role", admin, s.handleUserRoleForm},
-		{http.MethodPost, "/settings/users/:id/delete", admin, s.handleUserDeleteForm},
-		{http.MethodGet, "/settings/audit", admin, s.handleAuditPage},
-		{http.MethodGet, "/settings/models", admin, s.handleModelsPage},
-		{http.MethodPost, "/settings/models", admin, s.handlePricesForm},
-		{http.MethodGet, "/settings/widget", admin, s.handleWidgetPage},
-		{http.MethodPost, "/settings/widget", admin, s.handleWidgetKeyCreateForm},
-		{http.MethodPost, "/settings/widget/:id/delete", admin, s.handleWidgetKeyDeleteForm},
+		{http.MethodGet, "/", viewer, s.handleOverview, std},
+		{http.MethodGet, "/knowledge", viewer, s.handleKnowledgePage, std},
+		{http.MethodGet, "/knowledge/:id", viewer, s.handleDocumentPage, std},
+		{http.MethodPost, "/knowledge/:id/delete", editor, s.handleDocumentDeleteForm, std},
+		{http.MethodPost, "/knowledge/reembed", editor, s.handleKnowledgeReembedForm, std},
+		{http.MethodPost, "/knowledge/reembed/cancel", editor, s.handleKnowledgeReembedCancelForm, std},
+		{http.MethodGet, "/chat", viewer, s.handleChatPage, std},
+		{http.MethodGet, "/prompts", viewer, s.handlePlanned("prompts"), std},
+		{http.MethodGet, "/traces", viewer, s.handleTracesPage, std},
+		{http.MethodGet, "/traces/:id", viewer, s.handleTracePage, std},
+		{http.MethodGet, "/evals", viewer, s.handleEvalsPage, std},
+		{http.MethodGet, "/evals/sets/:id", viewer, s.handleTestSetPage, std},
+		{http.MethodPost, "/evals/sets", editor, s.handleTestSetCreateForm, std},
+		{http.MethodPost, "/evals/sets/import", editor, s.handleTestSetImportForm, uploadBody},
+		{http.MethodPost, "/evals/sets/:id/cases", editor, s.handleTestCaseForm, std},
+		{http.MethodPost, "/evals/sets/:id/delete", editor, s.handleTestSetDeleteForm, std},
+		{http.MethodPost, "/evals/cases/from-trace", editor, s.handleCaseFromTraceForm, std},
+		{http.MethodPost, "/evals/runs", editor, s.handleRunForm, std},
+		{http.MethodPost, "/evals/sample-run", editor, s.handleSampleRunForm, std},
+		{http.MethodGet, "/evals/runs/:id", viewer, s.handleRunPage, std},
+		{http.MethodPost, "/evals/runs/:id/cancel", editor, s.handleRunCancelForm, std},
+		{http.MethodPost, "/evals/runs/:id/resume", editor, s.handleRunResumeForm, std},
+		{http.MethodPost, "/evals/runs/:id/delete", editor, s.handleRunDeleteForm, std},
+		{http.MethodGet, "/evals/compare", viewer, s.handleComparePage, std},
+		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
+		{http.MethodGet, "/settings", viewer, s.handleProfilePage, std},
+		{http.MethodGet, "/settings/keys", admin, s.handleKeysPage, std},
+		{http.MethodPost, "/settings/keys", admin, s.handleKeyCreateForm, std},
+		{http.MethodPost, "/settings/keys/:id/delete", admin, s.handleKeyDeleteForm, std},
+		{http.MethodGet, "/settings/users", admin, s.handleUsersPage, std},
+		{http.MethodPost, "/settings/users", admin, s.handleUserCreateForm, std},
+		{http.MethodPost, "/settings/users/:id/role", admin, s.handleUserRoleForm, std},
+		{http.MethodPost, "/settings/users/:id/delete", admin, s.handleUserDeleteForm, std},
+		{http.MethodGet, "/settings/audit", admin, s.handleAuditPage, std},
+		{http.MethodGet, "/settings/models", admin, s.handleModelsPage, std},
+		{http.MethodPost, "/settings/models", admin, s.handlePricesForm, std},
+		{http.MethodGet, "/settings/widget", admin, s.handleWidgetPage, std},
+		{http.MethodPost, "/settings/widget", admin, s.handleWidgetKeyCreateForm, std},
+		{http.MethodPost, "/settings/widget/:id/delete", admin, s.handleWidgetKeyDeleteForm, std},
 
 		// The chat widget: its script, and its API for publishable keys.
-		{http.MethodGet, "/widget.js", public, s.handleWidgetScript},
-		{http.MethodPost, widgetPrefix + "ask", widget, s.handleAsk},
-		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream},
-		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback},
+		{http.MethodGet, "/widget.js", public, s.handleWidgetScript, std},
+		{http.MethodPost, widgetPrefix + "ask", widget, s.handleAsk, std},
+		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream, noDeadline},
+		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback, std},
 
 		// JSON API.
-		{http.MethodGet, "/api/v1/me", viewer, s.handleMe},
-		{http.MethodGet, "/api/v1/keys", admin, s.handleKeyList},
-		{http.MethodPost, "/api/v1/keys", admin, s.handleKeyCreate},
-		{http.MethodDelete, "/api/v1/keys/:id", admin, s.handleKeyDelete},
-		{http.MethodGet, "/api/v1/users", admin, s.handleUserList},
-		{http.MethodPost, "/api/v1/users", admin, s.handleUserCreate},
-		{http.MethodPatch, "/api/v1/users/:id", admin, s.handleUserUpdate},
-		{http.MethodDelete, "/api/v1/users/:id", admin, s.handleUserDelete},
-		{http.MethodGet, "/api/v1/audit", admin, s.handleAuditList},
-		{http.MethodGet, "/api/v1/documents", viewer, s.handleDocumentList},
-		{http.MethodPost, "/api/v1/documents", editor, s.handleDocumentUpload},
-		{http.MethodGet, "/api/v1/documents/:id", viewer, s.handleDocumentGet},
-		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete},
-		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed},
-		{http.MethodDelete, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembedCancel},
-		{http.MethodPost, "/api/v1/ask", viewer, s.handleAsk},
-		{http.MethodPost, "/api/v1/ask/stream", viewer, s.handleAskStream},
-		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback},
-		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList},
-		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet},
-		{http.MethodGet, "/api/v1/evals/sets", viewer, s.handleTestSetList},
-		{http.MethodPost, "/api/v1/evals/sets", editor, s.handleTestSetCreate},
-		{http.MethodGet, "/api/v1/evals/sets/:id", viewer, s.handleTestSetGet},
-		{http.MethodGet, "/api/v1/evals/sets/:id/export", viewer, s.handleTestSetExport},
-		{http.MethodPost, "/api/v1/evals/sets/:id/cases", editor, s.handleTestCasesAdd},
-		{http.MethodDelete, "/api/v1/evals/sets/:id", editor, s.handleTestSetDelete},
-		{http.MethodGet, "/api/v1/evals/runs", viewer, s.handleRunList},
-		{http.MethodPost, "/api/v1/evals/runs", editor, s.handleRunCreate},
-		{http.MethodGet, "/api/v1/evals/runs/:id", viewer, s.handleRunGet},
-		{http.MethodGet, "/api/v1/evals/runs/:id/results", viewer, s.handleRunResults},
-		{http.MethodPost, "/api/v1/evals/runs/:id/cancel", editor, s.handleRunCancel},
-		{http.MethodPost, "/api/v1/evals/runs/:id/resume", editor, s.handleRunResume},
-		{http.MethodDelete, "/api/v1/evals/runs/:id", editor, s.handleRunDelete},
-		{http.MethodGet, "/api/v1/evals/compare", viewer, s.handleCompare},
-		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet},
-		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut},
-		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup},
+		{http.MethodGet, "/api/v1/me", viewer, s.handleMe, std},
+		{http.MethodGet, "/api/v1/keys", admin, s.handleKeyList, std},
+		{http.MethodPost, "/api/v1/keys", admin, s.handleKeyCreate, std},
+		{http.MethodDelete, "/api/v1/keys/:id", admin, s.handleKeyDelete, std},
+		{http.MethodGet, "/api/v1/users", admin, s.handleUserList, std},
+		{http.MethodPost, "/api/v1/users", admin, s.handleUserCreate, std},
+		{http.MethodPatch, "/api/v1/users/:id", admin, s.handleUserUpdate, std},
+		{http.MethodDelete, "/api/v1/users/:id", admin, s.handleUserDelete, std},
+		{http.MethodGet, "/api/v1/audit", admin, s.handleAuditList, std},
+		{http.MethodGet, "/api/v1/documents", viewer, s.handleDocumentList, std},
+		{http.MethodPost, "/api/v1/documents", editor, s.handleDocumentUpload, noDeadline | uploadBody},
+		{http.MethodGet, "/api/v1/documents/:id", viewer, s.handleDocumentGet, std},
+		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete, std},
+		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed, std},
+		{http.MethodDelete, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembedCancel, std},
+		{http.MethodPost, "/api/v1/ask", viewer, s.handleAsk, std},
+		{http.MethodPost, "/api/v1/ask/stream", viewer, s.handleAskStream, noDeadline},
+		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback, std},
+		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList, std},
+		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet, std},
+		{http.MethodGet, "/api/v1/evals/sets", viewer, s.handleTestSetList, std},
+		{http.MethodPost, "/api/v1/evals/sets", editor, s.handleTestSetCreate, uploadBody},
+		{http.MethodGet, "/api/v1/evals/sets/:id", viewer, s.handleTestSetGet, std},
+		{http.MethodGet, "/api/v1/evals/sets/:id/export", viewer, s.handleTestSetExport, std},
+		{http.MethodPost, "/api/v1/evals/sets/:id/cases", editor, s.handleTestCasesAdd, std},
+		{http.MethodDelete, "/api/v1/evals/sets/:id", editor, s.handleTestSetDelete, std},
+		{http.MethodGet, "/api/v1/evals/runs", viewer, s.handleRunList, std},
+		{http.MethodPost, "/api/v1/evals/runs", editor, s.handleRunCreate, std},
+		{http.MethodGet, "/api/v1/evals/runs/:id", viewer, s.handleRunGet, std},
+		{http.MethodGet, "/api/v1/evals/runs/:id/results", viewer, s.handleRunResults, std},
+		{http.MethodPost, "/api/v1/evals/runs/:id/cancel", editor, s.handleRunCancel, std},
+		{http.MethodPost, "/api/v1/evals/runs/:id/resume", editor, s.handleRunResume, std},
+		{http.MethodDelete, "/api/v1/evals/runs/:id", editor, s.handleRunDelete, std},
+		{http.MethodGet, "/api/v1/evals/compare", viewer, s.handleCompare, std},
+		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet, std},
+		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut, std},
+		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup, noDeadline},
 	}
+}
+
+// propsOf is the limits of the route c matched (std for unknown routes
+// and static files).
+func (s *Server) propsOf(c echo.Context) routeProps {
+	return s.props[c.Request().Method+" "+c.Path()]
 }
 
 // widgetRole marks routes for publishable keys only (the chat widget):
@@ -134,7 +158,9 @@ func (s *Server) routes() []route {
 const widgetRole = store.Role("widget")
 
 func (s *Server) registerRoutes(e *echo.Echo) {
+	s.props = map[string]routeProps{}
 	for _, r := range s.routes() {
+		s.props[r.method+" "+r.path] = r.props
 		var mw []echo.MiddlewareFunc
 		switch r.role {
 		case "":

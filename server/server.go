@@ -1,6 +1,7 @@
 // Package server is llmops's HTTP layer and composition root: it opens the
 // store, wires rag and evals, and serves the UI and the /api/v1 JSON API
-// from one route table. Nothing imports server except main.
+// from one route table. Only the CLI (server/cli) and the load tests
+// (server/loadtest) import it.
 package server
 
 import (
@@ -10,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,90 +21,91 @@ import (
 	"llmops/evals"
 	"llmops/rag"
 	"llmops/rag/assistant"
-	"llmops/rag/llm"
 	"llmops/store"
 )
 
-// Server is a running llmops instance: store, trace writer and HTTP server.
+// Server is a running llmops instance: the App behind an HTTP server.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
+	cfg Config
+	log *slog.Logger
+	app *App
+	// Shorthands for the App's parts, which every handler uses.
 	store  *store.Store
 	traces *store.TraceWriter
 	kb     *rag.KnowledgeBase
-	echo   *echo.Echo
-	http   *http.Server
-	ln     net.Listener
-	mets   *metrics
-	now    func() time.Time
+	asst   *assistant.Assistant
+	runner *evals.Runner
+
+	echo *echo.Echo
+	http *http.Server
+	ln   net.Listener
+	mets *metrics
+	now  func() time.Time
 
 	// setupToken guards first-run setup; it is cleared once an admin exists.
 	setupMu    sync.Mutex
 	setupToken string
 	setupDone  atomic.Bool
 
+	props        map[string]routeProps // "METHOD /path" → the route's limits
 	loginLimiter *limiter
 	widgetLimits widgetLimits
-	asst         *assistant.Assistant
-	runner       *evals.Runner
-	prices       atomic.Pointer[llm.PriceTable]
 	ready        atomic.Bool
 	served       chan error
+
+	// base is every request's parent context (http.Server.BaseContext);
+	// stopBase cancels it once the drain is over. streams ends streamed
+	// answers when shutdown begins: they would otherwise hold the drain
+	// until its deadline. inflight counts running handlers, so the store
+	// closes only after the last one returned.
+	base        context.Context
+	stopBase    context.CancelCauseFunc
+	streams     context.Context
+	stopStreams context.CancelCauseFunc
+	inflight    sync.WaitGroup
+
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
+
+// errStopping is the cause of the contexts shutdown cancels.
+var errStopping = errors.New("the server is stopping")
 
 // New opens the data dir and builds the server. It does not listen yet.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, cfg.DataDir, store.Options{})
+	app, err := OpenApp(ctx, cfg, log, AppOptions{})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, log: log, store: st, now: time.Now,
+		cfg: cfg, log: log, app: app, now: time.Now,
+		store: app.Store, traces: app.Traces, kb: app.Knowledge, asst: app.Assistant, runner: app.Runner,
 		loginLimiter: newLimiter(5, 20*time.Second),
 		served:       make(chan error, 1),
 	}
-	s.traces = st.NewTraceWriter(store.TraceWriterOptions{Logger: log})
-	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: log}
-	if cfg.EmbedBaseURL != "" {
-		kbOpts.Remote = &rag.RemoteEmbedding{BaseURL: cfg.EmbedBaseURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel}
+	s.base, s.stopBase = context.WithCancelCause(context.Background())
+	s.streams, s.stopStreams = context.WithCancelCause(context.Background())
+	if err := s.init(ctx); err != nil {
+		s.stopBase(errStopping)
+		s.stopStreams(errStopping)
+		return nil, errors.Join(err, app.Close(context.WithoutCancel(ctx)))
 	}
-	if s.kb, err = rag.Open(ctx, st, kbOpts); err != nil {
-		s.closeStore(ctx)
-		return nil, fmt.Errorf("open knowledge base: %w", err)
-	}
-	table, _, err := LoadPrices(ctx, st)
+	s.ready.Store(true)
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) error {
+	n, err := s.store.CountUsers(ctx)
 	if err != nil {
-		s.closeStore(ctx)
-		return nil, fmt.Errorf("load prices: %w", err)
-	}
-	s.prices.Store(table)
-	if s.asst, err = NewAssistant(cfg, st, s.kb, s.traces, log, s.prices.Load); err != nil {
-		s.closeStore(ctx)
-		return nil, err
-	}
-	if s.runner, err = NewRunner(cfg, st, s.kb, s.asst, log, nil); err != nil {
-		s.closeStore(ctx)
-		return nil, err
-	}
-	if err := s.runner.MarkInterrupted(ctx); err != nil {
-		s.closeStore(ctx)
-		return nil, fmt.Errorf("eval runs: %w", err)
-	}
-	n, err := st.CountUsers(ctx)
-	if err != nil {
-		s.closeStore(ctx)
-		return nil, fmt.Errorf("count users: %w", err)
+		return fmt.Errorf("count users: %w", err)
 	}
 	if n == 0 {
 		s.setupToken = newToken()
 	} else {
 		s.setupDone.Store(true)
 	}
-	if _, err := st.DeleteExpiredSessions(ctx); err != nil {
-		log.Warn("could not prune expired sessions", "err", err)
+	if _, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+		s.log.Warn("could not prune expired sessions", "err", err)
 	}
 	s.mets = newMetrics(s.traces)
 	s.echo = s.newEcho()
@@ -113,29 +114,32 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads; handlers bound their own work
 		IdleTimeout:       2 * time.Minute,
-		// No WriteTimeout: streamed answers may run long; RequestTimeout
-		// bounds non-streaming handlers through their context instead.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: streamed answers may run long; a route's
+		// deadline bounds non-streaming handlers through their context.
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return s.base },
 	}
-	if !cfg.NoSample {
+	if !s.cfg.NoSample {
 		loaded, err := s.loadSampleData(ctx)
 		if err != nil {
-			s.closeStore(ctx)
-			return nil, fmt.Errorf("load sample data: %w", err)
+			return fmt.Errorf("load sample data: %w", err)
 		}
 		if err := s.startSampleEval(ctx, loaded); err != nil {
-			s.closeStore(ctx)
-			return nil, fmt.Errorf("sample eval run: %w", err)
+			return fmt.Errorf("sample eval run: %w", err)
 		}
 	}
-	s.ready.Store(true)
-	return s, nil
+	return nil
 }
+
+// App is the application the server serves (tests and load tests reach
+// the store and the trace writer through it).
+func (s *Server) App() *App { return s.app }
 
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Use(s.track)
 	// Client addresses (login limits, sessions, audit) come from the TCP
 	// connection: X-Forwarded-For is not trusted, it is anyone's to set.
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -187,16 +191,11 @@ func (s *Server) SetupURL() string {
 	return s.URL() + "/setup?token=" + s.setupToken
 }
 
-// Traces is the group-commit trace writer every feature records through.
-func (s *Server) Traces() *store.TraceWriter { return s.traces }
-
-// Run serves until ctx ends, then shuts down gracefully: stop accepting,
-// drain in-flight requests, flush queued traces, close the store.
+// Run serves until ctx ends, then shuts down gracefully (see Shutdown).
 func (s *Server) Run(ctx context.Context) error {
 	if s.ln == nil {
 		if err := s.Listen(); err != nil {
-			s.closeStore(context.Background())
-			return err
+			return errors.Join(err, s.Shutdown(context.Background()))
 		}
 	}
 	watchDone := make(chan struct{})
@@ -219,34 +218,44 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(serveErr, s.Shutdown(shutdownCtx))
 }
 
-// Shutdown stops the server; Run calls it when its context ends.
+// Shutdown stops the server in order: /readyz fails, streamed answers end
+// with an error event saying the server is stopping, the listener closes
+// and in-flight requests drain (until ctx ends), whatever still runs is
+// cancelled and waited for, then the App closes: eval runs, indexes, the
+// trace writer's flush, bbolt.
+// Calls after the first return its result.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
 	s.ready.Store(false)
+	s.stopStreams(errStopping)
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain requests: %w", err))
 	}
-	errs = append(errs, s.closeStore(ctx))
+	s.stopBase(errStopping)
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(handlerGrace):
+		errs = append(errs, errors.New("handlers still running after shutdown; closing the store under them"))
+	}
+	errs = append(errs, s.app.Close(context.WithoutCancel(ctx)))
 	return errors.Join(errs...)
 }
 
-func (s *Server) closeStore(ctx context.Context) error {
-	var errs []error
-	if s.runner != nil {
-		s.runner.Close() // running evals save their progress as cancelled
+// handlerGrace is how long Shutdown waits for cancelled handlers to return.
+const handlerGrace = 5 * time.Second
+
+// track counts the handler as in flight until it returns.
+func (s *Server) track(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		return next(c)
 	}
-	if s.kb != nil {
-		if err := s.kb.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close knowledge base: %w", err))
-		}
-	}
-	if s.traces != nil {
-		if err := s.traces.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := s.store.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close store: %w", err))
-	}
-	return errors.Join(errs...)
 }

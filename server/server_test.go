@@ -195,7 +195,7 @@ func TestShutdownFlushesTraces(t *testing.T) {
 		tr := &store.Trace{ID: store.NewIDAt(now), Kind: "test", Name: "burst", Start: now, End: now, Status: store.StatusOK}
 		sp := store.Span{TraceID: tr.ID, ID: store.NewID(), Name: "step", Kind: "chain", Start: now, End: now, Status: store.StatusOK,
 			Attributes: map[string]any{"i": i}}
-		if err := s.Traces().Write(ctx, tr, sp); err != nil {
+		if err := s.traces.Write(ctx, tr, sp); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -75,14 +75,17 @@ const (
 
 // RunSettings are what an eval run varies: retrieval and answering.
 type RunSettings struct {
-	Mode        string `json:"mode,omitempty"` // hybrid (default), keyword, vector
-	NoRerank    bool   `json:"no_rerank,omitempty"`
-	TopK        int    `json:"top_k,omitempty"`       // chunks given to the answerer (default 5)
-	Answerer    string `json:"answerer,omitempty"`    // extractive or model (default: what serve uses)
-	Model       string `json:"model,omitempty"`       // the answer model, as used
-	Prompt      string `json:"prompt,omitempty"`      // name@version of the answer prompt, as used
-	Judge       string `json:"judge,omitempty"`       // judge model; empty: non-LLM metrics only
-	Concurrency int    `json:"concurrency,omitempty"` // cases in flight (default 4)
+	Mode     string `json:"mode,omitempty"` // hybrid (default), keyword, vector
+	NoRerank bool   `json:"no_rerank,omitempty"`
+	TopK     int    `json:"top_k,omitempty"`    // chunks given to the answerer (default 5)
+	Answerer string `json:"answerer,omitempty"` // extractive or model (default: what serve uses)
+	Model    string `json:"model,omitempty"`    // the answer model, as used
+	Prompt   string `json:"prompt,omitempty"`   // name@version of the answer prompt, as used
+	Judge    string `json:"judge,omitempty"`    // judge model; empty: non-LLM metrics only
+	// Threshold is the groundedness threshold the answers were held to
+	// (nil in runs stored before it was recorded).
+	Threshold   *float64 `json:"threshold,omitempty"`
+	Concurrency int      `json:"concurrency,omitempty"` // cases in flight (default 4)
 }
 
 // EvalRun is one execution of a test set version.

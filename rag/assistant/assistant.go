@@ -142,8 +142,11 @@ type Options struct {
 	// offline one. A judge that fails leaves the offline score alone.
 	Judge Judge
 	// Threshold is the groundedness below which the answer is replaced by
-	// the fallback (default answer.DefaultThreshold).
-	Threshold     float64
+	// the fallback: nil means answer.DefaultThreshold, and 0 means never.
+	Threshold *float64
+	// TopK is how many chunks the answerer sees when a request does not
+	// say (default DefaultTopK).
+	TopK          int
 	Traces        TraceSink
 	Conversations Conversations // nil: no multi-turn context
 	Logger        *slog.Logger
@@ -166,8 +169,19 @@ func New(opts Options) (*Assistant, error) {
 	if opts.Answerer == nil {
 		opts.Answerer = Extractive{}
 	}
-	if opts.Threshold == 0 {
-		opts.Threshold = answer.DefaultThreshold
+	threshold := answer.DefaultThreshold
+	if opts.Threshold != nil {
+		threshold = *opts.Threshold // copied: the caller's variable may change
+	}
+	if threshold < 0 || threshold > 1 {
+		return nil, fmt.Errorf("assistant: threshold %v is not between 0 and 1", threshold)
+	}
+	opts.Threshold = &threshold
+	if opts.TopK == 0 {
+		opts.TopK = DefaultTopK
+	}
+	if opts.TopK < 1 || opts.TopK > MaxTopK {
+		return nil, fmt.Errorf("assistant: top-k %d is not between 1 and %d", opts.TopK, MaxTopK)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -181,6 +195,12 @@ func New(opts Options) (*Assistant, error) {
 // Answerer returns the answerer in use.
 func (a *Assistant) Answerer() Answerer { return a.opts.Answerer }
 
+// Threshold is the groundedness below which answers fall back.
+func (a *Assistant) Threshold() float64 { return *a.opts.Threshold }
+
+// TopK is how many chunks the answerer sees when a request does not say.
+func (a *Assistant) TopK() int { return a.opts.TopK }
+
 // Validate checks a request and fills its defaults.
 func (r *Request) Validate() error {
 	r.Question = strings.TrimSpace(r.Question)
@@ -192,10 +212,8 @@ func (r *Request) Validate() error {
 	case !utf8.ValidString(r.Question):
 		return store.Errorf(store.EINVALID, "question is not valid UTF-8")
 	}
-	if r.TopK == 0 {
-		r.TopK = DefaultTopK
-	}
-	if r.TopK < 1 || r.TopK > MaxTopK {
+	// TopK 0 is the assistant's default (Options.TopK), filled in by Ask.
+	if r.TopK < 0 || r.TopK > MaxTopK {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", MaxTopK, r.TopK)
 	}
 	if r.RankDepth < 0 || r.RankDepth > 100 {
@@ -258,6 +276,9 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	// Guard: input checks before anything is spent on the question.
 	sp := t.start("guard", "guard", "")
 	err := req.Validate()
+	if req.TopK == 0 {
+		req.TopK = a.opts.TopK
+	}
 	sp.attrs["question_chars"] = utf8.RuneCountInString(req.Question)
 	t.end(sp, err)
 	if err != nil {
@@ -371,9 +392,9 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		}
 	}
 	score := ans.Groundedness
-	fellBack := answer.ApplyThreshold(ans, refs, a.opts.Threshold)
+	fellBack := answer.ApplyThreshold(ans, refs, *a.opts.Threshold)
 	sp.attrs["score"] = score
-	sp.attrs["threshold"] = a.opts.Threshold
+	sp.attrs["threshold"] = *a.opts.Threshold
 	sp.attrs["fallback"] = fellBack
 	sp.attrs["removed_citations"] = ans.Removed
 	var supports []float64

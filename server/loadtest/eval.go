@@ -1,16 +1,14 @@
-package server
+package loadtest
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"llmops/evals"
-	"llmops/rag"
+	"llmops/server"
 	"llmops/store"
 )
 
@@ -35,33 +33,29 @@ type EvalBenchReport struct {
 // sample help centre in a temporary data dir, a test set of Cases cases
 // (the sample questions, repeated with new IDs), one run through the real
 // pipeline with traces and every metric, until its results are stored.
-func BenchEval(ctx context.Context, opts EvalBenchOptions, progress io.Writer) (EvalBenchReport, error) {
+func BenchEval(ctx context.Context, cfg server.Config, opts EvalBenchOptions, progress io.Writer) (EvalBenchReport, error) {
 	rep := EvalBenchReport{Cases: opts.Cases}
 	dir, err := os.MkdirTemp("", "llmops-bench-eval-")
 	if err != nil {
 		return rep, err
 	}
 	defer os.RemoveAll(dir)
-	log := slog.New(slog.DiscardHandler)
-	st, err := store.Open(ctx, dir, store.Options{})
+	var last time.Time
+	progressed := func(r store.EvalRun) {
+		if time.Since(last) > time.Second {
+			last = time.Now()
+			fmt.Fprintf(progress, "%d/%d cases\n", r.Done, r.Total)
+		}
+	}
+	app, err := openOffline(ctx, cfg, dir, server.AppOptions{RunProgress: progressed})
 	if err != nil {
 		return rep, err
 	}
-	defer st.Close()
-	kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: log})
-	if err != nil {
+	defer app.Close(context.WithoutCancel(ctx))
+	if err := ingestSample(ctx, app); err != nil {
 		return rep, err
 	}
-	defer kb.Close()
-	files, _, err := rag.SampleFiles()
-	if err != nil {
-		return rep, err
-	}
-	actor := store.Actor{Kind: store.ActorCLI, Name: "bench"}
-	kb.Ingest(ctx, actor, files, nil)
-	if j := kb.CurrentJob(); j != nil {
-		j.Wait()
-	}
+	st, actor := app.Store, store.Actor{Kind: store.ActorCLI, Name: "bench"}
 	sample, _, err := evals.EnsureSampleSet(ctx, st)
 	if err != nil {
 		return rep, err
@@ -79,23 +73,7 @@ func BenchEval(ctx context.Context, opts EvalBenchOptions, progress io.Writer) (
 	if err != nil {
 		return rep, err
 	}
-	tw := st.NewTraceWriter(store.TraceWriterOptions{Logger: log})
-	defer tw.Close(context.WithoutCancel(ctx))
-	cfg := DefaultConfig()
-	asst, err := NewAssistant(cfg, st, kb, tw, log, nil)
-	if err != nil {
-		return rep, err
-	}
-	last := time.Now()
-	runner, err := NewRunner(cfg, st, kb, asst, log, func(r store.EvalRun) {
-		if time.Since(last) > time.Second {
-			last = time.Now()
-			fmt.Fprintf(progress, "%d/%d cases\n", r.Done, r.Total)
-		}
-	})
-	if err != nil {
-		return rep, err
-	}
+	runner := app.Runner
 	fmt.Fprintf(progress, "running %d cases…\n", opts.Cases)
 	start := time.Now()
 	run, err := runner.Create(ctx, actor, set.ID, 0, "bench", store.RunSettings{Concurrency: opts.Concurrency})

@@ -1,4 +1,7 @@
-package server
+// Package llmtest is an OpenAI-compatible chat upstream on loopback that
+// speaks the real streaming wire format, for tests and load tests, as
+// net/http/httptest is for HTTP. It is never part of the answer path.
+package llmtest
 
 import (
 	"encoding/json"
@@ -11,27 +14,55 @@ import (
 	"time"
 )
 
-// fakeModel is an OpenAI-compatible /v1/chat/completions upstream that
-// speaks the real streaming wire format, for `llmops bench chat` and the
-// tests. Its answer quotes the first sentence of context passage [1] and
-// cites it, so a correct pipeline grounds it.
-type fakeModel struct {
-	srv *httptest.Server
-	// ttft delays the first token of every answer.
-	ttft time.Duration
-
-	mu sync.Mutex
-	// script[i] decides request i: "429", "500", "stall", "malformed" or
+// Options shape a Server's answers.
+type Options struct {
+	// TTFT delays the first token of every answer.
+	TTFT time.Duration
+	// Usage sends the final usage chunk (stream_options.include_usage).
+	Usage bool
+	// Script[i] decides request i: "429", "500", "stall", "malformed" or
 	// "" (answer); requests past the script are answered.
-	script   []string
+	Script []string
+	// Unsupported, when set, is appended to every answer as a second
+	// sentence citing [1] that no passage supports, so the answer is only
+	// partly grounded.
+	Unsupported string
+}
+
+// Server is an OpenAI-compatible /v1/chat/completions upstream. Its
+// answer quotes the first sentence of context passage [1] and cites it,
+// so a correct pipeline grounds it.
+type Server struct {
+	*httptest.Server
+	opts Options
+	// Gone receives the time a stalled request's context ended.
+	Gone chan time.Time
+
+	mu       sync.Mutex
 	requests int
-	gone     chan time.Time // when a stalled request's context ended
-	usage    bool
+}
+
+// NewServer starts a Server; Close stops it.
+func NewServer(opts Options) *Server {
+	f := &Server{opts: opts, Gone: make(chan time.Time, 16)}
+	f.Server = httptest.NewServer(f)
+	return f
+}
+
+// BaseURL is the URL to configure as LLMOPS_LLM_BASE_URL.
+func (f *Server) BaseURL() string { return f.URL + "/v1" }
+
+// Requests counts the chat requests received so far.
+func (f *Server) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
 }
 
 var passageOne = regexp.MustCompile(`(?s)\[1\][^\n]*\n(.*?)(?:\n\[2\]|\nQuestion:)`)
 
-func (f *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one chat completion request.
+func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/v1/chat/completions" {
 		http.NotFound(w, r)
 		return
@@ -45,8 +76,8 @@ func (f *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	step := ""
-	if f.requests < len(f.script) {
-		step = f.script[f.requests]
+	if f.requests < len(f.opts.Script) {
+		step = f.opts.Script[f.requests]
 	}
 	f.requests++
 	f.mu.Unlock()
@@ -69,16 +100,19 @@ func (f *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if step == "stall" {
 		select {
 		case <-r.Context().Done():
-			f.gone <- time.Now()
+			select {
+			case f.Gone <- time.Now():
+			default:
+			}
 		case <-time.After(20 * time.Second):
 		}
 		return
 	}
-	if f.ttft > 0 {
+	if f.opts.TTFT > 0 {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-time.After(f.ttft):
+		case <-time.After(f.opts.TTFT):
 		}
 	}
 	chunk := func(delta, finish string) {
@@ -107,12 +141,15 @@ func (f *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			first = first[:i]
 		}
 		text = strings.TrimSpace(first) + ". [1]"
+		if f.opts.Unsupported != "" {
+			text += " " + strings.TrimSpace(f.opts.Unsupported) + " [1]"
+		}
 	}
 	for _, piece := range strings.SplitAfter(text, " ") {
 		chunk(piece, "")
 	}
 	chunk("", "stop")
-	if f.usage {
+	if f.opts.Usage {
 		fmt.Fprint(w, `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":1234,"completion_tokens":56,"total_tokens":1290}}`+"\n\n")
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")

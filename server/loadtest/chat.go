@@ -1,4 +1,4 @@
-package server
+package loadtest
 
 import (
 	"bufio"
@@ -9,14 +9,15 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"llmops/rag/llm/llmtest"
 	sampledata "llmops/sample-data"
+	"llmops/server"
 	"llmops/store"
 )
 
@@ -59,10 +60,9 @@ func percentiles(d []time.Duration) Percentiles {
 // /api/v1/ask/stream, read the stream to its end and send thumbs up or
 // down on the answer, for Duration. Every feedback record is then looked
 // up in the store.
-func BenchChat(ctx context.Context, opts ChatBenchOptions, progress io.Writer) (ChatBenchReport, error) {
+func BenchChat(ctx context.Context, cfg server.Config, opts ChatBenchOptions, progress io.Writer) (ChatBenchReport, error) {
 	var rep ChatBenchReport
-	model := &fakeModel{ttft: opts.TTFT, usage: true}
-	upstream := httptest.NewServer(model)
+	upstream := llmtest.NewServer(llmtest.Options{TTFT: opts.TTFT, Usage: true})
 	defer upstream.Close()
 
 	dir, err := os.MkdirTemp("", "llmops-bench-chat-")
@@ -70,10 +70,10 @@ func BenchChat(ctx context.Context, opts ChatBenchOptions, progress io.Writer) (
 		return rep, err
 	}
 	defer os.RemoveAll(dir)
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.Addr = dir, "127.0.0.1:0"
-	cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.LLMModel = upstream.URL+"/v1", "sk-bench", "gpt-4o-mini"
-	s, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.DataDir, cfg.Addr, cfg.NoSample = dir, "127.0.0.1:0", false
+	cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.LLMModel, cfg.JudgeModel = upstream.BaseURL(), "sk-bench", "gpt-4o-mini", ""
+	cfg.EmbedBaseURL, cfg.EmbedAPIKey, cfg.EmbedModel = "", "", ""
+	s, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return rep, err
 	}
@@ -81,7 +81,8 @@ func BenchChat(ctx context.Context, opts ChatBenchOptions, progress io.Writer) (
 	if err := s.Listen(); err != nil {
 		return rep, err
 	}
-	key, _, err := s.store.CreateAPIKey(ctx, store.Actor{Kind: store.ActorCLI, Name: "bench"}, "bench chat", store.RoleViewer)
+	app := s.App()
+	key, _, err := app.Store.CreateAPIKey(ctx, store.Actor{Kind: store.ActorCLI, Name: "bench"}, "bench chat", store.RoleViewer)
 	if err != nil {
 		return rep, err
 	}
@@ -131,11 +132,11 @@ func BenchChat(ctx context.Context, opts ChatBenchOptions, progress io.Writer) (
 	wg.Wait()
 	elapsed := time.Since(started)
 
-	if err := s.traces.Flush(ctx); err != nil {
+	if err := app.Traces.Flush(ctx); err != nil {
 		return rep, err
 	}
 	for _, id := range sent {
-		fb, err := s.store.FeedbackFor(ctx, id)
+		fb, err := app.Store.FeedbackFor(ctx, id)
 		if err != nil {
 			return rep, err
 		}
@@ -145,7 +146,7 @@ func BenchChat(ctx context.Context, opts ChatBenchOptions, progress io.Writer) (
 	rep.ErrorSamples = errs[:min(5, len(errs))]
 	rep.Total, rep.TTFT = percentiles(totals), percentiles(ttfts)
 	rep.ChatsPerSec = float64(len(totals)) / elapsed.Seconds()
-	st := s.traces.Stats()
+	st := app.Traces.Stats()
 	rep.TraceStalls, rep.TraceDropped = st.Stalls, st.Dropped
 	return rep, nil
 }

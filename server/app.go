@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+
+	"llmops/evals"
+	"llmops/evals/judge"
+	"llmops/rag"
+	"llmops/rag/assistant"
+	"llmops/rag/llm"
+	"llmops/rag/retrieve"
+	"llmops/store"
+)
+
+// App is llmops without its HTTP server: the store, the knowledge base,
+// the trace writer, the price table, the assistant and the eval runner,
+// built in that order from one validated Config. It is the one
+// composition root: serve, ask, eval run, ingest, reindex and every bench
+// open an App, so a setting means the same thing in each of them.
+type App struct {
+	Config    Config
+	Log       *slog.Logger
+	Store     *store.Store
+	Knowledge *rag.KnowledgeBase
+	Traces    *store.TraceWriter
+	Assistant *assistant.Assistant
+	Runner    *evals.Runner
+
+	prices atomic.Pointer[llm.PriceTable]
+}
+
+// AppOptions are what differs between the commands that open an App.
+type AppOptions struct {
+	// RunProgress sees every saved step of an eval run (the CLI prints
+	// it); it must not block.
+	RunProgress func(store.EvalRun)
+	// AfterCommit runs after each knowledge-base store commit, before the
+	// indexes see it (rag.Options.AfterCommit); the crash test stalls
+	// there. Nil in the shipped commands.
+	AfterCommit func()
+}
+
+// OpenApp opens cfg.DataDir and wires everything on it. Close releases it.
+func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DataDir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Store: st}
+	a.Traces = st.NewTraceWriter(store.TraceWriterOptions{Logger: log})
+	if err := a.wire(ctx, opts); err != nil {
+		return nil, errors.Join(err, a.Close(context.WithoutCancel(ctx)))
+	}
+	return a, nil
+}
+
+func (a *App) wire(ctx context.Context, opts AppOptions) error {
+	cfg := a.Config
+	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: a.Log, AfterCommit: opts.AfterCommit}
+	if cfg.EmbedBaseURL != "" {
+		kbOpts.Remote = &rag.RemoteEmbedding{BaseURL: cfg.EmbedBaseURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel}
+	}
+	var err error
+	if a.Knowledge, err = rag.Open(ctx, a.Store, kbOpts); err != nil {
+		return fmt.Errorf("open knowledge base: %w", err)
+	}
+	table, _, err := loadPrices(ctx, a.Store)
+	if err != nil {
+		return fmt.Errorf("load prices: %w", err)
+	}
+	a.prices.Store(table)
+	if a.Assistant, err = a.newAssistant(); err != nil {
+		return err
+	}
+	if a.Runner, err = a.newRunner(opts.RunProgress); err != nil {
+		return err
+	}
+	// No other process holds the data dir, so a run saved as running was
+	// left by one that stopped.
+	if err := a.Runner.MarkInterrupted(ctx); err != nil {
+		return fmt.Errorf("eval runs: %w", err)
+	}
+	return nil
+}
+
+// Prices is the price table in use.
+func (a *App) Prices() *llm.PriceTable { return a.prices.Load() }
+
+// setPrices starts using a new price table (Settings → Models & prices).
+func (a *App) setPrices(t *llm.PriceTable) { a.prices.Store(t) }
+
+// newAssistant wires the answer path: hybrid retrieval over the knowledge
+// base, the configured answerer (a chat model when LLMOPS_LLM_BASE_URL is
+// set, else the extractive one), groundedness with the embedder and, when
+// LLMOPS_JUDGE_MODEL is set, a model judge.
+func (a *App) newAssistant() (*assistant.Assistant, error) {
+	cfg := a.Config
+	threshold := cfg.Threshold
+	opts := assistant.Options{
+		Retriever:     retrieve.New(a.Knowledge, retrieve.Options{}),
+		Embed:         a.Knowledge.EmbedTexts,
+		Threshold:     &threshold,
+		TopK:          cfg.TopK,
+		Traces:        a.Traces,
+		Conversations: a.Store,
+		Logger:        a.Log,
+	}
+	if cfg.LLMBaseURL != "" {
+		c, err := llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
+		if err != nil {
+			return nil, err
+		}
+		opts.Answerer = &assistant.ChatAnswerer{Client: c, Prices: a.Prices}
+	}
+	if cfg.JudgeModel != "" {
+		j, err := judgeClient(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Judge = assistant.LLMJudge(j)
+	}
+	return assistant.New(opts)
+}
+
+// newRunner wires the eval runner to the same answer path, the knowledge
+// base's embedder and, with LLMOPS_JUDGE_MODEL, a judge whose verdicts are
+// cached in the store. progress (may be nil) sees each saved step of a run.
+func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
+	cfg := a.Config
+	opts := evals.Options{Store: a.Store, Assistant: a.Assistant, Embed: a.Knowledge.EmbedTexts, Answerer: "extractive",
+		Threshold: a.Assistant.Threshold(), TopK: a.Assistant.TopK(), Logger: a.Log, Progress: progress}
+	if cfg.LLMBaseURL != "" {
+		opts.Answerer, opts.Model = "model", cfg.LLMModel
+		opts.Prompt = assistant.DefaultPrompt.Name + "@" + strconv.Itoa(assistant.DefaultPrompt.Version)
+	}
+	if cfg.JudgeModel != "" {
+		c, err := judgeClient(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Judge = judge.New(c, a.Store)
+	}
+	return evals.New(opts), nil
+}
+
+// judgeClient is the client of the judge model (LLMOPS_JUDGE_MODEL) on
+// the chat model's server.
+func judgeClient(cfg Config) (*llm.Client, error) {
+	return llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.JudgeModel})
+}
+
+// loadPrices reads the price table: the defaults with the team's own
+// prices (Settings → Models) laid over them.
+func loadPrices(ctx context.Context, st *store.Store) (*llm.PriceTable, []llm.Price, error) {
+	var own []llm.Price
+	if _, err := st.Setting(ctx, store.SettingPrices, &own); err != nil {
+		return nil, nil, err
+	}
+	return llm.NewPriceTable(append(llm.DefaultPrices(), own...)), own, nil
+}
+
+// Close stops what runs in the background and closes in order: eval runs
+// save their progress as cancelled, the knowledge base's indexes close,
+// queued traces are flushed, then the store closes. ctx bounds the flush.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.Runner != nil {
+		a.Runner.Close()
+	}
+	if a.Knowledge != nil {
+		if err := a.Knowledge.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close knowledge base: %w", err))
+		}
+	}
+	if a.Traces != nil {
+		if err := a.Traces.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := a.Store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}

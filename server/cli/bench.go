@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"llmops/evals/bench"
+	"llmops/rag"
+	sampledata "llmops/sample-data"
+	"llmops/server/loadtest"
+)
+
+// The benches print their results on stdout and progress on stderr;
+// results go to docs/BENCHMARKS.md with the command that produced them.
+
+var benchIngestCmd = &command{
+	name: "bench ingest", short: "measure ingestion, reopening, memory and query speed on synthetic documents",
+	run: runBenchIngest,
+}
+
+func runBenchIngest(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	docs := fs.Int("docs", 10000, "synthetic documents to ingest")
+	sections := fs.Int("sections", 10, "sections (about one chunk each) per document")
+	dir := fs.String("dir", "", "data dir to build (default: a temporary one, removed after)")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "llmops-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	}
+	vocab, err := sampledata.Vocabulary()
+	if err != nil {
+		return err
+	}
+	rep, err := rag.BenchIngest(ctx, rag.IngestBenchOptions{Dir: *dir, Documents: *docs, Sections: *sections, Vocab: vocab, Seed: 1}, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "documents           %d\n", rep.Documents)
+	fmt.Fprintf(w, "chunks              %d\n", rep.Chunks)
+	fmt.Fprintf(w, "ingest              %s (%.0f chunks/s end to end)\n", rep.Ingest.Round(time.Millisecond), rep.ChunksPerSec)
+	fmt.Fprintf(w, "reopen to ready     %s (rebuilt: %v)\n", rep.Reopen.Round(time.Millisecond), rep.Rebuilt)
+	fmt.Fprintf(w, "RSS after reopen    %.0f MiB (Go heap in use %.0f MiB)\n", rep.RSSMiB, rep.HeapMiB)
+	fmt.Fprintf(w, "BM25 query p50      %s\n", rep.QueryKeyword)
+	fmt.Fprintf(w, "vector query p50    %s (embedding excluded)\n", rep.QueryVector)
+	fmt.Fprintf(w, "store file          %.0f MiB; keyword index %.0f MiB\n", rep.StoreFileMiB, rep.IndexDirMiB)
+	fmt.Fprintf(w, "embedding model     %s\n", rep.EmbedModel)
+	return nil
+}
+
+var benchAskCmd = &command{
+	name: "bench ask", short: "measure the whole answer path with the extractive answerer",
+	long: `Measure the whole answer path (guard → groundedness, trace queued) with
+the extractive answerer over the sample help centre plus --docs synthetic
+documents, with serve's answer flags (--groundedness-threshold, --top-k).`,
+	run: runBenchAsk,
+}
+
+func runBenchAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, true)
+	docs := fs.Int("docs", 1000, "synthetic documents (10 chunks each) beside the sample help centre")
+	rounds := fs.Int("rounds", 10, "times the sample eval set is asked")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
+		return err
+	}
+	rep, err := loadtest.BenchAsk(ctx, app.cfg, loadtest.AskBenchOptions{Documents: *docs, Rounds: *rounds}, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "chunks              %d\n", rep.Chunks)
+	fmt.Fprintf(w, "asks                %d (%d fell back)\n", rep.Asks, rep.Fallbacks)
+	fmt.Fprintf(w, "answer path         p50 %s  p95 %s  p99 %s  max %s\n", rep.Latency.P50, rep.Latency.P95, rep.Latency.P99, rep.Latency.Max)
+	return nil
+}
+
+var benchChatCmd = &command{
+	name: "bench chat", short: "load-test streaming chats against a fake model on loopback",
+	long: `Start a server on a temporary data dir with a fake OpenAI-compatible
+model on loopback, then --concurrency clients stream sample questions and
+send feedback on each answer for --duration. Fails when a chat errs or a
+feedback record is lost.`,
+	run: runBenchChat,
+}
+
+func runBenchChat(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, true)
+	var o loadtest.ChatBenchOptions
+	fs.IntVar(&o.Concurrency, "concurrency", 50, "simultaneous streaming chats")
+	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long to keep asking")
+	fs.DurationVar(&o.TTFT, "ttft", time.Second, "the fake model's time to first token")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
+		return err
+	}
+	if o.Concurrency < 1 || o.Duration <= 0 {
+		return usagef("--concurrency and --duration must be positive")
+	}
+	rep, err := loadtest.BenchChat(ctx, app.cfg, o, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "chats               %d (%.1f/s), errors %d\n", rep.Chats, rep.ChatsPerSec, rep.Errors)
+	for _, e := range rep.ErrorSamples {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+	fmt.Fprintf(w, "feedback            %d sent, %d stored, %d lost\n", rep.FeedbackSent, rep.FeedbackStored, rep.FeedbackSent-rep.FeedbackStored)
+	fmt.Fprintf(w, "time to first token p50 %s  p95 %s  p99 %s\n", rep.TTFT.P50, rep.TTFT.P95, rep.TTFT.P99)
+	fmt.Fprintf(w, "whole answer        p50 %s  p95 %s  p99 %s  max %s\n", rep.Total.P50, rep.Total.P95, rep.Total.P99, rep.Total.Max)
+	fmt.Fprintf(w, "trace writer        %d stalls, %d dropped\n", rep.TraceStalls, rep.TraceDropped)
+	if rep.Errors > 0 || rep.FeedbackStored != rep.FeedbackSent {
+		return fmt.Errorf("load test failed: %d errors, %d feedback records lost", rep.Errors, rep.FeedbackSent-rep.FeedbackStored)
+	}
+	return nil
+}
+
+var benchRetrievalCmd = &command{
+	name: "bench retrieval", args: "--beir DIR", short: "score the four retrieval pipelines on a BEIR dataset (nDCG@10, recall)",
+	long: `Ingest a BEIR corpus into a temporary knowledge base and score the
+keyword, vector, hybrid and hybrid + rerank pipelines on its queries;
+--json prints exactly one object on stdout.`,
+	run: runBenchRetrieval,
+}
+
+func runBenchRetrieval(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	dir := fs.String("beir", "", "BEIR folder: corpus.jsonl(.gz), queries.jsonl(.gz), qrels/test.tsv")
+	ignore := fs.Bool("ignore-identical-ids", false, "drop hits whose ID equals the query ID (BEIR's ignore_identical_ids; ArguAna needs it)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	limit := fs.Int("limit", 0, "run only the first N queries (0: all)")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--beir DIR is required")
+	}
+	rep, err := bench.Retrieval(ctx, bench.RetrievalOptions{Dir: *dir, IgnoreIdenticalIDs: *ignore, Limit: *limit}, env.Stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(rep)
+	}
+	rep.WriteText(env.Stdout)
+	return nil
+}
+
+var benchEvalCmd = &command{
+	name: "bench eval", short: "measure the eval runner's throughput with the extractive answerer",
+	run: runBenchEval,
+}
+
+func runBenchEval(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, true)
+	n := fs.Int("cases", 1000, "cases in the run (the sample questions, repeated)")
+	conc := fs.Int("concurrency", 0, "cases in flight (0: max(4, CPUs))")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return usagef("--cases must be positive")
+	}
+	rep, err := loadtest.BenchEval(ctx, app.cfg, loadtest.EvalBenchOptions{Cases: *n, Concurrency: *conc}, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "cases               %d (%d stored, %d errors)\n", rep.Cases, rep.Stored, rep.Errors)
+	fmt.Fprintf(w, "concurrency         %d\n", rep.Concurrency)
+	fmt.Fprintf(w, "run, results stored %s (%.0f cases/s)\n", rep.Elapsed.Round(time.Millisecond), rep.PerSecond)
+	for _, k := range []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "refusal_correctness"} {
+		fmt.Fprintf(w, "%-19s %.3f\n", k, rep.Metrics[k])
+	}
+	return nil
+}
