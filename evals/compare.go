@@ -21,11 +21,13 @@ type Comparison struct {
 // Delta is one metric compared.
 type Delta struct {
 	Metric
-	A, B          float64 // means over each run's applicable cases
-	NA, NB        int
-	metrics.Delta      // paired: B − A over cases scored in both
-	Regressed     bool `json:"regressed"` // significantly worse, direction-aware
-	Improved      bool `json:"improved"`
+	A             float64 `json:"a"` // means over each run's applicable cases
+	B             float64 `json:"b"`
+	NA            int     `json:"n_a"`
+	NB            int     `json:"n_b"`
+	metrics.Delta         // paired: B − A over cases scored in both
+	Regressed     bool    `json:"regressed"` // significantly worse, direction-aware
+	Improved      bool    `json:"improved"`
 }
 
 // CaseDelta is one case in both runs.
@@ -262,9 +264,10 @@ func meanOf(rs []store.CaseResult, key string) (float64, int) {
 // Summary is one metric of one run with its bootstrap CI.
 type Summary struct {
 	Metric
-	Mean   float64 `json:"mean"`
-	N      int     `json:"n"`
-	Lo, Hi float64
+	Mean float64 `json:"mean"`
+	N    int     `json:"n"`
+	Lo   float64 `json:"ci_low"` // 95 % bootstrap interval of the mean
+	Hi   float64 `json:"ci_high"`
 }
 
 // Summarize returns every metric of results (those with tag, when set)

@@ -80,9 +80,9 @@ type Parsed struct {
 type LineError struct {
 	// Line is the 1-based physical line the record starts on or, when
 	// Item is set, the 1-based position in a JSON array.
-	Line int
-	Item bool
-	Err  string
+	Line int    `json:"line"`
+	Item bool   `json:"item,omitempty"`
+	Err  string `json:"error"`
 }
 
 func (e LineError) Error() string { return e.where() + ": " + e.Err }

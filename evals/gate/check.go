@@ -16,11 +16,11 @@ const epsilon = 1e-12
 // Result is one threshold checked against a run.
 type Result struct {
 	Threshold
-	Got         float64
-	Baseline    float64
-	HasBaseline bool
-	Pass        bool
-	Message     string // "faithfulness 0.912 ≥ 0.900 ok"
+	Got         float64 `json:"got"`
+	Baseline    float64 `json:"baseline"`
+	HasBaseline bool    `json:"has_baseline"`
+	Pass        bool    `json:"pass"`
+	Message     string  `json:"message"` // "faithfulness 0.912 ≥ 0.900 ok"
 }
 
 // Check applies thresholds to a run's metrics. counts says how many cases

@@ -24,9 +24,9 @@ const (
 
 // Threshold is one gate condition.
 type Threshold struct {
-	Metric string
-	Kind   string
-	Value  float64
+	Metric string  `json:"metric"`
+	Kind   string  `json:"kind"`
+	Value  float64 `json:"value"`
 }
 
 // ParseThresholds reads "metric=value" specs given with the --min or

@@ -86,11 +86,13 @@ func quantile(sorted []float64, q float64) float64 {
 // their mean with a bootstrap confidence interval, and how many cases
 // improved, got worse or stayed the same.
 type Delta struct {
-	Mean, Lo, Hi float64 // mean difference and its confidence interval
-	N            int     // pairs compared
-	Wins         int     // pairs with difference > TieEpsilon
-	Losses       int     // pairs with difference < −TieEpsilon
-	Ties         int     // the rest
+	Mean   float64 `json:"mean"`   // mean difference
+	Lo     float64 `json:"ci_low"` // and its confidence interval
+	Hi     float64 `json:"ci_high"`
+	N      int     `json:"n"`      // pairs compared
+	Wins   int     `json:"wins"`   // pairs with difference > TieEpsilon
+	Losses int     `json:"losses"` // pairs with difference < −TieEpsilon
+	Ties   int     `json:"ties"`   // the rest
 }
 
 // PairedDelta compares a (the baseline) with b (the new run), where a[i]
