@@ -21,9 +21,13 @@
   }
 
   // groundedness: the sign and number carry the meaning; colour repeats it.
+  // The bands derive from the server's threshold, as ui.GroundednessBand's:
+  // below it ✕, in the lower half of the rest ⚠, above ✓.
+  var threshold = parseFloat(page.getAttribute("data-threshold"));
+  if (!(threshold >= 0 && threshold <= 1)) threshold = 0.6;
   function groundedness(g) {
     var pct = Math.round(g * 100);
-    var k = pct >= 80 ? ["ok", "✓"] : pct >= 60 ? ["warn", "⚠"] : ["error", "✕"];
+    var k = g >= threshold + (1 - threshold) / 2 ? ["ok", "✓"] : g >= threshold ? ["warn", "⚠"] : ["error", "✕"];
     return '<span class="badge ' + k[0] + '" data-testid="groundedness" title="Share of the answer’s statements that the cited passages support">' +
       k[1] + " " + pct + "% grounded</span>";
   }

@@ -24,7 +24,7 @@ func (s *Server) handleChatPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := ui.Chat{Chrome: chrome(c, "Chat", "chat"), Answerer: s.answererLabel(), CanViewTraces: true}
+	p := ui.Chat{Chrome: chrome(c, "Chat", "chat"), Answerer: s.answererLabel(), CanViewTraces: true, Threshold: s.asst.Threshold()}
 	hasSample := false
 	for _, d := range docs {
 		if d.Category != "" && !slices.Contains(p.Categories, d.Category) {

@@ -12,6 +12,9 @@ type Chat struct {
 	Categories    []string // document categories for an optional filter select
 	Answerer      string   // e.g. "Extractive answerer (offline)" or "gpt-4o-mini"; shown subtly
 	CanViewTraces bool     // staff: show "View trace" links under answers
+	// Threshold is the groundedness below which answers fall back; the
+	// groundedness badge's colours derive from it (GroundednessBand).
+	Threshold float64
 }
 
 // maxSuggestions bounds the empty state's suggested questions: more reads

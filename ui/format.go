@@ -132,3 +132,18 @@ func Plural(n int, one, many string) string {
 	}
 	return Count(n) + " " + many
 }
+
+// GroundednessBand places a groundedness score against the threshold
+// answers are held to: below it "error" (such an answer falls back), in
+// the lower half of what is left above it "warn", else "ok". With the
+// default 0.6 the bands are < 0.6, 0.6–0.8 and ≥ 0.8. assets/chat.js
+// draws the same bands.
+func GroundednessBand(g, threshold float64) string {
+	switch {
+	case g >= threshold+(1-threshold)/2:
+		return "ok"
+	case g >= threshold:
+		return "warn"
+	}
+	return "error"
+}

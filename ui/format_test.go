@@ -40,3 +40,20 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestGroundednessBand(t *testing.T) {
+	tests := []struct {
+		g, threshold float64
+		want         string
+	}{
+		{0.59, 0.6, "error"}, {0.6, 0.6, "warn"}, {0.79, 0.6, "warn"}, {0.8, 0.6, "ok"},
+		{0, 0, "warn"}, {0.5, 0, "ok"},
+		{0.94, 0.9, "warn"}, {0.95, 0.9, "ok"}, {0.89, 0.9, "error"},
+		{1, 1, "ok"}, {0.99, 1, "error"},
+	}
+	for _, tt := range tests {
+		if got := GroundednessBand(tt.g, tt.threshold); got != tt.want {
+			t.Errorf("GroundednessBand(%v, %v) = %q, want %q", tt.g, tt.threshold, got, tt.want)
+		}
+	}
+}
