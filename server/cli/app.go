@@ -7,18 +7,21 @@ import (
 	"llmops/server"
 )
 
-// appFlags binds the flags of a command that opens the application on a
-// data dir: --data, and with answer also the flags that change answers,
-// bound exactly as serve binds them.
+// appFlags binds the flags of a command that opens the application: with
+// data --data, with answer the flags that change answers, bound exactly as
+// serve binds them (benches build their own data dir and take no --data).
 type appFlags struct {
 	cfg   server.Config
 	flags *server.Flags
 	fs    *flag.FlagSet
 }
 
-func newAppFlags(fs *flag.FlagSet, env *Env, answer bool) *appFlags {
+func newAppFlags(fs *flag.FlagSet, env *Env, data, answer bool) *appFlags {
 	a := &appFlags{cfg: server.DefaultConfig(), fs: fs}
-	a.flags = server.NewFlags(fs, &a.cfg, env.Getenv).Data()
+	a.flags = server.NewFlags(fs, &a.cfg, env.Getenv)
+	if data {
+		a.flags.Data()
+	}
 	if answer {
 		a.flags.Answer()
 	}

@@ -25,7 +25,7 @@ a trace; --json prints the object POST /api/v1/ask returns.`,
 
 func runAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, true)
+	app := newAppFlags(fs, env, true, true)
 	serverURL := fs.String("server", "", "URL of a running llmops serve")
 	apiKey := fs.String("api-key", env.Getenv("LLMOPS_API_KEY"), "viewer API key for --server (LLMOPS_API_KEY)")
 	asJSON := fs.Bool("json", false, "print the answer object as JSON")

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"llmops/evals/bench"
-	"llmops/rag"
 	sampledata "llmops/sample-data"
 	"llmops/server/loadtest"
 )
@@ -23,10 +22,14 @@ var benchIngestCmd = &command{
 
 func runBenchIngest(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, false, false)
 	docs := fs.Int("docs", 10000, "synthetic documents to ingest")
 	sections := fs.Int("sections", 10, "sections (about one chunk each) per document")
 	dir := fs.String("dir", "", "data dir to build (default: a temporary one, removed after)")
 	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
 		return err
 	}
 	if *dir == "" {
@@ -41,7 +44,7 @@ func runBenchIngest(ctx context.Context, env *Env, cmd *command, args []string) 
 	if err != nil {
 		return err
 	}
-	rep, err := rag.BenchIngest(ctx, rag.IngestBenchOptions{Dir: *dir, Documents: *docs, Sections: *sections, Vocab: vocab, Seed: 1}, env.Stderr)
+	rep, err := loadtest.BenchIngest(ctx, app.cfg, loadtest.IngestBenchOptions{Dir: *dir, Documents: *docs, Sections: *sections, Vocab: vocab, Seed: 1}, env.Stderr)
 	if err != nil {
 		return err
 	}
@@ -68,7 +71,7 @@ documents, with serve's answer flags (--groundedness-threshold, --top-k).`,
 
 func runBenchAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, true)
+	app := newAppFlags(fs, env, false, true)
 	docs := fs.Int("docs", 1000, "synthetic documents (10 chunks each) beside the sample help centre")
 	rounds := fs.Int("rounds", 10, "times the sample eval set is asked")
 	if err := cmd.parse(env, fs, args, false); err != nil {
@@ -99,7 +102,7 @@ feedback record is lost.`,
 
 func runBenchChat(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, true)
+	app := newAppFlags(fs, env, false, true)
 	var o loadtest.ChatBenchOptions
 	fs.IntVar(&o.Concurrency, "concurrency", 50, "simultaneous streaming chats")
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long to keep asking")
@@ -170,7 +173,7 @@ var benchEvalCmd = &command{
 
 func runBenchEval(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, true)
+	app := newAppFlags(fs, env, false, true)
 	n := fs.Int("cases", 1000, "cases in the run (the sample questions, repeated)")
 	conc := fs.Int("concurrency", 0, "cases in flight (0: max(4, CPUs))")
 	if err := cmd.parse(env, fs, args, false); err != nil {

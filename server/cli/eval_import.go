@@ -31,7 +31,7 @@ var evalSetsCmd = &command{
 // set (a new version when the set exists and the cases changed).
 func runEvalImport(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, false)
+	app := newAppFlags(fs, env, true, false)
 	name := fs.String("name", "", "test set name (default: the file or folder name)")
 	desc := fs.String("description", "", "what the set covers")
 	beirDir := fs.String("beir", "", "a BEIR folder (corpus.jsonl(.gz), queries.jsonl(.gz), qrels/SPLIT.tsv) instead of a file")
@@ -118,7 +118,7 @@ func ingestBEIR(ctx context.Context, env *Env, app *appFlags, dir string) error 
 // runEvalSets lists test sets and their latest runs.
 func runEvalSets(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
-	app := newAppFlags(fs, env, false)
+	app := newAppFlags(fs, env, true, false)
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ run did not finish; 2 when called wrongly.`,
 func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
 	var o evalRunOptions
-	app := newAppFlags(fs, env, true)
+	app := newAppFlags(fs, env, true, true)
 	serverURL := fs.String("server", "", "URL of a running llmops serve to run on (its data dir is locked)")
 	apiKey := fs.String("api-key", env.Getenv("LLMOPS_API_KEY"), "editor API key for --server (LLMOPS_API_KEY)")
 	fs.StringVar(&o.set, "set", "", "test set name or ID, or a CSV/JSONL/JSON file to import as a set first")

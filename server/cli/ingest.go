@@ -31,7 +31,7 @@ var errFilesFailed = errors.New("some files failed (see above); the others were 
 
 func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fset := cmd.flagSet(env)
-	app := newAppFlags(fset, env, false)
+	app := newAppFlags(fset, env, true, false)
 	serverURL := fset.String("server", "", "URL of a running llmops serve")
 	apiKey := fset.String("api-key", env.Getenv("LLMOPS_API_KEY"), "editor API key for --server (LLMOPS_API_KEY)")
 	meta := rag.Meta{}
@@ -190,7 +190,7 @@ var reindexCmd = &command{
 	name: "reindex", short: "rebuild the keyword and vector indexes from the store",
 	run: func(ctx context.Context, env *Env, cmd *command, args []string) error {
 		fs := cmd.flagSet(env)
-		app := newAppFlags(fs, env, false)
+		app := newAppFlags(fs, env, true, false)
 		if err := cmd.parse(env, fs, args, false); err != nil {
 			return err
 		}

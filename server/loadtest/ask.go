@@ -50,7 +50,7 @@ func BenchAsk(ctx context.Context, cfg server.Config, opts AskBenchOptions, prog
 		return rep, err
 	}
 	fmt.Fprintf(progress, "building a knowledge base of %d synthetic documents…\n", opts.Documents)
-	if _, err := rag.BenchIngest(ctx, rag.IngestBenchOptions{Dir: dir, Documents: opts.Documents, Sections: 10, Vocab: vocab, Seed: 1}, io.Discard); err != nil {
+	if _, err := BenchIngest(ctx, cfg, IngestBenchOptions{Dir: dir, Documents: opts.Documents, Sections: 10, Vocab: vocab, Seed: 1}, io.Discard); err != nil {
 		return rep, err
 	}
 	app, err := openOffline(ctx, cfg, dir, server.AppOptions{})

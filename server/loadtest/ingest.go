@@ -1,10 +1,9 @@
-package rag
+package loadtest
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"llmops/rag"
 	"llmops/rag/index"
+	"llmops/server"
 	"llmops/store"
 )
 
@@ -48,8 +49,9 @@ type IngestBenchReport struct {
 
 // BenchIngest ingests a synthetic corpus end to end (parse, chunk, embed,
 // index, persist) into a fresh data dir, then reopens it as llmops serve
-// would and measures start-up, memory and query latency.
-func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Writer) (IngestBenchReport, error) {
+// would (server.OpenApp with cfg's settings, offline models) and measures
+// start-up, memory and query latency.
+func BenchIngest(ctx context.Context, cfg server.Config, opts IngestBenchOptions, progress io.Writer) (IngestBenchReport, error) {
 	var rep IngestBenchReport
 	if opts.Sections == 0 {
 		opts.Sections = 10
@@ -57,16 +59,11 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 	if len(opts.Vocab) < 100 {
 		return rep, fmt.Errorf("need a vocabulary of at least 100 words")
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, opts.Dir, store.Options{})
+	app, err := openOffline(ctx, cfg, opts.Dir, server.AppOptions{})
 	if err != nil {
 		return rep, err
 	}
-	kb, err := Open(ctx, st, Options{IndexDir: filepath.Join(opts.Dir, "index"), Logger: log})
-	if err != nil {
-		st.Close()
-		return rep, err
-	}
+	kb := app.Knowledge
 	rng := rand.New(rand.NewPCG(opts.Seed, 42))
 	zipf := rand.NewZipf(rng, 1.1, 2, uint64(len(opts.Vocab)-1))
 	word := func() string { return opts.Vocab[zipf.Uint64()] }
@@ -83,7 +80,7 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 	start := time.Now()
 	actor := store.Actor{Kind: store.ActorCLI, Name: "bench"}
 	for lo := 0; lo < opts.Documents; lo += batch {
-		var files []File
+		var files []rag.File
 		for d := lo; d < min(lo+batch, opts.Documents); d++ {
 			var b strings.Builder
 			fmt.Fprintf(&b, "---\ntitle: Synthetic %d\ncategory: cat%d\n---\n\n# Synthetic document %d\n\n", d, d%7, d)
@@ -95,12 +92,11 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 				}
 				b.WriteString("\n\n")
 			}
-			files = append(files, File{Name: "bench/doc-" + strconv.Itoa(d) + ".md", Data: []byte(b.String())})
+			files = append(files, rag.File{Name: "bench/doc-" + strconv.Itoa(d) + ".md", Data: []byte(b.String())})
 		}
 		for _, r := range kb.Ingest(ctx, actor, files, nil) {
 			if r.Outcome == "failed" {
-				kb.Close()
-				st.Close()
+				app.Close(context.WithoutCancel(ctx))
 				return rep, fmt.Errorf("%s: %s", r.Name, r.Error)
 			}
 			rep.Documents++
@@ -119,22 +115,18 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 	if j := kb.CurrentJob(); j != nil {
 		j.Wait()
 	}
-	kb.Close()
-	st.Close()
+	if err := app.Close(context.WithoutCancel(ctx)); err != nil {
+		return rep, err
+	}
 
 	runtime.GC()
 	debug.FreeOSMemory()
 	start = time.Now()
-	st, err = store.Open(ctx, opts.Dir, store.Options{})
-	if err != nil {
+	if app, err = openOffline(ctx, cfg, opts.Dir, server.AppOptions{}); err != nil {
 		return rep, err
 	}
-	defer st.Close()
-	kb, err = Open(ctx, st, Options{IndexDir: filepath.Join(opts.Dir, "index"), Logger: log})
-	if err != nil {
-		return rep, err
-	}
-	defer kb.Close()
+	defer app.Close(context.WithoutCancel(ctx))
+	kb = app.Knowledge
 	rep.Reopen, rep.Rebuilt = time.Since(start), kb.Rebuilt()
 	stats, _ := kb.Stats(ctx)
 	rep.EmbedModel = stats.Model
@@ -145,9 +137,6 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 	rep.RSSMiB = rssMiB()
 
 	var kwTimes, vecTimes []time.Duration
-	kb.emu.RLock()
-	emb, vecs := kb.embedder, kb.vectors
-	kb.emu.RUnlock()
 	for range 50 {
 		q := word() + " " + word() + " " + word()
 		t0 := time.Now()
@@ -155,18 +144,18 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 			return rep, err
 		}
 		kwTimes = append(kwTimes, time.Since(t0))
-		v, err := emb.EmbedQuery(ctx, q)
+		v, err := kb.EmbedQuery(ctx, q)
 		if err != nil {
 			return rep, err
 		}
 		t0 = time.Now()
-		if _, err := vecs.Search(ctx, v, 10, index.Filter{}); err != nil {
+		if _, err := kb.SearchEmbedding(ctx, v, 10, index.Filter{}); err != nil {
 			return rep, err
 		}
 		vecTimes = append(vecTimes, time.Since(t0))
 	}
 	rep.QueryKeyword, rep.QueryVector = median(kwTimes), median(vecTimes)
-	if fi, err := os.Stat(st.Path()); err == nil {
+	if fi, err := os.Stat(app.Store.Path()); err == nil {
 		rep.StoreFileMiB = float64(fi.Size()) / (1 << 20)
 	}
 	rep.IndexDirMiB = float64(dirSize(filepath.Join(opts.Dir, "index"))) / (1 << 20)
