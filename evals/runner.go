@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"llmops/evals/judge"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/store"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"llmops/evals"
 	"llmops/evals/cases"
-	"llmops/evals/judge"
 	"llmops/rag"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/store"
 	"llmops/ui"
