@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"llmops/evals/judge"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/store"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"llmops/evals/judge"
 	"llmops/rag"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/rag/retrieve"
 	"llmops/store"

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"llmops/evals/judge"
 	"llmops/evals/metrics"
 	"llmops/rag/answer"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/store"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 
 	"llmops/evals"
-	"llmops/evals/judge"
+	"llmops/rag/judge"
 	"llmops/rag"
 	"llmops/rag/assistant"
 	"llmops/rag/llm"

@@ -1,26 +1,19 @@
 package metrics
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"llmops/rag/answer"
 )
 
-// markerRE matches one citation marker as llmops answers write them: [1],
-// [1, 2], [1-3], or the full-width 【1】. Numbers have at most three
-// digits, so "[2022]" stays text. It mirrors rag/answer's parser.
-const markerRE = `\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`
-
-// markerRunRE matches a run of adjacent markers with the blanks before it.
-var markerRunRE = regexp.MustCompile(`[ \t]*(?:` + markerRE + `)(?:[ \t]*(?:` + markerRE + `))*`)
-
-// StripCitations removes citation markers ([1], [2][3], [1, 2], [1-3],
-// 【1】) and the blanks before them: "Shifts swap [1][2]." becomes
-// "Shifts swap.". A marker glued between two words becomes a space, so
-// "done.[1]Next" becomes "done. Next".
+// StripCitations removes citation markers as rag/answer reads them ([1],
+// [2][3], [1, 2], [1-3], 【1】) and the blanks before them: "Shifts swap
+// [1][2]." becomes "Shifts swap.". A marker glued between two words
+// becomes a space, so "done.[1]Next" becomes "done. Next".
 func StripCitations(s string) string {
-	locs := markerRunRE.FindAllStringIndex(s, -1)
+	locs := answer.MarkerGroupRE.FindAllStringIndex(s, -1)
 	if locs == nil {
 		return s
 	}

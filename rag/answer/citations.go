@@ -8,13 +8,15 @@ import (
 	"unicode"
 )
 
-// A citation marker: [1], [1, 2], [1-3], or the full-width 【1】 some models
-// emit. Numbers have at most three digits, so "[2022]" stays text.
-var markerRE = regexp.MustCompile(`\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`)
+// MarkerRE matches one citation marker: [1], [1, 2], [1-3], or the
+// full-width 【1】 some models emit. Numbers have at most three digits, so
+// "[2022]" stays text. It is the one definition of a marker: everything
+// that finds, strips or rewrites markers builds on it.
+var MarkerRE = regexp.MustCompile(`\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`)
 
 // markersAfterStop matches a sentence stop followed by marker groups:
 // models write "… shift.[1]" and "… shift. [1][2]" as often as "… shift [1].".
-var markersAfterStop = regexp.MustCompile(`([.!?。！？])((?:[ \t]*(?:` + markerRE.String() + `))+)`)
+var markersAfterStop = regexp.MustCompile(`([.!?。！？])((?:[ \t]*(?:` + MarkerRE.String() + `))+)`)
 
 // maxRange bounds a marker range like [1-200], so text cannot make the
 // parser allocate at will.
@@ -50,7 +52,7 @@ func ParseCitations(text string) []Sentence {
 		} else if !ls.lineStart && prev != nil && prev.Item > 0 {
 			item, ordered = prev.Item, prev.Ordered
 		}
-		body := cleanSentence(markerRE.ReplaceAllString(s, ""))
+		body := cleanSentence(MarkerRE.ReplaceAllString(s, ""))
 		if !hasWord(body) {
 			// A stray marker line ("[2]") belongs to the sentence above it.
 			if prev != nil {
@@ -84,7 +86,7 @@ func cutListMarker(s string) (n int, ordered bool, rest string, ok bool) {
 // appearance, without repeats.
 func parseMarkers(s string) []int {
 	var out []int
-	for _, m := range markerRE.FindAllString(s, -1) {
+	for _, m := range MarkerRE.FindAllString(s, -1) {
 		out = mergeCites(out, markerNumbers(m))
 	}
 	return out
@@ -138,18 +140,18 @@ func hasWord(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }
 
-// markerGroupRE matches a run of adjacent markers with the blanks before
+// MarkerGroupRE matches a run of adjacent markers with the blanks before
 // it, so "shift [7][1]" can become "shift [1]" and "shift [7]." "shift.".
-var markerGroupRE = regexp.MustCompile(`[ \t]*(?:` + markerRE.String() + `)(?:[ \t]*(?:` + markerRE.String() + `))*`)
+var MarkerGroupRE = regexp.MustCompile(`[ \t]*(?:` + MarkerRE.String() + `)(?:[ \t]*(?:` + MarkerRE.String() + `))*`)
 
 // keepMarkers rewrites every marker group in text to cite only the numbers
 // keep accepts, dropping groups left empty together with the blank before
 // them, and returns how many numbers it dropped.
 func keepMarkers(text string, keep func(n int) bool) (string, int) {
 	dropped := 0
-	text = markerGroupRE.ReplaceAllStringFunc(text, func(group string) string {
+	text = MarkerGroupRE.ReplaceAllStringFunc(text, func(group string) string {
 		var kept []int
-		for _, m := range markerRE.FindAllString(group, -1) {
+		for _, m := range MarkerRE.FindAllString(group, -1) {
 			for _, n := range markerNumbers(m) {
 				if keep(n) {
 					kept = mergeCites(kept, []int{n})

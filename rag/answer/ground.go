@@ -109,7 +109,7 @@ type scoredText struct {
 // keepMarkersIfInvalid drops markers outside the context from text,
 // leaving text untouched (its marker style included) when all are valid.
 func keepMarkersIfInvalid(text string, valid func(int) bool) (string, int) {
-	for _, m := range markerRE.FindAllString(text, -1) {
+	for _, m := range MarkerRE.FindAllString(text, -1) {
 		for _, n := range markerNumbers(m) {
 			if !valid(n) {
 				return keepMarkers(text, valid)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"llmops/rag/answer"
+	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/rag/retrieve"
 	"llmops/store"
@@ -182,9 +183,8 @@ func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string
 	return g, nil
 }
 
-// LLMJudge adapts llm.JudgeSupport to a Judge.
+// LLMJudge is a Judge asking c through judge.Support (the
+// judge-support@1 template), without a cache: answers rarely repeat.
 func LLMJudge(c *llm.Client) Judge {
-	return func(ctx context.Context, sentences []string, sources [][]string) ([]float64, error) {
-		return llm.JudgeSupport(ctx, c, sentences, sources)
-	}
+	return judge.New(c, nil).Support
 }

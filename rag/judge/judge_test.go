@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -550,5 +551,141 @@ func TestConcurrent(t *testing.T) {
 	s := j.Stats()
 	if s.Calls+s.CacheHits != workers*rounds*5 || s.Calls < 15 || s.Failures != 0 {
 		t.Errorf("got stats %+v, want %d judgements, at least 15 asked, none failed", s, workers*rounds*5)
+	}
+}
+
+func TestSupport(t *testing.T) {
+	t.Parallel()
+	m := newFakeModel(t, says("```json\n[{\"i\":1,\"supported\":true},{\"i\":2,\"supported\":\"partial\"}]\n```"))
+	j := New(newClient(t, m, "judge-m", 0), nil)
+	sentences := []string{"Refunds take 5 days.", "They are free\nof charge.", "Call us anytime."}
+	sources := [][]string{{"Refunds are processed within 5 business days."}, {"Refunds are processed within 5 business days.", "Fees apply."}, {" "}}
+	got, err := j.Support(context.Background(), sentences, sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{1, 0.5, 0}; !slices.Equal(got, want) {
+		t.Errorf("got scores %v, want %v", got, want)
+	}
+	body := m.body(1)
+	if body.Temperature == nil || *body.Temperature != 0 || len(body.Messages) != 1 {
+		t.Errorf("got request %+v, want one message at temperature 0", body)
+	}
+	prompt := body.Messages[0].Content
+	for _, want := range []string{"[P1] Refunds are processed", "[P2] Fees apply.", "1. Refunds take 5 days.\n   cites: P1\n",
+		"2. They are free of charge.\n   cites: P1, P2\n", "sentences 1 to 2"} {
+		if !strings.Contains(prompt, want) {
+			t.Errorf("prompt lacks %q:\n%s", want, prompt)
+		}
+	}
+	if strings.Count(prompt, "Refunds are processed") != 1 || strings.Contains(prompt, "Call us") {
+		t.Errorf("want each passage once and no sentence without sources:\n%s", prompt)
+	}
+}
+
+func TestSupportOutputs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		replies  []reply
+		want     []float64 // nil: unusable
+		wantReqs int64
+	}{
+		{"line form", []reply{{text: "1: yes\n2 - no"}}, []float64{1, 0}, 1},
+		{"partial JSON", []reply{{text: `[{"i":1,"supported":false},{"i":2,"supported":true},{"i":3,`}}, []float64{0, 1}, 1},
+		{"429 then 200", []reply{{status: http.StatusTooManyRequests, retryAfter: "0"}, {text: `[{"i":1,"supported":true},{"i":2,"supported":true}]`}},
+			[]float64{1, 1}, 2},
+		{"garbage", []reply{{text: "As an AI, I think these are mostly fine."}}, nil, 1},
+		{"one verdict missing", []reply{{text: `[{"i":1,"supported":true}]`}}, nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := newFakeModel(t, script(tc.replies...))
+			j := New(newClient(t, m, "m-test", 0), nil)
+			got, err := j.Support(context.Background(), []string{"A.", "B."}, [][]string{{"a"}, {"b"}})
+			switch {
+			case tc.want == nil:
+				if !errors.Is(err, ErrJudgeFailed) || store.ErrorCode(err) != store.EUNAVAILABLE ||
+					!strings.Contains(err.Error(), "judge output could not be parsed") || !strings.Contains(err.Error(), "m-test") {
+					t.Errorf("got error %v (code %s), want ErrJudgeFailed, EUNAVAILABLE, naming the model", err, store.ErrorCode(err))
+				}
+				if got != nil {
+					t.Errorf("got scores %v with the error, want none", got)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case !slices.Equal(got, tc.want):
+				t.Errorf("got scores %v, want %v", got, tc.want)
+			}
+			if n := m.requests.Load(); n != tc.wantReqs {
+				t.Errorf("got %d requests, want %d", n, tc.wantReqs)
+			}
+		})
+	}
+}
+
+func TestSupportWithoutAsking(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := newFakeModel(t, says("unused"))
+	j := New(newClient(t, m, "judge-m", 0), nil)
+	got, err := j.Support(ctx, []string{"A.", "B."}, [][]string{nil, {""}})
+	if err != nil || !slices.Equal(got, []float64{0, 0}) {
+		t.Errorf("got %v, %v; want [0 0] and no error", got, err)
+	}
+	if got, err := j.Support(ctx, nil, nil); err != nil || len(got) != 0 {
+		t.Errorf("no sentences: got %v, %v; want none", got, err)
+	}
+	if m.requests.Load() != 0 {
+		t.Errorf("got %d requests, want none", m.requests.Load())
+	}
+	_, err = j.Support(ctx, []string{"A."}, nil)
+	if store.ErrorCode(err) != store.EINVALID || !strings.Contains(err.Error(), "1 sentences but 0 citation lists") {
+		t.Errorf("mismatched lists: got %v, want EINVALID", err)
+	}
+	if _, err := New(nil, nil).Support(ctx, []string{"A."}, [][]string{{"a"}}); store.ErrorCode(err) != store.EINVALID {
+		t.Errorf("no client: got %v, want EINVALID", err)
+	}
+}
+
+// TestSupportSharesCitationPrecisionsCache: the answer path's verdicts
+// and the eval metric's are one judgement of one template, cached once.
+func TestSupportSharesCitationPrecisionsCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := newFakeModel(t, says(`{"verdicts": [{"i": 1, "verdict": "supported"}, {"i": 2, "verdict": "partial"}]}`))
+	j := New(newClient(t, m, "judge-m", 0), newMapCache())
+	sentences, cited := []string{"A.", "Hi!", "B."}, [][]string{{"a"}, nil, {"a", "b"}}
+	got, err := j.Support(ctx, sentences, cited)
+	if err != nil || !slices.Equal(got, []float64{1, 0, 0.5}) {
+		t.Fatalf("got %v, %v; want [1 0 0.5]", got, err)
+	}
+	if p, err := j.CitationPrecision(ctx, sentences, cited); err != nil || p != 0.75 {
+		t.Errorf("got precision %v, %v; want 0.75", p, err)
+	}
+	if n := m.requests.Load(); n != 1 {
+		t.Errorf("got %d requests, want 1 (the second from the cache)", n)
+	}
+}
+
+// TestCachedVerdictsMustFit: a cached judgement without a verdict per
+// sentence is a miss, never an index out of range.
+func TestCachedVerdictsMustFit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := newFakeModel(t, says(`["yes"]`))
+	cache := newMapCache()
+	j := New(newClient(t, m, "judge-m", 0), cache)
+	in, _, err := supportInputOf([]string{"A."}, [][]string{{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canonical, _ := json.Marshal(in)
+	cache.m[cacheKey("judge-m", TemplateSupport, canonical)] = []byte(`{"score": 1}`)
+	if got, err := j.Support(ctx, []string{"A."}, [][]string{{"a"}}); err != nil || !slices.Equal(got, []float64{1}) {
+		t.Fatalf("got %v, %v; want [1]", got, err)
+	}
+	if s := j.Stats(); s.Calls != 1 || s.CacheErrors != 1 {
+		t.Errorf("got stats %+v, want 1 call and 1 cache error", s)
 	}
 }

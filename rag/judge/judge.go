@@ -1,13 +1,14 @@
-// Package judge scores answers with a chat model: the LLM-judge variants
-// of the eval answer metrics (faithfulness, citation precision,
-// relevancy, correctness, refusal).
+// Package judge scores answers with a chat model: the per-sentence
+// support verdicts behind the answer path's groundedness, and the
+// LLM-judge variants of the eval answer metrics (faithfulness, citation
+// precision, relevancy, correctness, refusal).
 //
-// Each metric renders a named, versioned prompt template (Template),
+// Each judgement renders a named, versioned prompt template (Template),
 // asks the model at temperature 0 through rag/llm (which retries rate
 // limits and server errors), and reads a score in [0, 1] from whatever
-// the model wrote (see parse.go for the rules). Judgements are cached
-// by model, template and input, so a rerun of an eval asks only about
-// what changed.
+// the model wrote (see parse.go for the rules). With a cache, judgements
+// are kept by model, template and input, so a rerun of an eval asks only
+// about what changed.
 package judge
 
 import (
@@ -118,21 +119,55 @@ func (j *Judge) Faithfulness(ctx context.Context, question string, sentences []s
 	case len(in.Contexts) == 0:
 		return 0, nil
 	}
-	got, err := j.judge(ctx, TemplateFaithfulness, in, func(out string) (judgement, bool) {
-		return readVerdicts(out, len(in.Sentences))
-	})
+	got, err := j.judgeVerdicts(ctx, TemplateFaithfulness, in, len(in.Sentences))
 	return got.Score, err
 }
 
-// CitationPrecision (judge-support@1) is the mean verdict on the
-// sentences that cite something, each against only the passages it
-// cites (cited[i] for sentences[i]), as llm.JudgeSupport judges them.
-// When no sentence cites anything it returns ErrNotApplicable.
-func (j *Judge) CitationPrecision(ctx context.Context, sentences []string, cited [][]string) (float64, error) {
-	if len(cited) != len(sentences) {
-		return 0, store.Errorf(store.EINVALID, "%d sentences but %d citation lists to judge them by", len(sentences), len(cited))
+// Support (judge-support@1) scores each sentence against only the
+// passages it cites (cited[i] for sentences[i]): 1 supported, 0.5 partly,
+// 0 not, one score in [0, 1] per sentence. A sentence that cites nothing
+// scores 0 without asking. When the model's output holds no verdict on
+// some sentence, the error is ErrJudgeFailed (EUNAVAILABLE).
+func (j *Judge) Support(ctx context.Context, sentences []string, cited [][]string) ([]float64, error) {
+	in, asked, err := supportInputOf(sentences, cited)
+	if err != nil {
+		return nil, err
 	}
-	var in supportInput
+	scores := make([]float64, len(sentences))
+	if len(asked) == 0 {
+		return scores, nil
+	}
+	got, err := j.judgeVerdicts(ctx, TemplateSupport, in, len(asked))
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range asked {
+		scores[i] = got.Verdicts[k]
+	}
+	return scores, nil
+}
+
+// CitationPrecision (judge-support@1) is the mean of Support's verdicts
+// on the sentences that cite something. When no sentence cites anything
+// it returns ErrNotApplicable.
+func (j *Judge) CitationPrecision(ctx context.Context, sentences []string, cited [][]string) (float64, error) {
+	in, asked, err := supportInputOf(sentences, cited)
+	if err != nil {
+		return 0, err
+	}
+	if len(asked) == 0 {
+		return 0, fmt.Errorf("citation precision: no sentence cites a source: %w", ErrNotApplicable)
+	}
+	got, err := j.judgeVerdicts(ctx, TemplateSupport, in, len(asked))
+	return got.Score, err
+}
+
+// supportInputOf numbers the distinct passages sentences cite and lists
+// the sentences that cite any, with asked their indexes in sentences.
+func supportInputOf(sentences []string, cited [][]string) (in supportInput, asked []int, err error) {
+	if len(cited) != len(sentences) {
+		return in, nil, store.Errorf(store.EINVALID, "%d sentences but %d citation lists to judge them by", len(sentences), len(cited))
+	}
 	ids := make(map[string]int)
 	for i, s := range sentences {
 		cs := citedSentence{Text: strings.TrimSpace(s)}
@@ -149,15 +184,10 @@ func (j *Judge) CitationPrecision(ctx context.Context, sentences []string, cited
 		}
 		if len(cs.Cites) > 0 {
 			in.Sentences = append(in.Sentences, cs)
+			asked = append(asked, i)
 		}
 	}
-	if len(in.Sentences) == 0 {
-		return 0, fmt.Errorf("citation precision: no sentence cites a source: %w", ErrNotApplicable)
-	}
-	got, err := j.judge(ctx, TemplateSupport, in, func(out string) (judgement, bool) {
-		return readVerdicts(out, len(in.Sentences))
-	})
-	return got.Score, err
+	return in, asked, nil
 }
 
 // Relevancy (judge-relevancy@1) is how directly answer addresses
@@ -171,7 +201,7 @@ func (j *Judge) Relevancy(ctx context.Context, question, answer string) (float64
 	case in.Answer == "":
 		return 0, nil
 	}
-	got, err := j.judge(ctx, TemplateRelevancy, in, readScore)
+	got, err := j.judge(ctx, TemplateRelevancy, in, 0, readScore)
 	return got.Score, err
 }
 
@@ -187,7 +217,7 @@ func (j *Judge) Correctness(ctx context.Context, question, answer, reference str
 	case in.Answer == "":
 		return 0, nil
 	}
-	got, err := j.judge(ctx, TemplateCorrectness, in, readScore)
+	got, err := j.judge(ctx, TemplateCorrectness, in, 0, readScore)
 	return got.Score, err
 }
 
@@ -199,7 +229,7 @@ func (j *Judge) Refusal(ctx context.Context, question, answer string) (bool, err
 	if in.Answer == "" {
 		return false, fmt.Errorf("refusal: no answer: %w", ErrNotApplicable)
 	}
-	got, err := j.judge(ctx, TemplateRefusal, in, readRefusal)
+	got, err := j.judge(ctx, TemplateRefusal, in, 0, readRefusal)
 	return got.Score > 0.5, err
 }
 
@@ -213,10 +243,16 @@ type judgement struct {
 // maxShownOutput bounds the copy of unusable output in an error, in bytes.
 const maxShownOutput = 300
 
+// judgeVerdicts judges n sentences with the per-sentence template name.
+func (j *Judge) judgeVerdicts(ctx context.Context, name string, input any, n int) (judgement, error) {
+	return j.judge(ctx, name, input, n, func(out string) (judgement, bool) { return readVerdicts(out, n) })
+}
+
 // judge answers the template name for input from the cache or else by
-// asking the model and reading its output with read. Only judgements
-// read successfully are cached.
-func (j *Judge) judge(ctx context.Context, name string, input any, read func(out string) (judgement, bool)) (judgement, error) {
+// asking the model and reading its output with read. verdicts is how
+// many per-sentence verdicts the judgement holds (0 for a template that
+// scores the whole answer). Only judgements read successfully are cached.
+func (j *Judge) judge(ctx context.Context, name string, input any, verdicts int, read func(out string) (judgement, bool)) (judgement, error) {
 	if j == nil || j.client == nil {
 		return judgement{}, store.Errorf(store.EINVALID, "no judge model is configured")
 	}
@@ -225,7 +261,7 @@ func (j *Judge) judge(ctx context.Context, name string, input any, read func(out
 		return judgement{}, fmt.Errorf("%s: %w", name, err)
 	}
 	key := cacheKey(j.client.Model(), name, canonical)
-	if got, ok := j.cached(ctx, key); ok {
+	if got, ok := j.cached(ctx, key, verdicts); ok {
 		return got, nil
 	}
 	prompt, err := render(name, input)
@@ -264,8 +300,9 @@ func cacheKey(model, template string, canonical []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// cached is the judgement under key, if the cache has a readable one.
-func (j *Judge) cached(ctx context.Context, key string) (judgement, bool) {
+// cached is the judgement under key, if the cache has a readable one
+// with the verdicts expected.
+func (j *Judge) cached(ctx context.Context, key string, verdicts int) (judgement, bool) {
 	if j.cache == nil {
 		return judgement{}, false
 	}
@@ -278,7 +315,7 @@ func (j *Judge) cached(ctx context.Context, key string) (judgement, bool) {
 		return judgement{}, false
 	}
 	var got judgement
-	if err := json.Unmarshal(value, &got); err != nil || got.Score < 0 || got.Score > 1 {
+	if err := json.Unmarshal(value, &got); err != nil || got.Score < 0 || got.Score > 1 || len(got.Verdicts) != verdicts {
 		j.cacheErrors.Add(1)
 		return judgement{}, false
 	}

@@ -1,12 +1,18 @@
 package judge
 
-import "errors"
+import (
+	"errors"
+
+	"llmops/store"
+)
 
 // Sentinel errors, for errors.Is.
 var (
 	// ErrJudgeFailed means the judge model answered, but no score could be
-	// read from its answer. The error wrapping it holds a clipped copy.
-	ErrJudgeFailed = errors.New("judge output unusable")
+	// read from its answer (for per-sentence verdicts: not a verdict on
+	// every sentence). The error wrapping it holds a clipped copy. Its
+	// code is EUNAVAILABLE: the judge, not the request, is at fault.
+	ErrJudgeFailed = &store.Error{Code: store.EUNAVAILABLE, Message: "judge output could not be parsed"}
 	// ErrNotApplicable means the metric does not apply to its inputs (no
 	// answer sentences, nothing cited, no reference answer); no model was
 	// asked.

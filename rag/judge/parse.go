@@ -1,24 +1,25 @@
 package judge
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
-
-	"llmops/rag/llm"
 )
 
 // How a judge's output is read
 //
 // The templates ask for a small JSON object, but models wrap it in
 // fences and prose, cut it off, quote it Python's way, or answer in a
-// number or a word. The JSON is found by llm.ExtractJSON, which repairs
-// what it can; failing that, the text itself is read: the whole of it as
-// a number, a labelled number ("Score: 0.8"), or a verdict word opening
-// it ("Yes, ...", "Partially supported").
+// number, a word or a list of lines. The JSON is found by extractJSON,
+// which repairs what it can (see extract.go); failing that, the text
+// itself is read: for a score, the whole of it as a number, a labelled
+// number ("Score: 0.8") or a verdict word opening it ("Yes, ...",
+// "Partially supported"); for per-sentence verdicts, every complete
+// {...} object that names its sentence, then lines like "2 - supported".
 //
 // Numbers become scores in [0, 1] by one rule (normalise):
 //   - "70%" is 0.7 and "4/5" or "4 out of 5" is 0.8;
@@ -31,7 +32,8 @@ import (
 //     all", so 1 of 1–5 is 0 and 4 is 0.75. (A bare 1 is taken as 1 of
 //     0–1: name the scale to mean otherwise.)
 //
-// Every score is clamped to [0, 1]; NaN and infinities are unusable.
+// Words become scores by one list (verdictWords). Every score is clamped
+// to [0, 1]; NaN and infinities are unusable.
 
 // Keys that name, case aside, what an object holds, most specific first.
 var (
@@ -39,10 +41,11 @@ var (
 		"correct", "faithfulness", "supported", "verdict", "label", "result", "answer", "value"}
 	refusalKeys = []string{"refusal", "refused", "is_refusal", "declined", "declines", "refuses",
 		"verdict", "label", "result", "answer", "value", "score"}
-	verdictKeys = []string{"verdict", "supported", "support", "label", "score", "result", "judgement", "judgment", "answer"}
-	indexKeys   = []string{"i", "index", "idx", "n", "number", "sentence", "id"}
-	listKeys    = []string{"verdicts", "results", "sentences", "scores", "items", "judgements", "judgments", "data"}
-	reasonKeys  = []string{"reason", "reasoning", "explanation", "rationale", "justification"}
+	verdictKeys = []string{"verdict", "supported", "support", "grounded", "label", "score", "result",
+		"judgement", "judgment", "answer"}
+	indexKeys  = []string{"i", "index", "idx", "n", "number", "sentence", "id"}
+	listKeys   = []string{"verdicts", "results", "sentences", "scores", "items", "judgements", "judgments", "data"}
+	reasonKeys = []string{"reason", "reasoning", "explanation", "rationale", "justification"}
 )
 
 // maxReason bounds the reason kept with a cached judgement, in bytes.
@@ -51,7 +54,7 @@ const maxReason = 500
 // readScore reads a score (and the judge's reason, if any) from out.
 func readScore(out string) (judgement, bool) {
 	var got judgement
-	if _, ok := llm.ExtractJSON(out, func(v any) bool {
+	if _, ok := extractJSON(out, func(v any) bool {
 		var ok bool
 		got, ok = scoreIn(v)
 		return ok
@@ -74,7 +77,7 @@ func readScore(out string) (judgement, bool) {
 // readRefusal reads whether the judge found the answer a refusal.
 func readRefusal(out string) (judgement, bool) {
 	var got judgement
-	if _, ok := llm.ExtractJSON(out, func(v any) bool {
+	if _, ok := extractJSON(out, func(v any) bool {
 		obj, ok := v.(map[string]any)
 		if !ok {
 			return false
@@ -94,20 +97,157 @@ func readRefusal(out string) (judgement, bool) {
 	return judgement{Score: b2f(refused)}, ok
 }
 
-// readVerdicts reads the scores of sentences 1..n, all of them or none.
+// readVerdicts reads the scores of sentences 1..n, all of them or none;
+// the judgement's score is their mean.
 func readVerdicts(out string, n int) (judgement, bool) {
-	var got []float64
-	if _, ok := llm.ExtractJSON(out, func(v any) bool {
-		got = verdictsIn(v, n)
-		return got != nil
-	}); !ok {
+	found := parseVerdicts(out, n)
+	if len(found) < n {
 		return judgement{}, false
 	}
+	got := judgement{Verdicts: make([]float64, n)}
 	sum := 0.0
-	for _, s := range got {
-		sum += s
+	for i := range got.Verdicts {
+		got.Verdicts[i] = found[i+1]
+		sum += got.Verdicts[i]
 	}
-	return judgement{Score: sum / float64(n), Verdicts: got}, true
+	got.Score = sum / float64(n)
+	return got, true
+}
+
+// parseVerdicts returns the verdicts on sentences 1..n it finds in out,
+// by sentence number. It tries, in turn: the first JSON value holding a
+// verdict on every sentence; every complete {...} object that names its
+// sentence, on its own; and lines like "2 - supported". A verdict found
+// earlier wins.
+func parseVerdicts(out string, n int) map[int]float64 {
+	if v, ok := extractJSON(out, func(v any) bool { return len(numbered(verdictsIn(v), n)) == n }); ok {
+		return numbered(verdictsIn(v), n)
+	}
+	got := make(map[int]float64, n)
+	add := func(vs []verdict) bool {
+		for i, s := range numbered(vs, n) {
+			if _, dup := got[i]; !dup {
+				got[i] = s
+			}
+		}
+		return len(got) == n
+	}
+	var objects []verdict
+	for _, t := range readings(out) {
+		for _, text := range balancedObjects(t) {
+			var obj map[string]any
+			if json.Unmarshal([]byte(text), &obj) == nil {
+				objects = append(objects, objectVerdicts(lowerKeys(obj))...)
+			}
+		}
+	}
+	if add(objects) {
+		return got
+	}
+	var lines []verdict
+	for _, m := range verdictLine.FindAllStringSubmatch(plain(out), -1) {
+		i, err := strconv.Atoi(m[1])
+		if s, ok := stringScore(m[2], scale{}); ok && err == nil {
+			lines = append(lines, verdict{i, s})
+		}
+	}
+	add(lines)
+	return got
+}
+
+// verdict is a score for sentence i, numbered as the judge numbered it.
+type verdict struct {
+	i int
+	s float64
+}
+
+// verdictsIn finds verdicts in a decoded JSON value: an array of verdict
+// objects or of bare verdicts (numbered by position unless they say
+// otherwise), an object wrapping such an array, one verdict object that
+// names its sentence, or an object keyed by sentence number.
+func verdictsIn(v any) []verdict {
+	var vs []verdict
+	switch x := v.(type) {
+	case map[string]any:
+		lower := lowerKeys(x)
+		for _, k := range listKeys {
+			switch inner := lower[k].(type) {
+			case []any, map[string]any:
+				return verdictsIn(inner)
+			}
+		}
+		if one := objectVerdicts(lower); one != nil {
+			return one
+		}
+		for k, e := range x {
+			i, err := strconv.Atoi(strings.TrimSpace(k))
+			if s, ok := scoreOf(e, scale{}); ok && err == nil {
+				vs = append(vs, verdict{i, s})
+			}
+		}
+	case []any:
+		for pos, e := range x {
+			if obj, ok := e.(map[string]any); ok {
+				lower := lowerKeys(obj)
+				i, ok := firstInt(lower, indexKeys)
+				if !ok {
+					i = pos + 1
+				}
+				if s, ok := verdictOf(lower); ok {
+					vs = append(vs, verdict{i, s})
+				}
+			} else if s, ok := scoreOf(e, scale{}); ok {
+				vs = append(vs, verdict{pos + 1, s})
+			}
+		}
+	}
+	return vs
+}
+
+// objectVerdicts reads one verdict object that names its sentence, like
+// {"i": 1, "supported": true}; it returns nil for any other object.
+func objectVerdicts(lower map[string]any) []verdict {
+	i, ok := firstInt(lower, indexKeys)
+	if !ok {
+		return nil
+	}
+	s, ok := verdictOf(lower)
+	if !ok {
+		return nil
+	}
+	return []verdict{{i, s}}
+}
+
+// verdictOf is the first of an object's verdict keys that reads as a
+// score, on the scale the object names.
+func verdictOf(lower map[string]any) (float64, bool) {
+	sc := scaleIn(lower)
+	for _, k := range verdictKeys {
+		if s, ok := scoreOf(lower[k], sc); ok {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// numbered places verdicts on sentences 1..n, dropping numbers out of
+// range; the first verdict on a sentence wins. When any verdict is
+// numbered 0 the judge counted from 0, and all of them move up one.
+func numbered(vs []verdict, n int) map[int]float64 {
+	shift := 0
+	for _, v := range vs {
+		if v.i == 0 {
+			shift = 1
+		}
+	}
+	got := make(map[int]float64, n)
+	for _, v := range vs {
+		i := v.i + shift
+		if _, dup := got[i]; i >= 1 && i <= n && !dup {
+			got[i] = v.s
+		}
+	}
+	return got
 }
 
 // scoreIn reads a score object: {"score": 0.8, "reason": "..."} and its
@@ -128,67 +268,6 @@ func scoreIn(v any) (judgement, bool) {
 		}
 	}
 	return judgement{}, false
-}
-
-// verdictsIn reads the verdicts on sentences 1..n from an array of
-// verdict objects or bare verdicts (numbered by position unless they say
-// otherwise; numbering from 0 is noticed), an object wrapping such an
-// array, or an object keyed by sentence number. It returns nil unless
-// every sentence has a verdict.
-func verdictsIn(v any, n int) []float64 {
-	type verdict struct {
-		i int
-		s float64
-	}
-	var vs []verdict
-	switch x := v.(type) {
-	case map[string]any:
-		lower := lowerKeys(x)
-		for _, k := range listKeys {
-			if list, ok := lower[k].([]any); ok {
-				return verdictsIn(list, n)
-			}
-		}
-		for k, e := range x {
-			i, err := strconv.Atoi(strings.TrimSpace(k))
-			if s, ok := scoreOf(e, scale{}); ok && err == nil {
-				vs = append(vs, verdict{i, s})
-			}
-		}
-	case []any:
-		for pos, e := range x {
-			i, val := pos+1, e
-			if obj, ok := e.(map[string]any); ok {
-				lower := lowerKeys(obj)
-				if k, ok := firstInt(lower, indexKeys); ok {
-					i = k
-				}
-				val = firstOf(lower, verdictKeys)
-			}
-			if s, ok := scoreOf(val, scale{}); ok {
-				vs = append(vs, verdict{i, s})
-			}
-		}
-	}
-	shift := 0
-	for _, v := range vs {
-		if v.i == 0 {
-			shift = 1
-		}
-	}
-	got := make([]float64, n)
-	seen := make([]bool, n)
-	left := n
-	for _, v := range vs {
-		if k := v.i + shift - 1; k >= 0 && k < n && !seen[k] {
-			got[k], seen[k] = v.s, true
-			left--
-		}
-	}
-	if left > 0 {
-		return nil
-	}
-	return got
 }
 
 // scoreOf reads one score: a boolean, a number, a string holding either
@@ -234,8 +313,8 @@ var (
 	// labelled is a number after a word that names it: "Score: 0.8",
 	// "relevance is 4/5", "Rating = 70%".
 	labelled = regexp.MustCompile(`(?i)\b(?:score|rating|grade|relevancy|relevance|correctness|faithfulness)\b[^0-9\n+-]{0,12}?([-+]?\d*\.?\d+(?:\s*(?:%|/\s*\d*\.?\d+|out of\s*\d*\.?\d+))?)`)
-	// thinking is the reasoning some local models write before answering.
-	thinking = regexp.MustCompile(`(?is)<think>.*?</think>`)
+	// verdictLine is "1: yes", "2 - supported", "3. no", "Sentence 4) partial".
+	verdictLine = regexp.MustCompile(`(?im)^[ \t]*(?:[-•][ \t]*)?(?:sentence[ \t]*)?#?(\d{1,4})(?:[ \t]*[:.)\]=–—-][ \t]*|[ \t]+)(\S.*)$`)
 )
 
 // scaleIn reads the scale an object names, if any.
@@ -314,18 +393,19 @@ func numberScore(s string, sc scale) (float64, bool) {
 	return 0, false
 }
 
-// verdictWords are the words judges answer in. A text scores as the first
-// word here that it begins with, as a whole word.
+// verdictWords are the words judges answer in. A text scores as the word
+// here that it begins with, as a whole word (so "N/A" is not "n").
 var verdictWords = []struct {
 	word  string
 	score float64
 }{
-	{"partially", 0.5}, {"partial", 0.5}, {"partly", 0.5}, {"somewhat", 0.5}, {"mixed", 0.5},
+	{"partially", 0.5}, {"partial", 0.5}, {"partly", 0.5}, {"somewhat", 0.5}, {"mixed", 0.5}, {"some", 0.5},
 	{"mostly", 0.75},
-	{"not", 0}, {"no", 0}, {"none", 0}, {"false", 0}, {"unsupported", 0}, {"incorrect", 0},
-	{"irrelevant", 0}, {"wrong", 0}, {"contradicted", 0}, {"contradicts", 0},
-	{"yes", 1}, {"true", 1}, {"supported", 1}, {"fully", 1}, {"correct", 1}, {"relevant", 1},
-	{"grounded", 1}, {"entailed", 1},
+	{"not", 0}, {"no", 0}, {"n", 0}, {"none", 0}, {"false", 0}, {"unsupported", 0}, {"incorrect", 0},
+	{"irrelevant", 0}, {"wrong", 0}, {"contradict", 0}, {"contradicts", 0}, {"contradicted", 0},
+	{"contradiction", 0}, {"contradictory", 0},
+	{"yes", 1}, {"y", 1}, {"true", 1}, {"supported", 1}, {"supports", 1}, {"support", 1}, {"fully", 1},
+	{"correct", 1}, {"relevant", 1}, {"grounded", 1}, {"entailed", 1},
 }
 
 // wordScore reads a verdict word: "Yes.", "partially supported", "NOT
@@ -333,11 +413,21 @@ var verdictWords = []struct {
 func wordScore(s string) (float64, bool) {
 	w := strings.ToLower(cleanText(s))
 	for _, v := range verdictWords {
-		if rest, ok := strings.CutPrefix(w, v.word); ok && (rest == "" || !unicode.IsLetter(rune(rest[0]))) {
+		if rest, ok := strings.CutPrefix(w, v.word); ok && wordEnds(rest) {
 			return v.score, true
 		}
 	}
 	return 0, false
+}
+
+// wordEnds reports whether rest, what follows a word, ends it: a letter,
+// a digit or a slash would make it part of something else ("n/a").
+func wordEnds(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	r := rune(rest[0])
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '/'
 }
 
 // cleanText is s without the quotes, Markdown and punctuation around it.
@@ -349,7 +439,7 @@ func cleanText(s string) string {
 // plain is a judge's output without its reasoning and Markdown.
 func plain(out string) string {
 	out = thinking.ReplaceAllString(out, "")
-	out = strings.NewReplacer("```json", "", "```", "", "**", "", "`", "").Replace(out)
+	out = strings.NewReplacer("```json", "", "```", "", "*", "", "`", "").Replace(out)
 	return strings.TrimSpace(out)
 }
 
