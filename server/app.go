@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 
 	"llmops/evals"
-	"llmops/rag/judge"
 	"llmops/rag"
 	"llmops/rag/assistant"
+	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/rag/retrieve"
 	"llmops/store"
