@@ -17,6 +17,7 @@ import (
 
 	"llmops/rag/index"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // IngestBenchOptions sizes `llmops bench ingest`.
@@ -98,7 +99,7 @@ func BenchIngest(ctx context.Context, opts IngestBenchOptions, progress io.Write
 			files = append(files, File{Name: "bench/doc-" + strconv.Itoa(d) + ".md", Data: []byte(b.String())})
 		}
 		for _, r := range kb.Ingest(ctx, actor, files, nil) {
-			if r.Outcome == "failed" {
+			if schema.IngestOutcome(r.Outcome) == schema.IngestFailed {
 				kb.Close()
 				st.Close()
 				return rep, fmt.Errorf("%s: %s", r.Name, r.Error)

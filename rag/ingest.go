@@ -17,6 +17,7 @@ import (
 	"llmops/rag/index"
 	"llmops/rag/parse"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // File is one upload: its name (the document's source), its bytes, and
@@ -51,13 +52,15 @@ const (
 	StageIndex   = "index"
 	StageDone    = "done"
 	StageFailed  = "failed"
-	failedResult = "failed"
+	failedResult = string(schema.IngestFailed)
 )
 
 // FileResult is what happened to one file.
 type FileResult struct {
-	Name       string `json:"name"`
-	Outcome    string `json:"outcome"` // created, updated, unchanged, duplicate, failed
+	Name string `json:"name"`
+	// Outcome is a schema.IngestOutcome. It stays a string until main.go's
+	// ingest printer, which takes a string, takes the type.
+	Outcome    string `json:"outcome"`
 	DocumentID string `json:"document_id,omitempty"`
 	Title      string `json:"title,omitempty"`
 	Format     string `json:"format,omitempty"`
@@ -192,7 +195,7 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	// its own (new metadata on the same bytes is an update). The commit
 	// checks again inside its transaction, so racing uploads stay correct.
 	if old, err := kb.st.DocumentBySource(ctx, f.Name); err == nil && old.Hash == hash && f.Meta.empty() {
-		return nil, FileResult{Name: f.Name, Outcome: store.Unchanged, DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
+		return nil, FileResult{Name: f.Name, Outcome: string(schema.IngestUnchanged), DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
 	}
 	report(Progress{File: f.Name, Stage: StageParse})
 	// Each file gets its own deadline: a pathological file fails alone
@@ -307,7 +310,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 	var addVecs [][]float32
 	for i, r := range res {
 		remove = append(remove, r.RemovedChunks...)
-		if r.Outcome == store.Created || r.Outcome == store.Updated {
+		if r.Outcome == schema.IngestCreated || r.Outcome == schema.IngestUpdated {
 			for j := range writes[i].Chunks {
 				add = append(add, index.EntryOf(r.Doc, &writes[i].Chunks[j]))
 				addVecs = append(addVecs, writes[i].Vectors[j])
@@ -319,7 +322,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 	}
 	for i, p := range group {
 		r := res[i]
-		results[p.i] = FileResult{Name: p.doc.Source, Outcome: r.Outcome, DocumentID: r.Doc.ID, Title: r.Doc.Title, Format: r.Doc.Format,
+		results[p.i] = FileResult{Name: p.doc.Source, Outcome: string(r.Outcome), DocumentID: r.Doc.ID, Title: r.Doc.Title, Format: r.Doc.Format,
 			Chunks: r.Doc.Chunks, Millis: time.Since(p.start).Milliseconds()}
 		report(Progress{File: p.doc.Source, Stage: StageDone, Result: &results[p.i]})
 	}

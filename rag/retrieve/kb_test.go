@@ -11,6 +11,7 @@ import (
 
 	"llmops/rag"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // The knowledge base is the Searcher retrieval is built for. (retrieve
@@ -75,10 +76,10 @@ func (t *testKB) add(tb testing.TB, files []rag.File, ids []string) {
 	res := t.kb.Ingest(ctx, testActor, files, nil)
 	failed := 0
 	for i, r := range res {
-		switch r.Outcome {
-		case store.Created, store.Updated:
+		switch schema.IngestOutcome(r.Outcome) {
+		case schema.IngestCreated, schema.IngestUpdated:
 			t.docOf[r.DocumentID] = ids[i]
-		case "failed":
+		case schema.IngestFailed:
 			failed++
 			if failed < 5 {
 				tb.Errorf("ingest %s: %s", r.Name, r.Error)
