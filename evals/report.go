@@ -7,6 +7,7 @@ import (
 
 	"llmops/evals/gate"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // Report is what llmops eval run prints: the run, its metrics with
@@ -80,8 +81,8 @@ func (r *Report) WriteText(w io.Writer) {
 	verdict := "PASSED"
 	if !r.Passed {
 		verdict = "FAILED"
-		if run.Status != store.RunDone {
-			verdict += " (the run did not finish: " + run.Status + ")"
+		if run.Status != schema.RunDone {
+			verdict += " (the run did not finish: " + string(run.Status) + ")"
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", verdict)

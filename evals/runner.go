@@ -13,6 +13,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/judge"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // Asker answers one question through the real pipeline;
@@ -147,7 +148,7 @@ func (r *Runner) Start(run *store.EvalRun) error {
 	if err != nil {
 		return err
 	}
-	run.Status, run.Error = store.RunRunning, ""
+	run.Status, run.Error = schema.RunRunning, ""
 	if run.StartedAt.IsZero() {
 		run.StartedAt = time.Now().UTC()
 	}
@@ -235,7 +236,7 @@ func (r *Runner) Resume(ctx context.Context, id string) (*store.EvalRun, error) 
 	if r.Running(id) {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s is already running", id)
 	}
-	if run.Status == store.RunDone && run.Errors == 0 {
+	if run.Status == schema.RunDone && run.Errors == 0 {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s is finished", id)
 	}
 	// The rest of the cases must be answered and judged as the first were.
@@ -291,7 +292,7 @@ func (r *Runner) MarkInterrupted(ctx context.Context) error {
 		if run.Finished() || r.Running(run.ID) {
 			continue
 		}
-		run.Status = store.RunCancelled
+		run.Status = schema.RunCancelled
 		run.Error = "interrupted when llmops stopped; resume it to finish the remaining cases"
 		run.EndedAt = time.Now().UTC()
 		if err := r.opts.Store.SaveRunProgress(ctx, run, nil); err != nil {
@@ -329,7 +330,7 @@ func (r *Runner) execute(ctx context.Context, run *store.EvalRun) error {
 	}
 	agg := newAggregate(kept)
 	run.Total = len(version.Cases)
-	run.Status, run.Error = store.RunRunning, ""
+	run.Status, run.Error = schema.RunRunning, ""
 	if run.StartedAt.IsZero() {
 		run.StartedAt = time.Now().UTC()
 	}
@@ -440,20 +441,20 @@ loop:
 	agg.fill(run)
 	switch {
 	case judgeStop != nil:
-		run.Status, run.Error = store.RunJudgeFailed, judgeStop.Error()+"; finished cases are kept"
+		run.Status, run.Error = schema.RunJudgeFailed, judgeStop.Error()+"; finished cases are kept"
 	case ctx.Err() != nil && run.Done < run.Total:
-		run.Status, run.Error = store.RunCancelled, fmt.Sprintf("cancelled after %d of %d cases; resume it to finish the rest", run.Done, run.Total)
+		run.Status, run.Error = schema.RunCancelled, fmt.Sprintf("cancelled after %d of %d cases; resume it to finish the rest", run.Done, run.Total)
 	case run.Total > 0 && run.Errors == run.Total:
-		run.Status, run.Error = store.RunFailed, "every case failed: "+agg.lastError
+		run.Status, run.Error = schema.RunFailed, "every case failed: "+agg.lastError
 	default:
-		run.Status = store.RunDone
+		run.Status = schema.RunDone
 	}
 	return st.SaveRunProgress(bg, run, nil)
 }
 
 // fail records that run stopped on err.
 func (r *Runner) fail(ctx context.Context, run *store.EvalRun, err error) error {
-	run.Status, run.Error, run.EndedAt = store.RunFailed, err.Error(), time.Now().UTC()
+	run.Status, run.Error, run.EndedAt = schema.RunFailed, err.Error(), time.Now().UTC()
 	if serr := r.opts.Store.SaveRunProgress(ctx, run, nil); serr != nil {
 		return errors.Join(err, serr)
 	}

@@ -18,6 +18,7 @@ import (
 	"llmops/rag/llm"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var testActor = store.Actor{Kind: store.ActorCLI, Name: "test"}
@@ -104,7 +105,7 @@ func TestSampleRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Total != 90 || run.SetVersion != 1 || run.Status != store.RunQueued {
+	if run.Total != 90 || run.SetVersion != 1 || run.Status != schema.RunQueued {
 		t.Fatalf("created %+v", run)
 	}
 	if err := r.Execute(ctx, run); err != nil {
@@ -114,7 +115,7 @@ func TestSampleRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.RunDone || got.Done != 90 || got.Errors != 0 {
+	if got.Status != schema.RunDone || got.Done != 90 || got.Errors != 0 {
 		t.Fatalf("run: status %s, %d/%d done, %d errors (%s)", got.Status, got.Done, got.Total, got.Errors, got.Error)
 	}
 	results, err := e.st.CaseResults(ctx, run.ID)
@@ -217,7 +218,7 @@ func TestCancelAndResume(t *testing.T) {
 	waitFor(t, "the run to stop", func() bool { return !r.Running(run.ID) })
 	got, _ := e.st.Run(ctx, run.ID)
 	results, _ := e.st.CaseResults(ctx, run.ID)
-	if got.Status != store.RunCancelled || got.Done >= got.Total || got.Done != len(results) || got.Errors != 0 {
+	if got.Status != schema.RunCancelled || got.Done >= got.Total || got.Done != len(results) || got.Errors != 0 {
 		t.Fatalf("after cancel: status %s, done %d/%d, %d results, %d errors", got.Status, got.Done, got.Total, len(results), got.Errors)
 	}
 	if _, err := r.Resume(ctx, run.ID); err != nil {
@@ -229,7 +230,7 @@ func TestCancelAndResume(t *testing.T) {
 	})
 	got, _ = e.st.Run(ctx, run.ID)
 	results, _ = e.st.CaseResults(ctx, run.ID)
-	if got.Status != store.RunDone || got.Done != 90 || len(results) != 90 {
+	if got.Status != schema.RunDone || got.Done != 90 || len(results) != 90 {
 		t.Fatalf("after resume: status %s (%s), done %d, %d results", got.Status, got.Error, got.Done, len(results))
 	}
 	for i, res := range results {
@@ -320,7 +321,7 @@ func TestJudgeMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.st.Run(ctx, run.ID)
-	if got.Status != store.RunDone {
+	if got.Status != schema.RunDone {
 		t.Fatalf("status %s: %s", got.Status, got.Error)
 	}
 	for _, k := range []string{"faithfulness_llm", "citation_precision_llm", "answer_relevancy_llm", "correctness_llm"} {
@@ -356,7 +357,7 @@ func TestJudgeFailedRun(t *testing.T) {
 	}
 	got, _ := e.st.Run(ctx, run.ID)
 	results, _ := e.st.CaseResults(ctx, run.ID)
-	if got.Status != store.RunJudgeFailed || got.Done == 0 || got.Done >= got.Total || len(results) != got.Done {
+	if got.Status != schema.RunJudgeFailed || got.Done == 0 || got.Done >= got.Total || len(results) != got.Done {
 		t.Fatalf("status %s, %d/%d done, %d results: %s", got.Status, got.Done, got.Total, len(results), got.Error)
 	}
 	t.Logf("stopped: %s", got.Error)
@@ -405,7 +406,7 @@ func TestCancelWhileJudging(t *testing.T) {
 	waitFor(t, "the run to stop", func() bool { return !r.Running(run.ID) })
 	got, _ := e.st.Run(ctx, run.ID)
 	results, _ := e.st.CaseResults(ctx, run.ID)
-	if got.Status != store.RunCancelled || got.Done != len(results) {
+	if got.Status != schema.RunCancelled || got.Done != len(results) {
 		t.Fatalf("status %s, done %d, %d results: %s", got.Status, got.Done, len(results), got.Error)
 	}
 	for _, res := range results {

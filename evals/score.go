@@ -13,6 +13,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/judge"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // supported is the support score from which a sentence counts as backed
@@ -37,7 +38,7 @@ func (r *Runner) runCase(ctx context.Context, run *store.EvalRun, i int, c store
 	start := time.Now()
 	res, err := r.opts.Assistant.Ask(ctx, assistant.Request{
 		Question: c.Question, TopK: s.TopK, RankDepth: max(rankDepth, s.TopK), Mode: s.Mode, NoRerank: s.NoRerank,
-		Channel: "eval", Actor: store.Actor{Kind: store.ActorSystem, ID: run.ID, Name: "eval " + run.ID}, NoConversation: true,
+		Channel: schema.ChannelEval, Actor: store.Actor{Kind: store.ActorSystem, ID: run.ID, Name: "eval " + run.ID}, NoConversation: true,
 	}, noEmit)
 	if ctx.Err() != nil {
 		out.cancelled = true

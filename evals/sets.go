@@ -15,6 +15,7 @@ import (
 	"llmops/rag"
 	sampledata "llmops/sample-data"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // SampleSetName names the sample help centre's test set.
@@ -157,24 +158,24 @@ func CaseFromTrace(ctx context.Context, st *store.Store, traceID, reference stri
 	if err != nil {
 		return store.EvalCase{}, err
 	}
-	if t.Kind != "ask" {
+	if t.Kind != schema.KindAsk {
 		return store.EvalCase{}, store.Errorf(store.EINVALID, "trace %s is a %s trace, not a question", traceID, t.Kind)
 	}
 	// A follow-up ("and on mobile?") means nothing alone: the question as
 	// retrieval saw it, rewritten with the conversation, stands alone.
-	q, _ := t.Attributes["standalone_question"].(string)
+	q, _ := t.Attributes[schema.AttrStandaloneQuestion].(string)
 	if q == "" {
-		q, _ = t.Attributes["question"].(string)
+		q, _ = t.Attributes[schema.AttrQuestion].(string)
 	}
 	if q == "" {
 		q = t.Input
 	}
 	c := store.EvalCase{Question: q, ReferenceAnswer: strings.TrimSpace(reference), TraceID: traceID, Tags: []string{"from-trace"}}
-	if ch, _ := t.Attributes["channel"].(string); ch != "" {
+	if ch, _ := t.Attributes[schema.AttrChannel].(string); ch != "" {
 		c.Tags = append(c.Tags, ch)
 	}
 	if useCitations {
-		cits, _ := t.Attributes["citations"].([]any)
+		cits, _ := t.Attributes[schema.AttrCitations].([]any)
 		for _, x := range cits {
 			if m, ok := x.(map[string]any); ok {
 				if id, _ := m["document_id"].(string); id != "" && !slices.Contains(c.DocumentIDs, id) {

@@ -17,6 +17,7 @@ import (
 	"llmops/rag/index"
 	"llmops/rag/parse"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // File is one upload: its name (the document's source), its bytes, and
@@ -51,13 +52,12 @@ const (
 	StageIndex   = "index"
 	StageDone    = "done"
 	StageFailed  = "failed"
-	failedResult = "failed"
 )
 
 // FileResult is what happened to one file.
 type FileResult struct {
-	Name       string `json:"name"`
-	Outcome    string `json:"outcome"` // created, updated, unchanged, duplicate, failed
+	Name string `json:"name"`
+	Outcome    schema.IngestOutcome `json:"outcome"`
 	DocumentID string `json:"document_id,omitempty"`
 	Title      string `json:"title,omitempty"`
 	Format     string `json:"format,omitempty"`
@@ -124,7 +124,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, actor store.Actor, files []
 			f := files[i]
 			start := time.Now()
 			if dup[i] {
-				results[i] = FileResult{Name: f.Name, Outcome: failedResult, Error: "another file in this upload has the same name"}
+				results[i] = FileResult{Name: f.Name, Outcome: schema.IngestFailed, Error: "another file in this upload has the same name"}
 				report(Progress{File: f.Name, Stage: StageFailed, Result: &results[i]})
 				return
 			}
@@ -166,7 +166,7 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, actor store.Actor, files []
 }
 
 func stageOf(r FileResult) string {
-	if r.Outcome == failedResult {
+	if r.Outcome == schema.IngestFailed {
 		return StageFailed
 	}
 	return StageDone
@@ -181,7 +181,7 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 			kb.log.Error("ingest failed", "file", f.Name, "err", err)
 			msg = "internal error while reading the file"
 		}
-		return nil, FileResult{Name: f.Name, Outcome: failedResult, Error: msg}
+		return nil, FileResult{Name: f.Name, Outcome: schema.IngestFailed, Error: msg}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(store.Errorf(store.EUNAVAILABLE, "cancelled"))
@@ -192,7 +192,7 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	// its own (new metadata on the same bytes is an update). The commit
 	// checks again inside its transaction, so racing uploads stay correct.
 	if old, err := kb.st.DocumentBySource(ctx, f.Name); err == nil && old.Hash == hash && f.Meta.empty() {
-		return nil, FileResult{Name: f.Name, Outcome: store.Unchanged, DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
+		return nil, FileResult{Name: f.Name, Outcome: schema.IngestUnchanged, DocumentID: old.ID, Title: old.Title, Format: old.Format, Chunks: old.Chunks}
 	}
 	report(Progress{File: f.Name, Stage: StageParse})
 	// Each file gets its own deadline: a pathological file fails alone
@@ -262,7 +262,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 			msg = "could not save the document (the server log has the cause)"
 		}
 		for _, p := range group {
-			results[p.i] = FileResult{Name: p.doc.Source, Outcome: failedResult, Error: msg, Millis: time.Since(p.start).Milliseconds()}
+			results[p.i] = FileResult{Name: p.doc.Source, Outcome: schema.IngestFailed, Error: msg, Millis: time.Since(p.start).Milliseconds()}
 			report(Progress{File: p.doc.Source, Stage: StageFailed, Result: &results[p.i]})
 		}
 	}
@@ -307,7 +307,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 	var addVecs [][]float32
 	for i, r := range res {
 		remove = append(remove, r.RemovedChunks...)
-		if r.Outcome == store.Created || r.Outcome == store.Updated {
+		if r.Outcome == schema.IngestCreated || r.Outcome == schema.IngestUpdated {
 			for j := range writes[i].Chunks {
 				add = append(add, index.EntryOf(r.Doc, &writes[i].Chunks[j]))
 				addVecs = append(addVecs, writes[i].Vectors[j])

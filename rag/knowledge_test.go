@@ -18,6 +18,7 @@ import (
 	"llmops/rag/index"
 	sampledata "llmops/sample-data"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var actor = store.Actor{Kind: store.ActorCLI, Name: "test"}
@@ -73,8 +74,8 @@ func sampleFiles(t testing.TB) []rag.File {
 	return files
 }
 
-func outcomes(results []rag.FileResult) map[string]int {
-	m := map[string]int{}
+func outcomes(results []rag.FileResult) map[schema.IngestOutcome]int {
+	m := map[schema.IngestOutcome]int{}
 	for _, r := range results {
 		m[r.Outcome]++
 	}
@@ -330,7 +331,7 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 	wg.Wait()
 
 	js := job.Status()
-	if js.State != "done" {
+	if js.State != schema.JobDone {
 		t.Fatalf("job = %+v", js)
 	}
 	after, _ := f.kb.Stats(ctx)
@@ -414,7 +415,7 @@ func TestSwitchingEmbeddingModelReembeds(t *testing.T) {
 		t.Fatal("no re-embed job after the model changed")
 	}
 	job.Wait()
-	if js := job.Status(); js.State != "done" || js.From != stats.Model {
+	if js := job.Status(); js.State != schema.JobDone || js.From != stats.Model {
 		t.Fatalf("job = %+v", js)
 	}
 	after, _ := f.kb.Stats(ctx)

@@ -10,6 +10,7 @@ import (
 	"llmops/rag/embed"
 	"llmops/rag/index"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // The embedding model lifecycle. With no API configured, vectors come from
@@ -153,15 +154,15 @@ func (kb *KnowledgeBase) maybeRetrain(chunks int) {
 
 // JobStatus is a re-embed job's progress, for the Knowledge page.
 type JobStatus struct {
-	Reason     string    `json:"reason"`
-	State      string    `json:"state"` // running, done, failed, cancelled
-	From       string    `json:"from"`
-	To         string    `json:"to,omitempty"`
-	Done       int       `json:"done"`
-	Total      int       `json:"total"`
-	Error      string    `json:"error,omitempty"`
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Reason     string          `json:"reason"`
+	State      schema.JobState `json:"state"`
+	From       string          `json:"from"`
+	To         string          `json:"to,omitempty"`
+	Done       int             `json:"done"`
+	Total      int             `json:"total"`
+	Error      string          `json:"error,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
 }
 
 // Job is a cancellable background re-embed.
@@ -229,7 +230,7 @@ func (kb *KnowledgeBase) startJobLocked(reason string) *Job {
 		// Closing: hand back a job that is already over.
 		j := &Job{cancel: func() {}, done: make(chan struct{})}
 		close(j.done)
-		j.st = JobStatus{Reason: reason, State: "cancelled", StartedAt: time.Now().UTC(), FinishedAt: time.Now().UTC()}
+		j.st = JobStatus{Reason: reason, State: schema.JobCancelled, StartedAt: time.Now().UTC(), FinishedAt: time.Now().UTC()}
 		return j
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -239,7 +240,7 @@ func (kb *KnowledgeBase) startJobLocked(reason string) *Job {
 		j.st.From = kb.model.ID
 	}
 	kb.emu.RUnlock()
-	j.st.Reason, j.st.State, j.st.StartedAt = reason, "running", time.Now().UTC()
+	j.st.Reason, j.st.State, j.st.StartedAt = reason, schema.JobRunning, time.Now().UTC()
 	kb.job = j
 	kb.log.Info("re-embed job started", "reason", reason, "from", j.st.From)
 	go func() {
@@ -250,11 +251,11 @@ func (kb *KnowledgeBase) startJobLocked(reason string) *Job {
 			s.FinishedAt = time.Now().UTC()
 			switch {
 			case err == nil:
-				s.State = "done"
+				s.State = schema.JobDone
 			case errors.Is(err, context.Canceled):
-				s.State = "cancelled"
+				s.State = schema.JobCancelled
 			default:
-				s.State, s.Error = "failed", err.Error()
+				s.State, s.Error = schema.JobFailed, err.Error()
 			}
 		})
 		if err != nil && !errors.Is(err, context.Canceled) {

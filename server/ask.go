@@ -14,6 +14,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/index"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // askRequest is the body of POST /api/v1/ask and /ask/stream.
@@ -49,11 +50,11 @@ func askFrom(c echo.Context, channel string) (assistant.Request, error) {
 func channelOf(c echo.Context) string {
 	switch p := principalOf(c); {
 	case p.key != nil && p.key.Publishable():
-		return "widget"
+		return schema.ChannelWidget
 	case p.user != nil:
-		return "chat"
+		return schema.ChannelChat
 	}
-	return "api"
+	return schema.ChannelAPI
 }
 
 // handleAsk answers a question in one JSON response.
@@ -66,7 +67,7 @@ func (s *Server) handleAsk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.Channel == "widget" {
+	if req.Channel == schema.ChannelWidget {
 		res = publicResult(res)
 	}
 	return c.JSON(http.StatusOK, res)
@@ -96,7 +97,7 @@ func (s *Server) handleAskStream(c echo.Context) error {
 	defer cancel(nil)
 	defer context.AfterFunc(s.streams, func() { cancel(errStopping) })()
 	sse := newSSE(c, s.cfg.KeepAlive)
-	sse.public = req.Channel == "widget"
+	sse.public = req.Channel == schema.ChannelWidget
 	defer sse.stop()
 	_, err = s.asst.Ask(ctx, req, sse.event)
 	if err == nil {

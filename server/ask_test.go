@@ -15,6 +15,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // sampleServer is a server with the sample help centre loaded, listening
@@ -107,7 +108,7 @@ func TestAskAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr, spans, err := s.store.Trace(context.Background(), ans.TraceID)
-	if err != nil || tr.Kind != "ask" || tr.Attributes["channel"] != "api" || len(spans) < 8 {
+	if err != nil || tr.Kind != schema.KindAsk || tr.Attributes[schema.AttrChannel] != schema.ChannelAPI || len(spans) < 8 {
 		t.Fatalf("trace %+v with %d spans: %v", tr, len(spans), err)
 	}
 
@@ -278,7 +279,7 @@ func TestAskStreamKeepaliveAndCancel(t *testing.T) {
 		s.traces.Flush(context.Background())
 		tr, _, err := s.store.Trace(context.Background(), id)
 		if err == nil {
-			if tr.Status != store.StatusError || !strings.Contains(tr.Error, "cancelled") {
+			if tr.Status != schema.StatusCancelled || !strings.Contains(tr.Error, "cancelled") {
 				t.Fatalf("trace %s %q", tr.Status, tr.Error)
 			}
 			break
@@ -341,7 +342,7 @@ func TestWidgetAPI(t *testing.T) {
 		t.Errorf("widget answer shows the team's internals: model %q prompt %q retrieved %v", done.Model, done.Prompt, done.Retrieved)
 	}
 	s.traces.Flush(context.Background())
-	if tr, _, err := s.store.Trace(context.Background(), done.TraceID); err != nil || tr.Attributes["channel"] != "widget" {
+	if tr, _, err := s.store.Trace(context.Background(), done.TraceID); err != nil || tr.Attributes[schema.AttrChannel] != schema.ChannelWidget {
 		t.Fatalf("widget trace %+v: %v", tr, err)
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	sampledata "llmops/sample-data"
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
@@ -59,14 +60,15 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 			out = append(out, q)
 		}
 	}
-	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: "ask", Status: store.StatusOK, Page: store.Page{Limit: 100}})
+	// Status ok leaves out answers that fell back (status fallback).
+	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Status: schema.StatusOK, Page: store.Page{Limit: 100}})
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range traces {
 		// Only the team's own chat questions: widget visitors' may hold
 		// personal details.
-		if fb, _ := t.Attributes["fallback"].(bool); !fb && t.Attributes["channel"] == "chat" {
+		if t.Attributes[schema.AttrChannel] == schema.ChannelChat {
 			add(t.Input)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"llmops/rag"
 	"llmops/rag/chunk"
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
@@ -173,12 +174,12 @@ func cleanName(name string) string {
 
 // uploadSummary is the JSON answer to an upload.
 type uploadSummary struct {
-	Results []rag.FileResult `json:"results"`
-	Counts  map[string]int   `json:"counts"`
+	Results []rag.FileResult             `json:"results"`
+	Counts  map[schema.IngestOutcome]int `json:"counts"`
 }
 
 func summarize(results []rag.FileResult) uploadSummary {
-	counts := map[string]int{}
+	counts := map[schema.IngestOutcome]int{}
 	for _, r := range results {
 		counts[r.Outcome]++
 	}
@@ -305,7 +306,7 @@ func (s *Server) handleKnowledgeReembedForm(c echo.Context) error {
 // cancelReembed stops a running re-embed job; the active model stays.
 func (s *Server) cancelReembed() (*rag.JobStatus, error) {
 	job := s.kb.CurrentJob()
-	if job == nil || job.Status().State != "running" {
+	if job == nil || job.Status().State != schema.JobRunning {
 		return nil, store.Errorf(store.ENOTFOUND, "no re-embed job is running")
 	}
 	job.Cancel()

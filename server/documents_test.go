@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 func multipartBody(t *testing.T, fields map[string]string, files map[string]string) (*bytes.Buffer, string) {
@@ -168,12 +169,12 @@ func TestUploadIsTraced(t *testing.T) {
 	if err := s.traces.Close(context.Background()); err != nil { // flush
 		t.Fatal(err)
 	}
-	traces, _, err := s.store.ListTraces(context.Background(), store.TraceFilter{Kind: "ingest"})
+	traces, _, err := s.store.ListTraces(context.Background(), store.TraceFilter{Kind: schema.KindIngest})
 	if err != nil || len(traces) != 1 {
 		t.Fatalf("ingest traces = %d, %v", len(traces), err)
 	}
 	tr, spans, _ := s.store.Trace(context.Background(), traces[0].ID)
-	if tr.Status != store.StatusError || !strings.Contains(tr.Output, "1 created") || !strings.Contains(tr.Output, "1 failed") {
+	if tr.Status != schema.StatusError || !strings.Contains(tr.Output, "1 created") || !strings.Contains(tr.Output, "1 failed") {
 		t.Errorf("trace = %+v", tr)
 	}
 	stages := map[string]bool{}
@@ -191,7 +192,7 @@ func TestFeedbackAPI(t *testing.T) {
 	t.Parallel()
 	s := mustServer(t)
 	key := keyFor(t, s, store.RoleViewer)
-	tr := &store.Trace{ID: store.NewID(), Kind: "ask", Name: "ask", Status: store.StatusOK}
+	tr := &store.Trace{ID: store.NewID(), Kind: schema.KindAsk, Name: "ask", Status: schema.StatusOK}
 	s.traces.Write(context.Background(), tr)
 	s.traces.Close(context.Background())
 	post := func(body string) *httptest.ResponseRecorder {

@@ -18,6 +18,7 @@ import (
 	"llmops/evals"
 	"llmops/evals/cases"
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
@@ -473,7 +474,7 @@ func (s *Server) startRun(c echo.Context, set string, version int, name string, 
 		return nil, err
 	}
 	if err := s.runner.Start(run); err != nil {
-		run.Status, run.Error = store.RunFailed, "could not start: "+store.ErrorMessage(err)
+		run.Status, run.Error = schema.RunFailed, "could not start: "+store.ErrorMessage(err)
 		if serr := s.store.SaveRunProgress(context.WithoutCancel(c.Request().Context()), run, nil); serr != nil {
 			s.log.Warn("eval run: could not record the failed start", "run", run.ID, "err", serr)
 		}

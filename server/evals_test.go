@@ -11,6 +11,7 @@ import (
 
 	"llmops/evals"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // get sends an authenticated GET.
@@ -72,7 +73,7 @@ func TestSampleEvalIsFirstRun(t *testing.T) {
 		t.Fatalf("runs of a new install: %+v", list.Runs)
 	}
 	run := waitRun(t, s, key, list.Runs[0].ID)
-	if run.Status != store.RunDone || run.Done != 90 || run.Metrics["hit@5"] < 0.9 {
+	if run.Status != schema.RunDone || run.Done != 90 || run.Metrics["hit@5"] < 0.9 {
 		t.Fatalf("sample run: %s %d/%d hit@5 %.3f (%s)", run.Status, run.Done, run.Total, run.Metrics["hit@5"], run.Error)
 	}
 	// Its cases are traced as kind "eval", hidden from the Traces page
@@ -94,7 +95,7 @@ func TestSampleEvalIsFirstRun(t *testing.T) {
 	}
 	// The set page counts every run, not just the ones it lists.
 	for range 21 {
-		r := &store.EvalRun{SetID: run.SetID, SetName: run.SetName, SetVersion: 1, Status: store.RunDone}
+		r := &store.EvalRun{SetID: run.SetID, SetName: run.SetName, SetVersion: 1, Status: schema.RunDone}
 		if err := s.store.CreateRun(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "t"}, r); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +175,7 @@ func TestEvalsAPI(t *testing.T) {
 	}
 	a := start(`{"set":"smoke","name":"keyword","settings":{"mode":"keyword","no_rerank":true}}`)
 	b := start(`{"set":"smoke","name":"hybrid"}`)
-	if a.Status != store.RunDone || b.Status != store.RunDone || b.Total != 3 || b.SetVersion != 2 {
+	if a.Status != schema.RunDone || b.Status != schema.RunDone || b.Total != 3 || b.SetVersion != 2 {
 		t.Fatalf("runs: %+v / %+v", a, b)
 	}
 	if res := post(t, s.URL()+"/api/v1/evals/runs", `{"set":"smoke","settings":{"mode":"telepathy"}}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusBadRequest {
@@ -214,7 +215,7 @@ func TestEvalsAPI(t *testing.T) {
 	if res := post(t, s.URL()+"/api/v1/evals/sets", `{"name":"Regressions"}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusCreated {
 		t.Fatalf("create an empty set: %d", res.StatusCode)
 	}
-	if empty := start(`{"set":"Regressions"}`); empty.Status != store.RunDone || empty.Total != 0 {
+	if empty := start(`{"set":"Regressions"}`); empty.Status != schema.RunDone || empty.Total != 0 {
 		t.Errorf("run of an empty set: %+v", empty)
 	}
 	if res := post(t, s.URL()+"/api/v1/evals/sets/Regressions/cases", `{"trace_id":"`+asked.TraceID+`"}`, "Authorization", "Bearer "+editor); res.StatusCode != http.StatusOK {

@@ -9,6 +9,7 @@ import (
 
 	"llmops/rag"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // ingest runs kb.Ingest and records it as one trace: a span per file with
@@ -16,8 +17,8 @@ import (
 // progress events, so slow or failing uploads show up on the Traces page.
 func (s *Server) ingest(ctx context.Context, actor store.Actor, files []rag.File, progress func(rag.Progress)) []rag.FileResult {
 	start := time.Now()
-	trace := &store.Trace{ID: store.NewIDAt(start), Kind: "ingest", Start: start, UserID: actor.ID, Status: store.StatusOK,
-		Attributes: map[string]any{"actor": actor.String(), "files": len(files)}}
+	trace := &store.Trace{ID: store.NewIDAt(start), Kind: schema.KindIngest, Start: start, UserID: actor.ID, Status: schema.StatusOK,
+		Attributes: map[string]any{schema.AttrActor: actor.String(), schema.AttrFiles: len(files)}}
 	if len(files) == 1 {
 		trace.Name = files[0].Name
 	} else {
@@ -40,15 +41,17 @@ func (s *Server) ingest(ctx context.Context, actor store.Actor, files []rag.File
 	trace.End = time.Now()
 
 	var names []string
-	counts := map[string]int{}
+	counts := map[schema.IngestOutcome]int{}
 	var spans []store.Span
 	for _, r := range results {
 		names = append(names, r.Name)
-		counts[r.Outcome]++
-		fileSpan := store.Span{TraceID: trace.ID, ID: store.NewID(), Name: r.Name, Kind: "chain", Start: start, End: trace.End,
-			Status: store.StatusOK, Attributes: map[string]any{"outcome": r.Outcome, "chunks": r.Chunks, "format": r.Format, "document_id": r.DocumentID}}
-		if r.Outcome == "failed" {
-			fileSpan.Status, fileSpan.Error = store.StatusError, r.Error
+		outcome := r.Outcome
+		counts[outcome]++
+		fileSpan := store.Span{TraceID: trace.ID, ID: store.NewID(), Name: r.Name, Kind: schema.SpanKindChain, Start: start, End: trace.End,
+			Status: schema.StatusOK, Attributes: map[string]any{schema.AttrOutcome: r.Outcome, schema.AttrChunks: r.Chunks,
+				schema.AttrFormat: r.Format, schema.AttrDocumentID: r.DocumentID}}
+		if outcome == schema.IngestFailed {
+			fileSpan.Status, fileSpan.Error = schema.StatusError, r.Error
 		}
 		st := stages[r.Name]
 		if len(st) > 0 {
@@ -56,20 +59,20 @@ func (s *Server) ingest(ctx context.Context, actor store.Actor, files []rag.File
 		}
 		spans = append(spans, fileSpan)
 		for i := 0; i+1 < len(st); i++ {
-			kind := "chain"
+			kind := schema.SpanKindChain
 			if st[i].stage == rag.StageEmbed {
-				kind = "embedding"
+				kind = schema.SpanKindEmbedding
 			}
 			spans = append(spans, store.Span{TraceID: trace.ID, ID: store.NewID(), ParentID: fileSpan.ID, Name: st[i].stage, Kind: kind,
 				Start: st[i].at, End: st[i+1].at, Status: fileSpan.Status})
 		}
 	}
-	if counts["failed"] > 0 {
-		trace.Status, trace.Error = store.StatusError, fmt.Sprintf("%d of %d files failed", counts["failed"], len(results))
+	if counts[schema.IngestFailed] > 0 {
+		trace.Status, trace.Error = schema.StatusError, fmt.Sprintf("%d of %d files failed", counts[schema.IngestFailed], len(results))
 	}
 	trace.Input = store.Preview(strings.Join(names, "\n"), store.PreviewLen)
 	var out []string
-	for _, k := range []string{"created", "updated", "unchanged", "duplicate", "failed"} {
+	for _, k := range schema.IngestOutcomes {
 		if counts[k] > 0 {
 			out = append(out, fmt.Sprintf("%d %s", counts[k], k))
 		}

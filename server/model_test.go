@@ -12,6 +12,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/llm/llmtest"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 func newFakeModel(tb testing.TB, script ...string) *llmtest.Server {
@@ -68,11 +69,12 @@ func TestAskWithModel(t *testing.T) {
 	}
 	var llmSpan *store.Span
 	for i := range spans {
-		if spans[i].Name == "llm" {
+		if spans[i].Name == schema.SpanLLM {
 			llmSpan = &spans[i]
 		}
 	}
-	if llmSpan == nil || llmSpan.Attributes["attempts"] != float64(2) || llmSpan.Attributes["ttft_ms"] == nil || llmSpan.Attributes["usage_reported"] != true {
+	if llmSpan == nil || llmSpan.Attributes[schema.AttrAttempts] != float64(2) || llmSpan.Attributes[schema.AttrTTFTMS] == nil || llmSpan.Attributes[schema.AttrUsageReported] != true ||
+		llmSpan.Attributes[schema.AttrOperationName] != schema.OperationChat || llmSpan.Attributes[schema.AttrRequestModel] == nil {
 		t.Fatalf("llm span %+v", llmSpan)
 	}
 }
@@ -134,7 +136,7 @@ func TestAskModelFaults(t *testing.T) {
 			t.Fatalf("error event %+v, want EUNAVAILABLE mentioning %q", errEv, want)
 		}
 		s.traces.Flush(context.Background())
-		if tr, _, err := s.store.Trace(context.Background(), errEv.TraceID); err != nil || tr.Status != store.StatusError || tr.Error == "" {
+		if tr, _, err := s.store.Trace(context.Background(), errEv.TraceID); err != nil || tr.Status != schema.StatusError || tr.Error == "" {
 			t.Fatalf("trace %+v: %v", tr, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"llmops/rag"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // sampleSourcePrefix starts the source of every sample document.
@@ -32,7 +33,7 @@ func (s *Server) loadSampleData(ctx context.Context) (bool, error) {
 	chunks, failed := 0, 0
 	for _, r := range results {
 		chunks += r.Chunks
-		if r.Outcome == "failed" {
+		if r.Outcome == schema.IngestFailed {
 			failed++
 			s.log.Warn("sample document failed", "file", r.Name, "err", r.Error)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // testConfig is the config tests start from: a temp data dir, a free
@@ -192,8 +193,8 @@ func TestShutdownFlushesTraces(t *testing.T) {
 	const n = 3000
 	for i := range n {
 		now := time.Now()
-		tr := &store.Trace{ID: store.NewIDAt(now), Kind: "test", Name: "burst", Start: now, End: now, Status: store.StatusOK}
-		sp := store.Span{TraceID: tr.ID, ID: store.NewID(), Name: "step", Kind: "chain", Start: now, End: now, Status: store.StatusOK,
+		tr := &store.Trace{ID: store.NewIDAt(now), Kind: "test", Name: "burst", Start: now, End: now, Status: schema.StatusOK}
+		sp := store.Span{TraceID: tr.ID, ID: store.NewID(), Name: "step", Kind: schema.SpanKindChain, Start: now, End: now, Status: schema.StatusOK,
 			Attributes: map[string]any{"i": i}}
 		if err := s.traces.Write(ctx, tr, sp); err != nil {
 			t.Fatal(err)

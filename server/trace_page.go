@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
@@ -28,7 +29,8 @@ func (s *Server) handleTracePage(c echo.Context) error {
 	}
 	v.Selected = c.QueryParam("span")
 	v.Now = s.now()
-	if t.Kind == "ask" && s.canEdit(c) {
+	v.Threshold = s.asst.Threshold()
+	if t.Kind == schema.KindAsk && s.canEdit(c) {
 		sets, err := s.store.TestSets(ctx)
 		if err != nil {
 			return err
@@ -43,12 +45,12 @@ func (s *Server) handleTracePage(c echo.Context) error {
 
 // traceDetail copies a stored trace into the page's view.
 func traceDetail(t *store.Trace, spans []store.Span, feedback []store.Feedback) ui.TraceDetail {
-	v := ui.TraceDetail{ID: t.ID, Kind: t.Kind, Name: t.Name, Start: t.Start, End: t.End, Status: string(t.Status), Error: t.Error,
+	v := ui.TraceDetail{ID: t.ID, Kind: t.Kind, Name: t.Name, Start: t.Start, End: t.End, Status: t.Status, Error: t.Error,
 		UserID: t.UserID, SessionID: t.SessionID, Input: t.Input, Output: t.Output, Attributes: t.Attributes,
 		TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD}
 	for _, sp := range spans {
 		v.Spans = append(v.Spans, ui.SpanView{ID: sp.ID, ParentID: sp.ParentID, Name: sp.Name, Kind: sp.Kind, Start: sp.Start, End: sp.End,
-			Status: string(sp.Status), Error: sp.Error, Attributes: sp.Attributes})
+			Status: sp.Status, Error: sp.Error, Attributes: sp.Attributes})
 	}
 	for _, f := range feedback {
 		actor := f.Actor.Name

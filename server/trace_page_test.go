@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // TestTracePage records an ask trace with spans and feedback through the
@@ -23,20 +24,27 @@ func TestTracePage(t *testing.T) {
 
 	start := time.Now().Add(-time.Minute).UTC()
 	ms := func(n int) time.Time { return start.Add(time.Duration(n) * time.Millisecond) }
-	tr := &store.Trace{ID: store.NewIDAt(start), Kind: "ask", Name: "ask", Start: start, End: ms(1500), Status: store.StatusOK,
+	tr := &store.Trace{ID: store.NewIDAt(start), Kind: schema.KindAsk, Name: "ask", Start: start, End: ms(1500), Status: schema.StatusOK,
 		Input: "How do I connect Slack?", Output: "Open Settings → Integrations [1].", TokensIn: 900, TokensOut: 120, CostUSD: 0.002,
-		Attributes: map[string]any{"groundedness": 0.91, "fallback": false, "model": "gpt-4o-mini",
-			"citations": []map[string]any{{"n": 1, "title": "Slack integration", "source": "help/slack.md", "chunk_id": "c1", "document_id": "doc-slack"}}}}
-	span := func(name, kind string, from, to int, attrs map[string]any) store.Span {
-		return store.Span{TraceID: tr.ID, ID: store.NewID(), Name: name, Kind: kind, Start: ms(from), End: ms(to), Status: store.StatusOK, Attributes: attrs}
+		Attributes: map[string]any{schema.AttrGroundedness: 0.91, schema.AttrFallback: false, schema.AttrResponseModel: "gpt-4o-mini",
+			schema.AttrCitations: []map[string]any{{"n": 1, "title": "Slack integration", "source": "help/slack.md", "chunk_id": "c1", "document_id": "doc-slack"}}}}
+	span := func(name string, kind schema.SpanKind, from, to int, attrs map[string]any) store.Span {
+		return store.Span{TraceID: tr.ID, ID: store.NewID(), Name: name, Kind: kind, Start: ms(from), End: ms(to), Status: schema.StatusOK, Attributes: attrs}
 	}
 	spans := []store.Span{
-		span("guard", "guard", 0, 10, nil),
-		span("retrieve.bm25", "retriever", 10, 60, map[string]any{"hits": []map[string]any{{"chunk_id": "c1", "rank": 1, "score": 7.25}}}),
-		span("llm", "llm", 100, 1400, map[string]any{"model": "gpt-4o-mini", "ttft_ms": 260, "tokens_in": 900, "tokens_out": 120, "cost_usd": 0.002}),
-		span("<script>alert(1)</script>", "tool", 1400, 1450, nil),
+		span(schema.SpanGuard, schema.SpanKindGuard, 0, 10, nil),
+		span(schema.SpanRetrieveBM25, schema.SpanKindRetriever, 10, 60, map[string]any{schema.AttrHits: []map[string]any{{"chunk_id": "c1", "rank": 1, "score": 7.25}}}),
+		span(schema.SpanLLM, schema.SpanKindLLM, 100, 1400, map[string]any{schema.AttrResponseModel: "gpt-4o-mini", schema.AttrTTFTMS: 260,
+			schema.AttrUsageInputTokens: 900, schema.AttrUsageOutputTokens: 120, schema.AttrCostUSD: 0.002}),
+		span("<script>alert(1)</script>", schema.SpanKindTool, 1400, 1450, nil),
 	}
 	if err := s.traces.Write(ctx, tr, spans...); err != nil {
+		t.Fatal(err)
+	}
+	// An ask that fell back, a second later.
+	fb := &store.Trace{ID: store.NewIDAt(ms(1000)), Kind: schema.KindAsk, Name: "ask", Start: ms(1000), End: ms(1200), Status: schema.StatusFallback,
+		Input: "Can I pay in bitcoin?", Attributes: map[string]any{schema.AttrFallback: true}}
+	if err := s.traces.Write(ctx, fb); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.traces.Close(ctx); err != nil { // flush
@@ -78,13 +86,13 @@ func TestTracePage(t *testing.T) {
 		t.Error("the llm bar is not split at its first token")
 	}
 	for sel, want := range map[string]string{
-		`[data-testid="trace-tokens"]`:                   "900 → 120 (Σ 1,020)",
-		`[data-testid="trace-latency"]`:                  "1.5s",
-		`[data-score="groundedness"] strong`:             "91%",
-		`[data-testid="citations"] tbody a`:              "Slack integration",
-		`[data-testid="feedback"] .fb-comment`:           "outdated price",
-		`[data-testid="feedback-summary"]`:               "👍 0 / 👎 1",
-		`[data-testid="spans"] [data-key="hits"] td.num`: "1",
+		`[data-testid="trace-tokens"]`:                          "900 → 120 (Σ 1,020)",
+		`[data-testid="trace-latency"]`:                         "1.5s",
+		`[data-score="groundedness"] strong`:                    "91%",
+		`[data-testid="citations"] tbody a`:                     "Slack integration",
+		`[data-testid="feedback"] .fb-comment`:                  "outdated price",
+		`[data-testid="feedback-summary"]`:                      "👍 0 / 👎 1",
+		`[data-testid="spans"] [data-key="llmops.hits"] td.num`: "1",
 	} {
 		if got := strings.Join(strings.Fields(doc.Find(sel).First().Text()), " "); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
@@ -107,9 +115,15 @@ func TestTracePage(t *testing.T) {
 		t.Errorf("?span shows panel %q, want %q", got, llm)
 	}
 
-	// The list links each row to its page.
-	if got := pageDoc(t, get("/traces")).Find(`[data-testid="trace-link"]`).AttrOr("href", ""); got != "/traces/"+tr.ID {
+	// The list links each row to its page, and shows a fallback as one
+	// (amber, with its word), not as a green ok.
+	list := pageDoc(t, get("/traces"))
+	if got := list.Find(`[data-testid="trace-link"]`).Eq(1).AttrOr("href", ""); got != "/traces/"+tr.ID {
 		t.Errorf("traces list links to %q", got)
+	}
+	badge := list.Find(`tbody tr`).First().Find(`.badge`).Last()
+	if !badge.HasClass("warn") || strings.TrimSpace(badge.Text()) != "! fallback" {
+		t.Errorf("fallback row badge %q class %q, want ! fallback, warn", badge.Text(), badge.AttrOr("class", ""))
 	}
 
 	// The body should be the HTML error page; it is checked loosely because
@@ -135,7 +149,7 @@ func TestTracePageWithoutSpans(t *testing.T) {
 	s := mustServer(t)
 	key := keyFor(t, s, store.RoleViewer)
 	now := time.Now()
-	tr := &store.Trace{ID: store.NewIDAt(now), Kind: "eval", Name: "case 1", Start: now, End: now.Add(time.Millisecond), Status: store.StatusError, Error: "judge timed out"}
+	tr := &store.Trace{ID: store.NewIDAt(now), Kind: schema.KindEval, Name: "case 1", Start: now, End: now.Add(time.Millisecond), Status: schema.StatusError, Error: "judge timed out"}
 	s.traces.Write(context.Background(), tr)
 	s.traces.Close(context.Background())
 	req := httptest.NewRequest(http.MethodGet, "/traces/"+tr.ID, nil)

@@ -2,20 +2,20 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
 func traceFilter(c echo.Context) (store.TraceFilter, error) {
 	page, err := pageParams(c)
-	f := store.TraceFilter{Page: page, Kind: c.QueryParam("kind"), Status: store.Status(c.QueryParam("status"))}
-	switch f.Status {
-	case "", store.StatusOK, store.StatusError, store.StatusRunning:
-	default:
-		return f, store.Errorf(store.EINVALID, "status must be ok, error or running")
+	f := store.TraceFilter{Page: page, Kind: schema.TraceKind(c.QueryParam("kind")), Status: schema.TraceStatus(c.QueryParam("status"))}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, store.Errorf(store.EINVALID, "status must be one of %s", statusList())
 	}
 	return f, err
 }
@@ -59,7 +59,7 @@ func (s *Server) handleTracesPage(c echo.Context) error {
 		return err
 	}
 	if f.Kind == "" {
-		f.ExcludeKind = "eval"
+		f.ExcludeKind = schema.KindEval
 	}
 	traces, next, err := s.store.ListTraces(c.Request().Context(), f)
 	if err != nil {
@@ -68,7 +68,16 @@ func (s *Server) handleTracesPage(c echo.Context) error {
 	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next), Kind: f.Kind}
 	for _, t := range traces {
 		p.Rows = append(p.Rows, ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
-			Status: string(t.Status), Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD})
+			Status: t.Status, Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD})
 	}
 	return render(c, http.StatusOK, ui.TracesPage(p))
+}
+
+// statusList names the trace statuses for an error message: "ok, fallback, …".
+func statusList() string {
+	names := make([]string, len(schema.TraceStatuses))
+	for i, st := range schema.TraceStatuses {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }

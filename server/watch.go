@@ -10,6 +10,7 @@ import (
 
 	"llmops/rag"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // watchFolder keeps the knowledge base in step with a folder: new and
@@ -92,11 +93,11 @@ func (s *Server) watchFolder(ctx context.Context) {
 		})
 		if len(changed) > 0 {
 			for _, r := range s.ingest(ctx, actor, changed, nil) {
-				if r.Outcome == "failed" {
+				if outcome := r.Outcome; outcome == schema.IngestFailed {
 					// Marked seen: a broken file is retried when it changes,
 					// not every scan.
 					s.log.Warn("watch: ingest failed", "file", r.Name, "err", r.Error)
-				} else if r.Outcome != store.Unchanged {
+				} else if outcome != schema.IngestUnchanged {
 					s.log.Info("watch: ingested", "file", r.Name, "outcome", r.Outcome, "chunks", r.Chunks)
 				}
 			}

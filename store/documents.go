@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"llmops/store/schema"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -63,18 +65,10 @@ type DocumentWrite struct {
 	Model   string
 }
 
-// Outcomes of committing a document.
-const (
-	Created   = "created"
-	Updated   = "updated"
-	Unchanged = "unchanged" // same source, same bytes
-	Duplicate = "duplicate" // same bytes already ingested under another source
-)
-
 // CommitResult says what CommitDocuments did with one DocumentWrite.
 type CommitResult struct {
-	Outcome string
-	Doc     *Document // the stored document (the existing one when unchanged or duplicate)
+	Outcome schema.IngestOutcome // created, updated, unchanged or duplicate
+	Doc     *Document            // the stored document (the existing one when unchanged or duplicate)
 	// RemovedChunks are chunk IDs that no longer exist: the indexes must
 	// drop them. Chunks replaced in place keep their IDs and are listed too.
 	RemovedChunks []string
@@ -97,7 +91,7 @@ func (s *Store) CommitDocuments(ctx context.Context, actor Actor, writes []Docum
 				return fmt.Errorf("commit %s: %w", w.Doc.Source, err)
 			}
 			results[i] = res
-			if res.Outcome == Created || res.Outcome == Updated {
+			if res.Outcome == schema.IngestCreated || res.Outcome == schema.IngestUpdated {
 				n += len(w.Chunks) - len(res.RemovedChunks)
 			}
 		}
@@ -122,20 +116,20 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 			return CommitResult{}, err
 		}
 		if old.Hash == doc.Hash && old.EmbedModel == w.Model && sameMetadata(old, doc) {
-			return CommitResult{Outcome: Unchanged, Doc: old}, nil
+			return CommitResult{Outcome: schema.IngestUnchanged, Doc: old}, nil
 		}
 	} else if id := tx.Bucket(bucketDocsByHash).Get([]byte(doc.Hash)); id != nil {
 		dup, err := documentByID(tx, id)
 		if err != nil {
 			return CommitResult{}, err
 		}
-		return CommitResult{Outcome: Duplicate, Doc: dup}, nil
+		return CommitResult{Outcome: schema.IngestDuplicate, Doc: dup}, nil
 	}
 
 	now := s.now().UTC()
-	res := CommitResult{Outcome: Created}
+	res := CommitResult{Outcome: schema.IngestCreated}
 	if old != nil {
-		res.Outcome = Updated
+		res.Outcome = schema.IngestUpdated
 		removed, err := deleteChunks(tx, old, fp)
 		if err != nil {
 			return CommitResult{}, err

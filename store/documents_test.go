@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 func docWrite(source, hash string, texts ...string) store.DocumentWrite {
@@ -40,7 +41,7 @@ func TestCommitUpdateDeleteDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res[0].Outcome != store.Created || res[1].Outcome != store.Created || res[0].Doc.Chunks != 2 || res[0].Doc.Tokens != 6 {
+	if res[0].Outcome != schema.IngestCreated || res[1].Outcome != schema.IngestCreated || res[0].Doc.Chunks != 2 || res[0].Doc.Tokens != 6 {
 		t.Fatalf("results = %+v %+v", res[0], res[1])
 	}
 	a := res[0].Doc
@@ -51,13 +52,13 @@ func TestCommitUpdateDeleteDocuments(t *testing.T) {
 
 	// Same bytes again: unchanged. Same bytes under another name: duplicate.
 	res, _ = s.CommitDocuments(ctx, actor, []store.DocumentWrite{docWrite("a.md", "h1", "alpha one", "alpha two"), docWrite("copy.md", "h2", "beta")})
-	if res[0].Outcome != store.Unchanged || res[1].Outcome != store.Duplicate || res[1].Doc.Source != "b.md" {
+	if res[0].Outcome != schema.IngestUnchanged || res[1].Outcome != schema.IngestDuplicate || res[1].Doc.Source != "b.md" {
 		t.Fatalf("re-upload outcomes = %s, %s (%s)", res[0].Outcome, res[1].Outcome, res[1].Doc.Source)
 	}
 
 	// Changed bytes: replaced in place, same ID, fewer chunks.
 	res, err = s.CommitDocuments(ctx, actor, []store.DocumentWrite{docWrite("a.md", "h3", "alpha new")})
-	if err != nil || res[0].Outcome != store.Updated || res[0].Doc.ID != a.ID || len(res[0].RemovedChunks) != 2 {
+	if err != nil || res[0].Outcome != schema.IngestUpdated || res[0].Doc.ID != a.ID || len(res[0].RemovedChunks) != 2 {
 		t.Fatalf("update = %+v, %v", res[0], err)
 	}
 	doc, chunks, err := s.Document(ctx, a.ID)
@@ -90,7 +91,7 @@ func TestCommitUpdateDeleteDocuments(t *testing.T) {
 	}
 	// The same bytes may be uploaded again after a delete.
 	res, _ = s.CommitDocuments(ctx, actor, []store.DocumentWrite{docWrite("a2.md", "h3", "alpha new")})
-	if res[0].Outcome != store.Created {
+	if res[0].Outcome != schema.IngestCreated {
 		t.Errorf("re-upload after delete = %s, want created", res[0].Outcome)
 	}
 	events, _, _ := s.ListAudit(ctx, store.Page{})

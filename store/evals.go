@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"llmops/store/schema"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -63,16 +65,6 @@ type TestSetVersion struct {
 	Cases     []EvalCase `json:"cases"`
 }
 
-// Eval run states.
-const (
-	RunQueued      = "queued"
-	RunRunning     = "running"
-	RunDone        = "done"
-	RunCancelled   = "cancelled"
-	RunFailed      = "failed"       // stopped by an error; finished cases are kept
-	RunJudgeFailed = "judge_failed" // the judge model kept failing; finished cases are kept
-)
-
 // RunSettings are what an eval run varies: retrieval and answering.
 type RunSettings struct {
 	Mode     string `json:"mode,omitempty"` // hybrid (default), keyword, vector
@@ -90,14 +82,14 @@ type RunSettings struct {
 
 // EvalRun is one execution of a test set version.
 type EvalRun struct {
-	ID         string      `json:"id"`
-	Name       string      `json:"name,omitempty"` // a label: "baseline", "prompt v2"
-	SetID      string      `json:"set_id"`
-	SetName    string      `json:"set_name"`
-	SetVersion int         `json:"set_version"`
-	Settings   RunSettings `json:"settings"`
-	Status     string      `json:"status"`
-	Error      string      `json:"error,omitempty"`
+	ID         string           `json:"id"`
+	Name       string           `json:"name,omitempty"` // a label: "baseline", "prompt v2"
+	SetID      string           `json:"set_id"`
+	SetName    string           `json:"set_name"`
+	SetVersion int              `json:"set_version"`
+	Settings   RunSettings      `json:"settings"`
+	Status     schema.RunStatus `json:"status"`
+	Error      string           `json:"error,omitempty"`
 	// Warnings are problems that did not stop the run, e.g. reference
 	// documents missing from the knowledge base.
 	Warnings []string `json:"warnings,omitempty"`
@@ -119,7 +111,7 @@ type EvalRun struct {
 // Finished reports whether the run has stopped for good.
 func (r *EvalRun) Finished() bool {
 	switch r.Status {
-	case RunDone, RunCancelled, RunFailed, RunJudgeFailed:
+	case schema.RunDone, schema.RunCancelled, schema.RunFailed, schema.RunJudgeFailed:
 		return true
 	}
 	return false
@@ -472,7 +464,7 @@ func (s *Store) CreateRun(ctx context.Context, actor Actor, r *EvalRun) error {
 	r.ID = NewIDAt(now)
 	r.CreatedAt, r.CreatedBy = now, actor.String()
 	if r.Status == "" {
-		r.Status = RunQueued
+		r.Status = schema.RunQueued
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketEvalRuns), []byte(r.ID), r); err != nil {
@@ -644,7 +636,7 @@ func (s *Store) DeleteRun(ctx context.Context, actor Actor, id string) error {
 		if !ok {
 			return Errorf(ENOTFOUND, "eval run %s not found", id)
 		}
-		if r.Status == RunRunning || r.Status == RunQueued {
+		if r.Status.Active() {
 			return Errorf(ECONFLICT, "eval run %s is %s: cancel it first", id, r.Status)
 		}
 		if err := deletePrefix(tx.Bucket(bucketEvalResults), []byte(id+"\x00")); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"llmops/store/schema"
 )
 
 func TestNormalizeEvalCasesRelevance(t *testing.T) {
@@ -41,7 +43,7 @@ func TestDeleteRunRefusesRunning(t *testing.T) {
 	}
 	defer st.Close()
 	actor := Actor{Kind: ActorCLI, Name: "t"}
-	r := &EvalRun{SetID: "s", SetName: "S", Status: RunRunning}
+	r := &EvalRun{SetID: "s", SetName: "S", Status: schema.RunRunning}
 	if err := st.CreateRun(ctx, actor, r); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestDeleteRunRefusesRunning(t *testing.T) {
 	if err := st.DeleteRun(ctx, actor, r.ID); ErrorCode(err) != ECONFLICT {
 		t.Fatalf("deleting a running run: %v", err)
 	}
-	r.Status = RunDone
+	r.Status = schema.RunDone
 	st.SaveRunProgress(ctx, r, nil)
 	if err := st.DeleteRun(ctx, actor, r.ID); err != nil {
 		t.Fatal(err)

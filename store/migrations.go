@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"llmops/store/schema"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -60,23 +66,27 @@ type migration struct {
 	version int
 	name    string
 	up      func(tx *bolt.Tx) error
+	// batched, when set, runs before up in transactions of its own: a
+	// rewrite of every record of a bucket is too big for one. A crash
+	// runs it again from the start, so it must be idempotent.
+	batched func(db *bolt.DB) error
 }
 
 var migrations = []migration{
 	{1, "accounts, audit and traces", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketUsers, bucketUsersByEmail, bucketSessions,
 			bucketAPIKeys, bucketAPIKeyHashes, bucketAudit, bucketTraces, bucketSpans)
-	}},
+	}, nil},
 	{2, "knowledge base", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketDocuments, bucketDocsBySource, bucketDocsByHash, bucketChunks,
 			bucketVectors, bucketEmbedModels, bucketModelBlobs, bucketChunkConfigs)
-	}},
+	}, nil},
 	{3, "chunk counter", func(tx *bolt.Tx) error {
 		// Counting by walking the bucket touches every page of a large
 		// database; keep the count beside the fingerprint instead.
 		n := tx.Bucket(bucketChunks).Stats().KeyN
 		return tx.Bucket(bucketMeta).Put(metaChunkCount, encodeVersion(n))
-	}},
+	}, nil},
 	{4, "fingerprint covers index metadata", func(tx *bolt.Tx) error {
 		var fp Fingerprint
 		n := 0
@@ -100,15 +110,21 @@ var migrations = []migration{
 			return err
 		}
 		return writeFingerprint(tx, fp, n)
-	}},
+	}, nil},
 	{5, "feedback", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketFeedback)
-	}},
+	}, nil},
 	{6, "conversations and settings", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketConversations, bucketSettings)
-	}},
+	}, nil},
 	{7, "evals", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketEvalSets, bucketEvalSetNames, bucketEvalSetVersions, bucketEvalRuns, bucketEvalResults, bucketJudgeCache)
+	}, nil},
+	{8, "trace schema: OpenTelemetry-shaped attribute keys, fallback and cancelled statuses", nil, func(db *bolt.DB) error {
+		if err := rewriteBucket(db, bucketTraces, traceV8); err != nil {
+			return err
+		}
+		return rewriteBucket(db, bucketSpans, traceV8)
 	}},
 }
 
@@ -134,6 +150,11 @@ func (s *Store) migrate() error {
 		if m.version <= version {
 			continue
 		}
+		if m.batched != nil {
+			if err := m.batched(s.db); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 			if err != nil {
@@ -142,8 +163,10 @@ func (s *Store) migrate() error {
 			if err := meta.Put(metaApp, metaAppName); err != nil {
 				return err
 			}
-			if err := m.up(tx); err != nil {
-				return err
+			if m.up != nil {
+				if err := m.up(tx); err != nil {
+					return err
+				}
 			}
 			return meta.Put(metaSchemaVersion, encodeVersion(m.version))
 		})
@@ -222,4 +245,211 @@ func (s *Store) MarkOnce(ctx context.Context, flag string) (bool, error) {
 		return meta.Put(key, []byte(s.now().UTC().Format(time.RFC3339)))
 	})
 	return first, err
+}
+
+// migrateBatch bounds the records one transaction of a batched migration
+// visits, so a large trace history is rewritten in many small commits.
+const migrateBatch = 500
+
+// rewriteBucket passes every value of a bucket through fn, in key order,
+// migrateBatch records a transaction, writing back the values fn changed.
+func rewriteBucket(db *bolt.DB, bucket []byte, fn func(v []byte) ([]byte, bool, error)) error {
+	var after []byte // the last key done; nil before the first batch
+	for done := false; !done; {
+		err := db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucket)
+			c := b.Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			type put struct{ k, v []byte }
+			var puts []put
+			for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
+				out, changed, err := fn(v)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", bucket, k, err)
+				}
+				if changed {
+					puts = append(puts, put{k, out})
+				}
+				after = bytes.Clone(k)
+				n++
+			}
+			done = k == nil
+			// Written after the scan: a cursor is not stable across puts.
+			for _, p := range puts {
+				if err := b.Put(p.k, p.v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// v8Keys maps the attribute keys written before schema 8 to schema's, on
+// traces and spans alike.
+var v8Keys = map[string]string{
+	"question":            schema.AttrQuestion,
+	"standalone_question": schema.AttrStandaloneQuestion,
+	"channel":             schema.AttrChannel,
+	"actor":               schema.AttrActor,
+	"conversation_id":     schema.AttrConversationID,
+	"answer":              schema.AttrAnswer,
+	"citations":           schema.AttrCitations,
+	"retrieved":           schema.AttrRetrieved,
+	"escalated":           schema.AttrEscalated,
+	"prompt":              schema.AttrPrompt,
+	"groundedness":        schema.AttrGroundedness,
+	"fallback":            schema.AttrFallback,
+	"removed_citations":   schema.AttrRemovedCitations,
+	"ttft_ms":             schema.AttrTTFTMS,
+	"model":               schema.AttrResponseModel, // the model that answered, on the trace and the llm span
+	"tokens_in":           schema.AttrUsageInputTokens,
+	"tokens_out":          schema.AttrUsageOutputTokens,
+	"question_chars":      schema.AttrQuestionChars,
+	"turns":               schema.AttrTurns,
+	"rewritten":           schema.AttrRewritten,
+	"query":               schema.AttrQuery,
+	"hits":                schema.AttrHits,
+	"candidates":          schema.AttrCandidates,
+	"embed_ms":            schema.AttrEmbedMS,
+	"keyword_weight":      schema.AttrKeywordWeight,
+	"vector_weight":       schema.AttrVectorWeight,
+	"usage_reported":      schema.AttrUsageReported,
+	"cost_usd":            schema.AttrCostUSD,
+	"attempts":            schema.AttrAttempts,
+	"threshold":           schema.AttrThreshold,
+	"sentence_support":    schema.AttrSentenceSupport,
+	"judge_scores":        schema.AttrJudgeScores,
+	"judge_error":         schema.AttrJudgeError,
+	"embed_error":         schema.AttrEmbedError,
+	"files":               schema.AttrFiles,
+	"outcome":             schema.AttrOutcome,
+	"chunks":              schema.AttrChunks,
+	"format":              schema.AttrFormat,
+	"document_id":         schema.AttrDocumentID,
+}
+
+// v8SpanKeys are the generic keys only one span wrote, by span name.
+var v8SpanKeys = map[string]map[string]string{
+	schema.SpanPrompt:       {"template": schema.AttrPrompt, "tokens": schema.AttrPromptTokens, "text": schema.AttrPromptText},
+	schema.SpanLLM:          {"output": schema.AttrOutput},
+	schema.SpanGroundedness: {"score": schema.AttrGroundedness},
+}
+
+// traceV8 rewrites a stored trace or span to schema 8: attribute keys are
+// renamed (finish_reason becomes a one-element finish_reasons list, the
+// filters object three flat keys, an empty conversation_id is dropped); an
+// ask that fell back gets status fallback instead of ok, and a trace or
+// span cancelled by its caller status cancelled instead of error. The
+// record is handled as raw JSON, so fields this version does not know
+// survive unchanged.
+func traceV8(v []byte) ([]byte, bool, error) {
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, false, err
+	}
+	var attrs map[string]json.RawMessage
+	if raw, ok := rec["attributes"]; ok {
+		if err := json.Unmarshal(raw, &attrs); err != nil {
+			return nil, false, fmt.Errorf("attributes: %w", err)
+		}
+	}
+	var name, status, errText string
+	_ = json.Unmarshal(rec["name"], &name)
+	_ = json.Unmarshal(rec["status"], &status)
+	_ = json.Unmarshal(rec["error"], &errText)
+	_, isSpan := rec["trace_id"]
+
+	changed := false
+	rename := func(old, key string, val json.RawMessage) {
+		delete(attrs, old)
+		if _, taken := attrs[key]; !taken {
+			attrs[key] = val
+		}
+		changed = true
+	}
+	var perSpan map[string]string
+	if isSpan {
+		perSpan = v8SpanKeys[name]
+	}
+	for _, old := range slices.Sorted(maps.Keys(attrs)) {
+		val := attrs[old]
+		if key, ok := perSpan[old]; ok {
+			rename(old, key, val)
+			continue
+		}
+		switch old {
+		case "finish_reason":
+			var reason string
+			if json.Unmarshal(val, &reason) == nil {
+				list, _ := json.Marshal([]string{reason})
+				val = list
+			}
+			rename(old, schema.AttrResponseFinishReasons, val)
+		case "filters":
+			var f struct {
+				Category       string   `json:"category"`
+				ProductVersion string   `json:"product_version"`
+				Tags           []string `json:"tags"`
+			}
+			if err := json.Unmarshal(val, &f); err != nil {
+				return nil, false, fmt.Errorf("attribute filters: %w", err)
+			}
+			delete(attrs, old)
+			changed = true
+			if f.Category != "" {
+				attrs[schema.AttrFilterCategory], _ = json.Marshal(f.Category)
+			}
+			if f.ProductVersion != "" {
+				attrs[schema.AttrFilterProductVersion], _ = json.Marshal(f.ProductVersion)
+			}
+			if len(f.Tags) > 0 {
+				attrs[schema.AttrFilterTags], _ = json.Marshal(f.Tags)
+			}
+		case "conversation_id":
+			if string(val) == `""` {
+				delete(attrs, old)
+				changed = true
+				continue
+			}
+			rename(old, v8Keys[old], val)
+		default:
+			if key, ok := v8Keys[old]; ok {
+				rename(old, key, val)
+			}
+		}
+	}
+
+	newStatus := status
+	switch {
+	case status == string(schema.StatusOK) && !isSpan && string(attrs[schema.AttrFallback]) == "true":
+		newStatus = string(schema.StatusFallback)
+	case status == string(schema.StatusError) && strings.HasPrefix(errText, "cancelled: "): // the ask's text for context.Canceled
+		newStatus = string(schema.StatusCancelled)
+	}
+	if newStatus != status {
+		rec["status"], _ = json.Marshal(newStatus)
+		changed = true
+	}
+	if !changed {
+		return v, false, nil
+	}
+	if attrs != nil {
+		raw, err := json.Marshal(attrs)
+		if err != nil {
+			return nil, false, err
+		}
+		rec["attributes"] = raw
+	}
+	out, err := json.Marshal(rec)
+	return out, true, err
 }

@@ -9,17 +9,18 @@ import (
 	"time"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // newTrace builds a finished trace with n spans, as an ask would.
 func newTrace(n int) (*store.Trace, []store.Span) {
 	start := time.Now()
 	t := &store.Trace{ID: store.NewIDAt(start), Kind: "ask", Name: "ask", Start: start, End: start.Add(12 * time.Millisecond),
-		Status: store.StatusOK, Input: "How do I connect Slack?", Output: "Open Settings → Integrations.", TokensIn: 120, TokensOut: 40}
+		Status: schema.StatusOK, Input: "How do I connect Slack?", Output: "Open Settings → Integrations.", TokensIn: 120, TokensOut: 40}
 	spans := make([]store.Span, n)
 	for i := range spans {
 		spans[i] = store.Span{TraceID: t.ID, ID: store.NewID(), Name: fmt.Sprintf("step%d", i), Kind: "retriever",
-			Start: start, End: start.Add(time.Millisecond), Status: store.StatusOK, Attributes: map[string]any{"k": 10, "hits": []string{"a", "b"}}}
+			Start: start, End: start.Add(time.Millisecond), Status: schema.StatusOK, Attributes: map[string]any{"k": 10, "hits": []string{"a", "b"}}}
 	}
 	return t, spans
 }

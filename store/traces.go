@@ -5,32 +5,26 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"llmops/store/schema"
+
 	bolt "go.etcd.io/bbolt"
-)
-
-// Status of a trace or span.
-type Status string
-
-const (
-	StatusOK      Status = "ok"
-	StatusError   Status = "error"
-	StatusRunning Status = "running"
 )
 
 // Trace is one request through llmops (an ask, an ingest, an eval case):
 // the unit the Traces page lists and the dashboards aggregate.
 type Trace struct {
-	ID         string         `json:"id"`
-	Kind       string         `json:"kind"` // ask, ingest, eval, ...
-	Name       string         `json:"name"`
-	Start      time.Time      `json:"start"`
-	End        time.Time      `json:"end,omitzero"`
-	Status     Status         `json:"status"`
-	Error      string         `json:"error,omitempty"`
-	UserID     string         `json:"user_id,omitempty"`
-	SessionID  string         `json:"session_id,omitempty"`
-	Input      string         `json:"input,omitempty"`  // preview, see PreviewLen
-	Output     string         `json:"output,omitempty"` // preview, see PreviewLen
+	ID        string             `json:"id"`
+	Kind      schema.TraceKind   `json:"kind"`
+	Name      string             `json:"name"`
+	Start     time.Time          `json:"start"`
+	End       time.Time          `json:"end,omitzero"`
+	Status    schema.TraceStatus `json:"status"`
+	Error     string             `json:"error,omitempty"`
+	UserID    string             `json:"user_id,omitempty"`
+	SessionID string             `json:"session_id,omitempty"`
+	Input     string             `json:"input,omitempty"`  // preview, see PreviewLen
+	Output    string             `json:"output,omitempty"` // preview, see PreviewLen
+	// Attributes are keyed by the schema.Attr* constants.
 	Attributes map[string]any `json:"attributes,omitempty"`
 	TokensIn   int            `json:"tokens_in"`
 	TokensOut  int            `json:"tokens_out"`
@@ -47,14 +41,15 @@ func (t *Trace) Duration() time.Duration {
 
 // Span is one step inside a trace (retrieve, rerank, llm, ...).
 type Span struct {
-	TraceID    string         `json:"trace_id"`
-	ID         string         `json:"id"`
-	ParentID   string         `json:"parent_id,omitempty"`
-	Name       string         `json:"name"`
-	Kind       string         `json:"kind"` // guard, retriever, reranker, llm, embedding, chain, tool
-	Start      time.Time      `json:"start"`
-	End        time.Time      `json:"end,omitzero"`
-	Status     Status         `json:"status"`
+	TraceID  string             `json:"trace_id"`
+	ID       string             `json:"id"`
+	ParentID string             `json:"parent_id,omitempty"`
+	Name     string             `json:"name"`
+	Kind     schema.SpanKind    `json:"kind"`
+	Start    time.Time          `json:"start"`
+	End      time.Time          `json:"end,omitzero"`
+	Status   schema.TraceStatus `json:"status"`
+	// Attributes are keyed by the schema.Attr* constants.
 	Attributes map[string]any `json:"attributes,omitempty"`
 	Error      string         `json:"error,omitempty"`
 }
@@ -80,9 +75,9 @@ func spanKey(traceID, spanID string) []byte {
 // TraceFilter selects traces for ListTraces.
 type TraceFilter struct {
 	Page
-	Kind        string
-	ExcludeKind string // e.g. "eval": everything but eval runs' cases
-	Status      Status
+	Kind        schema.TraceKind
+	ExcludeKind schema.TraceKind // e.g. schema.KindEval: everything but eval runs' cases
+	Status      schema.TraceStatus
 }
 
 // ListTraces returns traces newest first and the cursor of the next page.

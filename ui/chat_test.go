@@ -19,7 +19,7 @@ func TestChatPage(t *testing.T) {
 		traces      string
 		golden      string
 	}{
-		{name: "suggestions and traces", page: Chat{Chrome: chrome, Suggestions: questions, Categories: []string{"billing", "integrations"},
+		{name: "suggestions and traces", page: Chat{Chrome: chrome, Threshold: 0.6, Suggestions: questions, Categories: []string{"billing", "integrations"},
 			Answerer: "Extractive answerer (offline)", CanViewTraces: true}, suggestions: maxSuggestions, traces: "true", golden: "chat"},
 		{name: "bare", page: Chat{Chrome: chrome}, traces: "false", golden: "chat-bare"},
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"llmops/store/schema"
 )
 
 // MissingMetric stands for a metric that does not apply to a case or run
@@ -82,37 +84,37 @@ func DeltaCI(key string, lo, hi float64) string {
 }
 
 // RunStatusLabel names a run's status as people read it.
-func RunStatusLabel(status string) string {
+func RunStatusLabel(status schema.RunStatus) string {
 	switch status {
-	case "queued":
+	case schema.RunQueued:
 		return "Queued"
-	case "running":
+	case schema.RunRunning:
 		return "Running"
-	case "done":
+	case schema.RunDone:
 		return "Done"
-	case "cancelled":
+	case schema.RunCancelled:
 		return "Cancelled"
-	case "failed":
+	case schema.RunFailed:
 		return "Failed"
-	case "judge_failed":
+	case schema.RunJudgeFailed:
 		return "Judge failed"
 	}
-	return Or(status)
+	return Or(string(status))
 }
 
 // runStatusStyle is a status's badge colour and the sign that says the
 // same without colour.
-func runStatusStyle(status string) (class, sign string) {
+func runStatusStyle(status schema.RunStatus) (class, sign string) {
 	switch status {
-	case "done":
+	case schema.RunDone:
 		return "ok", "✓"
-	case "running":
+	case schema.RunRunning:
 		return "warn", "●"
-	case "queued":
+	case schema.RunQueued:
 		return "neutral", "◌"
-	case "failed":
+	case schema.RunFailed:
 		return "error", "✕"
-	case "judge_failed":
+	case schema.RunJudgeFailed:
 		return "warn", "!"
 	}
 	return "neutral", "■"
@@ -152,7 +154,7 @@ func RunMeta(r RunRow, now time.Time) string {
 // runDuration is how long a run took, or "running" while it runs.
 func runDuration(r RunRow) string {
 	if r.Running() {
-		if r.Status == "queued" {
+		if r.Status == schema.RunQueued {
 			return "queued"
 		}
 		return "running"

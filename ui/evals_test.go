@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"llmops/store/schema"
+
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 )
@@ -55,7 +57,7 @@ var sampleSet = TestSetRow{ID: "set-sample", Name: "Sample help centre", Descrip
 
 // doneRun is the sample set's finished run; baselineRun the one before it.
 var doneRun = RunRow{ID: "01JEVRUN000000000000DONE02", Name: "prompt v4", SetID: "set-sample", SetName: "Sample help centre", SetVersion: 2,
-	Status: "done", Done: 5, Total: 5,
+	Status: schema.RunDone, Done: 5, Total: 5,
 	Metrics: map[string]float64{"hit@5": 0.8, "recall@5": 0.75, "mrr@10": 0.7, "ndcg@10": 0.7124, "correctness_f1": 0.6021,
 		"refusal_accuracy": 1, "latency_ms": 1240, "faithfulness": 0.912, "answer_relevance": 0.88},
 	Counts:   map[string]int{"hit@5": 4, "ndcg@10": 4, "correctness_f1": 4, "faithfulness": 5},
@@ -63,19 +65,19 @@ var doneRun = RunRow{ID: "01JEVRUN000000000000DONE02", Name: "prompt v4", SetID:
 	CreatedAt: testNow.Add(-2 * time.Hour), Duration: 48 * time.Second, CreatedBy: "Maya Chen"}
 
 var baselineRun = RunRow{ID: "01JEVRUN000000000000BASE01", Name: "baseline", SetID: "set-sample", SetName: "Sample help centre", SetVersion: 1,
-	Status: "done", Done: 4, Total: 4,
+	Status: schema.RunDone, Done: 4, Total: 4,
 	Metrics: map[string]float64{"hit@5": 0.75, "recall@5": 0.75, "mrr@10": 0.625, "ndcg@10": 0.6731, "correctness_f1": 0.5412,
 		"refusal_accuracy": 0.5, "latency_ms": 980, "faithfulness": 0.955, "answer_relevance": 0.86},
 	Settings: "hybrid + rerank · top 5 · gpt-4o-mini · answer@v3 · judge gpt-4o", CostUSD: 0.0312,
 	CreatedAt: testNow.Add(-26 * time.Hour), Duration: 41 * time.Second, CreatedBy: "Maya Chen"}
 
 var runningRun = RunRow{ID: "01JEVRUN000000000000RUNN03", SetID: "set-sample", SetName: "Sample help centre", SetVersion: 2,
-	Status: "running", Done: 3, Total: 5, Errors: 1,
+	Status: schema.RunRunning, Done: 3, Total: 5, Errors: 1,
 	Metrics:  map[string]float64{"hit@5": 1, "ndcg@10": 0.81, "correctness_f1": 0.64},
 	Settings: "keyword · no rerank · top 5 · extractive", CreatedAt: testNow.Add(-20 * time.Second), CreatedBy: "Maya Chen"}
 
 var judgeFailedRun = RunRow{ID: "01JEVRUN000000000000JUDG04", Name: "judge check", SetID: "set-faq", SetName: "Billing FAQ", SetVersion: 1,
-	Status: "judge_failed", Error: "judge gpt-4o: 429 Too Many Requests (5 retries)", Done: 12, Total: 40,
+	Status: schema.RunJudgeFailed, Error: "judge gpt-4o: 429 Too Many Requests (5 retries)", Done: 12, Total: 40,
 	Metrics:  map[string]float64{"hit@5": 0.917, "ndcg@10": 0.802, "correctness_f1": 0.55},
 	Settings: "hybrid + rerank · top 5 · gpt-4o-mini · judge gpt-4o", CostUSD: 0.008, CreatedAt: testNow.Add(-5 * 24 * time.Hour),
 	Duration: 3*time.Minute + 5*time.Second, CreatedBy: "ci"}
@@ -364,15 +366,16 @@ func TestRunPageRunning(t *testing.T) {
 
 func TestRunPageStoppedStates(t *testing.T) {
 	tests := []struct {
-		status, err string
+		status      schema.RunStatus
+		err         string
 		class, want string
 	}{
-		{"judge_failed", "judge gpt-4o: 429 Too Many Requests", "warn", "The LLM judge kept failing"},
-		{"failed", "index closed", "error", "This run failed"},
-		{"cancelled", "", "neutral", "Cancelled after 12 / 40 cases"},
+		{schema.RunJudgeFailed, "judge gpt-4o: 429 Too Many Requests", "warn", "The LLM judge kept failing"},
+		{schema.RunFailed, "index closed", "error", "This run failed"},
+		{schema.RunCancelled, "", "neutral", "Cancelled after 12 / 40 cases"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.status, func(t *testing.T) {
+		t.Run(string(tt.status), func(t *testing.T) {
 			r := judgeFailedRun
 			r.Status, r.Error = tt.status, tt.err
 			p := runPage(r)
@@ -647,7 +650,7 @@ func TestEvalsFormats(t *testing.T) {
 		{"delta ms", FormatDelta("latency_ms", -260), "−260ms"},
 		{"mean ci", MeanCI("ndcg@10", 0.5921, 0.8024), "95 % CI 0.592–0.802"},
 		{"delta ci", DeltaCI("ndcg@10", -0.012, 0.08), "[−0.012, +0.080]"},
-		{"status", RunStatusLabel("judge_failed"), "Judge failed"},
+		{"status", RunStatusLabel(schema.RunJudgeFailed), "Judge failed"},
 		{"run label", RunLabel(RunRow{ID: "01JEVRUN0000000000ABCDEF12"}), "Run CDEF12"},
 		{"run label named", RunLabel(RunRow{ID: "x", Name: "baseline"}), "baseline"},
 		{"meta", RunMeta(doneRun, testNow), doneRun.Settings + " · by Maya Chen · started 2h ago"},

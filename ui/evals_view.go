@@ -1,6 +1,10 @@
 package ui
 
-import "time"
+import (
+	"time"
+
+	"llmops/store/schema"
+)
 
 // The Evals pages: test sets, runs, one run's cases, two runs compared.
 // The server fills these from store and evals; metric values are already
@@ -51,7 +55,7 @@ type RunRow struct {
 	SetID      string
 	SetName    string
 	SetVersion int
-	Status     string // queued, running, done, cancelled, failed, judge_failed
+	Status     schema.RunStatus
 	Error      string
 	Done       int
 	Total      int
@@ -66,7 +70,7 @@ type RunRow struct {
 }
 
 // Running reports whether the run can still change.
-func (r RunRow) Running() bool { return r.Status == "queued" || r.Status == "running" }
+func (r RunRow) Running() bool { return r.Status.Active() }
 
 // Progress is the share of cases done, 0..1.
 func (r RunRow) Progress() float64 {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"llmops/store/schema"
+
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 )
@@ -145,8 +147,8 @@ func TestTracesPage(t *testing.T) {
 	if doc.Find(`[data-testid="traces-empty"]`).Length() != 1 {
 		t.Error("no empty state without traces")
 	}
-	rows := []TraceRow{{ID: "1", Time: testNow.Add(-2 * time.Minute), Kind: "ask", Name: "ask", Input: "How do I connect Slack?", Output: "Open Settings.",
-		Status: "error", Latency: 1240 * time.Millisecond, TokensIn: 1200, TokensOut: 340, CostUSD: 0.004}}
+	rows := []TraceRow{{ID: "1", Time: testNow.Add(-2 * time.Minute), Kind: schema.KindAsk, Name: "ask", Input: "How do I connect Slack?", Output: "Open Settings.",
+		Status: schema.StatusError, Latency: 1240 * time.Millisecond, TokensIn: 1200, TokensOut: 340, CostUSD: 0.004}}
 	doc, _ = renderDoc(t, TracesPage(Traces{Chrome: Chrome{Title: "Traces", Active: "traces", Viewer: admin}, Now: testNow, Rows: rows, NextURL: "/traces?before=1"}))
 	row := doc.Find(`[data-testid="traces-table"] tbody tr`).Text()
 	for _, want := range []string{"2m ago", "✕ error", "1.2s", "1,200 → 340 (Σ 1,540)", "<$0.01"} {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"llmops/store/schema"
 )
 
 var traceStart = testNow.Add(-3 * time.Minute)
@@ -18,8 +20,8 @@ func at(ms int) time.Time { return traceStart.Add(time.Duration(ms) * time.Milli
 // askTrace is an ask as the assistant records it: nine flat spans over 2s,
 // attributes decoded from JSON (float64 numbers, []any, map[string]any).
 func askTrace() TraceDetail {
-	span := func(id, name, kind string, from, to int, attrs map[string]any) SpanView {
-		return SpanView{ID: id, Name: name, Kind: kind, Start: at(from), End: at(to), Status: "ok", Attributes: attrs}
+	span := func(id, name string, kind schema.SpanKind, from, to int, attrs map[string]any) SpanView {
+		return SpanView{ID: id, Name: name, Kind: kind, Start: at(from), End: at(to), Status: schema.StatusOK, Attributes: attrs}
 	}
 	hits := func(prefix string) []any {
 		return []any{
@@ -29,14 +31,17 @@ func askTrace() TraceDetail {
 	}
 	return TraceDetail{
 		Chrome: Chrome{Title: "Trace · ask", Active: "traces", Viewer: admin},
-		ID:     "01JDTRACEASK0000000000000", Kind: "ask", Name: "ask", Start: at(0), End: at(2000), Status: "ok",
+		ID:     "01JDTRACEASK0000000000000", Kind: schema.KindAsk, Name: "ask", Start: at(0), End: at(2000), Status: schema.StatusOK,
 		UserID: "user:maya", SessionID: "sess-42",
 		Input:  "How do I connect Slack?",
 		Output: "Open **Settings → Integrations** and choose Slack [1]. Admins approve the app first [2].\n\nIt syncs every 5 minutes [1].",
 		Attributes: map[string]any{
-			"question": "How do I connect Slack?", "model": "extractive", "prompt": map[string]any{"name": "answer", "version": 3.0},
-			"groundedness": 0.84, "fallback": false, "escalated": true, "cost_in_usd": 0.0012, "cost_out_usd": 0.0031,
-			"citations": []any{
+			schema.AttrQuestion: "How do I connect Slack?", schema.AttrResponseModel: "gpt-4o-mini", schema.AttrPrompt: "support-answer@1",
+			schema.AttrGroundedness: 0.84, schema.AttrFallback: false, schema.AttrEscalated: true,
+			schema.AttrCostInputUSD: 0.0012, schema.AttrCostOutputUSD: 0.0031,
+			// An attribute another tool wrote: any JSON shows, nested too.
+			"custom": map[string]any{"name": "answer", "version": 3.0},
+			schema.AttrCitations: []any{
 				map[string]any{"n": 1.0, "title": "Slack integration", "source": "help/slack.md", "chunk_id": "c-11", "document_id": "d-slack"},
 				map[string]any{"n": 2.0, "title": "Admin approvals", "source": "help/admin.md", "chunk_id": "c-27", "document_id": "d-admin", "page": 4.0},
 			},
@@ -44,16 +49,17 @@ func askTrace() TraceDetail {
 		TokensIn: 1200, TokensOut: 340, CostUSD: 0.0043,
 		Spans: []SpanView{
 			// Out of start order on purpose: the page sorts.
-			span("s9", "groundedness", "guard", 1910, 2000, map[string]any{"groundedness": 0.84}),
-			span("s1", "guard", "guard", 0, 20, map[string]any{"blocked": false}),
-			span("s2", "rewrite", "chain", 20, 120, map[string]any{"query": "connect slack integration"}),
-			span("s3", "retrieve.bm25", "retriever", 120, 160, map[string]any{"hits": hits("b")}),
-			span("s4", "retrieve.vector", "retriever", 120, 200, map[string]any{"hits": hits("v")}),
-			span("s5", "fuse", "chain", 200, 205, map[string]any{"method": "rrf", "k": 60.0}),
-			span("s6", "rerank", "reranker", 205, 405, map[string]any{"top_k": 5.0}),
-			span("s7", "prompt", "chain", 405, 410, map[string]any{"template": "answer@v3"}),
-			span("s8", "llm", "llm", 410, 1910, map[string]any{"model": "gpt-4o-mini", "tokens_in": 1200.0, "tokens_out": 340.0,
-				"ttft_ms": 300.0, "cost_usd": 0.0043, "temperature": 0.2}),
+			span("s9", schema.SpanGroundedness, schema.SpanKindGuard, 1910, 2000, map[string]any{schema.AttrGroundedness: 0.84}),
+			span("s1", schema.SpanGuard, schema.SpanKindGuard, 0, 20, map[string]any{schema.AttrQuestionChars: 23.0}),
+			span("s2", schema.SpanRewrite, schema.SpanKindChain, 20, 120, map[string]any{schema.AttrQuery: "connect slack integration"}),
+			span("s3", schema.SpanRetrieveBM25, schema.SpanKindRetriever, 120, 160, map[string]any{schema.AttrHits: hits("b")}),
+			span("s4", schema.SpanRetrieveVector, schema.SpanKindRetriever, 120, 200, map[string]any{schema.AttrHits: hits("v")}),
+			span("s5", schema.SpanFuse, schema.SpanKindChain, 200, 205, map[string]any{schema.AttrKeywordWeight: 0.5, schema.AttrCandidates: 60.0}),
+			span("s6", schema.SpanRerank, schema.SpanKindReranker, 205, 405, map[string]any{schema.AttrHits: hits("r")}),
+			span("s7", schema.SpanPrompt, schema.SpanKindChain, 405, 410, map[string]any{schema.AttrPrompt: "support-answer@1"}),
+			span("s8", schema.SpanLLM, schema.SpanKindLLM, 410, 1910, map[string]any{schema.AttrRequestModel: "gpt-4o-mini",
+				schema.AttrResponseModel: "gpt-4o-mini-2024-07-18", schema.AttrUsageInputTokens: 1200.0, schema.AttrUsageOutputTokens: 340.0,
+				schema.AttrTTFTMS: 300.0, schema.AttrCostUSD: 0.0043, schema.AttrRequestTemperature: 0.2}),
 		},
 		Feedback: []FeedbackView{
 			{Value: 1, Comment: "Exactly right", Actor: "Maya Chen", Time: testNow.Add(-time.Minute)},
@@ -66,20 +72,20 @@ func askTrace() TraceDetail {
 // ingestTrace is an upload of two files as ingest_trace.go records it: a
 // span per file with a child per stage; one file failed.
 func ingestTrace() TraceDetail {
-	span := func(id, parent, name, kind string, from, to int) SpanView {
-		return SpanView{ID: id, ParentID: parent, Name: name, Kind: kind, Start: at(from), End: at(to), Status: "ok"}
+	span := func(id, parent, name string, kind schema.SpanKind, from, to int) SpanView {
+		return SpanView{ID: id, ParentID: parent, Name: name, Kind: kind, Start: at(from), End: at(to), Status: schema.StatusOK}
 	}
 	a := span("f1", "", "a.md", "chain", 0, 600)
-	a.Attributes = map[string]any{"outcome": "created", "chunks": 3.0, "format": "markdown", "document_id": "d-a"}
+	a.Attributes = map[string]any{schema.AttrOutcome: string(schema.IngestCreated), schema.AttrChunks: 3.0, schema.AttrFormat: "markdown", schema.AttrDocumentID: "d-a"}
 	b := span("f2", "", "b.txt", "chain", 0, 50)
-	b.Status, b.Error = "error", "empty file"
+	b.Status, b.Error = schema.StatusError, "empty file"
 	bParse := span("f2p", "f2", "parse", "chain", 0, 50)
-	bParse.Status = "error"
+	bParse.Status = schema.StatusError
 	return TraceDetail{
 		Chrome: Chrome{Title: "Trace · 2 files", Active: "traces", Viewer: admin},
-		ID:     "01JDTRACEINGEST0000000000", Kind: "ingest", Name: "2 files", Start: at(0), End: at(1000),
-		Status: "error", Error: "1 of 2 files failed", Input: "a.md\nb.txt", Output: "1 created, 1 failed",
-		Attributes: map[string]any{"actor": "user:maya", "files": 2.0},
+		ID:     "01JDTRACEINGEST0000000000", Kind: schema.KindIngest, Name: "2 files", Start: at(0), End: at(1000),
+		Status: schema.StatusError, Error: "1 of 2 files failed", Input: "a.md\nb.txt", Output: "1 created, 1 failed",
+		Attributes: map[string]any{schema.AttrActor: "user:maya", schema.AttrFiles: 2.0},
 		Spans: []SpanView{a, b,
 			span("f1p", "f1", "parse", "chain", 0, 100),
 			span("f1c", "f1", "chunk", "chain", 100, 200),
@@ -215,22 +221,22 @@ func TestTracePageAsk(t *testing.T) {
 	// The llm panel: info and attributes, formatted, JSON hidden.
 	panel := doc.Find(`[data-span-panel="s8"]`)
 	info := words(panel.Find(`dl.info > *`))
-	for _, want := range []string{"First token 300ms", "Model gpt-4o-mini", "Tokens 1,200 → 340 (Σ 1,540)", "Start +410ms", "Duration 1.5s"} {
+	for _, want := range []string{"First token 300ms", "Model gpt-4o-mini-2024-07-18", "Tokens 1,200 → 340 (Σ 1,540)", "Start +410ms", "Duration 1.5s"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("llm info %q lacks %q", info, want)
 		}
 	}
-	if got := panel.Find(`[data-key="temperature"] .kv-val.num`).Text(); got != "0.2" {
+	if got := panel.Find(`[data-key="gen_ai.request.temperature"] .kv-val.num`).Text(); got != "0.2" {
 		t.Errorf("temperature = %q", got)
 	}
-	if got := panel.Find(`[data-key="tokens_in"] .kv-val`).Text(); got != "1200" {
-		t.Errorf("tokens_in = %q, want 1200 (no .0)", got)
+	if got := panel.Find(`[data-key="gen_ai.usage.input_tokens"] .kv-val`).Text(); got != "1200" {
+		t.Errorf("input tokens = %q, want 1200 (no .0)", got)
 	}
-	if !panel.Find(`pre.json`).Is("[hidden]") || !strings.Contains(panel.Find(`pre.json`).Text(), `"ttft_ms": 300`) {
+	if !panel.Find(`pre.json`).Is("[hidden]") || !strings.Contains(panel.Find(`pre.json`).Text(), `"llmops.ttft_ms": 300`) {
 		t.Error("llm JSON view is not hidden pretty JSON")
 	}
 	// Retrieval hits are a table with numeric columns right-aligned.
-	hits := doc.Find(`[data-span-panel="s3"] [data-key="hits"] table`)
+	hits := doc.Find(`[data-span-panel="s3"] [data-key="llmops.hits"] table`)
 	if got := words(hits.Find(`thead th`)); got != "rank chunk_id score" {
 		t.Errorf("hits columns = %q", got)
 	}
@@ -240,13 +246,13 @@ func TestTracePageAsk(t *testing.T) {
 
 	// Trace attributes: formatted, citations in their table, nested prompt.
 	attrs := doc.Find(`[data-testid="trace-attributes"]`)
-	if attrs.Find(`[data-testid="kv"] > [data-key="citations"]`).Length() != 0 {
+	if attrs.Find(`[data-testid="kv"] > [data-key="llmops.citations"]`).Length() != 0 {
 		t.Error("citations repeated in the key/value view")
 	}
-	if got := attrs.Find(`[data-key="prompt"] [data-key="version"] .kv-val`).Text(); got != "3" {
-		t.Errorf("prompt.version = %q", got)
+	if got := attrs.Find(`[data-key="custom"] [data-key="version"] .kv-val`).Text(); got != "3" {
+		t.Errorf("custom.version = %q", got)
 	}
-	if !strings.Contains(attrs.Find(`pre.json`).Text(), `"citations": [`) {
+	if !strings.Contains(attrs.Find(`pre.json`).Text(), `"llmops.citations": [`) {
 		t.Error("trace JSON view lacks the citations")
 	}
 
@@ -329,10 +335,10 @@ func TestTracePageSelectedSpan(t *testing.T) {
 func TestTracePageRunningSpan(t *testing.T) {
 	now := at(1000)
 	tr := TraceDetail{Chrome: Chrome{Title: "Trace", Active: "traces", Viewer: admin}, ID: "01RUN", Kind: "ask", Name: "ask", Start: at(0),
-		Status: "running", Now: now,
+		Status: schema.StatusRunning, Now: now,
 		Spans: []SpanView{
 			{ID: "r1", Name: "retrieve.bm25", Kind: "retriever", Start: at(0), End: at(200), Status: "ok"},
-			{ID: "r2", Name: "llm", Kind: "llm", Start: at(400), Status: "running", Attributes: map[string]any{"ttft_ms": 150.0}},
+			{ID: "r2", Name: "llm", Kind: "llm", Start: at(400), Status: "running", Attributes: map[string]any{schema.AttrTTFTMS: 150.0}},
 		}}
 	doc, _ := renderDoc(t, TracePage(tr))
 	llm := rowsOf(doc).Eq(1)
@@ -359,7 +365,7 @@ func TestTracePageRunningSpan(t *testing.T) {
 
 func TestTracePageEmpty(t *testing.T) {
 	tr := TraceDetail{Chrome: Chrome{Title: "Trace", Active: "traces", Viewer: admin}, ID: "01EMPTY", Kind: "eval", Name: "case 3",
-		Start: at(0), End: at(5), Status: "ok", Now: testNow}
+		Start: at(0), End: at(5), Status: schema.StatusOK, Now: testNow}
 	doc, _ := renderDoc(t, TracePage(tr))
 	if got := doc.Find(`[data-testid="spans-empty"] h3`).Text(); got != "This trace has no spans" {
 		t.Errorf("empty spans state = %q", got)
@@ -501,18 +507,18 @@ func TestAttrs(t *testing.T) {
 }
 
 func TestScoresAndCitations(t *testing.T) {
-	chips := Scores(map[string]any{"groundedness": 0.65, "scores": map[string]any{"fallback": true, "relevance": 0.9, "toxic": false}})
+	chips := Scores(map[string]any{schema.AttrGroundedness: 0.65, schema.AttrFallback: true, schema.AttrEscalated: false, "relevance": 0.9}, 0.6)
 	var got []string
 	for _, c := range chips {
 		got = append(got, c.Name+"="+c.Value+"/"+c.Class)
 	}
-	if want := []string{"groundedness=65%/warn", "fallback=yes/warn", "relevance=90%/neutral", "toxic=no/neutral"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"groundedness=65%/warn", "fallback=yes/warn", "escalated=no/neutral"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("scores = %v, want %v", got, want)
 	}
-	if c := Scores(map[string]any{"groundedness": 0.4}); c[0].Class != "error" || c[0].Sign != "✕" {
+	if c := Scores(map[string]any{schema.AttrGroundedness: 0.4}, 0.6); c[0].Class != "error" || c[0].Sign != "✕" {
 		t.Errorf("low groundedness = %+v", c[0])
 	}
-	if Citations(map[string]any{"citations": 3.0}) != nil || Citations(map[string]any{"citations": []any{"a"}}) != nil {
+	if Citations(map[string]any{schema.AttrCitations: 3.0}) != nil || Citations(map[string]any{schema.AttrCitations: []any{"a"}}) != nil {
 		t.Error("a citations count or list of strings is read as citations")
 	}
 	segs := CiteSegments("A [1] b [9] c[2]", []CitationView{{N: 1}, {N: 2}})
@@ -526,12 +532,54 @@ func TestScoresAndCitations(t *testing.T) {
 }
 
 func TestTracesListLinksToTrace(t *testing.T) {
-	rows := []TraceRow{{ID: "01ABC", Time: testNow, Kind: "ask", Name: "ask", Status: "ok"}}
+	rows := []TraceRow{{ID: "01ABC", Time: testNow, Kind: schema.KindAsk, Name: "ask", Status: schema.StatusOK}}
 	doc, _ := renderDoc(t, TracesPage(Traces{Chrome: Chrome{Title: "Traces", Active: "traces", Viewer: admin}, Now: testNow, Rows: rows}))
 	if got := doc.Find(`[data-testid="trace-link"]`).AttrOr("href", ""); got != "/traces/01ABC" {
 		t.Errorf("trace link = %q", got)
 	}
 	if got := doc.Find(`tbody tr`).AttrOr("data-href", ""); got != "/traces/01ABC" {
 		t.Errorf("row data-href = %q", got)
+	}
+}
+
+// Every status has its own colour and word; a fallback is amber, never a
+// green ok.
+func TestTraceStatusBadges(t *testing.T) {
+	tests := []struct {
+		status      schema.TraceStatus
+		class, text string
+	}{
+		{schema.StatusOK, "ok", "✓ ok"},
+		{schema.StatusFallback, "warn", "! fallback"},
+		{schema.StatusError, "error", "✕ error"},
+		{schema.StatusCancelled, "neutral", "■ cancelled"},
+		{schema.StatusRunning, "warn", "● running"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			rows := []TraceRow{{ID: "01ABC", Time: testNow, Kind: schema.KindAsk, Name: "ask", Status: tt.status}}
+			list, _ := renderDoc(t, TracesPage(Traces{Chrome: Chrome{Title: "Traces", Active: "traces", Viewer: admin}, Now: testNow, Rows: rows}))
+			tr := askTrace()
+			tr.Status = tt.status
+			page, _ := renderDoc(t, TracePage(tr))
+			for where, badge := range map[string]*goquery.Selection{
+				"list":   list.Find(`tbody tr .badge`).Last(),
+				"header": page.Find(`[data-testid="trace-head"] .trace-title .badge`).Eq(1),
+			} {
+				if !badge.HasClass(tt.class) || strings.TrimSpace(badge.Text()) != tt.text {
+					t.Errorf("%s badge %q class %q, want %q class %s", where, badge.Text(), badge.AttrOr("class", ""), tt.text, tt.class)
+				}
+			}
+		})
+	}
+}
+
+func TestTracePageCancelled(t *testing.T) {
+	tr := askTrace()
+	tr.Status, tr.Error = schema.StatusCancelled, "cancelled: the client went away"
+	doc, _ := renderDoc(t, TracePage(tr))
+	note := doc.Find(`[data-testid="trace-error"]`)
+	if !note.HasClass("neutral") || !strings.Contains(note.Text(), "cancelled") || !strings.Contains(note.Text(), "the client went away") {
+		t.Errorf("cancelled note %q class %q", note.Text(), note.AttrOr("class", ""))
 	}
 }

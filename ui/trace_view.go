@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"llmops/rag/text"
+	"llmops/store/schema"
 )
 
 // TraceDetail is the trace page: one trace with its spans and feedback,
@@ -20,17 +22,17 @@ import (
 type TraceDetail struct {
 	Chrome
 	ID         string
-	Kind       string // ask, ingest, eval, ...
+	Kind       schema.TraceKind
 	Name       string
 	Start      time.Time
 	End        time.Time // zero while running
-	Status     string    // ok, error, running
+	Status     schema.TraceStatus
 	Error      string
 	UserID     string
 	SessionID  string
-	Input      string // preview
-	Output     string // preview; answers carry [n] citation markers
-	Attributes map[string]any
+	Input      string         // preview
+	Output     string         // preview; answers carry [n] citation markers
+	Attributes map[string]any // keyed by the schema.Attr* constants
 	TokensIn   int
 	TokensOut  int
 	CostUSD    float64
@@ -43,6 +45,9 @@ type TraceDetail struct {
 	TestSets   []TestSetRow
 	CanAddCase bool
 	FormError  string // why adding the trace to a test set failed
+	// Threshold is the server's groundedness threshold, for traces that do
+	// not record the one their answer was held to.
+	Threshold float64
 }
 
 // SpanView is one span of a trace.
@@ -50,12 +55,12 @@ type SpanView struct {
 	ID         string
 	ParentID   string
 	Name       string
-	Kind       string // guard, retriever, reranker, llm, embedding, chain, tool
+	Kind       schema.SpanKind
 	Start      time.Time
 	End        time.Time // zero while running
-	Status     string
+	Status     schema.TraceStatus
 	Error      string
-	Attributes map[string]any
+	Attributes map[string]any // keyed by the schema.Attr* constants
 }
 
 // FeedbackView is one thumbs up or down on the trace.
@@ -121,11 +126,11 @@ type SpanRow struct {
 	Duration    time.Duration // 0 while running
 	Offset      time.Duration // start, from the timeline's origin
 	Left, Width float64       // the bar, in % of the timeline
-	TTFT        time.Duration // time to first token (LLM spans with ttft_ms)
+	TTFT        time.Duration // time to first token (LLM spans with schema.AttrTTFTMS)
 	TTFTPct     float64       // the part of the bar before the first token, in % of the bar
 	Share       float64       // duration / parent's duration (the trace's for sibling roots), 0 when not compared
 	Heat        string        // "", "warn" (≥ 50% of the parent) or "hot" (≥ 75%)
-	CostUSD     float64       // cost_usd attribute
+	CostUSD     float64       // schema.AttrCostUSD
 	HasCost     bool
 }
 
@@ -221,13 +226,13 @@ func (t TraceDetail) Waterfall() Waterfall {
 		}
 		r.Left = clampPct(pct(r.Offset), 0, 100-minBarPct)
 		r.Width = clampPct(pct(extent(s)), minBarPct, 100-r.Left)
-		if ms, ok := number(s.Attributes["ttft_ms"]); ok && ms > 0 && s.Kind == "llm" {
+		if ms, ok := number(s.Attributes[schema.AttrTTFTMS]); ok && ms > 0 && s.Kind == schema.SpanKindLLM {
 			r.TTFT = time.Duration(ms * float64(time.Millisecond))
 			if d := extent(s); d > 0 {
 				r.TTFTPct = clampPct(float64(r.TTFT)/float64(d)*100, 0, 100)
 			}
 		}
-		if c, ok := number(s.Attributes["cost_usd"]); ok {
+		if c, ok := number(s.Attributes[schema.AttrCostUSD]); ok {
 			r.CostUSD, r.HasCost = c, true
 		}
 		// Heat compares a span with what contains it: its parent span, or
@@ -578,68 +583,31 @@ type ScoreChip struct {
 	Title string
 }
 
-// Scores reads the well-known scores from trace attributes (top level or
-// under "scores"): groundedness as a percentage (green ≥ 0.8, amber ≥ 0.6,
-// red below), fallback and escalated as yes/no; other numeric or yes/no
-// entries under "scores" follow.
-func Scores(attrs map[string]any) []ScoreChip {
-	nested, _ := normalize(attrs["scores"]).(map[string]any)
-	get := func(k string) (any, bool) {
-		if v, ok := attrs[k]; ok {
-			return v, true
-		}
-		v, ok := nested[k]
-		return v, ok
-	}
+// Scores reads the scores from trace attributes: groundedness as a
+// percentage coloured against the threshold the answer was held to
+// (GroundednessBand; the trace's own llmops.threshold, else threshold),
+// fallback and escalated as yes/no.
+func Scores(attrs map[string]any, threshold float64) []ScoreChip {
 	var out []ScoreChip
-	if v, ok := get("groundedness"); ok {
+	if t, ok := number(attrs[schema.AttrThreshold]); ok {
+		threshold = t
+	}
+	if v, ok := attrs[schema.AttrGroundedness]; ok {
 		if g, ok := number(v); ok {
 			c := ScoreChip{Name: "groundedness", Value: strconv.Itoa(int(math.Round(g*100))) + "%",
-				Title: "groundedness " + FormatNumber(g) + " (green ≥ 0.8, amber ≥ 0.6)"}
-			switch {
-			case g >= 0.8:
-				c.Class, c.Sign = "ok", "✓"
-			case g >= 0.6:
-				c.Class, c.Sign = "warn", "!"
-			default:
-				c.Class, c.Sign = "error", "✕"
-			}
+				Title: "groundedness " + FormatNumber(g) + " (threshold " + FormatNumber(threshold) + ")"}
+			c.Class = GroundednessBand(g, threshold)
+			c.Sign = map[string]string{"ok": "✓", "warn": "!", "error": "✕"}[c.Class]
 			out = append(out, c)
 		}
 	}
-	for _, k := range []string{"fallback", "escalated"} {
-		if v, ok := get(k); ok {
-			if b, ok := normalize(v).(bool); ok {
-				c := ScoreChip{Name: k, Value: "no", Class: "neutral"}
-				if b {
-					c.Value, c.Class, c.Sign = "yes", "warn", "!"
-				}
-				out = append(out, c)
+	for _, s := range []struct{ key, name string }{{schema.AttrFallback, "fallback"}, {schema.AttrEscalated, "escalated"}} {
+		if b, ok := normalize(attrs[s.key]).(bool); ok {
+			c := ScoreChip{Name: s.name, Value: "no", Class: "neutral"}
+			if b {
+				c.Value, c.Class, c.Sign = "yes", "warn", "!"
 			}
-		}
-	}
-	keys := make([]string, 0, len(nested))
-	for k := range nested {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if k == "groundedness" || k == "fallback" || k == "escalated" {
-			continue
-		}
-		switch v := normalize(nested[k]).(type) {
-		case float64:
-			text := FormatNumber(v)
-			if v >= 0 && v <= 1 && v != math.Trunc(v) {
-				text = strconv.Itoa(int(math.Round(v*100))) + "%"
-			}
-			out = append(out, ScoreChip{Name: k, Value: text, Class: "neutral", Title: k + " " + FormatNumber(v)})
-		case bool:
-			text := "no"
-			if v {
-				text = "yes"
-			}
-			out = append(out, ScoreChip{Name: k, Value: text, Class: "neutral"})
+			out = append(out, c)
 		}
 	}
 	return out
@@ -650,8 +618,8 @@ const maxScoreChips = 4
 
 // CostSplit reads the prompt/completion cost split, when the trace has it.
 func CostSplit(attrs map[string]any) (in, out float64, ok bool) {
-	in, okIn := number(attrs["cost_in_usd"])
-	out, okOut := number(attrs["cost_out_usd"])
+	in, okIn := number(attrs[schema.AttrCostInputUSD])
+	out, okOut := number(attrs[schema.AttrCostOutputUSD])
 	return in, out, okIn && okOut
 }
 
@@ -685,10 +653,10 @@ type CitationView struct {
 	Page       int
 }
 
-// Citations reads the "citations" attribute when it is a list of citation
+// Citations reads the citations attribute when it is a list of citation
 // objects; anything else stays in the key/value view.
 func Citations(attrs map[string]any) []CitationView {
-	list, ok := normalize(attrs["citations"]).([]any)
+	list, ok := normalize(attrs[schema.AttrCitations]).([]any)
 	if !ok || len(list) == 0 {
 		return nil
 	}
@@ -718,8 +686,6 @@ type Segment struct {
 	N    int // > 0 for a marker
 }
 
-var citeMarker = regexp.MustCompile(`\[(\d{1,3})\]`)
-
 // CiteSegments splits answer text around its [n] markers, so the page can
 // link each marker to its source; markers without a source stay text.
 func CiteSegments(s string, cites []CitationView) []Segment {
@@ -729,9 +695,9 @@ func CiteSegments(s string, cites []CitationView) []Segment {
 	}
 	var out []Segment
 	last := 0
-	for _, m := range citeMarker.FindAllStringSubmatchIndex(s, -1) {
-		n, _ := strconv.Atoi(s[m[2]:m[3]])
-		if !known[n] {
+	for _, m := range text.CitationMarker.FindAllStringIndex(s, -1) {
+		n, ok := text.SingleCitation(s[m[0]:m[1]])
+		if !ok || !known[n] {
 			continue
 		}
 		if m[0] > last {
@@ -749,10 +715,11 @@ func CiteSegments(s string, cites []CitationView) []Segment {
 // ---------- small helpers for the template ----------
 
 // kindClass names a span kind's colour class; unknown kinds are neutral.
-func kindClass(kind string) string {
+func kindClass(kind schema.SpanKind) string {
 	switch kind {
-	case "llm", "retriever", "reranker", "tool", "embedding", "chain", "guard":
-		return "kind-" + kind
+	case schema.SpanKindLLM, schema.SpanKindRetriever, schema.SpanKindReranker, schema.SpanKindTool,
+		schema.SpanKindEmbedding, schema.SpanKindChain, schema.SpanKindGuard:
+		return "kind-" + string(kind)
 	}
 	return "kind-other"
 }
@@ -790,9 +757,13 @@ func heatTitle(r SpanRow) string {
 	return strconv.Itoa(int(math.Round(r.Share*100))) + "% of " + of
 }
 
-// attrString reads a string attribute.
-func attrString(m map[string]any, k string) string {
-	s, _ := m[k].(string)
+// spanModel is the model an llm span records: the one that answered, or
+// the one asked for.
+func spanModel(m map[string]any) string {
+	if s, _ := m[schema.AttrResponseModel].(string); s != "" {
+		return s
+	}
+	s, _ := m[schema.AttrRequestModel].(string)
 	return s
 }
 

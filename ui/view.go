@@ -3,7 +3,11 @@
 // page can be rendered (and golden-tested) without a running server.
 package ui
 
-import "time"
+import (
+	"time"
+
+	"llmops/store/schema"
+)
 
 // Viewer is the signed-in person as the page chrome shows them.
 type Viewer struct {
@@ -210,11 +214,11 @@ type Audit struct {
 type TraceRow struct {
 	ID        string
 	Time      time.Time
-	Kind      string
+	Kind      schema.TraceKind
 	Name      string
 	Input     string
 	Output    string
-	Status    string
+	Status    schema.TraceStatus
 	Latency   time.Duration
 	TokensIn  int
 	TokensOut int
@@ -228,7 +232,7 @@ type Traces struct {
 	NextURL string
 	// Kind is the kind shown ("" all but eval); eval runs' traces are
 	// hidden by default so test traffic does not bury real requests.
-	Kind string
+	Kind schema.TraceKind
 	Now  time.Time
 }
 
@@ -264,7 +268,7 @@ type DocumentRow struct {
 
 // JobView is a re-embed job's progress.
 type JobView struct {
-	State  string
+	State  schema.JobState
 	Reason string
 	From   string
 	To     string

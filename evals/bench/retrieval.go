@@ -21,6 +21,7 @@ import (
 	"llmops/rag"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // RetrievalOptions configure `llmops bench retrieval`.
@@ -238,10 +239,10 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 	docOf := make(map[string][]string, len(files))
 	for i, res := range results {
 		switch res.Outcome {
-		case store.Created, store.Updated:
+		case schema.IngestCreated, schema.IngestUpdated:
 			docOf[res.DocumentID] = append(docOf[res.DocumentID], ids[i])
 			rep.Chunks += res.Chunks
-		case store.Duplicate:
+		case schema.IngestDuplicate:
 			docOf[res.DocumentID] = append(docOf[res.DocumentID], ids[i])
 			rep.Duplicates++
 		default:
@@ -288,7 +289,7 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 			if err := waitJob(ctx, j); err != nil {
 				return nil, err
 			}
-			if s := j.Status(); s.State != "done" {
+			if s := j.Status(); s.State != schema.JobDone {
 				return nil, fmt.Errorf("bench retrieval: re-embed %s: %s", s.State, s.Error)
 			}
 		}

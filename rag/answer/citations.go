@@ -6,13 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"llmops/rag/text"
 )
 
-// MarkerRE matches one citation marker: [1], [1, 2], [1-3], or the
-// full-width 【1】 some models emit. Numbers have at most three digits, so
-// "[2022]" stays text. It is the one definition of a marker: everything
-// that finds, strips or rewrites markers builds on it.
-var MarkerRE = regexp.MustCompile(`\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`)
+// MarkerRE matches one citation marker (text.CitationMarker, the one
+// definition): everything here that finds, strips or rewrites markers
+// builds on it.
+var MarkerRE = text.CitationMarker
 
 // markersAfterStop matches a sentence stop followed by marker groups:
 // models write "… shift.[1]" and "… shift. [1][2]" as often as "… shift [1].".

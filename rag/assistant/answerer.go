@@ -7,6 +7,7 @@ import (
 	"llmops/rag/answer"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // Answerer writes an answer from retrieved context: the embedded
@@ -35,8 +36,16 @@ type Generation struct {
 	Answer *answer.Answer
 	// Grounded is set when the answerer scored groundedness itself.
 	Grounded bool
-	Model    string
-	Prompt   string // template name@version; "" when no prompt was used
+	// Operation and Provider are what the call was and who answered, as
+	// OpenTelemetry names them (schema.OperationChat, schema.ProviderOpenAI).
+	Operation, Provider string
+	// RequestModel is the model asked for; Model the one that answered
+	// (the same when RequestModel is "").
+	RequestModel string
+	Model        string
+	Temperature  *float32 // sent to the model; nil when none was
+	MaxTokens    int      // completion limit sent; 0 when none was
+	Prompt       string   // template name@version; "" when no prompt was used
 	// PromptText is the rendered prompt, kept (shortened) on the trace.
 	PromptText          string
 	PromptStart         time.Time
@@ -46,8 +55,12 @@ type Generation struct {
 	TokensIn, TokensOut int
 	UsageReported       bool // token counts came from the upstream
 	CostUSD             float64
-	Attempts            int
-	FinishReason        string
+	// CostInUSD and CostOutUSD split CostUSD into prompt and completion
+	// when Priced (the model has a price).
+	CostInUSD, CostOutUSD float64
+	Priced                bool
+	Attempts              int
+	FinishReason          string
 }
 
 // Extractive is the embedded offline answerer: it stitches the answer
@@ -69,7 +82,8 @@ func (e Extractive) Generate(ctx context.Context, in Input, _ func(string) error
 	start := time.Now()
 	a, err := e.Answer(ctx, in.Question, in.Context)
 	end := time.Now()
-	g := &Generation{Answer: a, Grounded: true, Model: ExtractiveName, Start: start, End: end, TTFT: end.Sub(start)}
+	g := &Generation{Answer: a, Grounded: true, Operation: schema.OperationExtract, Provider: schema.ProviderLLMOps, Model: ExtractiveName,
+		Start: start, End: end, TTFT: end.Sub(start)}
 	if err != nil {
 		return g, err
 	}

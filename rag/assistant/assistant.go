@@ -22,6 +22,7 @@ import (
 	"llmops/rag/index"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // Request is one question to the assistant.
@@ -33,7 +34,7 @@ type Request struct {
 	TopK           int          `json:"top_k,omitempty"` // chunks given to the answerer (default 5)
 
 	// Set by the caller, not by the client.
-	Channel   string      `json:"-"` // chat, widget, api, cli, eval
+	Channel   string      `json:"-"` // a schema.Channel* value
 	Actor     store.Actor `json:"-"`
 	UserID    string      `json:"-"`
 	SessionID string      `json:"-"`
@@ -238,6 +239,7 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 		emit = func(Event) error { return nil }
 	}
 	t := newTracer(a.opts.Now(), req)
+	t.threshold = *a.opts.Threshold
 	// Time to first token is measured here, the same way for every
 	// answerer: from the request to the first piece of answer sent.
 	var first time.Time
@@ -274,12 +276,12 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 
 func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(Event) error) (*Result, error) {
 	// Guard: input checks before anything is spent on the question.
-	sp := t.start("guard", "guard", "")
+	sp := t.start(schema.SpanGuard, schema.SpanKindGuard, "")
 	err := req.Validate()
 	if req.TopK == 0 {
 		req.TopK = a.opts.TopK
 	}
-	sp.attrs["question_chars"] = utf8.RuneCountInString(req.Question)
+	sp.attrs[schema.AttrQuestionChars] = utf8.RuneCountInString(req.Question)
 	t.end(sp, err)
 	if err != nil {
 		return nil, err
@@ -309,22 +311,24 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	} else {
 		convID = ""
 	}
-	t.trace.Attributes["conversation_id"] = convID
+	if convID != "" {
+		t.trace.Attributes[schema.AttrConversationID] = convID
+	}
 	if err := emit(Event{Type: EventMeta, TraceID: t.trace.ID, ConversationID: convID}); err != nil {
 		return nil, err
 	}
 
 	// Rewrite a follow-up into a standalone question.
-	sp = t.start("rewrite", "chain", "")
+	sp = t.start(schema.SpanRewrite, schema.SpanKindChain, "")
 	query := retrieve.Standalone(history, req.Question)
-	sp.attrs["turns"] = len(history) / 2
-	sp.attrs["query"] = query
-	sp.attrs["rewritten"] = query != req.Question
+	sp.attrs[schema.AttrTurns] = len(history) / 2
+	sp.attrs[schema.AttrQuery] = query
+	sp.attrs[schema.AttrRewritten] = query != req.Question
 	t.end(sp, nil)
 	standalone := ""
 	if query != req.Question {
 		standalone = query
-		t.trace.Attributes["standalone_question"] = query
+		t.trace.Attributes[schema.AttrStandaloneQuestion] = query
 	}
 
 	// Retrieve.
@@ -371,7 +375,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 
 	// Groundedness: the extractive answerer scores its own answers; a
 	// generated one is checked here, then held to the threshold.
-	sp = t.start("groundedness", "guard", "")
+	sp = t.start(schema.SpanGroundedness, schema.SpanKindGuard, "")
 	if !gen.Grounded {
 		orig := *ans
 		if err := answer.Ground(ctx, ans, refs, a.opts.Embed); err != nil {
@@ -380,7 +384,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 				return nil, ctx.Err()
 			}
 			// Embeddings only refine the score: without them, words decide.
-			sp.attrs["embed_error"] = err.Error()
+			sp.attrs[schema.AttrEmbedError] = err.Error()
 			*ans = orig
 			if err := answer.Ground(ctx, ans, refs, nil); err != nil {
 				t.end(sp, err)
@@ -393,16 +397,16 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 	score := ans.Groundedness
 	fellBack := answer.ApplyThreshold(ans, refs, *a.opts.Threshold)
-	sp.attrs["score"] = score
-	sp.attrs["threshold"] = *a.opts.Threshold
-	sp.attrs["fallback"] = fellBack
-	sp.attrs["removed_citations"] = ans.Removed
+	sp.attrs[schema.AttrGroundedness] = score
+	sp.attrs[schema.AttrThreshold] = *a.opts.Threshold
+	sp.attrs[schema.AttrFallback] = fellBack
+	sp.attrs[schema.AttrRemovedCitations] = ans.Removed
 	var supports []float64
 	for _, s := range ans.Sentences {
 		supports = append(supports, s.Support)
 	}
 	if supports != nil {
-		sp.attrs["sentence_support"] = supports
+		sp.attrs[schema.AttrSentenceSupport] = supports
 	}
 	t.end(sp, nil)
 
@@ -458,7 +462,7 @@ func (a *Assistant) judge(ctx context.Context, ans *answer.Answer, refs []store.
 	}
 	scores, err := a.opts.Judge(ctx, sentences, sources)
 	if err != nil || len(scores) != len(sentences) {
-		sp.attrs["judge_error"] = fmt.Sprint(cmp.Or(err, fmt.Errorf("judge returned %d scores for %d sentences", len(scores), len(sentences))))
+		sp.attrs[schema.AttrJudgeError] = fmt.Sprint(cmp.Or(err, fmt.Errorf("judge returned %d scores for %d sentences", len(scores), len(sentences))))
 		return
 	}
 	sum := 0.0
@@ -468,7 +472,7 @@ func (a *Assistant) judge(ctx context.Context, ans *answer.Answer, refs []store.
 		sum += s.Support
 	}
 	ans.Groundedness = sum / float64(len(ans.Sentences))
-	sp.attrs["judge_scores"] = scores
+	sp.attrs[schema.AttrJudgeScores] = scores
 }
 
 // closest lists up to n distinct documents of the context, best first.

@@ -18,6 +18,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -185,23 +186,29 @@ func TestAskStreamsCitedAnswer(t *testing.T) {
 	}
 
 	tr, spans := e.trace(t, res.TraceID)
-	if tr.Status != store.StatusOK || tr.Kind != "ask" || tr.Input != "How do I cancel my subscription?" || tr.Output != res.Answer {
+	if tr.Status != schema.StatusOK || tr.Kind != schema.KindAsk || tr.Input != "How do I cancel my subscription?" || tr.Output != res.Answer {
 		t.Errorf("trace = %+v", tr)
 	}
 	var names []string
 	for _, sp := range spans {
 		names = append(names, sp.Name)
-		if sp.End.Before(sp.Start) || sp.Status != store.StatusOK {
+		if sp.End.Before(sp.Start) || sp.Status != schema.StatusOK {
 			t.Errorf("span %s: %v → %v, %s", sp.Name, sp.Start, sp.End, sp.Status)
 		}
 	}
-	for _, want := range []string{"ask", "guard", "rewrite", "retrieve", "retrieve.bm25", "retrieve.vector", "fuse", "rerank", "llm", "groundedness"} {
+	for _, want := range []string{schema.SpanAsk, schema.SpanGuard, schema.SpanRewrite, schema.SpanRetrieve, schema.SpanRetrieveBM25,
+		schema.SpanRetrieveVector, schema.SpanFuse, schema.SpanRerank, schema.SpanLLM, schema.SpanGroundedness} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s span in %v", want, names)
 		}
 	}
-	if tr.Attributes["groundedness"] == nil || tr.Attributes["citations"] == nil || tr.Attributes["conversation_id"] != res.ConversationID {
+	if tr.Attributes[schema.AttrGroundedness] == nil || tr.Attributes[schema.AttrCitations] == nil || tr.Attributes[schema.AttrConversationID] != res.ConversationID {
 		t.Errorf("trace attributes %v", tr.Attributes)
+	}
+	for _, sp := range spans {
+		if sp.Name == schema.SpanLLM && (sp.Attributes[schema.AttrOperationName] != schema.OperationExtract || sp.Attributes[schema.AttrResponseModel] != assistant.ExtractiveName) {
+			t.Errorf("llm span attributes %v", sp.Attributes)
+		}
 	}
 }
 
@@ -264,7 +271,7 @@ func TestAskRejectsBadInputAndTracesIt(t *testing.T) {
 	traces, _, err := e.st.ListTraces(context.Background(), store.TraceFilter{})
 	bad := 0
 	for _, tr := range traces {
-		if tr.Status == store.StatusError && (strings.Contains(tr.Error, "question") || strings.Contains(tr.Error, "top_k")) {
+		if tr.Status == schema.StatusError && (strings.Contains(tr.Error, "question") || strings.Contains(tr.Error, "top_k")) {
 			bad++
 		}
 	}
@@ -289,7 +296,7 @@ func TestAskCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	tr, _ := e.trace(t, traceID)
-	if tr.Status != store.StatusError || !strings.Contains(tr.Error, "cancelled") {
+	if tr.Status != schema.StatusCancelled || !strings.Contains(tr.Error, "cancelled") {
 		t.Fatalf("trace = %s %q", tr.Status, tr.Error)
 	}
 }
@@ -325,8 +332,12 @@ func TestAskGroundsGeneratedAnswers(t *testing.T) {
 		t.Errorf("streamed %q, final %q", rec.text(), res.Answer)
 	}
 	tr, _ := e.trace(t, res.TraceID)
-	if tr.TokensIn != 100 || tr.TokensOut != 20 || tr.CostUSD != 0.001 || tr.Attributes["model"] != "inventor-1" {
-		t.Errorf("trace usage %d/%d $%v model %v", tr.TokensIn, tr.TokensOut, tr.CostUSD, tr.Attributes["model"])
+	if tr.TokensIn != 100 || tr.TokensOut != 20 || tr.CostUSD != 0.001 || tr.Attributes[schema.AttrResponseModel] != "inventor-1" {
+		t.Errorf("trace usage %d/%d $%v model %v", tr.TokensIn, tr.TokensOut, tr.CostUSD, tr.Attributes[schema.AttrResponseModel])
+	}
+	// The answer fell back: the trace says so in its status.
+	if tr.Status != schema.StatusFallback || tr.Attributes[schema.AttrFallback] != true {
+		t.Errorf("trace status %q, fallback %v; want %q, true", tr.Status, tr.Attributes[schema.AttrFallback], schema.StatusFallback)
 	}
 }
 

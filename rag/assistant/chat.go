@@ -13,6 +13,7 @@ import (
 	"llmops/rag/llm"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // PromptTemplate is a named, versioned prompt. Until the prompt registry
@@ -142,7 +143,8 @@ func render(name, text string, data PromptData) (string, error) {
 // Markers are parsed into sentences afterwards; the assistant grounds
 // them and removes citations of passages that were not given.
 func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string) error) (*Generation, error) {
-	g := &Generation{Model: c.Client.Model(), Prompt: c.prompt().Ref(), PromptStart: time.Now()}
+	g := &Generation{Operation: schema.OperationChat, Provider: schema.ProviderOpenAI, RequestModel: c.Client.Model(), Model: c.Client.Model(),
+		Prompt: c.prompt().Ref(), PromptStart: time.Now()}
 	msgs, err := c.Messages(in)
 	g.PromptEnd = time.Now()
 	if err != nil {
@@ -163,6 +165,7 @@ func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string
 	if maxTokens == 0 {
 		maxTokens = 700
 	}
+	g.Temperature, g.MaxTokens = &temp, maxTokens
 	g.Start = time.Now()
 	res, err := c.Client.Stream(ctx, llm.Request{Messages: msgs, Temperature: &temp, MaxTokens: maxTokens}, token)
 	g.End = time.Now()
@@ -173,6 +176,11 @@ func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string
 		if c.Prices != nil {
 			if t := c.Prices(); t != nil {
 				g.CostUSD = t.Cost(g.Model, g.TokensIn, g.TokensOut)
+				if p, ok := t.Lookup(g.Model); ok {
+					g.Priced = true
+					g.CostInUSD = float64(g.TokensIn) * p.InputPerMTok / 1e6
+					g.CostOutUSD = float64(g.TokensOut) * p.OutputPerMTok / 1e6
+				}
 			}
 		}
 		g.Answer = &answer.Answer{Text: strings.TrimSpace(res.Text)}

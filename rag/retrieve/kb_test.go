@@ -11,6 +11,7 @@ import (
 
 	"llmops/rag"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // The knowledge base is the Searcher retrieval is built for. (retrieve
@@ -76,9 +77,9 @@ func (t *testKB) add(tb testing.TB, files []rag.File, ids []string) {
 	failed := 0
 	for i, r := range res {
 		switch r.Outcome {
-		case store.Created, store.Updated:
+		case schema.IngestCreated, schema.IngestUpdated:
 			t.docOf[r.DocumentID] = ids[i]
-		case "failed":
+		case schema.IngestFailed:
 			failed++
 			if failed < 5 {
 				tb.Errorf("ingest %s: %s", r.Name, r.Error)

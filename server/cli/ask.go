@@ -11,6 +11,7 @@ import (
 	"llmops/server"
 	"llmops/server/client"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var askCmd = &command{
@@ -72,7 +73,7 @@ func runAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 		if err != nil {
 			return err
 		}
-		req.Channel, req.Actor = "cli", store.Actor{Kind: store.ActorCLI, Name: cliUser(env.Getenv)}
+		req.Channel, req.Actor = schema.ChannelCLI, store.Actor{Kind: store.ActorCLI, Name: cliUser(env.Getenv)}
 		r, err := a.Assistant.Ask(ctx, req, nil)
 		if cerr := a.Close(context.WithoutCancel(ctx)); err == nil && cerr != nil {
 			err = cerr

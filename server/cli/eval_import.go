@@ -11,6 +11,7 @@ import (
 	"llmops/evals/cases"
 	"llmops/server"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var evalImportCmd = &command{
@@ -98,10 +99,10 @@ func ingestBEIR(ctx context.Context, env *Env, app *appFlags, dir string) error 
 	kb := a.Knowledge
 	files := evals.BEIRFiles(ds)
 	start := time.Now()
-	counts := map[string]int{}
+	counts := map[schema.IngestOutcome]int{}
 	for _, r := range kb.Ingest(ctx, store.Actor{Kind: store.ActorCLI, Name: cliUser(env.Getenv)}, files, nil) {
 		counts[r.Outcome]++
-		if r.Outcome == "failed" && counts["failed"] <= 5 {
+		if r.Outcome == schema.IngestFailed && counts[schema.IngestFailed] <= 5 {
 			fmt.Fprintf(env.Stderr, "%s: %s\n", r.Name, r.Error)
 		}
 	}
@@ -109,7 +110,7 @@ func ingestBEIR(ctx context.Context, env *Env, app *appFlags, dir string) error 
 		j.Wait()
 	}
 	fmt.Fprintf(env.Stdout, "corpus %s: %d documents in %s (%v)\n", ds.Name, len(files), time.Since(start).Round(time.Millisecond), counts)
-	if counts["failed"] > 0 {
+	if counts[schema.IngestFailed] > 0 {
 		return errFilesFailed
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"llmops/server"
 	"llmops/server/client"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var evalRunCmd = &command{
@@ -106,7 +107,7 @@ func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) erro
 		checks = append(checks, gate.Result{Threshold: gate.Threshold{Metric: "errors", Kind: "max-errors", Value: float64(*maxErrors)},
 			Got: float64(run.Errors), Message: fmt.Sprintf("%d cases failed (allowed %d): their metrics are missing: FAIL", run.Errors, *maxErrors)})
 	}
-	passed := gate.Passed(checks) && run.Status == store.RunDone
+	passed := gate.Passed(checks) && run.Status == schema.RunDone
 	if *junit != "" {
 		if err := writeJUnit(*junit, run, checks, out.results); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"llmops/server"
 	"llmops/server/client"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 var ingestCmd = &command{
@@ -100,7 +101,7 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	for i, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			p.result(path, "failed", 0, 0, err.Error())
+			p.result(path, schema.IngestFailed, 0, 0, err.Error())
 		} else {
 			batch = append(batch, rag.File{Name: path, Data: data, Meta: meta})
 			size += len(data)
@@ -158,20 +159,24 @@ type ingestPrinter struct {
 	w                io.Writer
 	total, n, failed int
 	chunks           int
-	outcomes         map[string]int
+	outcomes         map[schema.IngestOutcome]int
 	start            time.Time
 }
 
-func (p *ingestPrinter) result(name, outcome string, chunks int, ms int64, errText string) {
+// ingestMarks is the sign each outcome's line starts with.
+var ingestMarks = map[schema.IngestOutcome]string{schema.IngestCreated: "+", schema.IngestUpdated: "~",
+	schema.IngestUnchanged: "=", schema.IngestDuplicate: "=", schema.IngestFailed: "✕"}
+
+func (p *ingestPrinter) result(name string, outcome schema.IngestOutcome, chunks int, ms int64, errText string) {
 	p.n++
 	if p.outcomes == nil {
-		p.outcomes = map[string]int{}
+		p.outcomes = map[schema.IngestOutcome]int{}
 	}
 	p.outcomes[outcome]++
 	p.chunks += chunks
-	mark := map[string]string{"created": "+", "updated": "~", "unchanged": "=", "duplicate": "=", "failed": "✕"}[outcome]
+	mark := ingestMarks[outcome]
 	line := fmt.Sprintf("[%*d/%d] %s %-9s %s", len(fmt.Sprint(p.total)), p.n, p.total, mark, outcome, name)
-	if outcome == "failed" {
+	if outcome == schema.IngestFailed {
 		p.failed++
 		line += ": " + errText
 	} else {
@@ -181,9 +186,11 @@ func (p *ingestPrinter) result(name, outcome string, chunks int, ms int64, errTe
 }
 
 func (p *ingestPrinter) summary() {
-	fmt.Fprintf(p.w, "%d files in %s: %d created, %d updated, %d unchanged, %d duplicate, %d failed; %d chunks\n",
-		p.n, time.Since(p.start).Round(time.Millisecond), p.outcomes["created"], p.outcomes["updated"], p.outcomes["unchanged"],
-		p.outcomes["duplicate"], p.failed, p.chunks)
+	counts := make([]string, len(schema.IngestOutcomes))
+	for i, o := range schema.IngestOutcomes {
+		counts[i] = fmt.Sprintf("%d %s", p.outcomes[o], o)
+	}
+	fmt.Fprintf(p.w, "%d files in %s: %s; %d chunks\n", p.n, time.Since(p.start).Round(time.Millisecond), strings.Join(counts, ", "), p.chunks)
 }
 
 var reindexCmd = &command{

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"llmops/store/schema"
 )
 
 // Client calls one llmops server with an API key.
@@ -101,14 +103,14 @@ type Upload struct {
 
 // FileResult mirrors the server's per-file ingest result.
 type FileResult struct {
-	Name       string `json:"name"`
-	Outcome    string `json:"outcome"`
-	DocumentID string `json:"document_id"`
-	Title      string `json:"title"`
-	Format     string `json:"format"`
-	Chunks     int    `json:"chunks"`
-	Error      string `json:"error"`
-	Millis     int64  `json:"ms"`
+	Name       string               `json:"name"`
+	Outcome    schema.IngestOutcome `json:"outcome"`
+	DocumentID string               `json:"document_id"`
+	Title      string               `json:"title"`
+	Format     string               `json:"format"`
+	Chunks     int                  `json:"chunks"`
+	Error      string               `json:"error"`
+	Millis     int64                `json:"ms"`
 }
 
 // Progress is one ingest event streamed by the server.

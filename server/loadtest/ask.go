@@ -17,6 +17,7 @@ import (
 	sampledata "llmops/sample-data"
 	"llmops/server"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // AskBenchOptions size `llmops bench ask`.
@@ -117,5 +118,5 @@ func ingestSample(ctx context.Context, app *server.App) error {
 
 // request is a plain API ask of question, as benchmarks send it.
 func request(question string) assistant.Request {
-	return assistant.Request{Question: question, Channel: "bench", Actor: store.Actor{Kind: store.ActorCLI, Name: "bench"}, NoConversation: true}
+	return assistant.Request{Question: question, Channel: schema.ChannelBench, Actor: store.Actor{Kind: store.ActorCLI, Name: "bench"}, NoConversation: true}
 }

@@ -10,6 +10,7 @@ import (
 	"llmops/evals"
 	"llmops/server"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // EvalBenchOptions size `llmops bench eval`.
@@ -91,7 +92,7 @@ func BenchEval(ctx context.Context, cfg server.Config, opts EvalBenchOptions, pr
 		return rep, err
 	}
 	rep.Stored, rep.Errors, rep.Metrics = len(results), run.Errors, run.Metrics
-	if run.Status != store.RunDone {
+	if run.Status != schema.RunDone {
 		return rep, fmt.Errorf("run ended %s: %s", run.Status, run.Error)
 	}
 	return rep, nil

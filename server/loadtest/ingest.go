@@ -18,6 +18,7 @@ import (
 	"llmops/rag/index"
 	"llmops/server"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // IngestBenchOptions sizes `llmops bench ingest`.
@@ -95,7 +96,7 @@ func BenchIngest(ctx context.Context, cfg server.Config, opts IngestBenchOptions
 			files = append(files, rag.File{Name: "bench/doc-" + strconv.Itoa(d) + ".md", Data: []byte(b.String())})
 		}
 		for _, r := range kb.Ingest(ctx, actor, files, nil) {
-			if r.Outcome == "failed" {
+			if r.Outcome == schema.IngestFailed {
 				app.Close(context.WithoutCancel(ctx))
 				return rep, fmt.Errorf("%s: %s", r.Name, r.Error)
 			}

@@ -1,0 +1,131 @@
+package schema
+
+// OpenTelemetry GenAI semantic-convention attributes
+// (https://opentelemetry.io/docs/specs/semconv/gen-ai/), written on the
+// llm span unless a comment says otherwise.
+const (
+	// AttrOperationName is what the model call did: OperationChat, or
+	// OperationExtract for the offline extractive answerer.
+	AttrOperationName = "gen_ai.operation.name"
+	// AttrProviderName is who answered: ProviderOpenAI for any
+	// OpenAI-compatible endpoint (the wire protocol llmops speaks),
+	// ProviderLLMOps for the embedded extractive answerer.
+	AttrProviderName = "gen_ai.provider.name"
+	// AttrRequestModel is the model asked for.
+	AttrRequestModel = "gen_ai.request.model"
+	// AttrResponseModel is the model that answered, as the upstream named
+	// it (also on the ask trace: the model of its answer).
+	AttrResponseModel = "gen_ai.response.model"
+	// AttrRequestTemperature is the sampling temperature sent.
+	AttrRequestTemperature = "gen_ai.request.temperature"
+	// AttrRequestMaxTokens is the completion token limit sent.
+	AttrRequestMaxTokens = "gen_ai.request.max_tokens"
+	// AttrResponseFinishReasons lists why generation stopped ([]string,
+	// one per choice: "stop", "length").
+	AttrResponseFinishReasons = "gen_ai.response.finish_reasons"
+	// AttrUsageInputTokens and AttrUsageOutputTokens are the call's
+	// prompt and completion tokens (reported by the upstream, or counted
+	// locally when AttrUsageReported is false).
+	AttrUsageInputTokens  = "gen_ai.usage.input_tokens"
+	AttrUsageOutputTokens = "gen_ai.usage.output_tokens"
+	// AttrConversationID is the conversation an ask continues or starts
+	// ("" when it stands alone); on the ask trace.
+	AttrConversationID = "gen_ai.conversation.id"
+)
+
+// Values of AttrOperationName and AttrProviderName.
+const (
+	OperationChat    = "chat"    // a chat completion
+	OperationExtract = "extract" // the offline extractive answerer (not a semconv value)
+	ProviderOpenAI   = "openai"
+	ProviderLLMOps   = "llmops"
+)
+
+// llmops attributes of the ask trace (kind ask or eval).
+const (
+	AttrQuestion           = "llmops.question"            // the question as asked (preview)
+	AttrStandaloneQuestion = "llmops.standalone_question" // a follow-up rewritten to stand alone, when it was
+	AttrChannel            = "llmops.channel"             // where the ask came from: a Channel* value
+	AttrActor              = "llmops.actor"               // who asked or ingested (also on ingest traces)
+	// AttrFilterCategory, AttrFilterProductVersion and AttrFilterTags are
+	// the retrieval filters of the ask, when it had any.
+	AttrFilterCategory       = "llmops.filter.category"
+	AttrFilterProductVersion = "llmops.filter.product_version"
+	AttrFilterTags           = "llmops.filter.tags"
+	AttrAnswer               = "llmops.answer"    // the final answer (preview): the fallback text on a fallback
+	AttrCitations            = "llmops.citations" // the answer's citations: [{n, chunk_id, document_id, title, source, page, ...}]
+	AttrRetrieved            = "llmops.retrieved" // chunk IDs given to the answerer, best first
+	AttrEscalated            = "llmops.escalated" // the conversation was flagged for a human
+	// AttrCostInputUSD and AttrCostOutputUSD split the trace's cost into
+	// prompt and completion, when the model has a price.
+	AttrCostInputUSD  = "llmops.cost_input_usd"
+	AttrCostOutputUSD = "llmops.cost_output_usd"
+)
+
+// Values of AttrChannel.
+const (
+	ChannelChat   = "chat"   // the staff chat page (a session)
+	ChannelWidget = "widget" // the embeddable widget (a publishable key)
+	ChannelAPI    = "api"    // the JSON API with a secret key; also when no channel was given
+	ChannelCLI    = "cli"    // llmops ask
+	ChannelEval   = "eval"   // an eval run's case: its trace is of kind eval
+	ChannelBench  = "bench"  // the load test
+)
+
+// llmops attributes written on the ask trace and on a span.
+const (
+	// AttrPrompt is the prompt template's name@version (trace and prompt
+	// span).
+	AttrPrompt = "llmops.prompt"
+	// AttrGroundedness is the share of the answer the context supports,
+	// 0..1: on the groundedness span before the threshold, on the trace
+	// for the final answer.
+	AttrGroundedness = "llmops.groundedness"
+	// AttrFallback says the answer was replaced by the fallback
+	// (groundedness span and trace; the trace's status says it too).
+	AttrFallback = "llmops.fallback"
+	// AttrRemovedCitations counts citation markers that pointed outside
+	// the context (groundedness span and trace).
+	AttrRemovedCitations = "llmops.removed_citations"
+	// AttrTTFTMS is the time to the first token in milliseconds: of the
+	// model call on the llm span, of the answer on the trace.
+	AttrTTFTMS = "llmops.ttft_ms"
+)
+
+// llmops attributes of the ask's spans, by span.
+const (
+	AttrQuestionChars = "llmops.question_chars" // guard: the question's length in characters
+
+	AttrTurns     = "llmops.turns"     // rewrite: earlier turns of the conversation
+	AttrRewritten = "llmops.rewritten" // rewrite: the query differs from the question
+	AttrQuery     = "llmops.query"     // rewrite, retrieve: the query retrieval ran
+
+	AttrHits          = "llmops.hits"           // retrieve and its stages: [{chunk_id, rank, score}]
+	AttrCandidates    = "llmops.candidates"     // retrieve.bm25, retrieve.vector, fuse: how many results the stage had
+	AttrEmbedMS       = "llmops.embed_ms"       // retrieve.vector: embedding the query, milliseconds
+	AttrKeywordWeight = "llmops.keyword_weight" // fuse: BM25's weight in the fusion
+	AttrVectorWeight  = "llmops.vector_weight"  // fuse: the vector search's weight
+
+	AttrPromptTokens = "llmops.prompt_tokens" // prompt: tokens of the rendered prompt (counted locally)
+	AttrPromptText   = "llmops.prompt_text"   // prompt: the rendered prompt (preview)
+
+	AttrUsageReported = "llmops.usage_reported" // llm: token counts came from the upstream
+	AttrCostUSD       = "llmops.cost_usd"       // llm: the call's cost in USD
+	AttrAttempts      = "llmops.attempts"       // llm: tries it took (retries before the first token)
+	AttrOutput        = "llmops.output"         // llm: the model's text (preview), before any fallback
+
+	AttrThreshold       = "llmops.threshold"        // groundedness: below it the answer falls back
+	AttrSentenceSupport = "llmops.sentence_support" // groundedness: each sentence's support, 0..1
+	AttrJudgeScores     = "llmops.judge_scores"     // groundedness: the LLM judge's score per sentence
+	AttrJudgeError      = "llmops.judge_error"      // groundedness: why the judge gave no scores
+	AttrEmbedError      = "llmops.embed_error"      // groundedness: why embeddings were not used
+)
+
+// llmops attributes of ingest traces.
+const (
+	AttrFiles      = "llmops.files"       // trace: files in the upload
+	AttrOutcome    = "llmops.outcome"     // file span: an IngestOutcome
+	AttrChunks     = "llmops.chunks"      // file span: chunks of the document
+	AttrFormat     = "llmops.format"      // file span: the detected format (markdown, pdf, ...)
+	AttrDocumentID = "llmops.document_id" // file span: the stored document
+)
