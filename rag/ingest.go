@@ -45,25 +45,25 @@ func (m Meta) empty() bool {
 
 // Ingest stages reported through Progress.
 const (
-	StageQueued  = "queued"
-	StageParse   = "parse"
-	StageChunk   = "chunk"
-	StageEmbed   = "embed"
-	StageIndex   = "index"
-	StageDone    = "done"
-	StageFailed  = "failed"
+	StageQueued = "queued"
+	StageParse  = "parse"
+	StageChunk  = "chunk"
+	StageEmbed  = "embed"
+	StageIndex  = "index"
+	StageDone   = "done"
+	StageFailed = "failed"
 )
 
 // FileResult is what happened to one file.
 type FileResult struct {
-	Name string `json:"name"`
+	Name       string               `json:"name"`
 	Outcome    schema.IngestOutcome `json:"outcome"`
-	DocumentID string `json:"document_id,omitempty"`
-	Title      string `json:"title,omitempty"`
-	Format     string `json:"format,omitempty"`
-	Chunks     int    `json:"chunks"`
-	Error      string `json:"error,omitempty"`
-	Millis     int64  `json:"ms"`
+	DocumentID string               `json:"document_id,omitempty"`
+	Title      string               `json:"title,omitempty"`
+	Format     string               `json:"format,omitempty"`
+	Chunks     int                  `json:"chunks"`
+	Error      string               `json:"error,omitempty"`
+	Millis     int64                `json:"ms"`
 }
 
 // Progress is one step of one file, streamed to the UI and the CLI.

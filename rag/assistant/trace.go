@@ -27,8 +27,8 @@ func traceKind(channel string) schema.TraceKind {
 type tracer struct {
 	threshold float64 // the groundedness threshold the answer is held to
 	trace     *store.Trace
-	root  *span
-	spans []store.Span
+	root      *span
+	spans     []store.Span
 }
 
 type span struct {
