@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -325,6 +326,16 @@ func TestUsageErrors(t *testing.T) {
 		{"keys bad role", []string{"keys", "create", "--name", "x", "--role", "boss"}, nil, exitUsage, "role must be"},
 		{"backup without out", []string{"backup", "--data", "x"}, nil, exitUsage, "--out"},
 		{"data dir is a file", []string{"serve", "--addr", "127.0.0.1:0", "--data", file}, nil, exitFail, "is a file, not a directory"},
+		{"threshold not a number", []string{"ask", "--groundedness-threshold", "NaN", "q"}, nil, exitUsage, "--groundedness-threshold"},
+		{"threshold above 1", []string{"eval", "run", "--set", "x", "--groundedness-threshold", "1.5"}, nil, exitUsage, "must be between 0 and 1"},
+		{"bad threshold env", []string{"ask", "q"}, map[string]string{"LLMOPS_GROUNDEDNESS_THRESHOLD": "high"}, exitUsage, "LLMOPS_GROUNDEDNESS_THRESHOLD"},
+		{"top-k too big", []string{"ask", "--top-k", "99", "q"}, nil, exitUsage, "--top-k 99"},
+		// LLMOPS_DATA exported for serve does not clash with --server; the
+		// missing key is what is wrong.
+		{"ingest --server with LLMOPS_DATA", []string{"ingest", "--server", "http://127.0.0.1:1", file}, map[string]string{"LLMOPS_DATA": "d"}, exitUsage, "--api-key"},
+		{"ingest --server and --data", []string{"ingest", "--server", "http://127.0.0.1:1", "--data", "d", "--api-key", "k", file}, nil, exitUsage, "exactly one"},
+		{"ingest without a target", []string{"ingest", file}, nil, exitUsage, "exactly one"},
+		{"help for an unknown command", []string{"help", "frobnicate"}, nil, exitUsage, `unknown command "frobnicate"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,4 +436,59 @@ func TestAskOffline(t *testing.T) {
 	if code := run(context.Background(), []string{"ask", "--data", dir}, io.Discard, &errOut2, os.Getenv); code != exitUsage {
 		t.Errorf("ask without a question: exit %d", code)
 	}
+}
+
+// TestCLIEdges: model settings a --server call does not use are not
+// checked; serve that cannot listen releases its data dir; help lists
+// every command and never prints the API key.
+func TestCLIEdges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("judge env with --server", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		env := map[string]string{"LLMOPS_JUDGE_MODEL": "gpt-4o", "LLMOPS_EMBED_BASE_URL": "http://x"}
+		code := run(ctx, []string{"ask", "--server", "http://127.0.0.1:1", "--api-key", "k", "q"}, &out, &errOut, func(k string) string { return env[k] })
+		if code != exitFail || strings.Contains(errOut.String(), "LLMOPS_") {
+			t.Errorf("exit %d, %q; want the connection to fail (exit 1), not a settings error", code, errOut.String())
+		}
+	})
+	t.Run("serve on a busy port", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		dir := t.TempDir()
+		var out, errOut bytes.Buffer
+		if code := run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--data", dir, "--no-sample"}, &out, &errOut, func(string) string { return "" }); code != exitFail {
+			t.Fatalf("serve on a busy port: exit %d: %s", code, errOut.String())
+		}
+		if code := run(ctx, []string{"keys", "create", "--data", dir, "--name", "x", "--role", "viewer"}, &out, &errOut, func(string) string { return "" }); code != exitOK {
+			t.Errorf("data dir still held after serve failed to listen: %s", errOut.String())
+		}
+	})
+	t.Run("help", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if code := run(ctx, []string{"help"}, &out, &errOut, os.Getenv); code != exitOK {
+			t.Fatalf("help: exit %d", code)
+		}
+		for _, cmd := range []string{"serve", "ask", "ingest", "reindex", "eval run", "eval import", "eval sets", "bench ingest", "bench ask", "bench chat", "bench retrieval", "bench eval", "keys create", "backup", "version", "help"} {
+			if !regexp.MustCompile(`(?m)^\s+` + cmd + `\s{2,}\S`).MatchString(out.String()) {
+				t.Errorf("llmops help does not list %q on a line of its own:\n%s", cmd, out.String())
+			}
+		}
+		out.Reset()
+		secret := func(k string) string {
+			if k == "LLMOPS_API_KEY" {
+				return "llmops_sk_secret"
+			}
+			return ""
+		}
+		if code := run(ctx, []string{"help", "eval", "run"}, &out, &errOut, secret); code != exitOK || !strings.Contains(out.String(), "--groundedness-threshold") && !strings.Contains(out.String(), "-groundedness-threshold") {
+			t.Errorf("help eval run: exit %d:\n%s", code, out.String())
+		}
+		if strings.Contains(out.String(), "llmops_sk_secret") {
+			t.Error("help printed the API key from the environment")
+		}
+	})
 }

@@ -20,6 +20,10 @@ import (
 // *assistant.Assistant is one.
 type Asker interface {
 	Ask(ctx context.Context, req assistant.Request, emit func(assistant.Event) error) (*assistant.Result, error)
+	// Threshold and TopK are the answer path's groundedness threshold
+	// (recorded on every run) and its default chunks per answer.
+	Threshold() float64
+	TopK() int
 }
 
 // Options wire a Runner. Store and Assistant are required.
@@ -33,10 +37,6 @@ type Options struct {
 	Judge *judge.Judge
 	// Answerer, Model and Prompt describe what answers, for the run record.
 	Answerer, Model, Prompt string
-	// Threshold is the answer path's groundedness threshold, recorded on
-	// every run; TopK its default chunks per answer (0: DefaultTopK).
-	Threshold float64
-	TopK      int
 	Logger    *slog.Logger
 	// Progress, when set, sees the run after every save (the CLI prints
 	// it); it must not block.
@@ -123,7 +123,7 @@ func (r *Runner) settle(s *store.RunSettings) error {
 		return store.Errorf(store.EINVALID, "mode must be hybrid, keyword or vector (got %q)", s.Mode)
 	}
 	if s.TopK == 0 {
-		s.TopK = cmp.Or(r.opts.TopK, assistant.DefaultTopK)
+		s.TopK = cmp.Or(r.opts.Assistant.TopK(), assistant.DefaultTopK)
 	}
 	if s.TopK < 1 || s.TopK > assistant.MaxTopK {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", assistant.MaxTopK, s.TopK)
@@ -135,7 +135,7 @@ func (r *Runner) settle(s *store.RunSettings) error {
 		return store.Errorf(store.EINVALID, "concurrency must be 1 to %d (got %d)", MaxConcurrency, s.Concurrency)
 	}
 	s.Answerer, s.Model, s.Prompt = r.opts.Answerer, r.opts.Model, r.opts.Prompt
-	threshold := r.opts.Threshold
+	threshold := r.opts.Assistant.Threshold()
 	s.Threshold = &threshold
 	s.Judge = r.JudgeModel()
 	return nil
@@ -245,9 +245,9 @@ func (r *Runner) Resume(ctx context.Context, id string) (*store.EvalRun, error) 
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s was answered by %s and judged by %s; this server uses %s and %s: start a new run instead",
 			id, describe(s.Answerer, s.Model), orNone(s.Judge), describe(r.opts.Answerer, r.opts.Model), orNone(r.JudgeModel()))
 	}
-	if s.Threshold != nil && *s.Threshold != r.opts.Threshold {
+	if t := r.opts.Assistant.Threshold(); s.Threshold != nil && *s.Threshold != t {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s ran with groundedness threshold %v; this server uses %v: start a new run instead",
-			id, *s.Threshold, r.opts.Threshold)
+			id, *s.Threshold, t)
 	}
 	if err := r.Start(run); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -413,5 +414,35 @@ func TestCancelWhileJudging(t *testing.T) {
 		if res.JudgeError != "" || res.Error != "" {
 			t.Errorf("case %s stored half-done: %q %q", res.CaseID, res.Error, res.JudgeError)
 		}
+	}
+}
+
+// thresholdAsker answers as its Asker but reports another threshold, as
+// a server started with another --groundedness-threshold would.
+type thresholdAsker struct {
+	Asker
+	threshold float64
+}
+
+func (a thresholdAsker) Threshold() float64 { return a.threshold }
+
+// TestRunRecordsThreshold: a run records the threshold its answers are
+// held to, and cannot be resumed under another.
+func TestRunRecordsThreshold(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.runner(Options{})
+	defer r.Close()
+	run, err := r.Create(ctx, testActor, e.set.ID, 0, "", store.RunSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Settings.Threshold; got == nil || *got != e.asst.Threshold() {
+		t.Fatalf("run threshold %v, want the assistant's %v", got, e.asst.Threshold())
+	}
+	other := e.runner(Options{Assistant: thresholdAsker{Asker: e.asst, threshold: 0.9}})
+	defer other.Close()
+	if _, err := other.Resume(ctx, run.ID); store.ErrorCode(err) != store.ECONFLICT || !strings.Contains(store.ErrorMessage(err), "threshold") {
+		t.Errorf("resume under threshold 0.9: %v, want a conflict naming the threshold", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"llmops/evals"
 	"llmops/rag"
@@ -137,7 +138,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 	cfg := a.Config
 	opts := evals.Options{Store: a.Store, Assistant: a.Assistant, Embed: a.Knowledge.EmbedTexts, Answerer: "extractive",
-		Threshold: a.Assistant.Threshold(), TopK: a.Assistant.TopK(), Logger: a.Log, Progress: progress}
+		Logger: a.Log, Progress: progress}
 	if cfg.LLMBaseURL != "" {
 		opts.Answerer, opts.Model = "model", cfg.LLMModel
 		opts.Prompt = assistant.DefaultPrompt.Name + "@" + strconv.Itoa(assistant.DefaultPrompt.Version)
@@ -151,6 +152,10 @@ func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 	}
 	return evals.New(opts), nil
 }
+
+// flushGrace is the least time Close gives queued traces to reach the
+// store, even when the caller's own deadline has passed.
+const flushGrace = 5 * time.Second
 
 // judgeClient is the client of the judge model (LLMOPS_JUDGE_MODEL) on
 // the chat model's server.
@@ -169,21 +174,30 @@ func loadPrices(ctx context.Context, st *store.Store) (*llm.PriceTable, []llm.Pr
 }
 
 // Close stops what runs in the background and closes in order: eval runs
-// save their progress as cancelled, the knowledge base's indexes close,
-// queued traces are flushed, then the store closes. ctx bounds the flush.
+// save their progress as cancelled (their last case traces are queued),
+// queued traces are flushed, the knowledge base stops its re-embed job and
+// closes its indexes, then the store closes. The flush waits at most
+// flushGrace past ctx's end; what it could not write is counted as
+// dropped on /metrics and reported here.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	if a.Runner != nil {
 		a.Runner.Close()
 	}
+	if a.Traces != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushGrace)
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > flushGrace {
+			fctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), d)
+		}
+		err := a.Traces.Close(fctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if a.Knowledge != nil {
 		if err := a.Knowledge.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close knowledge base: %w", err))
-		}
-	}
-	if a.Traces != nil {
-		if err := a.Traces.Close(ctx); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	if err := a.Store.Close(); err != nil {

@@ -159,7 +159,13 @@ func (f *Flags) Answer() *Flags {
 	f.fs.Float64Var(&f.cfg.Threshold, "groundedness-threshold", f.envFloat("LLMOPS_GROUNDEDNESS_THRESHOLD", f.cfg.Threshold),
 		"answers less grounded than this (0..1) fall back and are escalated; 0 never falls back (LLMOPS_GROUNDEDNESS_THRESHOLD)")
 	f.fs.IntVar(&f.cfg.TopK, "top-k", f.envInt("LLMOPS_TOP_K", f.cfg.TopK),
-		"chunks given to the answerer when a request does not say (LLMOPS_TOP_K)")
+		"chunks given to the answerer when a request does not say; 0 is the default (LLMOPS_TOP_K)")
+	f.after = append(f.after, func() error {
+		if f.cfg.TopK == 0 {
+			f.cfg.TopK = assistant.DefaultTopK
+		}
+		return f.cfg.validateAnswer()
+	})
 	return f
 }
 
@@ -194,6 +200,16 @@ func (f *Flags) Serve() *Flags {
 // Done finishes after the flag set was parsed: environment errors, values
 // that need converting, then Validate.
 func (f *Flags) Done() error {
+	if err := f.DoneFlags(); err != nil {
+		return err
+	}
+	return f.cfg.Validate()
+}
+
+// DoneFlags is Done for the bound flags only, without validating the
+// model endpoints: for commands that may not use them (a --server call,
+// a bench on the offline models). OpenApp validates the whole Config.
+func (f *Flags) DoneFlags() error {
 	if f.envErr != nil {
 		return f.envErr
 	}
@@ -202,7 +218,7 @@ func (f *Flags) Done() error {
 			return err
 		}
 	}
-	return f.cfg.Validate()
+	return nil
 }
 
 // Validate checks the whole config and reports the first problem.
@@ -236,11 +252,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--watch-interval %s: must be at least 100ms", c.WatchInterval)
 		}
 	}
-	if c.Threshold < 0 || c.Threshold > 1 {
-		return fmt.Errorf("--groundedness-threshold %v: must be between 0 and 1", c.Threshold)
-	}
-	if c.TopK < 1 || c.TopK > assistant.MaxTopK {
-		return fmt.Errorf("--top-k %d: must be 1 to %d", c.TopK, assistant.MaxTopK)
+	if err := c.validateAnswer(); err != nil {
+		return err
 	}
 	if c.JudgeModel != "" && c.LLMBaseURL == "" {
 		return errors.New("LLMOPS_JUDGE_MODEL needs LLMOPS_LLM_BASE_URL: the judge runs on the same endpoint")
@@ -255,6 +268,17 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// validateAnswer checks the settings that change answers.
+func (c Config) validateAnswer() error {
+	if !(c.Threshold >= 0 && c.Threshold <= 1) { // NaN too
+		return fmt.Errorf("--groundedness-threshold %v: must be between 0 and 1", c.Threshold)
+	}
+	if c.TopK < 1 || c.TopK > assistant.MaxTopK {
+		return fmt.Errorf("--top-k %d: must be 1 to %d", c.TopK, assistant.MaxTopK)
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func (s *Server) handleTestSetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := ui.TestSetPage{Chrome: chrome(c, "Test set · "+set.Name, "evals"), Set: setRow(set), Version: v.Version,
+	p := ui.TestSetPage{Chrome: chrome(c, "Test set · "+set.Name, "evals"), Set: setRow(set), Version: v.Version, TopK: s.asst.TopK(),
 		CanEdit: s.canEdit(c), Now: s.now(), Notice: evalNotice(c), Error: c.QueryParam("error")}
 	p.Set.Runs = len(runs)
 	for _, x := range versions {

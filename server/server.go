@@ -63,6 +63,8 @@ type Server struct {
 	streams     context.Context
 	stopStreams context.CancelCauseFunc
 	inflight    sync.WaitGroup
+	stopMu      sync.Mutex // guards stopping and inflight.Add against Wait
+	stopping    bool
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -231,12 +233,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdown(ctx context.Context) error {
 	s.ready.Store(false)
+	s.http.SetKeepAlivesEnabled(false)
 	s.stopStreams(errStopping)
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain requests: %w", err))
 	}
 	s.stopBase(errStopping)
+	// From here no handler starts (track answers 503), so Wait cannot race
+	// with Add.
+	s.stopMu.Lock()
+	s.stopping = true
+	s.stopMu.Unlock()
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
@@ -244,17 +252,25 @@ func (s *Server) shutdown(ctx context.Context) error {
 	case <-time.After(handlerGrace):
 		errs = append(errs, errors.New("handlers still running after shutdown; closing the store under them"))
 	}
-	errs = append(errs, s.app.Close(context.WithoutCancel(ctx)))
+	errs = append(errs, s.app.Close(ctx))
 	return errors.Join(errs...)
 }
 
 // handlerGrace is how long Shutdown waits for cancelled handlers to return.
 const handlerGrace = 5 * time.Second
 
-// track counts the handler as in flight until it returns.
+// track counts the handler as in flight until it returns; once shutdown
+// waits for the last one, a request that still arrives (on a connection
+// the drain gave up on) gets 503 and never reaches the closing store.
 func (s *Server) track(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		s.stopMu.Lock()
+		if s.stopping {
+			s.stopMu.Unlock()
+			return store.Errorf(store.EUNAVAILABLE, "the server is stopping")
+		}
 		s.inflight.Add(1)
+		s.stopMu.Unlock()
 		defer s.inflight.Done()
 		return next(c)
 	}

@@ -528,6 +528,7 @@ func setPage() TestSetPage {
 		Chrome:  Chrome{Title: "Sample help centre", Active: "evals", Viewer: admin},
 		Set:     sampleSet,
 		Version: 2,
+		TopK:    5,
 		Versions: []SetVersionRow{
 			{Version: 2, Note: "added 1 case from trace tr-from-widget", Cases: 5, CreatedAt: testNow.Add(-26 * time.Hour), CreatedBy: "user:maya"},
 			{Version: 1, Note: "sample help centre", Cases: 4, CreatedAt: testNow.Add(-9 * 24 * time.Hour), CreatedBy: "system"},

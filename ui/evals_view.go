@@ -92,6 +92,7 @@ type TestSetPage struct {
 	Error    string
 	Notice   string
 	Now      time.Time
+	TopK     int // the server's chunks per answer: a run's default top-k
 }
 
 // SetVersionRow is one version of a test set.

@@ -31,7 +31,7 @@ type Request struct {
 	// ConversationID continues a conversation; empty starts a new one.
 	ConversationID string       `json:"conversation_id,omitempty"`
 	Filters        index.Filter `json:"filters"`
-	TopK           int          `json:"top_k,omitempty"` // chunks given to the answerer (default 5)
+	TopK           int          `json:"top_k,omitempty"` // chunks given to the answerer (0: the assistant's Options.TopK)
 
 	// Set by the caller, not by the client.
 	Channel   string      `json:"-"` // a schema.Channel* value
@@ -174,7 +174,7 @@ func New(opts Options) (*Assistant, error) {
 	if opts.Threshold != nil {
 		threshold = *opts.Threshold // copied: the caller's variable may change
 	}
-	if threshold < 0 || threshold > 1 {
+	if !(threshold >= 0 && threshold <= 1) { // NaN too
 		return nil, fmt.Errorf("assistant: threshold %v is not between 0 and 1", threshold)
 	}
 	opts.Threshold = &threshold

@@ -408,12 +408,23 @@ var verdictWords = []struct {
 	{"correct", 1}, {"relevant", 1}, {"grounded", 1}, {"entailed", 1},
 }
 
+// verdictStems score any word they begin, after verdictWords found none.
+var verdictStems = []struct {
+	stem  string
+	score float64
+}{{"contradict", 0}, {"support", 1}}
+
 // wordScore reads a verdict word: "Yes.", "partially supported", "NOT
 // SUPPORTED", "false".
 func wordScore(s string) (float64, bool) {
 	w := strings.ToLower(cleanText(s))
 	for _, v := range verdictWords {
 		if rest, ok := strings.CutPrefix(w, v.word); ok && wordEnds(rest) {
+			return v.score, true
+		}
+	}
+	for _, v := range verdictStems {
+		if strings.HasPrefix(w, v.stem) {
 			return v.score, true
 		}
 	}

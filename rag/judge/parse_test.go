@@ -233,7 +233,7 @@ func TestWordScore(t *testing.T) {
 		{"some of it", 0.5}, {"mostly", 0.75},
 		{"No", 0}, {"n", 0}, {"NOT SUPPORTED", 0}, {"unsupported", 0}, {"false", 0}, {"none", 0},
 		{"contradicts P1", 0}, {"contradicted", 0}, {"contradictory", 0}, {"incorrect", 0}, {"wrong", 0},
-		{"N/A", unusable}, {"yes/no", unusable}, {"nope", unusable}, {"notable", unusable}, {"supportive", unusable},
+		{"N/A", unusable}, {"yes/no", unusable}, {"nope", unusable}, {"notable", unusable}, {"supportive", 1}, {"contradicting the passage", 0},
 		{"high", unusable}, {"", unusable},
 	} {
 		got, ok := wordScore(tc.in)

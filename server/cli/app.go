@@ -28,22 +28,22 @@ func newAppFlags(fs *flag.FlagSet, env *Env, data, answer bool) *appFlags {
 	return a
 }
 
-// done validates the settings once the flags are parsed.
+// done checks the flags once they are parsed. The model endpoints are
+// checked by open, when they are about to be used: a --server call does
+// not use them.
 func (a *appFlags) done() error {
-	if err := a.flags.Done(); err != nil {
+	if err := a.flags.DoneFlags(); err != nil {
 		return usageError{err}
 	}
 	return nil
 }
 
-// dataGiven reports whether the data dir was chosen (--data or
-// LLMOPS_DATA), for commands that take it or --server.
-func (a *appFlags) dataGiven(env *Env) bool {
-	return env.Getenv("LLMOPS_DATA") != "" || set(a.fs, "data")
-}
-
-// open opens the data dir through the composition root serve uses.
+// open opens the data dir through the composition root serve uses; a
+// setting it cannot use (a bad model endpoint) is a usage error.
 func (a *appFlags) open(ctx context.Context, env *Env, opts server.AppOptions) (*server.App, error) {
+	if err := a.cfg.Validate(); err != nil {
+		return nil, usageError{err}
+	}
 	if opts.AfterCommit == nil {
 		opts.AfterCommit = env.AfterCommit
 	}

@@ -28,7 +28,7 @@ func runAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fs := cmd.flagSet(env)
 	app := newAppFlags(fs, env, true, true)
 	serverURL := fs.String("server", "", "URL of a running llmops serve")
-	apiKey := fs.String("api-key", env.Getenv("LLMOPS_API_KEY"), "viewer API key for --server (LLMOPS_API_KEY)")
+	apiKey := apiKeyFlag(fs, env, "viewer")
 	asJSON := fs.Bool("json", false, "print the answer object as JSON")
 	var req assistant.Request
 	fs.StringVar(&req.Filters.Category, "category", "", "only documents of this category")
@@ -52,7 +52,7 @@ func runAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 		return usageError{err}
 	}
 	if *serverURL != "" {
-		if *apiKey == "" {
+		if apiKey.Value() == "" {
 			return usagef("--server needs --api-key (or LLMOPS_API_KEY)")
 		}
 		if set(fs, "groundedness-threshold") {
@@ -65,7 +65,7 @@ func runAsk(ctx context.Context, env *Env, cmd *command, args []string) error {
 		if set(fs, "top-k") {
 			req.TopK = app.cfg.TopK
 		}
-		if err := client.New(*serverURL, *apiKey).JSON(ctx, "/api/v1/ask", req, &res); err != nil {
+		if err := client.New(*serverURL, apiKey.Value()).JSON(ctx, "/api/v1/ask", req, &res); err != nil {
 			return err
 		}
 	} else {

@@ -24,7 +24,7 @@ func runBackup(ctx context.Context, env *Env, cmd *command, args []string) error
 	fs := cmd.flagSet(env)
 	dataDir := fs.String("data", "", "data directory (when no server is running)")
 	serverURL := fs.String("server", "", "URL of a running llmops serve")
-	apiKey := fs.String("api-key", env.Getenv("LLMOPS_API_KEY"), "admin API key for --server (LLMOPS_API_KEY)")
+	apiKey := apiKeyFlag(fs, env, "admin")
 	out := fs.String("out", "", "file to write the backup to")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
@@ -34,7 +34,7 @@ func runBackup(ctx context.Context, env *Env, cmd *command, args []string) error
 		return usagef("--out is required")
 	case (*dataDir == "") == (*serverURL == ""):
 		return usagef("give exactly one of --data DIR or --server URL")
-	case *serverURL != "" && *apiKey == "":
+	case *serverURL != "" && apiKey.Value() == "":
 		return usagef("--server needs --api-key (or LLMOPS_API_KEY)")
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".llmops-backup-*")
@@ -46,7 +46,7 @@ func runBackup(ctx context.Context, env *Env, cmd *command, args []string) error
 	if *dataDir != "" {
 		n, err = backupLocal(ctx, *dataDir, tmp)
 	} else {
-		n, err = client.New(*serverURL, *apiKey).Backup(ctx, tmp)
+		n, err = client.New(*serverURL, apiKey.Value()).Backup(ctx, tmp)
 	}
 	if err == nil {
 		err = tmp.Sync()

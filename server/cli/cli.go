@@ -189,6 +189,27 @@ func (c *command) parse(env *Env, fs *flag.FlagSet, args []string, withArgs bool
 	return nil
 }
 
+// apiKeyFlag binds --api-key for --server calls. Its value falls back to
+// LLMOPS_API_KEY when read, not as the flag's default, so help never
+// prints a secret.
+func apiKeyFlag(fs *flag.FlagSet, env *Env, role string) *apiKey {
+	k := &apiKey{getenv: env.Getenv}
+	fs.StringVar(&k.flag, "api-key", "", role+" API key for --server (default $LLMOPS_API_KEY)")
+	return k
+}
+
+type apiKey struct {
+	flag   string
+	getenv func(string) string
+}
+
+func (k *apiKey) Value() string {
+	if k.flag != "" {
+		return k.flag
+	}
+	return k.getenv("LLMOPS_API_KEY")
+}
+
 // cliUser names who ran a command, for audit events and traces.
 func cliUser(getenv func(string) string) string {
 	if u := getenv("USER"); u != "" {

@@ -41,7 +41,7 @@ func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) erro
 	var o evalRunOptions
 	app := newAppFlags(fs, env, true, true)
 	serverURL := fs.String("server", "", "URL of a running llmops serve to run on (its data dir is locked)")
-	apiKey := fs.String("api-key", env.Getenv("LLMOPS_API_KEY"), "editor API key for --server (LLMOPS_API_KEY)")
+	apiKey := apiKeyFlag(fs, env, "editor")
 	fs.StringVar(&o.set, "set", "", "test set name or ID, or a CSV/JSONL/JSON file to import as a set first")
 	fs.StringVar(&o.name, "name", "", "label for the run, e.g. the commit")
 	var mins, drops stringList
@@ -77,7 +77,7 @@ func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) erro
 	}
 	ths = append(ths, dropThs...)
 	if *serverURL != "" {
-		if *apiKey == "" {
+		if apiKey.Value() == "" {
 			return usagef("--server needs --api-key (or LLMOPS_API_KEY)")
 		}
 		if set(fs, "groundedness-threshold") {
@@ -90,7 +90,7 @@ func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) erro
 
 	var out *evalRunOutcome
 	if *serverURL != "" {
-		out, err = evalRunRemote(ctx, client.New(*serverURL, *apiKey), o, env.Stderr)
+		out, err = evalRunRemote(ctx, client.New(*serverURL, apiKey.Value()), o, env.Stderr)
 	} else {
 		out, err = evalRunLocal(ctx, env, app, o)
 	}

@@ -32,9 +32,12 @@ var errFilesFailed = errors.New("some files failed (see above); the others were 
 
 func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error {
 	fset := cmd.flagSet(env)
-	app := newAppFlags(fset, env, true, false)
+	app := newAppFlags(fset, env, false, false)
+	// No default data dir: ingest writes, so it is told where (--data,
+	// LLMOPS_DATA) or to which server.
+	fset.StringVar(&app.cfg.DataDir, "data", env.Getenv("LLMOPS_DATA"), "data directory, when no server is running (LLMOPS_DATA)")
 	serverURL := fset.String("server", "", "URL of a running llmops serve")
-	apiKey := fset.String("api-key", env.Getenv("LLMOPS_API_KEY"), "editor API key for --server (LLMOPS_API_KEY)")
+	apiKey := apiKeyFlag(fset, env, "editor")
 	meta := rag.Meta{}
 	fset.StringVar(&meta.Category, "category", "", "category of every file")
 	fset.StringVar(&meta.ProductVersion, "product-version", "", "product version of every file")
@@ -52,9 +55,9 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	switch {
 	case fset.NArg() == 0:
 		return usagef("give at least one file or folder to ingest")
-	case app.dataGiven(env) == (*serverURL != ""):
+	case *serverURL == "" && app.cfg.DataDir == "", *serverURL != "" && set(fset, "data"):
 		return usagef("give exactly one of --data DIR or --server URL")
-	case *serverURL != "" && *apiKey == "":
+	case *serverURL != "" && apiKey.Value() == "":
 		return usagef("--server needs --api-key (or LLMOPS_API_KEY)")
 	}
 	paths, err := collectFiles(fset.Args())
@@ -67,7 +70,7 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	p := &ingestPrinter{w: env.Stdout, total: len(paths), start: time.Now()}
 	var ingest func(batch []rag.File) error
 	if *serverURL != "" {
-		cl := client.New(*serverURL, *apiKey)
+		cl := client.New(*serverURL, apiKey.Value())
 		fields := map[string]string{"category": meta.Category, "product_version": meta.ProductVersion, "tags": *tags, "source_url": meta.SourceURL}
 		ingest = func(batch []rag.File) error {
 			ups := make([]client.Upload, len(batch))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -38,7 +39,7 @@ func runServe(ctx context.Context, env *Env, cmd *command, args []string) error 
 		return err
 	}
 	if err := srv.Listen(); err != nil {
-		return err
+		return errors.Join(err, srv.Shutdown(context.Background()))
 	}
 	fmt.Fprintf(env.Stdout, "llmops %s is running at %s (data: %s)\n", env.Version, srv.URL(), cfg.DataDir)
 	if setup := srv.SetupURL(); setup != "" {
