@@ -37,7 +37,7 @@ type Options struct {
 	Judge *judge.Judge
 	// Answerer, Model and Prompt describe what answers, for the run record.
 	Answerer, Model, Prompt string
-	Logger    *slog.Logger
+	Logger                  *slog.Logger
 	// Progress, when set, sees the run after every save (the CLI prints
 	// it); it must not block.
 	Progress func(run store.EvalRun)
