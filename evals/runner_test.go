@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,12 +30,6 @@ type env struct {
 	asst *assistant.Assistant
 	set  *store.TestSet
 }
-
-var (
-	sampleOnce sync.Once
-	sampleDir  string
-	sampleErr  error
-)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
