@@ -25,7 +25,10 @@ func TestMain(m *testing.M) {
 		ctx := context.Background()
 		os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	served.remove()
+	ingested.remove()
+	os.Exit(code)
 }
 
 // TestCrashMidIngestion kills `llmops ingest` while it writes, restarts,
