@@ -31,8 +31,10 @@ check-generated:
 	after=$$(cat $$(find . -name '*_templ.go' -not -path './.git/*' | sort) | sha256sum); \
 	if [ "$$before" != "$$after" ]; then echo "generated templ code was stale: regenerated, review and commit *_templ.go"; exit 1; fi
 
+# lint: vet, gofmt and staticcheck (pinned in go.mod as a Go tool, like templ).
 lint:
 	go vet ./...
+	go tool staticcheck ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') && echo "gofmt: files above need formatting" && exit 1)
 
 bench:

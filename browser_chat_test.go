@@ -18,7 +18,7 @@ import (
 // stored trace, and open the trace.
 func TestBrowserChat(t *testing.T) {
 	ctx := newBrowser(t)
-	inst := startServe(t, t.TempDir())
+	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
 
 	err := chromedp.Do(ctx,
@@ -103,7 +103,7 @@ func TestBrowserChat(t *testing.T) {
 // it a question.
 func TestBrowserWidget(t *testing.T) {
 	ctx := newBrowser(t)
-	inst := startServe(t, t.TempDir())
+	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
 
 	// The help site: another origin (localhost vs 127.0.0.1, other port).

@@ -42,7 +42,10 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	// Every wait in a flow (WaitVisible, Poll) lasts until this deadline:
+	// generous, because under -race on a busy machine a page that does
+	// real work (an eval run, an answer) can take a minute.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
 }
@@ -265,7 +268,7 @@ func TestBrowserKnowledgeUpload(t *testing.T) {
 // PDF's chunks carry their page numbers.
 func TestBrowserSampleKnowledge(t *testing.T) {
 	ctx := newBrowser(t)
-	inst := startServe(t, t.TempDir())
+	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(inst.url+"/knowledge"),

@@ -39,7 +39,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	served.remove()
+	ingested.remove()
+	os.Exit(code)
 }
 
 // TestCrashMidIngestion kills `llmops ingest` while it writes, restarts,

@@ -17,11 +17,7 @@ import (
 // checks the exit codes: 0 when thresholds hold, 1 when one fails (or
 // names a metric the run does not have), 2 when called wrongly.
 func TestEvalGate(t *testing.T) {
-	dir := t.TempDir()
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"ingest", "--data", dir, "sample-data/docs"}, &out, &errOut, os.Getenv); code != exitOK {
-		t.Fatalf("ingest: %d %s", code, errOut.String())
-	}
+	dir := sampleIngestDir(t)
 	eval := func(args ...string) (int, string, string) {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -123,7 +119,7 @@ func TestEvalImportBEIR(t *testing.T) {
 // TestEvalGateServer runs the gate against a running server, whose data
 // dir is locked: the run happens on the server, the gate here.
 func TestEvalGateServer(t *testing.T) {
-	dir := t.TempDir()
+	dir := sampleServeDir(t)
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "ci", "--role", "editor"}, &out, &errOut, os.Getenv); code != exitOK {
 		t.Fatalf("keys create: %d %s", code, errOut.String())

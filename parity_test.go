@@ -26,12 +26,8 @@ func TestAnswerFlagsMeanTheSame(t *testing.T) {
 		t.Skip("starts serve three times")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := sampleIngestDir(t)
 	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"ingest", "--data", dir, "sample-data/docs"}, &out, &errOut, os.Getenv); code != exitOK {
-		t.Fatalf("ingest: %d %s", code, errOut.String())
-	}
-	out.Reset()
 	if code := run(ctx, []string{"keys", "create", "--data", dir, "--name", "parity", "--role", "editor"}, &out, &errOut, os.Getenv); code != exitOK {
 		t.Fatalf("keys create: %d %s", code, errOut.String())
 	}

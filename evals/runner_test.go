@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,16 +35,68 @@ type env struct {
 	set  *store.TestSet
 }
 
+// The sample help centre is ingested once per test binary into a template
+// data dir (learning its embedding model is most of a test's time under
+// the race detector); each env opens its own copy.
 var (
-	sampleOnce sync.Once
-	sampleDir  string
-	sampleErr  error
+	templateOnce sync.Once
+	templateDir  string
+	templateErr  error
 )
+
+// TestMain removes the template data dir after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateDir != "" {
+		os.RemoveAll(templateDir)
+	}
+	os.Exit(code)
+}
+
+// ingestTemplate ingests the sample help centre into a new data dir and
+// closes it.
+func ingestTemplate() (string, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "evals-test-")
+	if err != nil {
+		return "", err
+	}
+	st, err := store.Open(ctx, dir, store.Options{})
+	if err != nil {
+		return dir, err
+	}
+	defer st.Close()
+	kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index")})
+	if err != nil {
+		return dir, err
+	}
+	defer kb.Close()
+	files, _, err := rag.SampleFiles()
+	if err != nil {
+		return dir, err
+	}
+	for _, r := range kb.Ingest(ctx, testActor, files, nil) {
+		if r.Outcome == "failed" {
+			return dir, fmt.Errorf("%s: %s", r.Name, r.Error)
+		}
+	}
+	if j := kb.CurrentJob(); j != nil {
+		j.Wait()
+	}
+	return dir, nil
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
+	templateOnce.Do(func() { templateDir, templateErr = ingestTemplate() })
+	if templateErr != nil {
+		t.Fatalf("sample data dir: %v", templateErr)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(dir, os.DirFS(templateDir)); err != nil {
+		t.Fatal(err)
+	}
 	st, err := store.Open(ctx, dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -52,17 +105,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _, err := rag.SampleFiles()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range kb.Ingest(ctx, testActor, files, nil) {
-		if r.Outcome == "failed" {
-			t.Fatalf("%s: %s", r.Name, r.Error)
-		}
-	}
-	if j := kb.CurrentJob(); j != nil {
-		j.Wait()
+	if kb.Rebuilt() {
+		t.Fatal("the copied data dir's indexes were rebuilt")
 	}
 	tw := st.NewTraceWriter(store.TraceWriterOptions{})
 	asst, err := assistant.New(assistant.Options{Retriever: retrieve.New(kb, retrieve.Options{}), Embed: kb.EmbedTexts, Traces: tw})
@@ -166,31 +210,40 @@ func TestSampleRun(t *testing.T) {
 	}
 }
 
-// slowAsker delays every ask, so a run can be stopped in the middle.
-type slowAsker struct {
+// heldAsker answers as its Asker does until hold says to stop; from then
+// on each ask waits for its context to end. A run held so can be stopped
+// in the middle however fast or slow the machine is.
+type heldAsker struct {
 	Asker
-	delay time.Duration
+	hold  func() bool
 	calls atomic.Int64
 }
 
-func (s *slowAsker) Ask(ctx context.Context, req assistant.Request, emit func(assistant.Event) error) (*assistant.Result, error) {
-	s.calls.Add(1)
-	select {
-	case <-time.After(s.delay):
-	case <-ctx.Done():
+func (h *heldAsker) Ask(ctx context.Context, req assistant.Request, emit func(assistant.Event) error) (*assistant.Result, error) {
+	h.calls.Add(1)
+	if h.hold() {
+		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	return s.Asker.Ask(ctx, req, emit)
+	return h.Asker.Ask(ctx, req, emit)
 }
 
+// doneAtLeast reports whether run id has at least n finished cases.
+func (e *env) doneAtLeast(id string, n int) bool {
+	got, _ := e.st.Run(context.Background(), id)
+	return got.Done >= n
+}
+
+// waitFor polls cond until it holds, for up to two minutes: generous, so
+// that a busy machine slows the test down rather than failing it.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -199,20 +252,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestCancelAndResume(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	slow := &slowAsker{Asker: e.asst, delay: 15 * time.Millisecond}
+	// After 10 cases every ask waits, so the run is mid-way when cancelled.
+	var holding atomic.Bool
+	holding.Store(true)
+	var runID string
+	slow := &heldAsker{Asker: e.asst, hold: func() bool { return holding.Load() && e.doneAtLeast(runID, 10) }}
 	r := e.runner(Options{Assistant: slow})
 	defer r.Close()
 	run, err := r.Create(ctx, testActor, e.set.ID, 0, "", store.RunSettings{Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	runID = run.ID
 	if err := r.Start(run); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "10 cases", func() bool {
-		got, _ := e.st.Run(ctx, run.ID)
-		return got.Done >= 10
-	})
+	waitFor(t, "10 cases", func() bool { return e.doneAtLeast(run.ID, 10) })
 	if !r.Cancel(run.ID) {
 		t.Fatal("Cancel: run not active")
 	}
@@ -222,6 +277,7 @@ func TestCancelAndResume(t *testing.T) {
 	if got.Status != schema.RunCancelled || got.Done >= got.Total || got.Done != len(results) || got.Errors != 0 {
 		t.Fatalf("after cancel: status %s, done %d/%d, %d results, %d errors", got.Status, got.Done, got.Total, len(results), got.Errors)
 	}
+	holding.Store(false)
 	if _, err := r.Resume(ctx, run.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -386,23 +442,28 @@ func TestJudgeFailedRun(t *testing.T) {
 func TestCancelWhileJudging(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
+	// After 10 cases the judge stops answering until the test ends, so
+	// cases are in flight when the run is cancelled.
+	var runID string
+	release := make(chan struct{})
 	c, _ := judgeModel(t, func(int) (string, int) {
-		time.Sleep(40 * time.Millisecond)
+		if e.doneAtLeast(runID, 10) {
+			<-release
+		}
 		return goodVerdict(), 0
 	})
+	t.Cleanup(func() { close(release) }) // before judgeModel's server closes
 	r := e.runner(Options{Judge: judge.New(c, nil)})
 	defer r.Close()
 	run, err := r.Create(ctx, testActor, e.set.ID, 0, "", store.RunSettings{Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
+	runID = run.ID
 	if err := r.Start(run); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "10 judged cases", func() bool {
-		got, _ := e.st.Run(ctx, run.ID)
-		return got.Done >= 10
-	})
+	waitFor(t, "10 judged cases", func() bool { return e.doneAtLeast(run.ID, 10) })
 	r.Cancel(run.ID)
 	waitFor(t, "the run to stop", func() bool { return !r.Running(run.ID) })
 	got, _ := e.st.Run(ctx, run.ID)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"llmops/rag"
 	"llmops/rag/index"
@@ -319,6 +320,10 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 				case started <- struct{}{}:
 				default:
 				}
+				// Hundreds of queries a second are plenty to cross the
+				// swap; back to back, under -race on two cores, they
+				// starved the job they watch (50 s instead of 20).
+				time.Sleep(5 * time.Millisecond)
 			}
 		})
 	}
@@ -462,7 +467,9 @@ func TestReembedCancel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
-	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
+	// A quarter of the sample is a corpus like any other here; learning
+	// the model from all of it under -race costs tens of seconds.
+	f.kb.Ingest(ctx, actor, sampleFiles(t)[:12], nil)
 	before, _ := f.kb.Stats(ctx)
 	job := f.kb.Reembed("test")
 	job.Cancel()

@@ -18,17 +18,6 @@ import (
 	"llmops/store/schema"
 )
 
-// sampleServer is a server with the sample help centre loaded, listening
-// on a free port.
-func sampleServer(tb testing.TB, options ...func(*Config)) *Server {
-	tb.Helper()
-	s := mustServer(tb, append([]func(*Config){func(c *Config) { c.NoSample = false }}, options...)...)
-	if err := s.Listen(); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
-
 // post sends a JSON body with headers ("Key: value" pairs).
 func post(tb testing.TB, url, body string, headers ...string) *http.Response {
 	tb.Helper()
@@ -260,21 +249,23 @@ func TestAskStreamKeepaliveAndCancel(t *testing.T) {
 			traceID = m.TraceID
 		}
 	})
+	// The stalled model would wait forever: only the client leaving ends
+	// it. The bounds leave a busy machine plenty of room.
 	select {
 	case at := <-stall.cancelled:
 		mu.Lock()
-		if d := at.Sub(cancelled); d > time.Second {
+		if d := at.Sub(cancelled); d > 10*time.Second {
 			t.Errorf("model cancelled %s after the client left", d)
 		}
 		mu.Unlock()
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("model call never cancelled")
 	}
 	mu.Lock()
 	id := traceID
 	mu.Unlock()
 	// The trace is written as the handler returns; wait for it.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		s.traces.Flush(context.Background())
 		tr, _, err := s.store.Trace(context.Background(), id)

@@ -79,7 +79,7 @@ func scanNewest(b *bolt.Bucket, p Page, fn func(k, v []byte) error) (string, err
 	} else {
 		// Before is exclusive: Seek lands on the first key >= Before and
 		// Prev steps to the newest key older than it.
-		k, v = c.Seek([]byte(p.Before))
+		k, _ = c.Seek([]byte(p.Before))
 		if k == nil {
 			k, v = c.Last()
 		} else {

@@ -94,7 +94,7 @@ func (s *Store) ListTraces(ctx context.Context, f TraceFilter) ([]Trace, string,
 		var k, v []byte
 		if f.Before == "" {
 			k, v = c.Last()
-		} else if k, v = c.Seek([]byte(f.Before)); k == nil {
+		} else if k, _ = c.Seek([]byte(f.Before)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

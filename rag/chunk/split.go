@@ -188,7 +188,7 @@ func (s *splitter) cutTokens(sp span, out []piece) []piece {
 // that keeps Tokenizer to one method at no real cost.
 func (s *splitter) longestPrefix(sp span) piece {
 	fits := piece{span{sp.lo, sp.lo}, 0}
-	tooBig := sp.hi + 1 // nothing known yet
+	var tooBig int // end of the shortest prefix known not to fit; set before the gallop breaks
 	for step := 4 * s.max; ; step *= 2 {
 		end := s.runeStart(min(fits.hi+step, sp.hi), fits.hi)
 		if n := s.count(span{sp.lo, end}); n <= s.max {

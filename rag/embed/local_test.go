@@ -376,7 +376,10 @@ func TestTrainCancelled(t *testing.T) {
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("cancelled after %v: got %v, want context.DeadlineExceeded", after, err)
 		}
-		if late := time.Since(start) - after; err != nil && late > 2*time.Second {
+		// Training this corpus to the end takes most of a minute under
+		// -race; 10 s of lateness leaves a busy machine room and still
+		// catches a cancellation that is not checked.
+		if late := time.Since(start) - after; err != nil && late > 10*time.Second {
 			t.Errorf("cancelled after %v: returned %v later", after, late)
 		}
 	}

@@ -21,7 +21,9 @@ import (
 func TestMain(m *testing.M) {
 	baseBackoff = time.Millisecond
 	maxBackoff = 5 * time.Millisecond
-	retryAfterUnit = 25 * time.Millisecond
+	// Long enough that TestCancelDuringBackoff's capped wait (30 units)
+	// outlasts any scheduling delay on a busy machine.
+	retryAfterUnit = 100 * time.Millisecond
 	os.Exit(m.Run())
 }
 
@@ -122,15 +124,15 @@ func answer(w http.ResponseWriter, deltas ...string) {
 	s.done()
 }
 
-// stall waits until the client goes away (or 20 s pass), and reports
-// that it went away on gone, if gone is not nil.
+// stall waits until the client goes away (or a minute passes), and
+// reports that it went away on gone, if gone is not nil.
 func stall(r *http.Request, gone chan<- struct{}) {
 	select {
 	case <-r.Context().Done():
 		if gone != nil {
 			close(gone)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 	}
 }
 

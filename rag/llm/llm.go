@@ -174,6 +174,7 @@ func (c *Client) chatRequest(req Request) openai.ChatCompletionRequest {
 	if reasoningModel(c.opts.Model) {
 		out.MaxCompletionTokens = req.MaxTokens
 	} else {
+		//lint:ignore SA1019 go-openai deprecates max_tokens for OpenAI's own reasoning models; Ollama, llama.cpp, vLLM and older gateways read only max_tokens.
 		out.MaxTokens = req.MaxTokens
 	}
 	return out

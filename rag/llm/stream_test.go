@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,7 +142,7 @@ func TestRetryAfter429(t *testing.T) {
 	if res.Attempts != 2 || srv.requests.Load() != 2 || res.Text != "ok" {
 		t.Errorf("got %d attempts, %d requests, text %q; want 2, 2, ok", res.Attempts, srv.requests.Load(), res.Text)
 	}
-	// Retry-After: 2 waits two retryAfterUnits (50 ms here).
+	// Retry-After: 2 waits two retryAfterUnits (200 ms here).
 	srv.mu.Lock()
 	gap := srv.times[1].Sub(srv.times[0])
 	srv.mu.Unlock()
@@ -350,19 +351,24 @@ func TestCancelWhileStalled(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			gone := make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			var cancelled atomic.Int64 // when the server cancelled the caller, in Unix ns
 			srv := newChatServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				if tc.headers {
 					startSSE(w).data(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}`)
 				}
+				// Cancel once the request is in flight, not after a fixed
+				// delay that a busy machine may outlast before sending it.
+				cancelled.Store(time.Now().UnixNano())
+				cancel()
 				stall(r, gone)
 			})
-			c := newTestClient(t, srv.URL, nil)
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(50*time.Millisecond, cancel)
-			start := time.Now()
+			// Without cancellation the call would wait for the first-token
+			// timeout; make it long enough that only cancelling ends it.
+			c := newTestClient(t, srv.URL, func(o *Options) { o.FirstTokenTimeout = 2 * time.Minute })
 			_, err := c.Complete(ctx, hello())
-			if elapsed := time.Since(start); elapsed >= time.Second {
-				t.Errorf("returned %v after the call, want well under 1s", elapsed)
+			if late := time.Since(time.Unix(0, cancelled.Load())); late >= 30*time.Second {
+				t.Errorf("returned %v after the cancel, want it to end the call, not a timeout", late)
 			}
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("got %v, want an error that is context.Canceled", err)
@@ -388,17 +394,28 @@ func TestCallerDeadline(t *testing.T) {
 
 func TestCancelDuringBackoff(t *testing.T) {
 	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	answered := make(chan time.Time, 1)
 	srv := newChatServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "30") // 750 ms here
+		w.Header().Set("Retry-After", "30") // the capped wait: 30 retryAfterUnits, 3 s here
 		apiError(w, http.StatusTooManyRequests, "slow down")
+		answered <- time.Now()
 	})
 	c := newTestClient(t, srv.URL, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
+	go func() {
+		<-answered
+		time.Sleep(20 * time.Millisecond) // let the client start its wait
+		cancel()
+	}()
 	_, err := c.Complete(ctx, hello())
-	if elapsed := time.Since(start); elapsed >= 500*time.Millisecond {
-		t.Errorf("returned %v after the call, want before the 750 ms wait ended", elapsed)
+	if got := srv.requests.Load(); got != 1 {
+		t.Errorf("got %d requests, want 1", got)
+	}
+	srv.mu.Lock()
+	since := time.Since(srv.times[0])
+	srv.mu.Unlock()
+	if wait := 30 * retryAfterUnit; since >= wait {
+		t.Errorf("returned %v after the 429, want before the %v wait ended", since, wait)
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want an error that is context.Canceled", err)
@@ -442,21 +459,24 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 // TestTimersPerGap checks that FirstTokenTimeout stops mattering once
-// content arrives and that IdleTimeout bounds each gap, not the whole.
+// content arrives and that IdleTimeout bounds each gap, not the whole:
+// the stream lasts longer than either timeout, each gap well under them
+// (with room for a busy machine to be late).
 func TestTimersPerGap(t *testing.T) {
 	t.Parallel()
+	const gap, timeout = 450 * time.Millisecond, 2 * time.Second
 	srv := newChatServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		s := startSSE(w)
 		for _, d := range []string{"a", "b", "c", "d", "e", "f"} {
 			s.delta(d)
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(gap)
 		}
 		s.finish("stop")
 		s.done()
 	})
 	c := newTestClient(t, srv.URL, func(o *Options) {
-		o.FirstTokenTimeout = 150 * time.Millisecond
-		o.IdleTimeout = 150 * time.Millisecond
+		o.FirstTokenTimeout = timeout
+		o.IdleTimeout = timeout
 	})
 	res, err := c.Complete(context.Background(), hello())
 	if err != nil {
@@ -579,7 +599,7 @@ func waitClosed(t *testing.T, gone <-chan struct{}) {
 	t.Helper()
 	select {
 	case <-gone:
-	case <-time.After(2 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Error("the server still holds the connection; the stream was not closed")
 	}
 }

@@ -15,11 +15,10 @@ func list(pairs ...any) []Hit {
 }
 
 type fusedWant struct {
-	id       string
-	score    float64
-	kwRank   int
-	vecRank  int
-	position int
+	id      string
+	score   float64
+	kwRank  int
+	vecRank int
 }
 
 func checkFused(t *testing.T, got []Hit, want []fusedWant) {

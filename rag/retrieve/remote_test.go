@@ -139,11 +139,7 @@ func TestRemoteRerankerRetries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newRerankServer(t, tc.steps...)
-			start := time.Now()
 			got, err := s.reranker().Rerank(t.Context(), "q", remoteHits())
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v", d)
-			}
 			if n := s.calls.Load(); n != tc.wantCalls {
 				t.Errorf("%d calls, want %d", n, tc.wantCalls)
 			}
@@ -165,7 +161,7 @@ func TestRemoteRerankerTimeout(t *testing.T) {
 	stall := func(w http.ResponseWriter, r *http.Request, _ rerankRequest) {
 		select {
 		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 		}
 	}
 	s := newRerankServer(t, stall)
@@ -176,22 +172,25 @@ func TestRemoteRerankerTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want a deadline error", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	// Bounds here only tell "the timeout ended it" from "the stalled
+	// server did", with room for a busy machine.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("took %v with a 50 ms timeout", d)
 	}
 	if n := s.calls.Load(); n != 1 {
 		t.Errorf("%d calls: a timed-out attempt must not be retried", n)
 	}
 
-	// The caller's cancellation ends a backoff wait at once.
-	s = newRerankServer(t, status(503, "Retry-After", "5"))
+	// The caller's cancellation ends a backoff wait at once, well before
+	// the server's 10 s Retry-After (the longest one still waited for).
+	s = newRerankServer(t, status(503, "Retry-After", "10"))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start = time.Now()
 	if _, err := s.reranker().Rerank(ctx, "q", remoteHits()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the caller's deadline", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("cancelled backoff took %v", d)
 	}
 }

@@ -239,13 +239,11 @@ func TestCancellationStopsBothSearches(t *testing.T) {
 	f.block = true
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	start := time.Now()
+	// Both searches block until ctx ends, so returning at all shows the
+	// cancellation reached them.
 	_, err := New(f, plain).Retrieve(ctx, "q", nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v", d)
 	}
 	// Retrieve waits for both halves: neither outlives the call.
 	if n := f.unblocked.Load(); n != 2 {

@@ -267,7 +267,8 @@ func TestTimeoutOnStalledServer(t *testing.T) {
 	if got := f.requests.Load(); got != 2 {
 		t.Errorf("got %d requests, want 2 (a timeout is retried once)", got)
 	}
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
+	// The stalled server never answers: only the timeouts end the call.
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
 		t.Errorf("took %v", elapsed)
 	}
 }
@@ -360,7 +361,9 @@ func TestCancelledContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("got %v, want the context's error", err)
 		}
-		if elapsed := time.Since(start); elapsed > 5*time.Second {
+		// Well before the 30 s the server asked to wait, with room for a
+		// busy machine.
+		if elapsed := time.Since(start); elapsed > 15*time.Second {
 			t.Errorf("returned after %v, want promptly after cancellation", elapsed)
 		}
 	})

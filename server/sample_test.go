@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The sample help centre is loaded once per test binary, by a real first
+// start (New on an empty data dir, sample data on), into a template data
+// dir; each sampleServer starts on a copy. Learning the embedding model
+// and running the sample eval set take most of a test's time under -race;
+// a copy costs milliseconds. A server on the copy is a restarted new
+// install: the sample documents, the sample set and its finished run.
+var (
+	sampleOnce sync.Once
+	sampleDir  string
+	sampleErr  error
+)
+
+// TestMain removes the template data dir after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sampleDir != "" {
+		os.RemoveAll(sampleDir)
+	}
+	os.Exit(code)
+}
+
+// firstStart makes the template: a server's first start on an empty data
+// dir, shut down once the sample eval run has finished.
+func firstStart() (string, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "server-test-sample-")
+	if err != nil {
+		return "", err
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Addr, cfg.NoSample = dir, "127.0.0.1:0", false
+	s, err := New(ctx, cfg, quiet)
+	if err != nil {
+		return dir, err
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		runs, err := s.store.Runs(ctx, "", 0)
+		if err != nil {
+			s.Shutdown(ctx)
+			return dir, err
+		}
+		if len(runs) == 1 && runs[0].Finished() {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.Shutdown(ctx)
+			return dir, fmt.Errorf("the sample eval run did not finish in 5 minutes: %+v", runs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return dir, s.Shutdown(ctx)
+}
+
+// sampleServer is a server with the sample help centre loaded, listening
+// on a free port.
+func sampleServer(tb testing.TB, options ...func(*Config)) *Server {
+	tb.Helper()
+	sampleOnce.Do(func() { sampleDir, sampleErr = firstStart() })
+	if sampleErr != nil {
+		tb.Fatalf("first start with sample data: %v", sampleErr)
+	}
+	dir := filepath.Join(tb.TempDir(), "data")
+	if err := os.CopyFS(dir, os.DirFS(sampleDir)); err != nil {
+		tb.Fatal(err)
+	}
+	s := mustServer(tb, append([]func(*Config){func(c *Config) { c.DataDir, c.NoSample = dir, false }}, options...)...)
+	if err := s.Listen(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
