@@ -40,8 +40,8 @@ func TestMain(m *testing.M) {
 		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
 	code := m.Run()
-	served.remove()
-	ingested.remove()
+	served.Remove()
+	ingested.Remove()
 	os.Exit(code)
 }
 

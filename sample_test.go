@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"llmops/store"
 	"llmops/store/schema"
+	"llmops/store/storetest"
 )
 
 // Loading the sample help centre (learning its embedding model, running
@@ -28,34 +27,9 @@ import (
 //
 // A failure of either fails every test that needs it, with its reason.
 var (
-	served, ingested dataTemplate
+	served   = &storetest.Template{Build: firstServe}
+	ingested = &storetest.Template{Build: firstIngest}
 )
-
-type dataTemplate struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// copyOf returns a copy of tpl's data dir, made by build the first time.
-func (tpl *dataTemplate) copyOf(t *testing.T, build func() (string, error)) string {
-	t.Helper()
-	tpl.once.Do(func() { tpl.dir, tpl.err = build() })
-	if tpl.err != nil {
-		t.Fatalf("template data dir: %v", tpl.err)
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	if err := os.CopyFS(dir, os.DirFS(tpl.dir)); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func (tpl *dataTemplate) remove() {
-	if tpl.dir != "" {
-		os.RemoveAll(tpl.dir)
-	}
-}
 
 // sampleServeDir is a data dir as a new install's first serve leaves it:
 // the sample documents, the sample set and its finished run, no users.
@@ -63,13 +37,13 @@ func (tpl *dataTemplate) remove() {
 // run.)
 func sampleServeDir(t *testing.T) string {
 	t.Helper()
-	return served.copyOf(t, firstServe)
+	return served.Copy(t)
 }
 
 // sampleIngestDir is a data dir after `llmops ingest sample-data/docs`.
 func sampleIngestDir(t *testing.T) string {
 	t.Helper()
-	return ingested.copyOf(t, firstIngest)
+	return ingested.Copy(t)
 }
 
 func firstServe() (string, error) {

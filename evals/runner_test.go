@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
+	"llmops/store/storetest"
 )
 
 var testActor = store.Actor{Kind: store.ActorCLI, Name: "test"}
@@ -38,18 +38,12 @@ type env struct {
 // The sample help centre is ingested once per test binary into a template
 // data dir (learning its embedding model is most of a test's time under
 // the race detector); each env opens its own copy.
-var (
-	templateOnce sync.Once
-	templateDir  string
-	templateErr  error
-)
+var sample = &storetest.Template{Build: ingestTemplate}
 
 // TestMain removes the template data dir after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if templateDir != "" {
-		os.RemoveAll(templateDir)
-	}
+	sample.Remove()
 	os.Exit(code)
 }
 
@@ -76,7 +70,7 @@ func ingestTemplate() (string, error) {
 		return dir, err
 	}
 	for _, r := range kb.Ingest(ctx, testActor, files, nil) {
-		if r.Outcome == "failed" {
+		if r.Outcome == schema.IngestFailed {
 			return dir, fmt.Errorf("%s: %s", r.Name, r.Error)
 		}
 	}
@@ -89,14 +83,7 @@ func ingestTemplate() (string, error) {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	templateOnce.Do(func() { templateDir, templateErr = ingestTemplate() })
-	if templateErr != nil {
-		t.Fatalf("sample data dir: %v", templateErr)
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	if err := os.CopyFS(dir, os.DirFS(templateDir)); err != nil {
-		t.Fatal(err)
-	}
+	dir := sample.Copy(t)
 	st, err := store.Open(ctx, dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)

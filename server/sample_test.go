@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"llmops/store/storetest"
 )
 
 // The sample help centre is loaded once per test binary, by a real first
@@ -16,18 +16,12 @@ import (
 // and running the sample eval set take most of a test's time under -race;
 // a copy costs milliseconds. A server on the copy is a restarted new
 // install: the sample documents, the sample set and its finished run.
-var (
-	sampleOnce sync.Once
-	sampleDir  string
-	sampleErr  error
-)
+var sample = &storetest.Template{Build: firstStart}
 
 // TestMain removes the template data dir after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sampleDir != "" {
-		os.RemoveAll(sampleDir)
-	}
+	sample.Remove()
 	os.Exit(code)
 }
 
@@ -68,14 +62,7 @@ func firstStart() (string, error) {
 // on a free port.
 func sampleServer(tb testing.TB, options ...func(*Config)) *Server {
 	tb.Helper()
-	sampleOnce.Do(func() { sampleDir, sampleErr = firstStart() })
-	if sampleErr != nil {
-		tb.Fatalf("first start with sample data: %v", sampleErr)
-	}
-	dir := filepath.Join(tb.TempDir(), "data")
-	if err := os.CopyFS(dir, os.DirFS(sampleDir)); err != nil {
-		tb.Fatal(err)
-	}
+	dir := sample.Copy(tb)
 	s := mustServer(tb, append([]func(*Config){func(c *Config) { c.DataDir, c.NoSample = dir, false }}, options...)...)
 	if err := s.Listen(); err != nil {
 		tb.Fatal(err)
