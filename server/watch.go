@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,7 +17,8 @@ import (
 // changed files are ingested, removed ones deleted. It polls (size and
 // modification time) rather than using OS notifications: it is simple,
 // works on network and container mounts, and content hashes make a
-// spurious re-read cost nothing but the read.
+// spurious re-read cost nothing but the read. Only regular files inside
+// the folder are read, never more than the parser accepts.
 func (s *Server) watchFolder(ctx context.Context) {
 	dir, err := filepath.Abs(s.cfg.WatchDir)
 	if err != nil {
@@ -31,6 +32,9 @@ func (s *Server) watchFolder(ctx context.Context) {
 	// Documents from an earlier run count as seen with an unknown stamp:
 	// the first scan re-checks them and removes those whose file is gone.
 	seen := map[string]stamp{}
+	// Entries that are not documents (links, FIFOs, devices: see
+	// rag.ReadFolderFile), so each is reported once, not every scan.
+	skipped := map[string]stamp{}
 	if docs, err := s.store.ListDocuments(ctx); err == nil {
 		for _, d := range docs {
 			if strings.HasPrefix(d.Source, dir+string(filepath.Separator)) {
@@ -44,6 +48,7 @@ func (s *Server) watchFolder(ctx context.Context) {
 	for {
 		current := map[string]stamp{}
 		var changed []rag.File
+		skippedNow := map[string]stamp{}
 		walkErr := false // a folder we could not read must not look like deleted files
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if ctx.Err() != nil {
@@ -73,12 +78,24 @@ func (s *Server) watchFolder(ctx context.Context) {
 				current[path] = st
 				return nil
 			}
-			if info.Size() > s.cfg.MaxUploadBytes {
-				current[path] = st // reported once, until the file changes
-				s.log.Warn("watch: file over the upload limit", "file", path, "size", info.Size(), "limit", s.cfg.MaxUploadBytes)
+			if old, ok := skipped[path]; ok && old == st {
+				skippedNow[path] = st
 				return nil
 			}
-			data, err := os.ReadFile(path)
+			data, err := rag.ReadFolderFile(dir, path, s.cfg.MaxUploadBytes)
+			var refused *store.Error
+			if errors.As(err, &refused) {
+				// Reported once, until the entry changes.
+				s.log.Warn("watch: skipped", "file", path, "reason", refused.Message)
+				if refused.Code == store.ETOOLARGE {
+					current[path] = st // kept, like a file that fails to parse
+				} else {
+					// Not a document (a link, a FIFO, a device): left out
+					// of current, so a document it was before is removed.
+					skippedNow[path] = st
+				}
+				return nil
+			}
 			if err != nil {
 				walkErr = true
 				s.log.Warn("watch: cannot read", "file", path, "err", err)
@@ -118,7 +135,7 @@ func (s *Server) watchFolder(ctx context.Context) {
 				}
 			}
 		}
-		seen = current
+		seen, skipped = current, skippedNow
 		select {
 		case <-ctx.Done():
 			return

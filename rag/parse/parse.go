@@ -70,7 +70,7 @@ func Parse(ctx context.Context, name string, data []byte, lim Limits) (doc *Docu
 	}()
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
-		return nil, store.Errorf(store.ETOOLARGE, "file is %s; the limit is %s", formatSize(int64(len(data))), formatSize(lim.MaxBytes))
+		return nil, TooLarge(int64(len(data)), lim.MaxBytes)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -80,6 +80,13 @@ func Parse(ctx context.Context, name string, data []byte, lim Limits) (doc *Docu
 		return nil, err
 	}
 	return parseAs(ctx, format, name, data, lim)
+}
+
+// TooLarge is the ETOOLARGE error for a file of size bytes over a limit
+// of limit bytes, so a file refused before it is read (rag.ReadRegularFile)
+// reads the same as one Parse refuses.
+func TooLarge(size, limit int64) error {
+	return store.Errorf(store.ETOOLARGE, "file is %s; the limit is %s", formatSize(size), formatSize(limit))
 }
 
 // parseAs parses data as the given format.

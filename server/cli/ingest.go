@@ -23,7 +23,10 @@ var ingestCmd = &command{
 	long: `Ingest files and folders (hidden entries skipped) into a data dir no
 server holds (--data) or through a running server (--server, an editor
 key), printing each file's outcome as it lands. A file that fails is
-reported and the others still land; the exit code is then 1.`,
+reported and the others still land; the exit code is then 1. Only
+regular files are read: in a folder, symbolic links, FIFOs, devices and
+sockets are reported as skipped; a link named on the command line is
+followed to a regular file.`,
 	run: runIngest,
 }
 
@@ -101,12 +104,18 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	const batchFiles, batchBytes = 64, 32 << 20
 	var batch []rag.File
 	size := 0
-	for i, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			p.result(path, schema.IngestFailed, 0, 0, err.Error())
-		} else {
-			batch = append(batch, rag.File{Name: path, Data: data, Meta: meta})
+	for i, in := range paths {
+		data, err := in.read()
+		var refused *store.Error
+		switch {
+		case in.folder != "" && errors.As(err, &refused) && refused.Code == store.EINVALID:
+			// Not a document (a link, a FIFO, a device): like a hidden
+			// entry, it is no failure of the folder's files.
+			p.skipped(in.path, refused.Message)
+		case err != nil:
+			p.result(in.path, schema.IngestFailed, 0, 0, err.Error())
+		default:
+			batch = append(batch, rag.File{Name: in.path, Data: data, Meta: meta})
 			size += len(data)
 		}
 		if len(batch) > 0 && (len(batch) == batchFiles || size >= batchBytes || i == len(paths)-1) {
@@ -123,30 +132,50 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	return nil
 }
 
+// ingestPath is a file to read: one named on the command line (folder
+// empty), or one found by walking folder.
+type ingestPath struct{ path, folder string }
+
+// read reads the file: a named one through a symbolic link if it is one,
+// a found one only when it is a regular file inside its folder. Either is
+// refused over the parser's size limit, before it is read.
+func (in ingestPath) read() ([]byte, error) {
+	if in.folder == "" {
+		return rag.ReadRegularFile(in.path, 0)
+	}
+	return rag.ReadFolderFile(in.folder, in.path, 0)
+}
+
 // collectFiles expands folders (skipping hidden entries) into file paths.
-func collectFiles(args []string) ([]string, error) {
-	var paths []string
+func collectFiles(args []string) ([]ingestPath, error) {
+	var paths []ingestPath
 	for _, arg := range args {
 		info, err := os.Stat(arg)
 		if err != nil {
 			return nil, err
 		}
 		if !info.IsDir() {
-			paths = append(paths, arg)
+			paths = append(paths, ingestPath{path: arg})
 			continue
 		}
-		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
+		root := arg
+		if l, err := os.Lstat(arg); err == nil && l.Mode()&fs.ModeSymlink != 0 {
+			// A named link to a folder is followed (WalkDir follows the
+			// root only with a trailing separator); links inside are not.
+			root += string(filepath.Separator)
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if path != arg && strings.HasPrefix(d.Name(), ".") {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			if !d.IsDir() {
-				paths = append(paths, path)
+				paths = append(paths, ingestPath{path: path, folder: root})
 			}
 			return nil
 		})
@@ -159,11 +188,11 @@ func collectFiles(args []string) ([]string, error) {
 
 // ingestPrinter prints one line per file as it lands, then a summary.
 type ingestPrinter struct {
-	w                io.Writer
-	total, n, failed int
-	chunks           int
-	outcomes         map[schema.IngestOutcome]int
-	start            time.Time
+	w                       io.Writer
+	total, n, failed, skips int
+	chunks                  int
+	outcomes                map[schema.IngestOutcome]int
+	start                   time.Time
 }
 
 // ingestMarks is the sign each outcome's line starts with.
@@ -188,11 +217,19 @@ func (p *ingestPrinter) result(name string, outcome schema.IngestOutcome, chunks
 	fmt.Fprintln(p.w, line)
 }
 
+// skipped prints the line of an entry that is not read, and why.
+func (p *ingestPrinter) skipped(name, reason string) {
+	p.n++
+	p.skips++
+	fmt.Fprintf(p.w, "[%*d/%d] - %-9s %s: %s\n", len(fmt.Sprint(p.total)), p.n, p.total, "skipped", name, reason)
+}
+
 func (p *ingestPrinter) summary() {
-	counts := make([]string, len(schema.IngestOutcomes))
+	counts := make([]string, len(schema.IngestOutcomes), len(schema.IngestOutcomes)+1)
 	for i, o := range schema.IngestOutcomes {
 		counts[i] = fmt.Sprintf("%d %s", p.outcomes[o], o)
 	}
+	counts = append(counts, fmt.Sprintf("%d skipped", p.skips))
 	fmt.Fprintf(p.w, "%d files in %s: %s; %d chunks\n", p.n, time.Since(p.start).Round(time.Millisecond), strings.Join(counts, ", "), p.chunks)
 }
 
