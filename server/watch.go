@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -43,6 +44,12 @@ func (s *Server) watchFolder(ctx context.Context) {
 		}
 	}
 	actor := store.Actor{Kind: store.ActorSystem, Name: "watch " + dir}
+	// --watch may name a link to a folder: WalkDir follows its root only
+	// with a trailing separator (links inside the folder are not followed).
+	walkRoot := dir
+	if l, err := os.Lstat(dir); err == nil && l.Mode()&fs.ModeSymlink != 0 {
+		walkRoot += string(filepath.Separator)
+	}
 	tick := time.NewTicker(s.cfg.WatchInterval)
 	defer tick.Stop()
 	for {
@@ -50,7 +57,7 @@ func (s *Server) watchFolder(ctx context.Context) {
 		var changed []rag.File
 		skippedNow := map[string]stamp{}
 		walkErr := false // a folder we could not read must not look like deleted files
-		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		_ = filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
 			if ctx.Err() != nil {
 				return filepath.SkipAll
 			}
@@ -59,7 +66,7 @@ func (s *Server) watchFolder(ctx context.Context) {
 				s.log.Warn("watch: cannot read", "path", path, "err", err)
 				return nil
 			}
-			if strings.HasPrefix(d.Name(), ".") && path != dir {
+			if strings.HasPrefix(d.Name(), ".") && path != dir && path != walkRoot {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}

@@ -65,3 +65,36 @@ func TestWatchFolder(t *testing.T) {
 	os.Remove(path)
 	waitFor("the removal deletes the document", func() bool { return doc() == nil })
 }
+
+// TestWatchFolderThroughLink: --watch may name a link to a folder; the
+// folder's files are ingested.
+func TestWatchFolderThroughLink(t *testing.T) {
+	t.Parallel()
+	real := t.TempDir()
+	os.WriteFile(filepath.Join(real, "shifts.md"), []byte("# Shifts\n\nManagers publish the schedule every Friday.\n"), 0o644)
+	link := filepath.Join(t.TempDir(), "docs")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	cfg := testConfig(t)
+	cfg.WatchDir, cfg.WatchInterval = link, 100*time.Millisecond
+	s, err := New(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		docs, _ := s.store.ListDocuments(context.Background())
+		if len(docs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d documents ingested through the linked folder, want 1", len(docs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
