@@ -220,7 +220,7 @@ func BEIRFiles(ds *beir.Dataset) []rag.File {
 		if strings.TrimSpace(d.Text) == "" || strings.ContainsAny(d.ID, "/\\") {
 			continue
 		}
-		files = append(files, rag.File{Name: "beir/" + ds.Name + "/" + d.ID + ".txt", Data: []byte(d.Text), Meta: rag.Meta{Title: title, Tags: []string{"beir"}}})
+		files = append(files, rag.File{Name: "beir/" + ds.Name + "/" + d.ID + ".txt", Data: []byte(d.Text), Meta: rag.Meta{Title: rag.ClipTitle(title), Tags: []string{"beir"}}})
 	}
 	return files
 }

@@ -28,21 +28,6 @@ type File struct {
 	Meta Meta
 }
 
-// Meta is document metadata given at upload (form fields, the sample-data
-// manifest, CLI flags). Empty fields fall back to the file's own metadata.
-type Meta struct {
-	Title          string   `json:"title,omitempty"`
-	Category       string   `json:"category,omitempty"`
-	ProductVersion string   `json:"product_version,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
-	SourceURL      string   `json:"source_url,omitempty"`
-	LastUpdated    string   `json:"last_updated,omitempty"`
-}
-
-func (m Meta) empty() bool {
-	return m.Title == "" && m.Category == "" && m.ProductVersion == "" && len(m.Tags) == 0 && m.SourceURL == "" && m.LastUpdated == ""
-}
-
 // Ingest stages reported through Progress.
 const (
 	StageQueued = "queued"
@@ -186,6 +171,9 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	if err := ctx.Err(); err != nil {
 		return fail(store.Errorf(store.EUNAVAILABLE, "cancelled"))
 	}
+	if err := f.Validate(); err != nil {
+		return fail(err)
+	}
 	sum := sha256.Sum256(f.Data)
 	hash := hex.EncodeToString(sum[:])
 	// Skip the work for a re-upload of the same bytes with no metadata of
@@ -205,6 +193,9 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 		err = store.Errorf(store.EINVALID, "%s took longer than %s to read; it may be damaged", f.Name, fileTimeout)
 	}
 	if err != nil {
+		return fail(err)
+	}
+	if err := checkFileMeta(pd); err != nil {
 		return fail(err)
 	}
 	report(Progress{File: f.Name, Stage: StageChunk})

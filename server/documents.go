@@ -81,7 +81,9 @@ func (s *Server) handleDocumentDelete(c echo.Context) error {
 }
 
 // uploadFiles reads a multipart upload: the files under "files" (or any
-// file field) and metadata fields that apply to all of them.
+// file field) and metadata fields that apply to all of them. Metadata is
+// held to rag's limits as each field arrives, so a bad upload is refused
+// before anything is parsed; other non-file fields are skipped unread.
 func uploadFiles(c echo.Context) ([]rag.File, error) {
 	r := c.Request()
 	if !strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
@@ -100,16 +102,21 @@ func uploadFiles(c echo.Context) ([]rag.File, error) {
 		} else if err != nil {
 			return nil, uploadReadError(err)
 		}
-		data, err := io.ReadAll(part)
-		part.Close()
-		if err != nil {
-			return nil, uploadReadError(err)
-		}
 		if name := partFileName(part); name != "" {
-			files = append(files, rag.File{Name: cleanName(name), Data: data})
+			f := rag.File{Name: cleanName(name)}
+			if err := f.Validate(); err != nil {
+				return nil, err
+			}
+			if f.Data, err = io.ReadAll(part); err != nil {
+				return nil, uploadReadError(err)
+			}
+			part.Close()
+			files = append(files, f)
 			continue
 		}
-		setMetaField(&meta, part.FormName(), string(data))
+		if err := readMetaField(part, &meta); err != nil {
+			return nil, err
+		}
 	}
 	if len(files) == 0 {
 		return nil, store.Errorf(store.EINVALID, "no files in the upload: send them in a multipart field named files")
@@ -120,30 +127,48 @@ func uploadFiles(c echo.Context) ([]rag.File, error) {
 	return files, nil
 }
 
+// metaFields are the upload's metadata fields, by form name.
+var metaFields = map[string]func(*rag.Meta, string){
+	"title":           func(m *rag.Meta, v string) { m.Title = v },
+	"category":        func(m *rag.Meta, v string) { m.Category = v },
+	"product_version": func(m *rag.Meta, v string) { m.ProductVersion = v },
+	"tags":            func(m *rag.Meta, v string) { m.Tags = strings.Split(v, ",") },
+	"source_url":      func(m *rag.Meta, v string) { m.SourceURL = v },
+	"last_updated":    func(m *rag.Meta, v string) { m.LastUpdated = v },
+}
+
+// readMetaField sets one metadata field of m from part and checks m. It
+// reads at most rag.MaxMetaFieldBytes: a longer field is refused, with
+// the limit it breaks when the part read already shows which.
+func readMetaField(part *multipart.Part, m *rag.Meta) error {
+	set, ok := metaFields[part.FormName()]
+	if !ok {
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return uploadReadError(err)
+		}
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(part, rag.MaxMetaFieldBytes+1))
+	if err != nil {
+		return uploadReadError(err)
+	}
+	over := len(data) > rag.MaxMetaFieldBytes
+	set(m, strings.TrimSpace(string(data[:min(len(data), rag.MaxMetaFieldBytes)])))
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if over {
+		return store.Errorf(store.EINVALID, "%s: at most %d bytes", part.FormName(), rag.MaxMetaFieldBytes)
+	}
+	return nil
+}
+
 func uploadReadError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return store.Errorf(store.ETOOLARGE, "upload is larger than the %s limit", sizeText(mbe.Limit))
 	}
 	return store.Errorf(store.EINVALID, "could not read the upload: %v", err)
-}
-
-func setMetaField(m *rag.Meta, name, value string) {
-	value = strings.TrimSpace(value)
-	switch name {
-	case "category":
-		m.Category = value
-	case "product_version":
-		m.ProductVersion = value
-	case "tags":
-		m.Tags = strings.Split(value, ",")
-	case "source_url":
-		m.SourceURL = value
-	case "title":
-		m.Title = value
-	case "last_updated":
-		m.LastUpdated = value
-	}
 }
 
 // partFileName is the file name a client gave, with its folders:

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,5 +223,123 @@ func TestFeedbackAPI(t *testing.T) {
 	s.http.Handler.ServeHTTP(rec, req)
 	if !strings.Contains(rec.Body.String(), "outdated price") {
 		t.Errorf("trace does not carry its feedback: %s", rec.Body)
+	}
+}
+
+// TestUploadMetadataLimits: upload metadata over a limit is refused with
+// a 400 that names the field and the limit, and nothing is stored; an
+// upload at the limits lands.
+func TestUploadMetadataLimits(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	key := keyFor(t, s, store.RoleEditor)
+	upload := func(fields, files map[string]string) *httptest.ResponseRecorder {
+		body, ctype := multipartBody(t, fields, files)
+		req := httptest.NewRequest("POST", "/api/v1/documents", body)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		s.http.Handler.ServeHTTP(rec, req)
+		return rec
+	}
+	manyTags := make([]string, 2_000_000)
+	for i := range manyTags {
+		manyTags[i] = "t" + strconv.Itoa(i)
+	}
+	huge := strings.Repeat("x", 5_000_000)
+	doc := map[string]string{"a.md": "# A\n\nAnnual plans are refunded pro rata.\n"}
+	for _, tc := range []struct {
+		name   string
+		fields map[string]string
+		files  map[string]string
+		want   []string // in the message: the field and its limit
+	}{
+		{"2M tags", map[string]string{"tags": strings.Join(manyTags, ",")}, doc, []string{"tags", "20"}},
+		{"long tag", map[string]string{"tags": "ok, " + strings.Repeat("y", 65)}, doc, []string{"tags", "64"}},
+		{"5M title", map[string]string{"title": huge}, doc, []string{"title", "300"}},
+		{"5M category", map[string]string{"category": huge}, doc, []string{"category", "100"}},
+		{"5M product version", map[string]string{"product_version": huge}, doc, []string{"product_version", "64"}},
+		{"5M last updated", map[string]string{"last_updated": huge}, doc, []string{"last_updated", "64"}},
+		{"long source URL", map[string]string{"source_url": "https://example.com/" + strings.Repeat("p", 2100)}, doc, []string{"source_url", "2048"}},
+		{"source URL not http", map[string]string{"source_url": "javascript:alert(1)"}, doc, []string{"source_url", "http"}},
+		{"long file name", nil, map[string]string{strings.Repeat("d/", 600) + "a.md": "# A\n\nText.\n"}, []string{"file name", "1024"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := upload(tc.fields, tc.files)
+			var e apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != http.StatusBadRequest || e.Error.Code != store.EINVALID {
+				t.Fatalf("got %d %.300s, want 400 invalid", rec.Code, rec.Body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(e.Error.Message, w) {
+					t.Errorf("message %q does not say %q", e.Error.Message, w)
+				}
+			}
+			if rec.Body.Len() > 1024 {
+				t.Errorf("error body is %d bytes, want under 1 KB", rec.Body.Len())
+			}
+		})
+	}
+	if docs, err := s.store.ListDocuments(context.Background()); err != nil || len(docs) != 0 {
+		t.Fatalf("after refused uploads: %d documents (%v), want none", len(docs), err)
+	}
+
+	// At the limits, with duplicates and blanks that normalising removes.
+	tags := []string{" ", "Dup", "dup"}
+	for i := range 19 {
+		tags = append(tags, fmt.Sprintf("%02d%s", i, strings.Repeat("é", 62)))
+	}
+	rec := upload(map[string]string{
+		"tags": strings.Join(tags, ","), "title": strings.Repeat("T", 300), "category": strings.Repeat("c", 100),
+		"product_version": strings.Repeat("5", 64), "source_url": "https://help.example.com/" + strings.Repeat("p", 2048-25),
+	}, doc)
+	var sum uploadSummary
+	if err := json.Unmarshal(rec.Body.Bytes(), &sum); err != nil || rec.Code != http.StatusOK || sum.Counts[schema.IngestCreated] != 1 {
+		t.Fatalf("upload at the limits: %d %.500s", rec.Code, rec.Body)
+	}
+	got, _, err := s.store.Document(context.Background(), sum.Results[0].DocumentID)
+	if err != nil || len(got.Tags) != 20 || len([]rune(got.Title)) != 300 || len(got.SourceURL) != 2048 {
+		t.Fatalf("stored document: %d tags, title %d, source URL %d (%v)", len(got.Tags), len([]rune(got.Title)), len(got.SourceURL), err)
+	}
+}
+
+// TestUploadFrontMatterLimits: a file whose own front matter breaks a
+// limit fails alone, with the reason; its sibling lands.
+func TestUploadFrontMatterLimits(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	key := keyFor(t, s, store.RoleEditor)
+	tags := make([]string, 10_000)
+	for i := range tags {
+		tags[i] = "tag" + strconv.Itoa(i)
+	}
+	body, ctype := multipartBody(t, nil, map[string]string{
+		"bad.md":  "---\ntitle: Bad\ntags: [" + strings.Join(tags, ", ") + "]\n---\n\n# Bad\n\nThis file has far too many tags.\n",
+		"good.md": "---\ntitle: Good\ntags: [billing]\n---\n\n# Good\n\nRefunds are paid within thirty days.\n",
+	})
+	req := httptest.NewRequest("POST", "/api/v1/documents", body)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", ctype)
+	rec := httptest.NewRecorder()
+	s.http.Handler.ServeHTTP(rec, req)
+	var sum uploadSummary
+	if err := json.Unmarshal(rec.Body.Bytes(), &sum); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("upload: %d %.300s", rec.Code, rec.Body)
+	}
+	for _, r := range sum.Results {
+		switch r.Name {
+		case "bad.md":
+			if r.Outcome != schema.IngestFailed || !strings.Contains(r.Error, "tags") || !strings.Contains(r.Error, "20") {
+				t.Errorf("bad.md: %s %q, want failed naming tags and the limit", r.Outcome, r.Error)
+			}
+		case "good.md":
+			if r.Outcome != schema.IngestCreated {
+				t.Errorf("good.md: %s %q, want created", r.Outcome, r.Error)
+			}
+		}
+	}
+	docs, err := s.store.ListDocuments(context.Background())
+	if err != nil || len(docs) != 1 || docs[0].Source != "good.md" {
+		t.Fatalf("stored %+v (%v), want only good.md", docs, err)
 	}
 }

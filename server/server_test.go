@@ -147,7 +147,7 @@ func TestAPIErrors(t *testing.T) {
 		{"not bearer", "GET", "/api/v1/keys", "", "Basic abc", 401, "unauthorized", "Bearer"},
 		{"malformed JSON", "POST", "/api/v1/keys", `{"name": "x",`, admin, 400, "invalid", "malformed JSON"},
 		{"syntax error", "POST", "/api/v1/keys", `{"name" "x"}`, admin, 400, "invalid", "byte"},
-		{"wrong type names field", "POST", "/api/v1/keys", `{"name": 5, "role": "viewer"}`, admin, 400, "invalid", `field "name"`},
+		{"wrong type names field", "POST", "/api/v1/keys", `{"name": 5, "role": "viewer"}`, admin, 400, "invalid", "name: want a string, got a number"},
 		{"unknown field", "POST", "/api/v1/keys", `{"nme": "x"}`, admin, 400, "invalid", `"nme"`},
 		{"empty body", "POST", "/api/v1/keys", ``, admin, 400, "invalid", "empty"},
 		{"bad role", "POST", "/api/v1/keys", `{"name": "x", "role": "boss"}`, admin, 400, "invalid", "role must be"},
@@ -173,6 +173,52 @@ func TestAPIErrors(t *testing.T) {
 			}
 			if rec.Code != tt.status || body.Error.Code != tt.code || !strings.Contains(body.Error.Message, tt.msgHas) {
 				t.Errorf("got %d %+v; want %d with code %q and message containing %q", rec.Code, body.Error, tt.status, tt.code, tt.msgHas)
+			}
+		})
+	}
+}
+
+// TestErrorsSayLittle: error messages name the field and what it wants
+// in JSON's words, never a Go type, and never repeat a huge input.
+func TestErrorsSayLittle(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	key := keyFor(t, s, store.RoleViewer)
+	longID := strings.Repeat("0", 100<<10)
+	tests := []struct {
+		name, path, body, msgHas string
+		status                   int
+	}{
+		{"filters not an object", "/api/v1/ask", `{"question":"hi","filters":"x"}`, "filters: want an object, got a string", 400},
+		{"filter tags not a list", "/api/v1/ask", `{"question":"hi","filters":{"tags":"x"}}`, "filters.tags: want an array, got a string", 400},
+		{"top_k not a number", "/api/v1/ask", `{"question":"hi","top_k":"3"}`, "top_k: want a whole number, got a string", 400},
+		{"stream filters", "/api/v1/ask/stream", `{"question":"hi","filters":[1]}`, "filters: want an object, got an array", 400},
+		{"long conversation_id", "/api/v1/ask", `{"question":"hi","conversation_id":"` + longID + `"}`, "invalid conversation_id", 400},
+		{"long conversation_id, streamed", "/api/v1/ask/stream", `{"question":"hi","conversation_id":"` + longID + `"}`, "invalid conversation_id", 400},
+		{"long unknown field", "/api/v1/ask", `{"question":"hi","` + longID + `":1}`, "unknown field", 400},
+		{"long trace_id", "/api/v1/feedback", `{"trace_id":"` + longID + `","value":1}`, "invalid trace_id", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", tt.path, strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.http.Handler.ServeHTTP(rec, req)
+			var body apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %.200q is not a JSON error: %v", rec.Body, err)
+			}
+			if rec.Code != tt.status || body.Error.Code != store.EINVALID || !strings.Contains(body.Error.Message, tt.msgHas) {
+				t.Errorf("got %d %.200q; want %d invalid, message containing %q", rec.Code, body.Error.Message, tt.status, tt.msgHas)
+			}
+			for _, goWord := range []string{"main.", "struct", "index.Filter", "askRequest", "Go ", "int"} {
+				if strings.Contains(body.Error.Message, goWord) {
+					t.Errorf("message %q says %q", body.Error.Message, goWord)
+				}
+			}
+			if rec.Body.Len() >= 1024 {
+				t.Errorf("error body is %d bytes, want under 1 KB", rec.Body.Len())
 			}
 		})
 	}

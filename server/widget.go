@@ -189,8 +189,11 @@ func (s *Server) handleWidgetFeedback(c echo.Context) error {
 // moment ago may still be in the trace writer's queue: flush and look
 // again before calling it unknown.
 func (s *Server) traceForFeedback(ctx context.Context, id string) (*store.Trace, error) {
-	if id == "" {
+	switch {
+	case id == "":
 		return nil, store.Errorf(store.EINVALID, "trace_id is required")
+	case len(id) > store.MaxIDLen:
+		return nil, store.Errorf(store.EINVALID, "invalid trace_id")
 	}
 	tr, _, err := s.store.Trace(ctx, id)
 	if store.ErrorCode(err) == store.ENOTFOUND {

@@ -150,6 +150,10 @@ const (
 	MaxQuestionRunes  = 4000
 	maxSetNameRunes   = 100
 	maxReferenceRunes = 20_000
+	// A case's tags, after trimming, lower-casing and de-duplicating: the
+	// same bounds as a document's (rag.MaxTags, rag.MaxTagRunes).
+	MaxCaseTags     = 20
+	MaxCaseTagRunes = 64
 )
 
 // NormalizeEvalCases checks cases and fills what can be derived: trimmed
@@ -208,6 +212,9 @@ func NormalizeEvalCases(cases []EvalCase, existing map[string]bool) error {
 		slices.Sort(c.DocumentIDs)
 		c.ChunkIDs = trimmedSet(c.ChunkIDs)
 		c.Tags = NormalizeTags(c.Tags)
+		if err := CheckCaseTags(c.Tags); err != nil {
+			return Errorf(EINVALID, "case %d: %s", i+1, ErrorMessage(err))
+		}
 		slices.Sort(c.Tags)
 	}
 	next := 1
@@ -220,6 +227,20 @@ func NormalizeEvalCases(cases []EvalCase, existing map[string]bool) error {
 		}
 		cases[i].ID = fmt.Sprintf("c%04d", next)
 		seen[cases[i].ID] = true
+	}
+	return nil
+}
+
+// CheckCaseTags holds a case's normalised tags to MaxCaseTags and
+// MaxCaseTagRunes.
+func CheckCaseTags(tags []string) error {
+	if len(tags) > MaxCaseTags {
+		return Errorf(EINVALID, "tags: at most %d distinct tags (got %d)", MaxCaseTags, len(tags))
+	}
+	for _, t := range tags {
+		if utf8.RuneCountInString(t) > MaxCaseTagRunes {
+			return Errorf(EINVALID, "tags: each tag at most %d characters", MaxCaseTagRunes)
+		}
 	}
 	return nil
 }

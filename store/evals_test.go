@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"llmops/store/schema"
@@ -28,7 +30,14 @@ func TestNormalizeEvalCasesRelevance(t *testing.T) {
 	if cs[0].ID != "c0002" || cs[2].ID != "c0003" {
 		t.Errorf("IDs %q %q", cs[0].ID, cs[2].ID)
 	}
-	for _, bad := range [][]EvalCase{{{Question: ""}}, {{ID: "a", Question: "x"}, {ID: "a", Question: "y"}}} {
+	many := make([]string, 2*MaxCaseTags)
+	for i := range many {
+		many[i] = fmt.Sprintf("Tag%d", i%(MaxCaseTags+1)) // MaxCaseTags+1 distinct
+	}
+	for _, bad := range [][]EvalCase{
+		{{Question: ""}}, {{ID: "a", Question: "x"}, {ID: "a", Question: "y"}},
+		{{Question: "x", Tags: many}}, {{Question: "x", Tags: []string{strings.Repeat("t", MaxCaseTagRunes+1)}}},
+	} {
 		if err := NormalizeEvalCases(bad, nil); ErrorCode(err) != EINVALID {
 			t.Errorf("%+v: %v", bad, err)
 		}

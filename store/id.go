@@ -17,6 +17,11 @@ var idGen = struct {
 	entropy *ulid.MonotonicEntropy
 }{entropy: ulid.Monotonic(rand.Reader, 0)}
 
+// MaxIDLen is longer than any ID NewID makes (26 characters): an ID a
+// client sends that is longer cannot exist, and is refused as invalid
+// rather than looked up and repeated back in a "not found".
+const MaxIDLen = 64
+
 // NewID returns a new time-sortable ID.
 func NewID() string { return NewIDAt(time.Now()) }
 

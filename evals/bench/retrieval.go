@@ -213,7 +213,7 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 			rep.IngestFailed++
 			continue
 		}
-		files = append(files, rag.File{Name: fmt.Sprintf("beir/%05d.txt", i), Data: []byte(text), Meta: rag.Meta{Title: title}})
+		files = append(files, rag.File{Name: fmt.Sprintf("beir/%05d.txt", i), Data: []byte(text), Meta: rag.Meta{Title: rag.ClipTitle(title)}})
 		ids = append(ids, d.ID)
 	}
 

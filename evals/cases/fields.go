@@ -3,6 +3,7 @@ package cases
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -356,6 +357,9 @@ func buildCase(fields map[string]value) (store.EvalCase, error) {
 		return ec, err
 	}
 	ec.Tags = normTags(tags)
+	if err := store.CheckCaseTags(ec.Tags); err != nil {
+		return ec, errors.New(store.ErrorMessage(err))
+	}
 	if v, ok := lookup(fields, fieldRelevance); ok {
 		if ec.Relevance, err = v.grades(); err != nil {
 			return ec, err

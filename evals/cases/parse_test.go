@@ -274,6 +274,12 @@ func TestParseInvalid(t *testing.T) {
 			data: `{"question":"ok"}` + "\n" + `{"question":"` + strings.Repeat("é", MaxQuestionRunes+1) + `"}` + "\n" + `{"question":"` + strings.Repeat("é", MaxQuestionRunes) + `"}`,
 			want: `line 2: question is 4001 characters; the limit is 4000`,
 		},
+		{
+			name: "tags over the limits", file: "q.jsonl", skip: true,
+			data: `{"question":"ok","tags":"a;A; a ;b","category":"c"}` + "\n" + `{"question":"Q","tags":"` + manyTags(21) + `"}` + "\n" +
+				`{"question":"Q","tags":["ok","` + strings.Repeat("t", 65) + `"]}` + "\n" + `{"question":"Q","tags":"` + manyTags(20) + `"}`,
+			want: `line 2: tags: at most 20 distinct tags (got 21); line 3: tags: each tag at most 64 characters`,
+		},
 		{name: "empty file", file: "q.csv", data: "", want: "q.csv: no cases: the file is empty"},
 		{name: "blank file", file: "q.jsonl", data: "\uFEFF \n\r\n", want: "q.jsonl: no cases: the file is empty"},
 		{name: "header only", file: "q.csv", data: "question,answer\n", want: "q.csv: no cases"},
@@ -318,6 +324,15 @@ func TestParseInvalid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyTags is n distinct tags, separated by ";".
+func manyTags(n int) string {
+	tags := make([]string, n)
+	for i := range tags {
+		tags[i] = fmt.Sprintf("tag%d", i)
+	}
+	return strings.Join(tags, ";")
 }
 
 func TestParseErrorListsAtMost20(t *testing.T) {

@@ -213,6 +213,10 @@ func (r *Request) Validate() error {
 	case !utf8.ValidString(r.Question):
 		return store.Errorf(store.EINVALID, "question is not valid UTF-8")
 	}
+	// No conversation has a longer ID; the client gets no echo of it.
+	if len(r.ConversationID) > store.MaxIDLen {
+		return store.Errorf(store.EINVALID, "invalid conversation_id")
+	}
 	// TopK 0 is the assistant's default (Options.TopK), filled in by Ask.
 	if r.TopK < 0 || r.TopK > MaxTopK {
 		return store.Errorf(store.EINVALID, "top_k must be 1 to %d (got %d)", MaxTopK, r.TopK)
