@@ -55,6 +55,9 @@ func runIngest(ctx context.Context, env *Env, cmd *command, args []string) error
 	if *tags != "" {
 		meta.Tags = strings.Split(*tags, ",")
 	}
+	if err := meta.Validate(); err != nil {
+		return usageError{errors.New(store.ErrorMessage(err))}
+	}
 	switch {
 	case fset.NArg() == 0:
 		return usagef("give at least one file or folder to ingest")
