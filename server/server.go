@@ -48,6 +48,7 @@ type Server struct {
 	setupDone  atomic.Bool
 
 	props        map[string]routeProps // "METHOD /path" → the route's limits
+	public       map[string]bool       // "METHOD /path" of routes that need no role
 	loginLimiter *limiter
 	widgetLimits widgetLimits
 	ready        atomic.Bool
