@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 )
 
@@ -47,6 +49,29 @@ func newBrowser(t *testing.T) context.Context {
 	// real work (an eval run, an answer) can take a minute.
 	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+
+	// The server's Content-Security-Policy must not block anything our
+	// pages do: the browser reports each blocked script, style or
+	// connection as a "security" log entry, which fails the test.
+	var mu sync.Mutex
+	var blocked []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && (e.Entry.Source == cdplog.EntrySourceSecurity || strings.Contains(e.Entry.Text, "Content Security Policy")) {
+			mu.Lock()
+			blocked = append(blocked, e.Entry.URL+": "+e.Entry.Text)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatalf("start browser: %v", err)
+	}
+	t.Cleanup(func() { // runs before the cancels above
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range blocked {
+			t.Errorf("blocked by the Content-Security-Policy: %s", b)
+		}
+	})
 	return ctx
 }
 

@@ -3,8 +3,8 @@
   "use strict";
   var KEY = "llmops-theme";
 
-  // Theme: Light / Dark / System, remembered per browser. The inline
-  // snippet in <head> applies it before first paint; this wires the switch.
+  // Theme: Light / Dark / System, remembered per browser. theme.js in
+  // <head> applies it before first paint; this wires the switch.
   function systemDark() {
     return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
   }

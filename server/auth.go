@@ -39,9 +39,11 @@ func principalOf(c echo.Context) *principal {
 }
 
 // authenticate identifies the caller from an Authorization: Bearer API key
-// or the session cookie. A bad key fails the request at once; a stale
-// cookie is cleared and the request continues anonymous, so public pages
-// still work and protected ones redirect to login.
+// or the session cookie. A bad key fails the request at once, except on
+// public routes, which ignore the header: a probe or a browser sending a
+// stale key still gets its health check or login page. A stale cookie is
+// cleared and the request continues anonymous, so public pages still work
+// and protected ones redirect to login.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -49,7 +51,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			// A refused widget key must still be readable by the page.
 			setWidgetCORS(c)
 		}
-		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" && !s.isPublic(c) {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				return store.Errorf(store.EUNAUTHORIZED, "Authorization header must be \"Bearer KEY\"")
@@ -90,8 +92,12 @@ func (s *Server) require(min store.Role) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			p := principalOf(c)
 			if p == nil {
-				if !s.setupDone.Load() && !wantsJSON(c) {
-					return c.Redirect(http.StatusSeeOther, "/setup")
+				if !wantsJSON(c) {
+					if open, err := s.setupOpen(c.Request().Context()); err != nil {
+						return err
+					} else if open {
+						return c.Redirect(http.StatusSeeOther, "/setup")
+					}
 				}
 				return store.Errorf(store.EUNAUTHORIZED, "sign in or send Authorization: Bearer KEY")
 			}

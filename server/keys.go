@@ -19,6 +19,9 @@ type keyJSON struct {
 	CreatedBy  string     `json:"created_by"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// OwnerID is the user the key acts for; a service key has none.
+	OwnerID string `json:"owner_id,omitempty"`
+	Service bool   `json:"service"`
 	// Publishable (chat widget) keys only.
 	Kind          string   `json:"kind"` // "secret" or "publishable"
 	Origins       []string `json:"origins,omitempty"`
@@ -27,7 +30,7 @@ type keyJSON struct {
 
 func toKeyJSON(k *store.APIKey) keyJSON {
 	out := keyJSON{ID: k.ID, Name: k.Name, Role: k.Role, Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
-		Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute}
+		OwnerID: k.OwnerID, Service: k.Service(), Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute}
 	if k.Publishable() {
 		out.Kind = "publishable"
 	}
@@ -110,7 +113,8 @@ func (s *Server) keysPage(c echo.Context, status int, p ui.Keys) error {
 		if k.Publishable() {
 			continue // listed under Settings → Chat widget
 		}
-		p.Keys = append(p.Keys, ui.KeyRow{ID: k.ID, Name: k.Name, Role: string(k.Role), Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsed: k.LastUsedAt})
+		p.Keys = append(p.Keys, ui.KeyRow{ID: k.ID, Name: k.Name, Role: string(k.Role), Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsed: k.LastUsedAt,
+			Service: k.Service()})
 	}
 	return render(c, status, ui.KeysPage(p))
 }
@@ -158,9 +162,9 @@ func noticeText(code string) string {
 	case "user-added":
 		return "Team member added."
 	case "user-updated":
-		return "Role updated."
+		return "Role updated. Their API keys now have at most this role."
 	case "user-removed":
-		return "Team member removed and signed out."
+		return "Team member removed, signed out, and their API keys revoked."
 	case "document-deleted":
 		return "Document deleted from the store and both search indexes."
 	case "reembed-cancelled":

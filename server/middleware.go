@@ -12,6 +12,36 @@ import (
 	"llmops/store"
 )
 
+// contentSecurityPolicy is sent with every response. Scripts come only
+// from this site's own files (the pages have no inline script: the theme
+// is applied by assets/theme.js), so injected markup cannot run code.
+// Styles may be inline: pages size bars and columns with style
+// attributes, and htmx and the chat widget add <style> elements. No page
+// may be framed, so another site (same-site ones included) cannot overlay
+// the signed-in admin pages to trick clicks.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// setSecurityHeaders adds the headers every response carries. They do
+// not hinder the chat widget on other sites: its script and API are
+// fetched, not framed, and /widget.js sets its own
+// Cross-Origin-Resource-Policy so other origins may load it.
+func setSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY") // for browsers without frame-ancestors
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+}
+
+// securityHeaders sets them before anything else runs, so error pages,
+// redirects, static files and streams have them too.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		setSecurityHeaders(c.Response().Header())
+		return next(c)
+	}
+}
+
 // accessLog writes one structured line per request.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -85,6 +115,7 @@ func (s *Server) csrfProtect(h http.Handler) http.Handler {
 	// ride on.
 	cop.AddInsecureBypassPattern("POST " + widgetPrefix)
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header()) // this answer never reaches echo's middleware
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)

@@ -153,17 +153,24 @@ func (s *Server) propsOf(c echo.Context) routeProps {
 	return s.props[c.Request().Method+" "+c.Path()]
 }
 
+// isPublic reports whether c matched a route that needs no role (static
+// files included); unknown routes are not public.
+func (s *Server) isPublic(c echo.Context) bool {
+	return s.public[c.Request().Method+" "+c.Path()]
+}
+
 // widgetRole marks routes for publishable keys only (the chat widget):
 // cross-origin, no cookies, per-visitor rate limits.
 const widgetRole = store.Role("widget")
 
 func (s *Server) registerRoutes(e *echo.Echo) {
-	s.props = map[string]routeProps{}
+	s.props, s.public = map[string]routeProps{}, map[string]bool{}
 	for _, r := range s.routes() {
 		s.props[r.method+" "+r.path] = r.props
 		var mw []echo.MiddlewareFunc
 		switch r.role {
 		case "":
+			s.public[r.method+" "+r.path] = true
 		case widgetRole:
 			mw = append(mw, widgetCORS, s.widgetAuth(r.path != widgetPrefix+"feedback"))
 			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
@@ -175,4 +182,6 @@ func (s *Server) registerRoutes(e *echo.Echo) {
 	static := echo.WrapHandler(assets.Handler())
 	e.GET(assets.Prefix+"*", static)
 	e.HEAD(assets.Prefix+"*", static)
+	s.public[http.MethodGet+" "+assets.Prefix+"*"] = true
+	s.public[http.MethodHead+" "+assets.Prefix+"*"] = true
 }

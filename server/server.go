@@ -48,6 +48,7 @@ type Server struct {
 	setupDone  atomic.Bool
 
 	props        map[string]routeProps // "METHOD /path" → the route's limits
+	public       map[string]bool       // "METHOD /path" of routes that need no role
 	loginLimiter *limiter
 	widgetLimits widgetLimits
 	ready        atomic.Bool
@@ -141,6 +142,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Use(securityHeaders)
 	e.Use(s.track)
 	// Client addresses (login limits, sessions, audit) come from the TCP
 	// connection: X-Forwarded-For is not trusted, it is anyone's to set.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"llmops/assets"
 	"llmops/store"
 	"llmops/store/schema"
 )
@@ -276,5 +277,65 @@ func BenchmarkColdStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// TestPublicRoutesIgnoreCredentials: a garbage or revoked key on a public
+// route changes nothing (a probe with a stale key stays healthy, a
+// browser with one still reaches the login page).
+func TestPublicRoutesIgnoreCredentials(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	ctx := context.Background()
+	hash, _ := hashPassword("the right password")
+	if err := s.store.CreateFirstAdmin(ctx, &store.User{Email: "lead@example.com", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	s.finishSetup()
+	revoked, k, err := s.store.CreateAPIKey(ctx, store.Actor{Kind: store.ActorCLI, Name: "test"}, "old", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.DeleteAPIKey(ctx, store.Actor{Kind: store.ActorCLI, Name: "test"}, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	paths := []struct{ method, path string }{{http.MethodGet, assets.URL("app.css")}}
+	for _, rt := range s.routes() {
+		if rt.role == "" {
+			paths = append(paths, struct{ method, path string }{rt.method, rt.path})
+		}
+	}
+	h := s.http.Handler
+	for _, p := range paths {
+		t.Run(p.method+" "+p.path, func(t *testing.T) {
+			send := func(auth string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(p.method, p.path, strings.NewReader("email=lead%40example.com&password=x"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				return rec
+			}
+			want := send("")
+			for _, auth := range []string{"Bearer garbage", "Bearer " + revoked, "Basic YTpi"} {
+				got := send(auth)
+				if got.Code != want.Code || got.Header().Get("Location") != want.Header().Get("Location") {
+					t.Errorf("with %q: got %d to %q, want %d to %q as without it", auth, got.Code, got.Header().Get("Location"), want.Code, want.Header().Get("Location"))
+				}
+			}
+		})
+	}
+	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	req.Header.Set("Authorization", "Bearer garbage")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("/healthz with a garbage key: got %d, want 200", rec.Code)
+	}
+	// Protected routes still refuse a bad key outright.
+	if rec := call(h, http.MethodGet, "/api/v1/me", "", "garbage"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("/api/v1/me with a garbage key: got %d, want 401", rec.Code)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -11,9 +12,30 @@ import (
 	"llmops/ui"
 )
 
+// setupOpen reports whether first-run setup still waits for its admin:
+// no account exists yet. The first account may also come from the API
+// (POST /api/v1/users with a key made by llmops keys create); whichever
+// way it came, setup closes then, for good, and its token stops working.
+func (s *Server) setupOpen(ctx context.Context) (bool, error) {
+	if s.setupDone.Load() {
+		return false, nil
+	}
+	n, err := s.store.CountUsers(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		s.finishSetup()
+		return false, nil
+	}
+	return true, nil
+}
+
 // handleSetupPage shows first-run setup while no admin exists.
 func (s *Server) handleSetupPage(c echo.Context) error {
-	if s.setupDone.Load() {
+	if open, err := s.setupOpen(c.Request().Context()); err != nil {
+		return err
+	} else if !open {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	return render(c, http.StatusOK, ui.SetupPage(ui.AuthForm{Token: c.QueryParam("token")}))
@@ -22,7 +44,9 @@ func (s *Server) handleSetupPage(c echo.Context) error {
 // handleSetup creates the first admin, given the one-time token printed on
 // the terminal, and signs them in.
 func (s *Server) handleSetup(c echo.Context) error {
-	if s.setupDone.Load() {
+	if open, err := s.setupOpen(c.Request().Context()); err != nil {
+		return err
+	} else if !open {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	if err := parseForm(c); err != nil {
@@ -73,7 +97,9 @@ func (s *Server) finishSetup() {
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
-	if !s.setupDone.Load() {
+	if open, err := s.setupOpen(c.Request().Context()); err != nil {
+		return err
+	} else if open {
 		return c.Redirect(http.StatusSeeOther, "/setup")
 	}
 	if principalOf(c) != nil {

@@ -27,6 +27,10 @@ func postForm(h http.Handler, path string, vals url.Values, cookies ...*http.Coo
 func TestLoginIsRateLimited(t *testing.T) {
 	t.Parallel()
 	s := mustServer(t)
+	// A stopped clock: under -race six bcrypt checks can outlast the
+	// limiter's refill, which would let the sixth attempt through.
+	stopped := time.Now()
+	s.now = func() time.Time { return stopped }
 	hash, _ := hashPassword("the right password")
 	if err := s.store.CreateFirstAdmin(context.Background(), &store.User{Email: "a@example.com", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
@@ -98,5 +102,49 @@ func TestUsersLifecycle(t *testing.T) {
 	}
 	if _, err := s.store.UserByEmail(ctx, "rae@example.com"); store.ErrorCode(err) != store.ENOTFOUND {
 		t.Errorf("removed member still exists: %v", err)
+	}
+}
+
+// TestSetupEndsWithTheFirstAdminFromTheAPI: a headless install makes a
+// key with llmops keys create and its first admin with POST /api/v1/users;
+// from then on the browser goes to login, not setup, and the setup token
+// (printed at start) no longer makes admins.
+func TestSetupEndsWithTheFirstAdminFromTheAPI(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	h := s.http.Handler
+	token := strings.TrimPrefix(s.SetupURL(), s.URL()+"/setup?token=")
+	if token == "" {
+		t.Fatal("a new install has no setup token")
+	}
+	if rec := call(h, http.MethodGet, "/", "", ""); rec.Header().Get("Location") != "/setup" {
+		t.Fatalf("before any admin: GET / goes to %q, want /setup", rec.Header().Get("Location"))
+	}
+	key := keyFor(t, s, store.RoleAdmin)
+	rec := call(h, http.MethodPost, "/api/v1/users", `{"email":"lead@example.com","role":"admin","password":"long enough pw"}`, key)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("first admin through the API: got %d: %s", rec.Code, rec.Body)
+	}
+
+	rec = call(h, http.MethodGet, "/", "", "")
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+		t.Errorf("after the first admin: GET / got %d to %q, want 303 to /login", rec.Code, loc)
+	}
+	if rec := call(h, http.MethodGet, "/setup?token="+token, "", ""); rec.Header().Get("Location") != "/login" {
+		t.Errorf("after the first admin: the setup page got %d to %q, want a redirect to /login", rec.Code, rec.Header().Get("Location"))
+	}
+	// The token is not even checked any more: a form it would have let
+	// through to validation goes to login as a right one does.
+	for _, pw := range []string{"short", "long enough pw"} {
+		rec = postForm(h, "/setup", url.Values{"token": {token}, "name": {"Mallory"}, "email": {"mallory@example.com"}, "password": {pw}})
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" || len(rec.Result().Cookies()) != 0 {
+			t.Errorf("old setup token, password %q: got %d to %q with cookies %v; want 303 to /login, no session", pw, rec.Code, rec.Header().Get("Location"), rec.Result().Cookies())
+		}
+	}
+	if _, err := s.store.UserByEmail(context.Background(), "mallory@example.com"); store.ErrorCode(err) != store.ENOTFOUND {
+		t.Errorf("the old setup token made an account: %v", err)
+	}
+	if u := s.SetupURL(); u != "" {
+		t.Errorf("SetupURL = %q after setup ended, want none", u)
 	}
 }

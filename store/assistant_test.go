@@ -14,7 +14,7 @@ func TestPublishableKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := MustOpen(t)
-	admin := store.Actor{Kind: store.ActorUser, Name: "ada@example.com"}
+	admin := store.Actor{Kind: store.ActorCLI, Name: "ops"}
 
 	secret, k, err := s.CreatePublishableKey(ctx, admin, "Help centre", []string{"https://Help.Example.com/", " http://localhost:3000", "https://help.example.com:443", "", "http://[::1]:80"}, 0)
 	if err != nil {

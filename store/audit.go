@@ -23,7 +23,13 @@ type AuditEvent struct {
 // writeAudit appends an audit event in the caller's transaction, so the
 // change and its record commit or fail together.
 func (s *Store) writeAudit(tx *bolt.Tx, ev AuditEvent) error {
-	ev.Time = s.now().UTC()
+	return putAudit(tx, s.now(), ev)
+}
+
+// putAudit appends an audit event that happened at t (migrations have no
+// Store clock).
+func putAudit(tx *bolt.Tx, t time.Time, ev AuditEvent) error {
+	ev.Time = t.UTC()
 	ev.ID = NewIDAt(ev.Time)
 	return putJSON(tx.Bucket(bucketAudit), []byte(ev.ID), ev)
 }

@@ -26,6 +26,12 @@ type APIKey struct {
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 
+	// OwnerID is the user the key acts for: deleting them revokes it,
+	// demoting them lowers its role to theirs, so a key never outlives
+	// or outranks its owner. It is empty for a service key, made without
+	// a user (llmops keys create, or by another service key).
+	OwnerID string `json:"owner_id,omitempty"`
+
 	// Kind is KeySecret ("", a server-side key acting with Role) or
 	// KeyPublishable (the chat widget's key, safe in a web page: it may
 	// only ask and send feedback, from Origins, at RatePerMinute per
@@ -47,6 +53,9 @@ const PublishableKeyPrefix = APIKeyPrefix + "pk_"
 
 // Publishable reports whether k is a chat widget key.
 func (k *APIKey) Publishable() bool { return k.Kind == KeyPublishable }
+
+// Service reports whether k belongs to no user (see OwnerID).
+func (k *APIKey) Service() bool { return k.OwnerID == "" }
 
 // Bounds on publishable keys.
 const (
@@ -181,9 +190,14 @@ func (k *APIKey) AllowsOrigin(origin string) bool {
 	return false
 }
 
-// putNewKey stores a new key with its hash index and audit event.
+// putNewKey stores a new key with its owner, hash index and audit event.
 func (s *Store) putNewKey(actor Actor, k *APIKey) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		owner, err := keyOwner(tx, actor, k.Role)
+		if err != nil {
+			return err
+		}
+		k.OwnerID = owner
 		k.CreatedAt = s.now().UTC()
 		k.ID = NewIDAt(k.CreatedAt)
 		if err := putJSON(tx.Bucket(bucketAPIKeys), []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
@@ -194,6 +208,44 @@ func (s *Store) putNewKey(actor Actor, k *APIKey) error {
 		}
 		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "create", Resource: "api_key", ResourceID: k.ID, After: k.summary()})
 	})
+}
+
+// keyOwner is the user a key made by actor with role belongs to: the
+// signed-in user, or the owner of the key that makes it; "" (a service
+// key) for the CLI and the system. A key may not outrank its owner.
+func keyOwner(tx *bolt.Tx, actor Actor, role Role) (string, error) {
+	var owner string
+	switch actor.Kind {
+	case ActorUser:
+		if actor.ID == "" {
+			return "", Errorf(EINVALID, "a user's key needs the user's ID")
+		}
+		owner = actor.ID
+	case ActorKey:
+		maker, err := apiKeyByID(tx, []byte(actor.ID))
+		if ErrorCode(err) == ENOTFOUND {
+			return "", Errorf(EUNAUTHORIZED, "invalid API key")
+		} else if err != nil {
+			return "", err
+		}
+		if !maker.Role.Allows(role) {
+			return "", Errorf(EFORBIDDEN, "a key cannot make a key with more power than its own (%s)", maker.Role)
+		}
+		owner = maker.OwnerID
+	}
+	if owner == "" {
+		return "", nil
+	}
+	u, err := userByID(tx, []byte(owner))
+	if ErrorCode(err) == ENOTFOUND {
+		return "", Errorf(EUNAUTHORIZED, "the key's owner no longer exists")
+	} else if err != nil {
+		return "", err
+	}
+	if !u.Role.Allows(role) {
+		return "", Errorf(EFORBIDDEN, "a key cannot have more power than its owner (%s is %s)", u.Email, u.Role)
+	}
+	return owner, nil
 }
 
 // APIKeyBySecret authenticates a presented key. Unknown and revoked keys
@@ -209,10 +261,30 @@ func (s *Store) APIKeyBySecret(ctx context.Context, secret string) (*APIKey, err
 			return Errorf(EUNAUTHORIZED, "invalid API key")
 		}
 		var err error
-		k, err = apiKeyByID(tx, id)
-		return err
+		if k, err = apiKeyByID(tx, id); err != nil {
+			return err
+		}
+		if k.Service() {
+			return nil
+		}
+		// DeleteUser and SetUserRole already revoke and lower owned
+		// keys; checking here too keeps the rule true for any record
+		// that escaped them (a restored backup, a hand edit).
+		u, err := userByID(tx, []byte(k.OwnerID))
+		if ErrorCode(err) == ENOTFOUND {
+			return Errorf(EUNAUTHORIZED, "invalid API key")
+		} else if err != nil {
+			return err
+		}
+		if !u.Role.Allows(k.Role) {
+			k.Role = u.Role
+		}
+		return nil
 	})
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 func apiKeyByID(tx *bolt.Tx, id []byte) (*APIKey, error) {
@@ -256,14 +328,80 @@ func (s *Store) DeleteAPIKey(ctx context.Context, actor Actor, id string) error 
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketAPIKeys).Delete([]byte(k.ID)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketAPIKeyHashes).Delete([]byte(k.Hash)); err != nil {
+		if err := deleteKey(tx, k); err != nil {
 			return err
 		}
 		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "api_key", ResourceID: k.ID, Before: k.summary()})
 	})
+}
+
+func deleteKey(tx *bolt.Tx, k *APIKey) error {
+	if err := tx.Bucket(bucketAPIKeys).Delete([]byte(k.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAPIKeyHashes).Delete([]byte(k.Hash))
+}
+
+// keysOwnedBy returns the keys user id owns. Keys are few (people make
+// them by hand), so a scan is cheaper than keeping an owner index right.
+func keysOwnedBy(tx *bolt.Tx, id string) ([]*APIKey, error) {
+	var out []*APIKey
+	err := tx.Bucket(bucketAPIKeys).ForEach(func(_, v []byte) error {
+		var sk storedKey
+		if err := decode(v, &sk); err != nil {
+			return err
+		}
+		if sk.OwnerID == id {
+			sk.APIKey.Hash = sk.Hash
+			out = append(out, &sk.APIKey)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// revokeKeysOf deletes the keys u owns, in the transaction that deletes
+// u, auditing each as done by actor at now.
+func revokeKeysOf(tx *bolt.Tx, now time.Time, actor Actor, u *User) error {
+	keys, err := keysOwnedBy(tx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := deleteKey(tx, k); err != nil {
+			return err
+		}
+		if err := putAudit(tx, now, AuditEvent{Actor: actor, Action: "delete", Resource: "api_key", ResourceID: k.ID, Before: k.summary(),
+			After: "revoked: its owner " + u.Email + " was removed"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clampKeysOf lowers the keys u owns to u's role, in the transaction that
+// changes it, auditing each as done by actor at now. A promotion raises none:
+// a key's role is what it was made with, at most its owner's.
+func clampKeysOf(tx *bolt.Tx, now time.Time, actor Actor, u *User) error {
+	keys, err := keysOwnedBy(tx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if u.Role.Allows(k.Role) {
+			continue
+		}
+		before := k.summary()
+		k.Role = u.Role
+		if err := putJSON(tx.Bucket(bucketAPIKeys), []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
+			return err
+		}
+		if err := putAudit(tx, now, AuditEvent{Actor: actor, Action: "update", Resource: "api_key", ResourceID: k.ID, Before: before,
+			After: k.summary() + " (its owner " + u.Email + " is " + string(u.Role) + ")"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TouchAPIKey records that a key was used at t. Callers throttle it: it is

@@ -126,6 +126,9 @@ var migrations = []migration{
 		}
 		return rewriteBucket(db, bucketSpans, traceV8)
 	}},
+	{9, "API keys belong to a user: owner IDs, keys of removed users revoked, none above its owner's role", func(tx *bolt.Tx) error {
+		return keyOwnersV9(tx, time.Now())
+	}, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -452,4 +455,127 @@ func traceV8(v []byte) ([]byte, bool, error) {
 	}
 	out, err := json.Marshal(rec)
 	return out, true, err
+}
+
+// keyOwnersV9 gives every stored API key its owner (schema 9). Who made a
+// key is read from its create event in the audit log, whose actor holds
+// the user's ID, or the making key's, followed to the user (or CLI) that
+// made that one; the key's CreatedBy ("user:EMAIL") is the fallback when
+// the event is missing. Keys made by the CLI, the system or an unknown
+// actor become service keys. Keys whose owner was removed are revoked and
+// keys above their owner's role are lowered to it, each audited as done
+// by the migration.
+func keyOwnersV9(tx *bolt.Tx, now time.Time) error {
+	makers := map[string]Actor{} // key ID → who made it
+	err := tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
+		if !bytes.Contains(v, []byte(`"api_key"`)) {
+			return nil // most events are about other things: skip decoding them
+		}
+		var ev AuditEvent
+		if err := decode(v, &ev); err != nil {
+			return err
+		}
+		if ev.Resource == "api_key" && ev.Action == "create" {
+			makers[ev.ResourceID] = ev.Actor
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var keys []*APIKey
+	byID := map[string]*APIKey{}
+	err = tx.Bucket(bucketAPIKeys).ForEach(func(_, v []byte) error {
+		var sk storedKey
+		if err := decode(v, &sk); err != nil {
+			return err
+		}
+		sk.APIKey.Hash = sk.Hash
+		keys = append(keys, &sk.APIKey)
+		byID[sk.ID] = &sk.APIKey
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	// ownerOf returns the ID of the user key id acts for: "" for a
+	// service key, an ID no user has when its owner was removed.
+	const removed = "removed"
+	byEmail := func(email string, madeAt time.Time) string {
+		uid := tx.Bucket(bucketUsersByEmail).Get([]byte(strings.ToLower(email)))
+		if uid == nil {
+			return removed
+		}
+		// An account made after the key reuses a removed one's email
+		// (compared in milliseconds: an ID's time has no finer grain).
+		if u, err := userByID(tx, uid); err != nil || u.CreatedAt.Truncate(time.Millisecond).After(madeAt) {
+			return removed
+		}
+		return string(uid)
+	}
+	var ownerOf func(id string, depth int) string
+	ownerOf = func(id string, depth int) string {
+		k := byID[id] // nil for a key deleted since
+		a, ok := makers[id]
+		if !ok {
+			if k == nil {
+				return "" // no key, no event: nothing to go on
+			}
+			email, byUser := strings.CutPrefix(k.CreatedBy, ActorUser+":")
+			if !byUser {
+				return ""
+			}
+			return byEmail(email, k.CreatedAt)
+		}
+		switch a.Kind {
+		case ActorUser:
+			if a.ID != "" {
+				return a.ID
+			}
+			madeAt, _ := IDTime(id)
+			return byEmail(a.Name, madeAt)
+		case ActorKey:
+			if depth > 32 {
+				return removed // makers come before what they make, so no loop; refuse one anyway
+			}
+			return ownerOf(a.ID, depth+1)
+		}
+		return ""
+	}
+
+	actor := Actor{Kind: ActorSystem, Name: "schema migration 9"}
+	b := tx.Bucket(bucketAPIKeys)
+	for _, k := range keys {
+		owner := ownerOf(k.ID, 0)
+		if owner == "" {
+			continue // a service key, as stored
+		}
+		u, err := userByID(tx, []byte(owner))
+		if ErrorCode(err) == ENOTFOUND {
+			if err := deleteKey(tx, k); err != nil {
+				return err
+			}
+			if err := putAudit(tx, now, AuditEvent{Actor: actor, Action: "delete", Resource: "api_key", ResourceID: k.ID,
+				Before: k.summary(), After: "revoked: its owner was removed"}); err != nil {
+				return err
+			}
+			continue
+		} else if err != nil {
+			return err
+		}
+		k.OwnerID = u.ID
+		if !u.Role.Allows(k.Role) {
+			before := k.summary()
+			k.Role = u.Role
+			if err := putAudit(tx, now, AuditEvent{Actor: actor, Action: "update", Resource: "api_key", ResourceID: k.ID,
+				Before: before, After: k.summary() + " (its owner " + u.Email + " is " + string(u.Role) + ")"}); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(b, []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

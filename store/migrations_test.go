@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"llmops/store/schema"
 
@@ -78,8 +80,8 @@ func TestMigrationV8RewritesTraces(t *testing.T) {
 		t.Fatalf("open schema 7: %v", err)
 	}
 	defer s.Close()
-	if v, err := s.schemaVersion(); err != nil || v != SchemaVersion() || v != 8 {
-		t.Fatalf("schema version %d, %v; want 8", v, err)
+	if v, err := s.schemaVersion(); err != nil || v != SchemaVersion() {
+		t.Fatalf("schema version %d, %v; want %d", v, err, SchemaVersion())
 	}
 
 	wantTrace := map[string]any{
@@ -171,5 +173,161 @@ func TestMigrationV8IsIdempotent(t *testing.T) {
 	}
 	if _, changed, _ := traceV8(records[2]); changed {
 		t.Errorf("a record without old keys or statuses was rewritten")
+	}
+}
+
+// TestMigrationV9KeyOwners turns a database back into schema 8 holding
+// keys made every way before owners existed, and checks what migration 9
+// makes of each.
+func TestMigrationV9KeyOwners(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := &User{Email: "lead@example.com", PasswordHash: []byte("h")}
+	if err := s.CreateFirstAdmin(ctx, lead); err != nil {
+		t.Fatal(err)
+	}
+	leadActor := Actor{Kind: ActorUser, ID: lead.ID, Name: lead.Email}
+	viewer := &User{Email: "vic@example.com", Role: RoleViewer, PasswordHash: []byte("h")}
+	reused := &User{Email: "rae@example.com", Role: RoleAdmin, PasswordHash: []byte("h")}
+	for _, u := range []*User{viewer, reused} {
+		if err := s.CreateUser(ctx, leadActor, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	gone := Actor{Kind: ActorUser, ID: NewID(), Name: "gone@example.com"}
+	deletedKey := NewID()
+	type oldKey struct {
+		name   string
+		role   Role
+		maker  *Actor // its create event; nil: none
+		by     string // CreatedBy
+		at     time.Time
+		pk     bool
+		id     string
+		secret string
+	}
+	keys := []*oldKey{
+		{name: "lead's", role: RoleAdmin, maker: &leadActor},
+		{name: "viewer's admin", role: RoleAdmin, maker: &Actor{Kind: ActorUser, ID: viewer.ID, Name: viewer.Email}},
+		{name: "gone's", role: RoleAdmin, maker: &gone},
+		{name: "made by gone's", role: RoleEditor}, // maker set below
+		{name: "made by a deleted key of lead's", role: RoleEditor, maker: &Actor{Kind: ActorKey, ID: deletedKey, Name: "old"}},
+		{name: "cli", role: RoleAdmin, maker: &Actor{Kind: ActorCLI, Name: "ops"}},
+		{name: "no event", role: RoleViewer, by: "user:lead@example.com", at: lead.CreatedAt.Add(time.Hour)},
+		{name: "no event, email reused", role: RoleViewer, by: "user:rae@example.com", at: reused.CreatedAt.Add(-time.Hour)},
+		{name: "gone's widget", role: RoleViewer, maker: &gone, pk: true},
+	}
+	for i, k := range keys {
+		k.id, k.secret = NewID(), fmt.Sprintf("llmops_secret%d", i)
+		if k.at.IsZero() {
+			k.at = time.Now().UTC()
+		}
+	}
+	keys[3].maker = &Actor{Kind: ActorKey, ID: keys[2].id, Name: keys[2].name}
+
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(metaSchemaVersion, encodeVersion(8)); err != nil {
+			return err
+		}
+		audit := func(a Actor, id string) error {
+			return putAudit(tx, time.Now(), AuditEvent{Actor: a, Action: "create", Resource: "api_key", ResourceID: id, After: "x"})
+		}
+		if err := audit(leadActor, deletedKey); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			rec := APIKey{ID: k.id, Name: k.name, Role: k.role, Hint: k.secret[:11], CreatedAt: k.at, CreatedBy: k.by}
+			if k.pk {
+				rec.Kind, rec.Origins, rec.RatePerMinute = KeyPublishable, []string{"https://help.example.com"}, 20
+			}
+			if k.maker != nil {
+				rec.CreatedBy = k.maker.String()
+				if err := audit(*k.maker, k.id); err != nil {
+					return err
+				}
+			}
+			if err := putJSON(tx.Bucket(bucketAPIKeys), []byte(k.id), storedKey{rec, hashSecret(k.secret)}); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketAPIKeyHashes).Put([]byte(hashSecret(k.secret)), []byte(k.id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("open schema 8: %v", err)
+	}
+	defer s.Close()
+	want := []struct {
+		owner string // "-": revoked
+		role  Role
+	}{
+		{lead.ID, RoleAdmin},
+		{viewer.ID, RoleViewer},
+		{"-", ""},
+		{"-", ""},
+		{lead.ID, RoleEditor},
+		{"", RoleAdmin},
+		{lead.ID, RoleViewer},
+		{"-", ""},
+		{"-", ""},
+	}
+	for i, k := range keys {
+		got, err := s.APIKeyBySecret(ctx, k.secret)
+		if want[i].owner == "-" {
+			if ErrorCode(err) != EUNAUTHORIZED {
+				t.Errorf("%s: got %+v, %v; want it revoked", k.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got.OwnerID != want[i].owner || got.Role != want[i].role {
+			t.Errorf("%s: got %+v, %v; want owner %q, role %s", k.name, got, err, want[i].owner, want[i].role)
+		}
+	}
+	if list, _ := s.ListAPIKeys(ctx); len(list) != 5 {
+		t.Errorf("%d keys listed after the migration, want 5", len(list))
+	}
+	events, _, err := s.ListAudit(ctx, Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deletes, updates int
+	for _, ev := range events {
+		if ev.Actor.Kind != ActorSystem {
+			continue
+		}
+		switch ev.Action {
+		case "delete":
+			deletes++
+		case "update":
+			updates++
+			if ev.ResourceID != keys[1].id || !strings.Contains(ev.Before, "role=admin") || !strings.Contains(ev.After, "role=viewer") {
+				t.Errorf("clamp event %+v, want %s from admin to viewer", ev, keys[1].name)
+			}
+		}
+	}
+	if deletes != 4 || updates != 1 {
+		t.Errorf("migration audited %d revocations and %d role changes, want 4 and 1", deletes, updates)
+	}
+	for _, err := range s.Check() {
+		t.Errorf("consistency: %v", err)
 	}
 }

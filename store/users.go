@@ -160,8 +160,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	return users, err
 }
 
-// SetUserRole changes a user's role. The last admin cannot be demoted, so
-// the instance always has someone who can manage it.
+// SetUserRole changes a user's role and lowers their API keys to it. The
+// last admin cannot be demoted, so the instance always has someone who
+// can manage it.
 func (s *Store) SetUserRole(ctx context.Context, actor Actor, id string, role Role) (*User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -186,13 +187,16 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id string, role Ro
 		if err := putJSON(tx.Bucket(bucketUsers), []byte(u.ID), u); err != nil {
 			return err
 		}
-		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "update", Resource: "user", ResourceID: u.ID, Before: before, After: u.summary()})
+		if err := s.writeAudit(tx, AuditEvent{Actor: actor, Action: "update", Resource: "user", ResourceID: u.ID, Before: before, After: u.summary()}); err != nil {
+			return err
+		}
+		return clampKeysOf(tx, s.now(), actor, u)
 	})
 	return u, err
 }
 
-// DeleteUser removes a user and signs out all their sessions. The last
-// admin cannot be deleted.
+// DeleteUser removes a user, signs out all their sessions and revokes
+// their API keys. The last admin cannot be deleted.
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -214,7 +218,10 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 		if _, err := deleteSessionsWhere(tx, func(sess *Session) bool { return sess.UserID == u.ID }); err != nil {
 			return err
 		}
-		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "user", ResourceID: u.ID, Before: u.summary()})
+		if err := s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "user", ResourceID: u.ID, Before: u.summary()}); err != nil {
+			return err
+		}
+		return revokeKeysOf(tx, s.now(), actor, u)
 	})
 }
 

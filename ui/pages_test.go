@@ -92,7 +92,8 @@ func TestOverviewPage(t *testing.T) {
 func TestKeysPageShowsSecretOnce(t *testing.T) {
 	p := Keys{Chrome: Chrome{Title: "API keys", Active: "settings", Viewer: admin}, Now: testNow,
 		NewSecret: "llmops_secret", NewName: "CI",
-		Keys: []KeyRow{{ID: "01K", Name: "CI", Role: "editor", Hint: "llmops_abcd", CreatedBy: "user:maya", CreatedAt: testNow.Add(-time.Hour)}}}
+		Keys: []KeyRow{{ID: "01K", Name: "CI", Role: "editor", Hint: "llmops_abcd", CreatedBy: "user:maya", CreatedAt: testNow.Add(-time.Hour)},
+			{ID: "01J", Name: "Deploy", Role: "admin", Hint: "llmops_efgh", CreatedBy: "cli:ops", CreatedAt: testNow.Add(-48 * time.Hour), Service: true}}}
 	doc, html := renderDoc(t, KeysPage(p))
 	if got := doc.Find(`[data-testid="new-secret"]`).Text(); got != "llmops_secret" {
 		t.Errorf("secret shown = %q", got)
@@ -100,8 +101,11 @@ func TestKeysPageShowsSecretOnce(t *testing.T) {
 	if strings.Count(html, "llmops_secret") != 1 {
 		t.Error("the secret appears more than once on the page")
 	}
-	if got := doc.Find(`[data-testid="keys-table"] tbody tr`).Length(); got != 1 {
-		t.Errorf("%d key rows, want 1", got)
+	if got := doc.Find(`[data-testid="keys-table"] tbody tr`).Length(); got != 2 {
+		t.Errorf("%d key rows, want 2", got)
+	}
+	if got := doc.Find(`[data-testid="service-key"]`).Closest("tr").Find("td").First().Text(); got != "Deploy" {
+		t.Errorf("service key badge on the row of %q, want Deploy's only", got)
 	}
 	golden(t, "keys", html)
 

@@ -143,6 +143,9 @@ type KeyRow struct {
 	CreatedBy string
 	CreatedAt time.Time
 	LastUsed  time.Time
+	// Service keys belong to no user (made by llmops keys create), so
+	// they stay when people leave; the others go with their owner.
+	Service bool
 }
 
 // Keys is the API keys tab.
