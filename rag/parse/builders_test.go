@@ -3,8 +3,12 @@ package parse
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
+	"encoding/binary"
 	"fmt"
+	"hash/adler32"
+	"hash/crc32"
 	"sort"
 	"strings"
 	"testing"
@@ -231,4 +235,183 @@ func sampleDOCX(tb testing.TB) []byte {
 		`<w:tr><w:tc><w:p><w:r><w:t>Harbor Street</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>3</w:t></w:r></w:p><w:p><w:r><w:t>(1 spare)</w:t></w:r></w:p></w:tc></w:tr></w:tbl>` +
 		`<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:t>Shown once.</w:t></mc:Choice><mc:Fallback><w:t>Shown once.</w:t></mc:Fallback></mc:AlternateContent></w:r></w:p>`
 	return buildDOCX(tb, body, map[string]string{"word/styles.xml": styles, "docProps/core.xml": core})
+}
+
+// bombSize is what the decompression bombs expand to.
+const bombSize = 1 << 30
+
+// repeatedDeflate is a raw DEFLATE stream and what zip and zlib want to
+// know about its expansion.
+type repeatedDeflate struct {
+	raw   []byte
+	size  int64  // bytes it inflates to
+	crc   uint32 // CRC-32 of those bytes, for a zip header
+	adler uint32 // Adler-32 of them, for a zlib trailer
+}
+
+// deflateRepeat returns a raw DEFLATE stream that inflates to prefix, then
+// unit repeated, then suffix: size bytes in all, rounded up to a whole
+// megabyte of units. The expanded bytes are never held, nor compressed
+// one by one: a megabyte of units is compressed once, with the 32 KiB of
+// units before it as the dictionary, and those compressed blocks are
+// written again and again. That is valid DEFLATE because every copy
+// starts after the same 32 KiB of history, and it builds a 1 GiB bomb in
+// about a second, even under -race (compressing 1 GiB through a
+// flate.Writer takes over two minutes there).
+func deflateRepeat(prefix, unit, suffix string, size int64) repeatedDeflate {
+	const window = 32 << 10 // DEFLATE's history
+	block := strings.Repeat(unit, max((1<<20)/len(unit), window/len(unit)+1))
+	dict := []byte(block[len(block)-window:])
+	n := max((size-int64(len(prefix)+len(suffix))+int64(len(block))-1)/int64(len(block)), 1)
+
+	var out bytes.Buffer
+	// The prefix and the first block, flushed to a byte boundary: from
+	// here on the history ends with a whole block.
+	first, _ := flate.NewWriter(&out, flate.BestCompression)
+	first.Write([]byte(prefix))
+	first.Write([]byte(block))
+	first.Flush()
+	// One block after a block, compressed once, written n-1 times.
+	var again bytes.Buffer
+	w, _ := flate.NewWriterDict(&again, flate.BestCompression, dict)
+	w.Write([]byte(block))
+	w.Flush()
+	for range n - 1 {
+		out.Write(again.Bytes())
+	}
+	// The suffix in the final block.
+	last, _ := flate.NewWriterDict(&out, flate.BestCompression, dict)
+	last.Write([]byte(suffix))
+	last.Close()
+
+	d := repeatedDeflate{raw: out.Bytes(), size: int64(len(prefix)) + n*int64(len(block)) + int64(len(suffix))}
+	d.crc = crc32.ChecksumIEEE([]byte(prefix))
+	for range n {
+		d.crc = crc32.Update(d.crc, crc32.IEEETable, []byte(block))
+	}
+	d.crc = crc32.Update(d.crc, crc32.IEEETable, []byte(suffix))
+	d.adler = adler32.Checksum([]byte(prefix))
+	blockAdler := adler32.Checksum([]byte(block))
+	for range n {
+		d.adler = adler32Combine(d.adler, blockAdler, int64(len(block)))
+	}
+	d.adler = adler32Combine(d.adler, adler32.Checksum([]byte(suffix)), int64(len(suffix)))
+	return d
+}
+
+// adler32Combine returns the Adler-32 of A+B from those of A and B and
+// the length of B (zlib's adler32_combine), so a gigabyte's checksum costs
+// a thousand steps instead of a gigabyte's reading.
+func adler32Combine(a, b uint32, lenB int64) uint32 {
+	const base = 65521
+	rem := uint64(lenB % base)
+	s1 := uint64(a & 0xffff)
+	s2 := rem * s1 % base
+	s1 += uint64(b&0xffff) + base - 1
+	s2 += uint64(a>>16) + uint64(b>>16) + base - rem
+	return uint32((s2%base)<<16 | s1%base)
+}
+
+// zlibStream wraps a raw DEFLATE stream as zlib, as a PDF's FlateDecode
+// wants it.
+func zlibStream(d repeatedDeflate) []byte {
+	z := append([]byte{0x78, 0xda}, d.raw...)
+	return binary.BigEndian.AppendUint32(z, d.adler)
+}
+
+// repeatedPart is a zip entry of prefix, unit repeated, suffix: about
+// size bytes, built by deflateRepeat. declared, if not nil, maps the true
+// size to the one the entry's header declares.
+type repeatedPart struct {
+	name, prefix, unit, suffix string
+	size                       int64
+	declared                   func(int64) int64
+}
+
+// buildRepeatedZip writes a zip of [Content_Types].xml and parts.
+func buildRepeatedZip(parts ...repeatedPart) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "[Content_Types].xml", Method: zip.Deflate, Modified: docxTime})
+	w.Write([]byte(docxContentTypes))
+	for _, p := range parts {
+		d := deflateRepeat(p.prefix, p.unit, p.suffix, p.size)
+		size := d.size
+		if p.declared != nil {
+			size = p.declared(size)
+		}
+		w, _ = zw.CreateRaw(&zip.FileHeader{Name: p.name, Method: zip.Deflate, Modified: docxTime,
+			CRC32: d.crc, CompressedSize64: uint64(len(d.raw)), UncompressedSize64: uint64(size)})
+		w.Write(d.raw)
+	}
+	zw.Close()
+	return b.Bytes()
+}
+
+// bombDOCX is a DOCX of about 1 MB whose word/document.xml inflates to
+// 1 GiB: one paragraph of spaces. declared, if not nil, maps the true
+// size to the one the entry's header declares.
+func bombDOCX(declared func(int64) int64) []byte {
+	prefix, suffix, _ := strings.Cut(docxBody(`<w:p><w:r><w:t>`+"\x00"+`</w:t></w:r></w:p>`), "\x00")
+	return buildRepeatedZip(repeatedPart{"word/document.xml", prefix, " ", suffix, bombSize, declared})
+}
+
+// bombPDF is a one-page PDF of about 1 MB whose content stream inflates
+// to 1 GiB of text operators.
+func bombPDF() []byte {
+	z := zlibStream(deflateRepeat("BT /F1 12 Tf 72 700 Td ", "(x) Tj ", " ET", bombSize))
+	return assemblePDF([]string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		pdfStream("/Filter /FlateDecode", string(z)),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}, "")
+}
+
+// objStmBombPDF is a one-page PDF of about 1 MB with a cross-reference
+// stream and an object stream (object 7, its /Length indirect in object
+// 8) that inflates to 1 GiB: the page's font, object 5, is stored in it
+// with a 1 GiB string, which the pdf library's lexer would hold whole.
+func objStmBombPDF() []byte {
+	z := zlibStream(deflateRepeat("5 0 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Padding (", "a", ") >>", bombSize))
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.5\n")
+	offsets := map[int]int{}
+	obj := func(num int, body string) {
+		offsets[num] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", num, body)
+	}
+	obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+	obj(3, "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>")
+	obj(4, pdfStream("", "BT /F1 12 Tf 72 700 Td (Text.) Tj ET"))
+	obj(7, fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 8 0 R >>\nstream\n%s\nendstream", z))
+	obj(8, fmt.Sprint(len(z)))
+	const size = 10
+	var rows bytes.Buffer
+	entry := func(typ, f2, f3 int) {
+		rows.WriteByte(byte(typ))
+		rows.Write([]byte{byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2)})
+		rows.Write([]byte{byte(f3 >> 8), byte(f3)})
+	}
+	xrefAt := b.Len()
+	for num := range size {
+		switch {
+		case num == 0:
+			entry(0, 0, 65535)
+		case num == 5:
+			entry(2, 7, 0)
+		case num == 6:
+			entry(0, 0, 0)
+		case num == 9:
+			entry(1, xrefAt, 0)
+		default:
+			entry(1, offsets[num], 0)
+		}
+	}
+	fmt.Fprintf(&b, "9 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n",
+		size, rows.Len(), rows.Bytes())
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", xrefAt)
+	return b.Bytes()
 }

@@ -3,10 +3,13 @@ package parse
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"regexp"
 	"strconv"
@@ -15,18 +18,17 @@ import (
 	"llmops/store"
 )
 
-// maxDOCXEntries bounds the zip directory: archive/zip keeps every entry in
-// memory, and a real document has a few dozen parts.
-const maxDOCXEntries = 10_000
-
 // parseDOCX reads a Word document: the body of word/document.xml, with
 // headings from paragraph styles (resolved through word/styles.xml, so
 // localised style names work) and tables as table Sections; the title and
 // Meta from docProps/core.xml.
 //
 // The zip is hostile until proven otherwise: paths that could escape a
-// directory are refused, and every byte decompressed is counted against
-// MaxUncompressed, whatever sizes the zip headers claim.
+// directory are refused, and every part is decompressed here, from its raw
+// bytes, through a partReader: the ratio of what it produced to what it
+// consumed is checked as it goes, and every byte counts against the
+// file's limit, whatever sizes the zip headers claim. The limit is
+// reserved from lim.Budget before anything is decompressed.
 func parseDOCX(ctx context.Context, name string, data []byte, lim Limits) (*Document, error) {
 	if n := bytes.Count(data, []byte("PK\x01\x02")); n > maxDOCXEntries {
 		return nil, invalidf("DOCX has more than %d parts; it is not a normal Word document", maxDOCXEntries)
@@ -49,22 +51,27 @@ func parseDOCX(ctx context.Context, name string, data []byte, lim Limits) (*Docu
 	if doc == nil {
 		return nil, invalidf("DOCX has no word/document.xml; is it really a Word document?")
 	}
-	budget := &zipBudget{left: lim.MaxUncompressed, limit: lim.MaxUncompressed}
+	expansion := lim.expansion(len(data))
+	release, err := reserveFor(ctx, lim, expansion, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 
 	styles := docxStyles{}
 	if f := parts["word/styles.xml"]; f != nil {
-		if err := readZipXML(f, budget, styles.read); err != nil {
+		if err := readZipXML(f, expansion, styles.read); err != nil {
 			return nil, err
 		}
 	}
 	var core docxCore
 	if f := parts["docprops/core.xml"]; f != nil {
-		if err := readZipXML(f, budget, core.read); err != nil {
+		if err := readZipXML(f, expansion, core.read); err != nil {
 			return nil, err
 		}
 	}
 	w := &docxWalker{b: newSectionBuilder(ctx, lim), styles: styles}
-	if err := readZipXML(doc, budget, w.read); err != nil {
+	if err := readZipXML(doc, expansion, w.read); err != nil {
 		return nil, err
 	}
 	sections, err := w.b.done()
@@ -98,56 +105,90 @@ func safeZipPath(name string) bool {
 	return true
 }
 
-// zipBudget counts decompressed bytes across all the entries of one file.
-type zipBudget struct {
-	left, limit int64
+// openZipEntry returns the decompressed bytes of f, read from its raw
+// bytes through a partReader charged to expansion. Only the methods Word
+// writes are supported. The declared size and CRC are checked as
+// archive/zip would, but never trusted to bound anything.
+func openZipEntry(f *zip.File, expansion *fileExpansion) (io.ReadCloser, error) {
+	raw, err := f.OpenRaw()
+	if err != nil {
+		return nil, invalidf("DOCX is damaged: cannot open %s (%v)", f.Name, err)
+	}
+	in := &countingReader{r: raw}
+	var r io.ReadCloser
+	switch f.Method {
+	case zip.Store:
+		r = io.NopCloser(in)
+	case zip.Deflate:
+		r = flate.NewReader(in)
+	default:
+		return nil, invalidf("DOCX is damaged: %s uses compression method %d, which Word does not write", f.Name, f.Method)
+	}
+	declared := int64(min(f.UncompressedSize64, 1<<62))
+	return &zipEntryReader{
+		r:        &partReader{r: r, in: in.count, file: expansion, part: f.Name},
+		c:        r,
+		name:     f.Name,
+		declared: declared,
+		crc:      crc32.NewIEEE(),
+		wantCRC:  f.CRC32,
+	}, nil
 }
 
-// budgetReader reads an entry and charges what it returns to a zipBudget.
-type budgetReader struct {
-	r      io.Reader
-	budget *zipBudget
+// zipEntryReader holds a zip entry to its header: an entry that holds
+// more than it declares is refused the moment it does, one that holds
+// less or fails its checksum at its end.
+type zipEntryReader struct {
+	r        io.Reader
+	c        io.Closer
+	name     string
+	declared int64
+	n        int64
+	crc      hash.Hash32
+	wantCRC  uint32
 }
 
-func (r *budgetReader) Read(p []byte) (int, error) {
-	if r.budget.left <= 0 {
-		return 0, errZipBomb
+func (z *zipEntryReader) Read(p []byte) (int, error) {
+	if left := z.declared + 1 - z.n; int64(len(p)) > left {
+		p = p[:max(left, 0)]
 	}
-	if int64(len(p)) > r.budget.left {
-		p = p[:r.budget.left]
-	}
-	n, err := r.r.Read(p)
-	r.budget.left -= int64(n)
-	if r.budget.left <= 0 && err == nil {
-		// Probe one byte: an entry that ends exactly at the limit is fine.
-		var one [1]byte
-		if m, _ := r.r.Read(one[:]); m > 0 {
-			return n, errZipBomb
-		}
+	n, err := z.r.Read(p)
+	z.n += int64(n)
+	z.crc.Write(p[:n])
+	switch {
+	case z.n > z.declared:
+		return n, invalidf("DOCX %s holds more than the %s its header declares; refusing it", z.name, formatSize(z.declared))
+	case err == io.EOF && z.n < z.declared:
+		return n, invalidf("DOCX is damaged: %s is shorter than its header declares", z.name)
+	case err == io.EOF && z.wantCRC != 0 && z.crc.Sum32() != z.wantCRC:
+		return n, invalidf("DOCX is damaged: %s fails its checksum", z.name)
 	}
 	return n, err
 }
 
-// readZipXML opens an entry and hands an XML decoder over its budgeted
-// bytes to read, turning failures into messages for people.
-func readZipXML(f *zip.File, budget *zipBudget, read func(*xml.Decoder) error) error {
-	rc, err := f.Open()
+func (z *zipEntryReader) Close() error { return z.c.Close() }
+
+// readZipXML opens an entry and hands an XML decoder over its bytes to
+// read, turning failures into messages for people.
+func readZipXML(f *zip.File, expansion *fileExpansion, read func(*xml.Decoder) error) error {
+	rc, err := openZipEntry(f, expansion)
 	if err != nil {
-		return invalidf("DOCX is damaged: cannot open %s (%v)", f.Name, err)
+		return err
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(&budgetReader{r: rc, budget: budget})
+	dec := xml.NewDecoder(rc)
 	dec.Strict = false
 	dec.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
 		return nil, fmt.Errorf("unsupported XML encoding %q", charset)
 	}
 	err = read(dec)
 	var se *store.Error
+	var xe *expansionError
 	switch {
 	case err == nil || errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
-	case errors.Is(err, errZipBomb):
-		return store.Errorf(store.ETOOLARGE, "DOCX expands past %s (possible zip bomb)", formatSize(budget.limit))
+	case errors.As(err, &xe):
+		return xe.storeError("DOCX")
 	}
 	return invalidf("DOCX is damaged: %s: %v", f.Name, err)
 }

@@ -19,10 +19,6 @@ var (
 )
 
 var (
-	// errZipBomb: a DOCX decompressed past MaxUncompressed.
-	errZipBomb = errors.New("uncompressed size over the limit")
-	// errPDFBomb: PDF streams decoded past MaxUncompressed.
-	errPDFBomb = errors.New("decompression bomb")
 	// errPDFWork: the PDF library read far more than the file holds, the
 	// sign of a structure that loops.
 	errPDFWork = errors.New("it needs far more reading than its size explains")

@@ -10,46 +10,6 @@ import (
 	"llmops/store"
 )
 
-// Limits caps what one file may cost. A zero field means its default, so
-// Limits{} behaves like DefaultLimits().
-type Limits struct {
-	MaxBytes int64 // input size cap (default 64 MiB)
-	// MaxUncompressed caps the bytes decompressed from one file: the DOCX
-	// zip entries read, and the PDF content streams and font maps decoded
-	// (default 256 MiB). The sizes a file declares are never trusted.
-	MaxUncompressed int64
-	MaxPages        int // PDF pages parsed (default 2000)
-	MaxSections     int // default 100_000
-}
-
-// DefaultLimits returns the limits used for uploads.
-func DefaultLimits() Limits {
-	return Limits{
-		MaxBytes:        64 << 20,
-		MaxUncompressed: 256 << 20,
-		MaxPages:        2000,
-		MaxSections:     100_000,
-	}
-}
-
-// withDefaults fills the zero fields of lim.
-func (lim Limits) withDefaults() Limits {
-	def := DefaultLimits()
-	if lim.MaxBytes <= 0 {
-		lim.MaxBytes = def.MaxBytes
-	}
-	if lim.MaxUncompressed <= 0 {
-		lim.MaxUncompressed = def.MaxUncompressed
-	}
-	if lim.MaxPages <= 0 {
-		lim.MaxPages = def.MaxPages
-	}
-	if lim.MaxSections <= 0 {
-		lim.MaxSections = def.MaxSections
-	}
-	return lim
-}
-
 // Parse detects the format of data and parses it. name is the uploaded file
 // name; it picks the format only when the content has no clear signature and
 // gives the title when the file has none. ctx is checked between units of
@@ -59,6 +19,12 @@ func (lim Limits) withDefaults() Limits {
 // read (the message says why, for a person), ETOOLARGE for one that is
 // over a limit. A bug in a parser (a panic) is a plain error, which callers
 // report as internal.
+//
+// A DOCX or PDF parse first reserves what its file may decompress to from
+// lim.Budget (the process's by default), waiting while other parses hold
+// it (EUNAVAILABLE if ctx's deadline passes meanwhile), and every part it
+// decompresses is stopped as soon as it breaks MaxExpansionRatio or the
+// file's limit (see limits.go).
 func Parse(ctx context.Context, name string, data []byte, lim Limits) (doc *Document, err error) {
 	// The parsers are fuzzed not to panic; if one still does, the file
 	// fails alone with an internal error (logged by the caller, shown to

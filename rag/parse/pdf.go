@@ -31,13 +31,22 @@ import (
 //     library can outlive the request;
 //   - every call into it runs under recover, and a panic becomes the
 //     "truncated or damaged" error;
-//   - decompressed bytes are counted against MaxUncompressed.
+//   - checkPDFStructure also decodes the object streams, which the library
+//     decodes without limits, to nothing through a partReader;
+//   - the streams extracted here (page contents, forms, font maps) are
+//     decoded through a partReader too, which checks each one's expansion
+//     ratio as it is read and charges the file's limit, reserved from
+//     lim.Budget before any of them is decoded.
 //
 // Headings are recognised by font size (lines clearly larger than the body
 // text), and header and footer lines repeated on most pages are dropped.
 func parsePDF(ctx context.Context, name string, data []byte, lim Limits) (*Document, error) {
 	data = trimToPDF(data)
-	if err := checkPDFStructure(data); err != nil {
+	if err := checkPDFStructure(data, lim.expansion(len(data))); err != nil {
+		var xe *expansionError
+		if errors.As(err, &xe) {
+			return nil, xe.storeError("PDF")
+		}
 		return nil, pdfDamaged(err)
 	}
 	guard := newPDFGuard(ctx, data)
@@ -45,7 +54,13 @@ func parsePDF(ctx context.Context, name string, data []byte, lim Limits) (*Docum
 	if err != nil {
 		return nil, err
 	}
-	e := &pdfExtractor{ctx: ctx, r: r, guard: guard, budget: lim.MaxUncompressed, limit: lim.MaxUncompressed, fonts: map[string]*pdfFont{}, forms: map[string][]byte{}}
+	expansion := lim.expansion(len(data))
+	release, err := reserveFor(ctx, lim, expansion, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	e := &pdfExtractor{ctx: ctx, r: r, guard: guard, expansion: expansion, fonts: map[string]*pdfFont{}, forms: map[string][]byte{}}
 	pageValues, err := e.pages(lim.MaxPages)
 	if err != nil {
 		return nil, err
@@ -55,6 +70,7 @@ func parsePDF(ctx context.Context, name string, data []byte, lim Limits) (*Docum
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		e.page = i + 1
 		lines, err := e.pageLines(p)
 		if err != nil {
 			return nil, e.wrap(fmt.Errorf("page %d: %w", i+1, err))
@@ -122,18 +138,14 @@ func openPDF(guard *pdfGuard, data []byte) (r *pdf.Reader, err error) {
 type pdfGuard struct {
 	ctx    context.Context
 	data   []byte
-	left   int64
+	left   int64 // bytes the library may still read (readBudgetFactor)
+	read   int64 // bytes it has read: a stream's compressed side
 	err    error
 	header []byte // replaces the first bytes, see newPDFGuard
 }
 
-// readBudgetFactor bounds the bytes the library may read: the library
-// re-reads objects instead of caching them, so a normal file costs a few
-// times its size; this is two orders of magnitude more, plus a floor.
-const readBudgetFactor = 256
-
 func newPDFGuard(ctx context.Context, data []byte) *pdfGuard {
-	g := &pdfGuard{ctx: ctx, data: data, left: int64(len(data))*readBudgetFactor + 256<<20}
+	g := &pdfGuard{ctx: ctx, data: data, left: int64(len(data))*readBudgetFactor + readBudgetFloor}
 	// The library accepts only "%PDF-1.0" to "%PDF-1.7" followed by a line
 	// end. PDF 2.0 files, and headers followed by a space, are readable
 	// with the same code: present them as 1.7.
@@ -160,6 +172,7 @@ func (g *pdfGuard) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	n := copy(p, g.data[off:])
+	g.read += int64(n)
 	if off < int64(len(g.header)) {
 		copy(p, g.header[off:])
 	}
@@ -171,26 +184,27 @@ func (g *pdfGuard) ReadAt(p []byte, off int64) (int, error) {
 
 // pdfExtractor holds what one file's extraction shares across pages.
 type pdfExtractor struct {
-	ctx    context.Context
-	r      *pdf.Reader
-	guard  *pdfGuard
-	budget int64 // decompressed bytes left
-	limit  int64
-	fonts  map[string]*pdfFont
-	forms  map[string][]byte // decoded form XObjects, which pages tend to share
+	ctx       context.Context
+	r         *pdf.Reader
+	guard     *pdfGuard
+	expansion *fileExpansion // the bytes decoded, against the file's limit
+	page      int            // the page being extracted, for messages
+	fonts     map[string]*pdfFont
+	forms     map[string][]byte // decoded form XObjects, which pages tend to share
 }
 
 // wrap turns an extraction failure into the error to return: the guard's
 // own reason first (cancellation above all), then the others.
 func (e *pdfExtractor) wrap(err error) error {
 	var se *store.Error
+	var xe *expansionError
 	switch {
 	case e.guard.err != nil && e.guard.err != errPDFWork:
 		return e.guard.err
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
-	case errors.Is(err, errPDFBomb):
-		return store.Errorf(store.ETOOLARGE, "PDF expands past %s (possible decompression bomb)", formatSize(e.limit))
+	case errors.As(err, &xe):
+		return xe.storeError("PDF")
 	case errors.As(err, &se):
 		return err
 	case e.guard.err != nil:
@@ -199,9 +213,10 @@ func (e *pdfExtractor) wrap(err error) error {
 	return pdfDamaged(err)
 }
 
-// readStream returns the decoded bytes of a stream, at most limit of them,
-// charging them to the file's budget. A stream whose compressed data is cut
-// short keeps what could be decoded: viewers do the same.
+// readStream returns the decoded bytes of a stream, at most limit of them
+// (no limit of its own if limit < 0), through a partReader charged to the
+// file's expansion. A stream whose compressed data is cut short keeps
+// what could be decoded: viewers do the same.
 func (e *pdfExtractor) readStream(v pdf.Value, limit int64) (data []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -214,27 +229,35 @@ func (e *pdfExtractor) readStream(v pdf.Value, limit int64) (data []byte, err er
 	if v.Kind() != pdf.Stream {
 		return nil, nil
 	}
-	capped := min(limit, e.budget)
+	// The library reads a stream's raw bytes through the guard, and
+	// nothing else while it is read: what the guard reads from here on
+	// is the compressed side (and the few objects Reader resolves, such
+	// as an indirect /Length, which only make the ratio look smaller).
+	// Reader already fills a zlib buffer, so the count starts before it.
+	start := e.guard.read
 	rc := v.Reader()
 	defer rc.Close()
-	data, _ = io.ReadAll(io.LimitReader(rc, capped+1))
-	if int64(len(data)) > capped {
-		if capped == e.budget {
-			return nil, errPDFBomb
-		}
+	var r io.Reader = &partReader{r: rc, in: func() int64 { return e.guard.read - start }, file: e.expansion, part: fmt.Sprintf("stream on page %d", e.page)}
+	if limit >= 0 {
+		r = io.LimitReader(r, limit+1)
+	}
+	data, err = io.ReadAll(r)
+	if xe := (*expansionError)(nil); errors.As(err, &xe) {
+		return nil, xe
+	}
+	if limit >= 0 && int64(len(data)) > limit {
 		return nil, errStreamSize
 	}
-	e.budget -= int64(len(data))
 	return data, nil
 }
 
 // formData returns the decoded content of a form XObject, decoding (and
-// charging the budget for) each one once per file.
+// charging the file's expansion for) each one once per file.
 func (e *pdfExtractor) formData(v pdf.Value, key string) ([]byte, error) {
 	if data, ok := e.forms[key]; ok {
 		return data, nil
 	}
-	data, err := e.readStream(v, e.budget)
+	data, err := e.readStream(v, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +350,7 @@ func (e *pdfExtractor) pageLines(page pdf.Value) (lines []pdfLine, err error) {
 	// token; they are interpreted as one.
 	var content []byte
 	for _, s := range streams {
-		data, err := e.readStream(s, e.budget)
+		data, err := e.readStream(s, -1)
 		if err != nil {
 			return nil, err
 		}

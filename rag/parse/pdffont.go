@@ -35,10 +35,9 @@ type pdfGlyph struct {
 
 // Limits on what one font may cost.
 const (
-	maxToUnicodeBytes = 4 << 20
-	maxCMapEntries    = 200_000
-	maxDifferences    = 512
-	maxWidthEntries   = 65_536
+	maxCMapEntries  = 200_000
+	maxDifferences  = 512
+	maxWidthEntries = 65_536
 )
 
 // loadFont reads the font dictionary v.

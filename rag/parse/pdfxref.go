@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 )
 
 // checkPDFStructure looks for the few ways a PDF can make
@@ -20,11 +22,16 @@ import (
 //   - a /W field width or a PNG-predictor /Columns so large the library's
 //     buffer allocation cannot succeed;
 //   - an object stream whose /N count makes the library loop billions of
-//     times without reading.
+//     times without reading;
+//   - an object stream that decompresses to gigabytes: the library decodes
+//     object streams without limits, and its lexer holds a whole token (a
+//     string, a dictionary) in memory. Each one is decoded here, to
+//     nothing, through a partReader charged to expansion, and a bomb is
+//     returned as an *expansionError.
 //
 // It walks the cross-reference chain the way the library does. Anything it
 // cannot make sense of is left for the library to reject with an error.
-func checkPDFStructure(data []byte) error {
+func checkPDFStructure(data []byte, expansion *fileExpansion) error {
 	if err := checkDeclaredCounts(data); err != nil {
 		return err
 	}
@@ -53,6 +60,82 @@ func checkPDFStructure(data []byte) error {
 		if c, ok := x.entries[e.container]; ok && c.typ == 2 || e.container == num {
 			return fmt.Errorf("object stream %d is itself inside an object stream", e.container)
 		}
+	}
+	return x.checkObjectStreams(expansion)
+}
+
+// checkObjectStreams decodes every object stream an entry points into, in
+// object-number order, to nothing, and returns the first expansion error.
+// A stream it cannot find or decode is left for the library to judge.
+func (x *xrefCheck) checkObjectStreams(expansion *fileExpansion) error {
+	var containers []int
+	for _, e := range x.entries {
+		if e.typ == 2 {
+			containers = append(containers, e.container)
+		}
+	}
+	slices.Sort(containers)
+	containers = slices.Compact(containers)
+	decoded := map[int]bool{} // by offset: many numbers may name one stream
+	for _, num := range containers {
+		off, ok := x.offset(num)
+		if !ok || decoded[off] {
+			continue
+		}
+		decoded[off] = true
+		if err := x.checkObjectStream(num, off, expansion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *xrefCheck) checkObjectStream(num, off int, expansion *fileExpansion) error {
+	lx := &pdfLexer{data: x.data, pos: off}
+	_, ok1 := pdfInt(lx.token())
+	_, ok2 := pdfInt(lx.token())
+	if kw, _ := lx.token().(pdfKeyword); !ok1 || !ok2 || kw != "obj" {
+		return nil
+	}
+	obj, err := lx.object(0)
+	d, ok := obj.(pdfDict)
+	if err != nil || !ok || d["Type"] != pdfName("ObjStm") {
+		return nil
+	}
+	if ref, ok := d["Length"].(pdfRef); ok {
+		d["Length"] = x.indirectNumber(ref)
+	}
+	raw, ok := streamData(lx, d)
+	if !ok {
+		return nil
+	}
+	in := &countingReader{r: bytes.NewReader(raw)}
+	r, ok := decodeStream(in, d)
+	if !ok {
+		return nil
+	}
+	_, err = io.Copy(io.Discard, &partReader{r: r, in: in.count, file: expansion, part: fmt.Sprintf("object stream %d", num)})
+	if xe := (*expansionError)(nil); errors.As(err, &xe) {
+		return xe
+	}
+	return nil
+}
+
+// indirectNumber returns the number object ref points at ("12 0 obj 345
+// endobj"), or nil.
+func (x *xrefCheck) indirectNumber(ref pdfRef) any {
+	off, ok := x.offset(ref.num)
+	if !ok {
+		return nil
+	}
+	lx := &pdfLexer{data: x.data, pos: off}
+	num, ok1 := pdfInt(lx.token())
+	_, ok2 := pdfInt(lx.token())
+	if kw, _ := lx.token().(pdfKeyword); !ok1 || !ok2 || kw != "obj" || num != ref.num {
+		return nil
+	}
+	if n, ok := lx.token().(float64); ok {
+		return n
 	}
 	return nil
 }
@@ -113,6 +196,10 @@ type xrefCheck struct {
 	data       []byte
 	maxObjects int
 	entries    map[int]xrefEntry
+	// offsets[num] is 1 + the file offset of object num, 0 if unknown. A
+	// slice, not a map: a table may list millions of objects, and object
+	// numbers are bounded by maxObjects.
+	offsets []int32
 }
 
 // set records an entry unless a newer section already did, like the
@@ -121,6 +208,28 @@ func (x *xrefCheck) set(num int, e xrefEntry) {
 	if old, ok := x.entries[num]; !ok || old.zeroPtr {
 		x.entries[num] = e
 	}
+}
+
+// setOffset records where object num is unless a newer section already
+// did.
+func (x *xrefCheck) setOffset(num, off int) {
+	if num < 0 || num >= x.maxObjects || off < 0 || off >= len(x.data) || off >= math.MaxInt32 {
+		return
+	}
+	if num >= len(x.offsets) {
+		x.offsets = append(x.offsets, make([]int32, num+1-len(x.offsets))...)
+	}
+	if x.offsets[num] == 0 {
+		x.offsets[num] = int32(off + 1)
+	}
+}
+
+// offset returns where object num is, if a section said.
+func (x *xrefCheck) offset(num int) (int, bool) {
+	if num < 0 || num >= len(x.offsets) || x.offsets[num] == 0 {
+		return 0, false
+	}
+	return int(x.offsets[num]) - 1, true
 }
 
 func (x *xrefCheck) checkRange(start, n int) error {
@@ -164,9 +273,13 @@ func (x *xrefCheck) table(lx *pdfLexer) (int, error) {
 		if err := x.checkRange(start, n); err != nil {
 			return -1, err
 		}
-		for i := 0; i < 3*n; i++ {
-			if lx.token() == nil {
+		for i := range n {
+			off, gen, kw := lx.token(), lx.token(), lx.token()
+			if off == nil || gen == nil || kw == nil {
 				return -1, nil
+			}
+			if o, ok := pdfInt(off); ok && kw == pdfKeyword("n") {
+				x.setOffset(start+i, o)
 			}
 		}
 	}
@@ -244,7 +357,7 @@ func (x *xrefCheck) stream(lx *pdfLexer) (int, error) {
 	if !ok {
 		return -1, nil
 	}
-	rows, ok := decodeXrefStream(raw, d)
+	rows, ok := decodeStream(bytes.NewReader(raw), d)
 	if !ok {
 		return -1, nil
 	}
@@ -281,6 +394,7 @@ func (x *xrefCheck) streamEntries(data io.Reader, index, w []int) {
 				x.set(num, xrefEntry{typ: 0})
 			case 1:
 				x.set(num, xrefEntry{typ: 1, zeroPtr: num == 0 && v3&0xFFFF == 0})
+				x.setOffset(num, v2)
 			case 2:
 				x.set(num, xrefEntry{typ: 2, container: v2, zeroPtr: num == 0})
 			}
@@ -309,10 +423,11 @@ func streamData(lx *pdfLexer, d pdfDict) ([]byte, bool) {
 	return lx.data[pos : pos+length], true
 }
 
-// decodeXrefStream applies the filters the library supports (FlateDecode
-// with an optional PNG Up predictor, ASCII85Decode) to a cross-reference
-// stream. Reads are bounded by the caller, who reads only the rows it needs.
-func decodeXrefStream(raw []byte, d pdfDict) (io.Reader, bool) {
+// decodeStream applies the filters the library supports (FlateDecode with
+// an optional PNG Up predictor, ASCII85Decode) to the raw bytes of a
+// cross-reference or object stream. Reads are bounded by the caller: the
+// rows a cross-reference stream needs, a partReader for an object stream.
+func decodeStream(raw io.Reader, d pdfDict) (io.Reader, bool) {
 	var filters []pdfName
 	switch f := d["Filter"].(type) {
 	case nil:
@@ -330,7 +445,7 @@ func decodeXrefStream(raw []byte, d pdfDict) (io.Reader, bool) {
 		return nil, false
 	}
 	parms := d["DecodeParms"]
-	var r io.Reader = bytes.NewReader(raw)
+	r := raw
 	for i, f := range filters {
 		p := parms
 		if arr, ok := parms.(pdfArray); ok {
