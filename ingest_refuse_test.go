@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"testing"
 	"time"
 
+	"llmops/rag/ragtest"
 	"llmops/store"
 )
 
@@ -24,25 +24,9 @@ import (
 // FIFO or device fails.
 func TestIngestReadsOnlyRegularFiles(t *testing.T) {
 	t.Parallel()
-	outside, folder := t.TempDir(), t.TempDir()
-	secret := filepath.Join(outside, "vault.md")
-	writeFile(t, secret, "# Vault\n\nThe vault passphrase is tangerine-forty-two.\n")
-	writeFile(t, filepath.Join(folder, "shifts.md"), "# Shifts\n\nManagers publish the schedule every Friday.\n")
-	symlink(t, secret, filepath.Join(folder, "secret.md"))
-	symlink(t, "/dev/zero", filepath.Join(folder, "zero.md"))
-	symlink(t, filepath.Join(folder, "shifts.md"), filepath.Join(folder, "inner.md"))
+	folder := t.TempDir()
+	ragtest.HostileFolder(t, folder)
 	fifo := filepath.Join(folder, "pipe.md")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skipf("no FIFOs here: %v", err)
-	}
-	big, err := os.Create(filepath.Join(folder, "big.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := big.Truncate(65 << 20); err != nil { // sparse: no 65 MiB written
-		t.Fatal(err)
-	}
-	big.Close()
 
 	// ingest runs the command with a generous bound: before the fix a
 	// FIFO blocked it forever.
@@ -95,7 +79,7 @@ func TestIngestReadsOnlyRegularFiles(t *testing.T) {
 
 	// Named on the command line: the link to a regular file is the
 	// person's choice; a FIFO or a device never is a document.
-	named := filepath.Join(outside, "named.md")
+	named := filepath.Join(t.TempDir(), "named.md")
 	symlink(t, filepath.Join(folder, "shifts.md"), named)
 	code, out = ingest("--data", t.TempDir(), named, fifo, filepath.Join(folder, "zero.md"))
 	if code != exitFail {
@@ -113,7 +97,7 @@ func TestIngestReadsOnlyRegularFiles(t *testing.T) {
 
 	// A named link to a folder is followed too; what the walk finds in it
 	// is judged as above.
-	linked := filepath.Join(outside, "docs")
+	linked := filepath.Join(t.TempDir(), "docs")
 	symlink(t, folder, linked)
 	code, out = ingest("--data", t.TempDir(), linked)
 	for _, line := range []string{
@@ -123,13 +107,6 @@ func TestIngestReadsOnlyRegularFiles(t *testing.T) {
 		if !regexp.MustCompile(`(?m)` + line).MatchString(out) {
 			t.Errorf("named folder link: exit %d, no line matching %q in:\n%s", code, line, out)
 		}
-	}
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

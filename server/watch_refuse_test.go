@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"llmops/rag"
+	"llmops/rag/ragtest"
 	"llmops/store"
 )
 
@@ -29,24 +29,8 @@ import (
 // removed; the server keeps answering and shuts down.
 func TestWatchFolderReadsOnlyRegularFiles(t *testing.T) {
 	t.Parallel()
-	outside, watched := t.TempDir(), t.TempDir()
-	secret := filepath.Join(outside, "vault.md")
-	write(t, secret, "# Vault\n\nThe vault passphrase is tangerine-forty-two.\n")
-	write(t, filepath.Join(watched, "shifts.md"), "# Shifts\n\nManagers publish the schedule every Friday.\n")
-	link(t, secret, filepath.Join(watched, "secret.md"))
-	link(t, "/dev/zero", filepath.Join(watched, "zero.md"))
-	link(t, filepath.Join(watched, "shifts.md"), filepath.Join(watched, "inner.md"))
-	if err := syscall.Mkfifo(filepath.Join(watched, "pipe.md"), 0o644); err != nil {
-		t.Skipf("no FIFOs here: %v", err)
-	}
-	big, err := os.Create(filepath.Join(watched, "big.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := big.Truncate(65 << 20); err != nil { // sparse: no 65 MiB written
-		t.Fatal(err)
-	}
-	big.Close()
+	watched := t.TempDir()
+	ragtest.HostileFolder(t, watched)
 	abs := func(name string) string {
 		p, err := filepath.Abs(filepath.Join(watched, name))
 		if err != nil {
@@ -72,7 +56,7 @@ func TestWatchFolderReadsOnlyRegularFiles(t *testing.T) {
 	// What an older version published by following the link: the first
 	// scan must take it down.
 	actor := store.Actor{Kind: store.ActorCLI, Name: "test"}
-	for _, r := range s.ingest(context.Background(), actor, []rag.File{{Name: abs("secret.md"), Data: []byte("# Vault\n\nThe vault passphrase is tangerine-forty-two.\n")}}, nil) {
+	for _, r := range s.ingest(context.Background(), actor, []rag.File{{Name: abs("secret.md"), Data: []byte("# Vault\n\n" + ragtest.Secret + "\n")}}, nil) {
 		if r.Error != "" {
 			t.Fatalf("seeding the leaked document: %s", r.Error)
 		}
@@ -164,13 +148,6 @@ func TestWatchFolderReadsOnlyRegularFiles(t *testing.T) {
 func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func link(t *testing.T, target, path string) {
-	t.Helper()
-	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
 }
