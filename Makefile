@@ -19,10 +19,10 @@ build:
 generate:
 	go tool templ generate -include-version=false
 
-# test: the README's test command; CI runs exactly this.
+# test: the README's test command; CI runs exactly this. -timeout: a test
+# binary is cut at 10 minutes by default, and on a busy 2-core machine the
+# biggest packages have come near that.
 test: check-generated lint
-	# -timeout: a test binary is cut at 10 minutes by default; on a busy
-	# 2-core machine the biggest packages have come near that.
 	go test -race -count=1 -timeout 30m ./...
 
 # check-generated fails when *_templ.go files do not match their .templ
