@@ -100,14 +100,21 @@ func TestAskRateUnlimited(t *testing.T) {
 	}
 }
 
-// TestAskRateIsValidated: a negative rate is refused at start-up, from
-// the flag and from the environment.
-func TestAskRateIsValidated(t *testing.T) {
+// TestLimitFlagsAreValidated: a negative ask rate, a body timeout that is
+// not positive and an upload timeout below it are refused at start-up,
+// from flags and from the environment.
+func TestLimitFlagsAreValidated(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	cfg.AskRate = -1
-	if err := cfg.Validate(); err == nil {
-		t.Error("--ask-rate -1 was accepted")
+	for name, change := range map[string]func(*Config){
+		"--ask-rate -1":       func(c *Config) { c.AskRate = -1 },
+		"--body-timeout 0":    func(c *Config) { c.BodyTimeout = 0 },
+		"--upload-timeout 1s": func(c *Config) { c.UploadTimeout = time.Second },
+	} {
+		cfg := testConfig(t)
+		change(&cfg)
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s was accepted", name)
+		}
 	}
 	for _, tc := range []struct {
 		args []string
@@ -120,6 +127,8 @@ func TestAskRateIsValidated(t *testing.T) {
 		{nil, map[string]string{"LLMOPS_ASK_RATE": "120"}, 120, true},
 		{[]string{"--ask-rate", "-5"}, nil, 0, false},
 		{nil, map[string]string{"LLMOPS_ASK_RATE": "lots"}, 0, false},
+		{nil, map[string]string{"LLMOPS_BODY_TIMEOUT": "soon"}, 0, false},
+		{[]string{"--body-timeout", "1m", "--upload-timeout", "30s"}, nil, 0, false},
 	} {
 		cfg := DefaultConfig()
 		cfg.DataDir = t.TempDir()
