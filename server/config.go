@@ -40,6 +40,17 @@ type Config struct {
 	RequestTimeout  time.Duration // per-request deadline for non-streaming handlers
 	ShutdownTimeout time.Duration // drain time on stop
 	SessionTTL      time.Duration
+
+	// BodyTimeout bounds reading a request body: JSON, forms, and uploads
+	// from anyone below editor (LLMOPS_BODY_TIMEOUT). UploadTimeout bounds
+	// an editor's upload (LLMOPS_UPLOAD_TIMEOUT).
+	BodyTimeout   time.Duration
+	UploadTimeout time.Duration
+	// AskRate is how many asks a minute each API key and each signed-in
+	// user may send to /api/v1/ask(/stream), in bursts of up to
+	// min(AskRate, 20); 0 means unlimited (LLMOPS_ASK_RATE).
+	AskRate int
+
 	// KeepAlive is the longest a streamed answer stays silent: a comment
 	// line goes out when nothing else has (proxies drop idle streams).
 	KeepAlive time.Duration
@@ -64,6 +75,9 @@ func DefaultConfig() Config {
 		WatchInterval:   5 * time.Second,
 		StaleAfter:      180 * 24 * time.Hour,
 		RequestTimeout:  60 * time.Second,
+		BodyTimeout:     15 * time.Second,
+		UploadTimeout:   5 * time.Minute,
+		AskRate:         60,
 		ShutdownTimeout: 10 * time.Second,
 		SessionTTL:      14 * 24 * time.Hour,
 		KeepAlive:       10 * time.Second,
@@ -146,6 +160,18 @@ func (f *Flags) envInt(name string, def int) int {
 	return n
 }
 
+func (f *Flags) envDuration(name string, def time.Duration) time.Duration {
+	v := f.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && f.envErr == nil {
+		f.envErr = fmt.Errorf("%s=%q: want a duration such as 15s or 5m", name, v)
+	}
+	return d
+}
+
 // Data binds --data (LLMOPS_DATA).
 func (f *Flags) Data() *Flags {
 	f.fs.StringVar(&f.cfg.DataDir, "data", f.env("LLMOPS_DATA", f.cfg.DataDir), "data directory (LLMOPS_DATA)")
@@ -181,6 +207,12 @@ func (f *Flags) Serve() *Flags {
 	maxUpload := fs.String("max-upload", f.env("LLMOPS_MAX_UPLOAD", "100MiB"), "largest document upload request (LLMOPS_MAX_UPLOAD)")
 	fs.StringVar(&cfg.WatchDir, "watch", f.env("LLMOPS_WATCH", ""), "folder whose files are ingested and kept fresh (LLMOPS_WATCH)")
 	fs.DurationVar(&cfg.WatchInterval, "watch-interval", cfg.WatchInterval, "how often --watch scans the folder")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", f.envDuration("LLMOPS_BODY_TIMEOUT", cfg.BodyTimeout),
+		"longest a client may take to send a request body; uploads by editors get --upload-timeout (LLMOPS_BODY_TIMEOUT)")
+	fs.DurationVar(&cfg.UploadTimeout, "upload-timeout", f.envDuration("LLMOPS_UPLOAD_TIMEOUT", cfg.UploadTimeout),
+		"longest an editor's document or test-set upload may take to arrive (LLMOPS_UPLOAD_TIMEOUT)")
+	fs.IntVar(&cfg.AskRate, "ask-rate", f.envInt("LLMOPS_ASK_RATE", cfg.AskRate),
+		"asks a minute per API key and per signed-in user on /api/v1/ask, in bursts of up to 20; 0 is unlimited (LLMOPS_ASK_RATE)")
 	staleDays := fs.Int("stale-after-days", int(cfg.StaleAfter/(24*time.Hour)), "flag documents not updated for this many days as stale")
 	f.after = append(f.after, func() error {
 		n, err := ParseSize(*maxBody)
@@ -243,6 +275,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxUploadBytes < c.MaxBodyBytes {
 		return fmt.Errorf("--max-upload %d: must be at least --max-body (%d)", c.MaxUploadBytes, c.MaxBodyBytes)
+	}
+	if c.BodyTimeout <= 0 {
+		return fmt.Errorf("--body-timeout %s: must be positive", c.BodyTimeout)
+	}
+	if c.UploadTimeout < c.BodyTimeout {
+		return fmt.Errorf("--upload-timeout %s: must be at least --body-timeout (%s)", c.UploadTimeout, c.BodyTimeout)
+	}
+	if c.AskRate < 0 {
+		return fmt.Errorf("--ask-rate %d: must be 0 (unlimited) or more", c.AskRate)
 	}
 	if c.WatchDir != "" {
 		if fi, err := os.Stat(c.WatchDir); err != nil || !fi.IsDir() {

@@ -50,6 +50,8 @@ func codeOfStatus(status int) string {
 		return store.ENOTFOUND
 	case http.StatusMethodNotAllowed:
 		return "method_not_allowed"
+	case http.StatusRequestTimeout:
+		return codeRequestTimeout
 	case http.StatusConflict:
 		return store.ECONFLICT
 	case http.StatusRequestEntityTooLarge:
@@ -61,6 +63,10 @@ func codeOfStatus(status int) string {
 	}
 	return store.EINTERNAL
 }
+
+// codeRequestTimeout is the code of a request whose body arrived too
+// slowly (408). It is HTTP's alone, so it lives here rather than in store.
+const codeRequestTimeout = "request_timeout"
 
 // apiError is the JSON error body: {"error": {"code", "message"}}.
 type apiError struct {
@@ -87,6 +93,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Warn("request timed out", "request_id", requestID(c), "path", c.Request().URL.Path, "err", err)
 	case errors.As(err, &mbe):
 		status, code, msg = http.StatusRequestEntityTooLarge, store.ETOOLARGE, "Request body is too large."
+	case errors.Is(err, errBodyTimeout):
+		status, code, msg = http.StatusRequestTimeout, codeRequestTimeout, "The request body arrived too slowly; send it again."
 	case errors.As(err, &he):
 		status, code = he.Code, codeOfStatus(he.Code)
 		if m, ok := he.Message.(string); ok {

@@ -18,6 +18,8 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// bodyTimeouts counts requests whose body did not arrive in time.
+	bodyTimeouts *prometheus.CounterVec
 }
 
 func newMetrics(tw *store.TraceWriter) *metrics {
@@ -29,13 +31,16 @@ func newMetrics(tw *store.TraceWriter) *metrics {
 		Name: "llmops_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"method", "route"})
+	m.bodyTimeouts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "llmops_http_body_timeouts_total", Help: "Requests whose body did not arrive within its deadline (answered 408), by route.",
+	}, []string{"method", "route"})
 	traceCounter := func(name, help string, f func(store.TraceWriterStats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(tw.Stats())) })
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration,
+		m.requests, m.duration, m.bodyTimeouts,
 		traceCounter("llmops_trace_records_written_total", "Traces and spans committed by the group-commit writer.", func(s store.TraceWriterStats) int64 { return s.Written }),
 		traceCounter("llmops_trace_writer_stalls_total", "Trace writes that found the buffer full and waited.", func(s store.TraceWriterStats) int64 { return s.Stalls }),
 		traceCounter("llmops_trace_records_dropped_total", "Trace writes abandoned because the caller gave up waiting.", func(s store.TraceWriterStats) int64 { return s.Dropped }),

@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,6 +80,76 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
+}
+
+// bodyDeadline bounds how long a client may take to send its request body,
+// so one trickling a body cannot hold a connection (and a handler) for
+// long: Config.BodyTimeout, or Config.UploadTimeout on upload routes once
+// the caller is known to be an editor or above. It runs after
+// authenticate, so an anonymous upload gets the short deadline. A read
+// that passes the deadline ends the request with 408 (errBodyTimeout) and
+// the connection closes.
+func (s *Server) bodyDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength == 0 {
+			// No body: net/http is already reading ahead, without a
+			// deadline, to notice the client leaving; a deadline here
+			// would cancel the request when it passed.
+			return next(c)
+		}
+		d := s.cfg.BodyTimeout
+		if s.propsOf(c)&uploadBody != 0 && mayUpload(principalOf(c)) {
+			d = s.cfg.UploadTimeout
+		}
+		// Real time, not s.now: the deadline is the connection's. Once the
+		// body has been read to its end, net/http clears it.
+		if err := http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d)); err != nil {
+			return next(c) // not a server connection (tests' recorders)
+		}
+		body := &deadlineBody{ReadCloser: r.Body}
+		r.Body = body
+		err := next(c)
+		if !body.timedOut.Load() {
+			return err
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.mets.bodyTimeouts.WithLabelValues(r.Method, route).Inc()
+		s.log.Warn("request body too slow", "request_id", requestID(c), "path", r.URL.Path, "timeout", d, "remote", c.RealIP(), "err", err)
+		// The rest of the body is still on the wire: the connection
+		// cannot carry another request. The handler's error is not
+		// wrapped: the failed read cancelled the request's context, and
+		// a cancelled request gets no answer.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return fmt.Errorf("%w after %s", errBodyTimeout, d)
+	}
+}
+
+// errBodyTimeout is a request body that did not arrive within its
+// deadline; the error handler answers 408.
+var errBodyTimeout = errors.New("request body read timed out")
+
+// mayUpload reports whether p may take the long upload deadline.
+func mayUpload(p *principal) bool {
+	return p != nil && p.role.Allows(store.RoleEditor) && (p.key == nil || !p.key.Publishable())
+}
+
+// deadlineBody notes whether a read of the request body passed the
+// connection's deadline, whatever the handler then made of the error.
+type deadlineBody struct {
+	io.ReadCloser
+	timedOut atomic.Bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.timedOut.Store(true)
+	}
+	return n, err
 }
 
 // sizeText formats a byte count for messages: 512 bytes, 64 KiB, 1.5 MiB.

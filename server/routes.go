@@ -34,6 +34,10 @@ const (
 	// uploadBody: bodies up to Config.MaxUploadBytes (document and test-set
 	// uploads).
 	uploadBody routeProps = 1 << 1
+	// askLimit: each API key and each signed-in user may ask
+	// Config.AskRate times a minute (limitAsks). The widget's routes have
+	// their own per-visitor limits instead.
+	askLimit routeProps = 1 << 2
 )
 
 // routes is llmops's one route table: pages and /api/v1 side by side, each
@@ -122,8 +126,8 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/documents/:id", editor, s.handleDocumentDelete, std},
 		{http.MethodPost, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembed, std},
 		{http.MethodDelete, "/api/v1/knowledge/reembed", editor, s.handleKnowledgeReembedCancel, std},
-		{http.MethodPost, "/api/v1/ask", viewer, s.handleAsk, std},
-		{http.MethodPost, "/api/v1/ask/stream", viewer, s.handleAskStream, noDeadline},
+		{http.MethodPost, "/api/v1/ask", viewer, s.handleAsk, askLimit},
+		{http.MethodPost, "/api/v1/ask/stream", viewer, s.handleAskStream, noDeadline | askLimit},
 		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback, std},
 		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList, std},
 		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet, std},
@@ -176,6 +180,9 @@ func (s *Server) registerRoutes(e *echo.Echo) {
 			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
 		default:
 			mw = append(mw, s.require(r.role))
+		}
+		if r.props&askLimit != 0 {
+			mw = append(mw, s.limitAsks) // after require: refused calls use no tokens
 		}
 		e.Add(r.method, r.path, r.handler, mw...)
 	}

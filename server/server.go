@@ -50,6 +50,7 @@ type Server struct {
 	props        map[string]routeProps // "METHOD /path" → the route's limits
 	public       map[string]bool       // "METHOD /path" of routes that need no role
 	loginLimiter *limiter
+	askLimiter   *limiter // nil: asks are unlimited
 	widgetLimits widgetLimits
 	ready        atomic.Bool
 	served       chan error
@@ -84,6 +85,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg: cfg, log: log, app: app, now: time.Now,
 		store: app.Store, traces: app.Traces, kb: app.Knowledge, asst: app.Assistant, runner: app.Runner,
 		loginLimiter: newLimiter(5, 20*time.Second),
+		askLimiter:   newAskLimiter(cfg.AskRate),
 		served:       make(chan error, 1),
 	}
 	s.base, s.stopBase = context.WithCancelCause(context.Background())
@@ -114,9 +116,11 @@ func (s *Server) init(ctx context.Context) error {
 	s.echo = s.newEcho()
 	s.http = &http.Server{
 		Handler:           s.csrfProtect(s.echo),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads; handlers bound their own work
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		// Bodies get their own deadline per route (bodyDeadline); this
+		// one covers requests answered before it runs.
+		ReadTimeout: readHeaderTimeout + s.cfg.BodyTimeout,
+		IdleTimeout: 2 * time.Minute,
 		// No WriteTimeout: streamed answers may run long; a route's
 		// deadline bounds non-streaming handlers through their context.
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -133,6 +137,10 @@ func (s *Server) init(ctx context.Context) error {
 	}
 	return nil
 }
+
+// readHeaderTimeout is how long a client may take to send a request's
+// headers.
+const readHeaderTimeout = 10 * time.Second
 
 // App is the application the server serves (tests and load tests reach
 // the store and the trace writer through it).
@@ -157,6 +165,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.Use(s.limitBody)
 	e.Use(s.timeout)
 	e.Use(s.authenticate)
+	e.Use(s.bodyDeadline) // after authenticate: only editors get the long upload deadline
 	s.registerRoutes(e)
 	return e
 }

@@ -73,6 +73,7 @@ func BenchChat(ctx context.Context, cfg server.Config, opts ChatBenchOptions, pr
 	cfg.DataDir, cfg.Addr, cfg.NoSample = dir, "127.0.0.1:0", false
 	cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.LLMModel, cfg.JudgeModel = upstream.BaseURL(), "sk-bench", "gpt-4o-mini", ""
 	cfg.EmbedBaseURL, cfg.EmbedAPIKey, cfg.EmbedModel = "", "", ""
+	cfg.AskRate = 0 // every client shares one key: measure the server, not the per-key limit
 	s, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return rep, err
