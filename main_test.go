@@ -250,8 +250,12 @@ func TestEndToEnd(t *testing.T) {
 	for _, ev := range audit.Events {
 		actions[ev.Resource+"/"+ev.Action]++
 	}
-	if actions["api_key/create"] != 2 || actions["api_key/delete"] != 1 || actions["user/create"] != 1 || actions["session/login"] != 2 {
-		t.Errorf("audit actions = %v; want 2 key creates, 1 key delete, 1 user create, 2 logins", actions)
+	want := map[string]int{"api_key/create": 2, "api_key/delete": 1, "user/create": 1, "session/login.succeeded": 2,
+		"session/login.failed": 1, "session/logout": 1, "setup/setup.failed": 1, "setup/setup.succeeded": 1}
+	for action, n := range want {
+		if actions[action] != n {
+			t.Errorf("%d %s audit events, want %d (all: %v)", actions[action], action, n, actions)
+		}
 	}
 
 	for _, probe := range []string{"/healthz", "/readyz", "/metrics"} {

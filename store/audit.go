@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,6 +19,37 @@ type AuditEvent struct {
 	ResourceID string    `json:"resource_id,omitempty"`
 	Before     string    `json:"before,omitempty"`
 	After      string    `json:"after,omitempty"`
+	// IP and UserAgent say where a sign-in event came from.
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// Audit actions of sign-in, besides create, update and delete. A failed
+// or locked-out sign-in names the e-mail tried as its ResourceID.
+const (
+	ActionLoginSucceeded = "login.succeeded"
+	ActionLoginFailed    = "login.failed"
+	ActionLoginLocked    = "login.locked" // refused by the rate limit (429)
+	ActionLogout         = "logout"
+	ActionSetupSucceeded = "setup.succeeded"
+	ActionSetupFailed    = "setup.failed"
+)
+
+// Lengths an audit event keeps of what a client sent: sign-in events
+// record an e-mail, address and user agent nobody has vouched for.
+const (
+	maxAuditTarget    = 256
+	maxAuditIP        = 64
+	MaxAuditUserAgent = 200
+)
+
+// RecordAudit appends an event that goes with no stored change of its own
+// (a failed sign-in, a sign-out), in its own transaction.
+func (s *Store) RecordAudit(ctx context.Context, ev AuditEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return s.writeAudit(tx, ev) })
 }
 
 // writeAudit appends an audit event in the caller's transaction, so the
@@ -31,6 +63,10 @@ func (s *Store) writeAudit(tx *bolt.Tx, ev AuditEvent) error {
 func putAudit(tx *bolt.Tx, t time.Time, ev AuditEvent) error {
 	ev.Time = t.UTC()
 	ev.ID = NewIDAt(ev.Time)
+	ev.Actor.Name = Preview(ev.Actor.Name, maxAuditTarget)
+	ev.ResourceID = Preview(ev.ResourceID, maxAuditTarget)
+	ev.IP = Preview(ev.IP, maxAuditIP)
+	ev.UserAgent = Preview(ev.UserAgent, MaxAuditUserAgent)
 	return putJSON(tx.Bucket(bucketAudit), []byte(ev.ID), ev)
 }
 
@@ -51,57 +87,120 @@ func (p Page) limit() int {
 	return p.Limit
 }
 
+// AuditFilter selects audit events for FindAudit. Empty fields match
+// everything.
+type AuditFilter struct {
+	Page
+	Actor string // the actor's name (an e-mail, a key's name) or ID, any case
+	// Action matches exactly, any case; one without a dot also matches
+	// its family ("login" matches "login.failed").
+	Action   string
+	Resource string    // the kind of resource: user, api_key, session, ...
+	Target   string    // the resource's ID (for sign-in events, the e-mail), any case
+	From, To time.Time // From ≤ Time < To; zero is unbounded
+	// MaxScan bounds how many events one call examines (0: 10,000). A
+	// page that reaches it ends early, with a cursor to go on from, so a
+	// filter that matches little never reads the whole log at once.
+	MaxScan int
+}
+
+// DefaultAuditScan is how many events FindAudit examines per page unless
+// AuditFilter.MaxScan says otherwise.
+const DefaultAuditScan = 10_000
+
+func (f *AuditFilter) match(ev *AuditEvent) bool {
+	switch {
+	case f.Actor != "" && !strings.EqualFold(ev.Actor.Name, f.Actor) && !strings.EqualFold(ev.Actor.ID, f.Actor),
+		f.Action != "" && !actionMatches(ev.Action, f.Action),
+		f.Resource != "" && !strings.EqualFold(ev.Resource, f.Resource),
+		f.Target != "" && !strings.EqualFold(ev.ResourceID, f.Target),
+		!f.From.IsZero() && ev.Time.Before(f.From),
+		!f.To.IsZero() && !ev.Time.Before(f.To):
+		return false
+	}
+	return true
+}
+
+func actionMatches(action, want string) bool {
+	if strings.EqualFold(action, want) {
+		return true
+	}
+	family := want + "."
+	return !strings.Contains(want, ".") && len(action) > len(family) && strings.EqualFold(action[:len(family)], family)
+}
+
 // ListAudit returns audit events newest first, and the cursor of the next
 // page ("" when there is none).
 func (s *Store) ListAudit(ctx context.Context, p Page) ([]AuditEvent, string, error) {
+	return s.FindAudit(ctx, AuditFilter{Page: p})
+}
+
+// FindAudit returns the events f selects, newest first, and the cursor of
+// the next page ("" when there is none). The bucket is keyed by
+// time-sorted IDs, so From and To become where the scan starts and stops;
+// the other fields are checked on each event, at most f.MaxScan of them
+// per call. A page that stops at that bound may hold fewer than its limit
+// (even none) and still have a next cursor.
+func (s *Store) FindAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
+	}
+	start, stop := f.Before, ""
+	if !f.To.IsZero() {
+		// Keys below the floor of To rounded up to a millisecond hold
+		// times before it, or in its millisecond; match checks the rest.
+		if id, ok := idFloor(f.To.Add(time.Millisecond - 1)); ok && (start == "" || id < start) {
+			start = id
+		} else if !ok && f.To.Before(time.UnixMilli(0)) {
+			return nil, "", nil
+		}
+	}
+	if !f.From.IsZero() {
+		stop, _ = idFloor(f.From)
+	}
+	maxScan := f.MaxScan
+	if maxScan <= 0 {
+		maxScan = DefaultAuditScan
 	}
 	var events []AuditEvent
 	var next string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		next, err = scanNewest(tx.Bucket(bucketAudit), p, func(_, v []byte) error {
-			var ev AuditEvent
-			if err := decode(v, &ev); err != nil {
-				return err
-			}
-			events = append(events, ev)
-			return nil
-		})
-		return err
-	})
-	return events, next, err
-}
-
-// scanNewest walks bucket b from the key just before p.Before (or the last
-// key) backwards, calling fn for up to p.Limit entries. It returns the key
-// to pass as Before for the following page.
-func scanNewest(b *bolt.Bucket, p Page, fn func(k, v []byte) error) (string, error) {
-	c := b.Cursor()
-	var k, v []byte
-	if p.Before == "" {
-		k, v = c.Last()
-	} else {
-		// Before is exclusive: Seek lands on the first key >= Before and
-		// Prev steps to the newest key older than it.
-		k, _ = c.Seek([]byte(p.Before))
-		if k == nil {
+		c := tx.Bucket(bucketAudit).Cursor()
+		var k, v []byte
+		if start == "" {
+			k, v = c.Last()
+		} else if k, _ = c.Seek([]byte(start)); k == nil {
+			// Seek lands on the first key >= start; start is exclusive.
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
 		}
-	}
-	n, last := 0, ""
-	for ; k != nil; k, v = c.Prev() {
-		if n == p.limit() {
-			return last, nil
+		last := "" // the last key examined: where a scan cut short goes on from
+		for scanned := 0; k != nil && string(k) >= stop; k, v = c.Prev() {
+			if scanned == maxScan {
+				next = last
+				return nil
+			}
+			if scanned%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			scanned++
+			var ev AuditEvent
+			if err := decode(v, &ev); err != nil {
+				return err
+			}
+			if f.match(&ev) {
+				if len(events) == f.limit() {
+					next = last
+					return nil
+				}
+				events = append(events, ev)
+			}
+			last = string(k)
 		}
-		if err := fn(k, v); err != nil {
-			return "", err
-		}
-		last = string(k)
-		n++
-	}
-	return "", nil
+		return nil
+	})
+	return events, next, err
 }

@@ -47,3 +47,17 @@ func IDTime(id string) (time.Time, bool) {
 	}
 	return ulid.Time(u.Time()), true
 }
+
+// idFloor returns the smallest ID NewIDAt can make at t's millisecond, so
+// keys of IDs made at or after t sort at or after it. ok is false when t is
+// outside what an ID can hold (before 1970 or after the year 10889).
+func idFloor(t time.Time) (id string, ok bool) {
+	if t.Before(time.UnixMilli(0)) || t.After(ulid.Time(ulid.MaxTime())) {
+		return "", false
+	}
+	var u ulid.ULID
+	if err := u.SetTime(ulid.Timestamp(t)); err != nil {
+		return "", false
+	}
+	return u.String(), true
+}

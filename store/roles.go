@@ -48,7 +48,7 @@ func ParseRole(s string) (Role, error) {
 // Actor is who made a change: a signed-in user, an API key, the CLI or the
 // system itself. It is recorded on every audit event.
 type Actor struct {
-	Kind string `json:"kind"` // "user", "key", "cli" or "system"
+	Kind string `json:"kind"` // "user", "key", "cli", "system" or "anonymous"
 	ID   string `json:"id,omitempty"`
 	Name string `json:"name"`
 }
@@ -59,6 +59,9 @@ const (
 	ActorKey    = "key"
 	ActorCLI    = "cli"
 	ActorSystem = "system"
+	// ActorAnonymous acts in sign-in attempts that have not (yet) proved
+	// who they are; its Name is "anonymous".
+	ActorAnonymous = "anonymous"
 )
 
 func (a Actor) String() string {

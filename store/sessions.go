@@ -32,7 +32,7 @@ func (s *Store) CreateSession(ctx context.Context, u *User, ttl time.Duration, i
 			return err
 		}
 		actor := Actor{Kind: ActorUser, ID: u.ID, Name: u.Email}
-		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "login", Resource: "session", After: "ip=" + ip})
+		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: ActionLoginSucceeded, Resource: "session", ResourceID: u.Email, IP: ip, UserAgent: userAgent})
 	})
 	return token, err
 }

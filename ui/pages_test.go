@@ -161,3 +161,46 @@ func TestTracesPage(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditPage(t *testing.T) {
+	c := Chrome{Title: "Audit log", Active: "settings", Viewer: admin}
+	p := Audit{Chrome: c, Now: testNow, Filter: AuditFilter{Action: "login"}, NextURL: "/settings/audit?action=login&before=01K",
+		Events: []AuditRow{
+			{Time: testNow.Add(-time.Minute), Actor: "anonymous", ActorKind: "anonymous", Action: "login.failed", Resource: "session",
+				ResourceID: "ada@example.com", After: "wrong password", IP: "192.0.2.1", UserAgent: "Firefox"},
+			{Time: testNow.Add(-time.Hour), Actor: "ada@example.com", ActorKind: "user", Action: "create", Resource: "user",
+				ResourceID: "01KAAAAAAAAAAAAAAAAAQ7Z9XY", After: "Ada <ada@example.com> role=admin"},
+		}}
+	doc, html := renderDoc(t, AuditPage(p))
+	if got, _ := doc.Find(`[data-testid="audit-filters"] input[name="action"]`).Attr("value"); got != "login" {
+		t.Errorf("action filter shows %q, want login", got)
+	}
+	cells := doc.Find(`[data-testid="audit-table"] tbody tr td:nth-child(3) code`)
+	if a, b := cells.Eq(0).Text(), cells.Eq(1).Text(); a != "ada@example.com" || b != "Q7Z9XY" {
+		t.Errorf("targets shown as %q and %q, want the e-mail whole and the ID's end", a, b)
+	}
+	golden(t, "audit", html)
+
+	states := []struct {
+		name string
+		p    Audit
+		want string
+	}{
+		{"nothing yet", Audit{Chrome: c}, "No changes recorded yet"},
+		{"filtered to nothing", Audit{Chrome: c, Filter: AuditFilter{Actor: "x"}}, "No events match these filters"},
+		{"scan bound reached", Audit{Chrome: c, Filter: AuditFilter{Actor: "x"}, NextURL: "/settings/audit?actor=x&before=01K"}, "older ones may"},
+	}
+	for _, st := range states {
+		doc, _ := renderDoc(t, AuditPage(st.p))
+		empty := doc.Find(`[data-testid="audit-empty"]`)
+		if !strings.Contains(empty.Text(), st.want) {
+			t.Errorf("%s: empty state says %q, want %q", st.name, strings.TrimSpace(empty.Text()), st.want)
+		}
+		if clear := empty.Find(`a[href="/settings/audit"]`).Length() > 0; clear != st.p.Filter.Active() {
+			t.Errorf("%s: clear-filters link shown = %v, want %v", st.name, clear, st.p.Filter.Active())
+		}
+		if older := doc.Find(`[data-testid="audit-older"]`).Length() > 0; older != (st.p.NextURL != "") {
+			t.Errorf("%s: search-older link shown = %v", st.name, older)
+		}
+	}
+}

@@ -203,15 +203,36 @@ type AuditRow struct {
 	ResourceID string
 	Before     string
 	After      string
+	IP         string // sign-in events: where from
+	UserAgent  string
 }
 
 // Audit is the audit log tab.
 type Audit struct {
 	Chrome
-	Events  []AuditRow
+	Events []AuditRow
+	// Filter is what the filter bar shows, as the URL gave it (from and
+	// to as datetime-local values, UTC).
+	Filter AuditFilter
+	// NextURL pages on. With no events it means the scan stopped at its
+	// bound before finding a match: there are older events to look at.
 	NextURL string
 	Now     time.Time
 }
+
+// AuditFilter is the audit log's filter bar.
+type AuditFilter struct {
+	Actor, Action, Resource, Target, From, To string
+}
+
+// Active reports whether any filter is set.
+func (f AuditFilter) Active() bool { return f != AuditFilter{} }
+
+// AuditActions and AuditResources are the filter bar's suggestions.
+var (
+	AuditActions   = []string{"create", "update", "delete", "login", "login.succeeded", "login.failed", "login.locked", "logout", "setup", "setup.succeeded", "setup.failed"}
+	AuditResources = []string{"user", "session", "setup", "api_key", "setting", "document", "test_set", "eval_run", "embedding_model", "chunk_config"}
+)
 
 // TraceRow is one trace in the traces list.
 type TraceRow struct {
