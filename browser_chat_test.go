@@ -173,4 +173,45 @@ func TestBrowserWidget(t *testing.T) {
 		t.Fatalf("widget feedback: %v", err)
 	}
 	shot(t, ctx, "16-widget")
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](root+`.querySelectorAll("a").length`)); err != nil || n != 0 {
+		t.Errorf("the widget links %d places for sources without a public address (%v)", n, err)
+	}
+
+	// An article the help site publishes: the widget links its citation to
+	// that public address, and to nothing else.
+	const articleURL = "https://help.example.com/billing/quokka-pass"
+	upload := fmt.Sprintf(`(async () => { const f = new FormData(); f.append("source_url", %q); f.append("category", "billing");
+		f.append("files", new Blob([%q], {type: "text/markdown"}), "quokka-pass.md");
+		const r = await fetch("/api/v1/documents", {method: "POST", body: f, headers: {Accept: "application/json"}});
+		await r.text(); return r.status })()`, articleURL,
+		"# Quokka Pass billing\n\nThe Quokka Pass is a prepaid bundle of shift credits, billed once a year.\n\n"+
+			"To buy a Quokka Pass, open Settings → Billing → Quokka Pass and choose how many credits you need.\n")
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.url+"/knowledge")); err != nil {
+		t.Fatal(err)
+	}
+	if status, err := chromedp.Run(ctx, chromedp.Evaluate[int](upload, chromedp.EvalAwaitPromise)); err != nil || status >= 300 {
+		t.Fatalf("upload the published article: %d %v", status, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(document.getElementById("llmops-widget") && `+root+` && `+root+`.querySelector('[data-testid="chat-input"]'))`)); err != nil {
+		t.Fatalf("widget did not mount again: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](strings.Replace(ask, "How do I reset my password?", "How do I buy a Quokka Pass?", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!"+done)); err != nil {
+		t.Fatalf("no answer in the widget: %v", err)
+	}
+	shot(t, ctx, "16-widget-source-link")
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...`+root+`.querySelectorAll("a")].map(a => a.href + " " + a.target)`))
+	if err != nil || len(links) == 0 {
+		t.Fatalf("no source link in the widget's answer (%v)", err)
+	}
+	for _, l := range links {
+		if l != articleURL+" _blank" {
+			t.Errorf("widget link %q, want only %s in a new tab", l, articleURL)
+		}
+	}
 }

@@ -16,6 +16,17 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  // webURL is u when it is an http(s) address, else "": the only links
+  // the widget shows are documents' public source_url.
+  function webURL(u) {
+    if (typeof u !== "string" || !u) return "";
+    try {
+      var p = new URL(u);
+      return p.protocol === "https:" || p.protocol === "http:" ? p.href : "";
+    } catch (e) {
+      return "";
+    }
+  }
   function svg(p) {
     return '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true">' + p + "</svg>";
   }
@@ -198,7 +209,9 @@
   //   log, form, input, send       elements (they may live in a shadow root)
   //   askURL, feedbackURL          endpoints; headers, credentials for fetch
   //   detail                       heading, score, source and page in citations
-  //   link(c)                      a citation's document URL, or nothing
+  //   link(c)                      a citation's (or closest article's) URL, or nothing
+  //   newTab                       links open in a new tab (the widget: the
+  //                                visitor keeps the conversation)
   //   meta(done, traceID)          HTML for the line under an answer (done is
   //                                null after an error or Stop)
   //   liveBubbles                  false when the caller's list is the live region
@@ -242,6 +255,9 @@
         err.message = "Could not reach the server. Check the connection and try again.";
       }
       return (o.errorText && o.errorText(err)) || (err && err.message) || "Something went wrong. Try again.";
+    }
+    function anchor(href, cls, inner) {
+      return "<a" + (cls ? ' class="' + cls + '"' : "") + ' href="' + esc(href) + '"' + (o.newTab ? ' target="_blank" rel="noopener"' : "") + ">" + inner + "</a>";
     }
     function button(cls, id, label, inner) {
       return '<button type="button" class="' + cls + '" data-testid="' + id + '" title="' + label + '" aria-label="' + label +
@@ -324,6 +340,7 @@
             var note = art.insertBefore(el("div", "fallback-note", ICON.info +
               "<span><strong>The docs don't cover this</strong> — flagged for a human</span>"), body);
             note.setAttribute("data-testid", "chat-fallback");
+            if (Array.isArray(d.closest)) closest(d.closest);
           }
           if (list.length) sources();
           foot(d);
@@ -358,10 +375,22 @@
           var href = o.link && o.link(c), t = esc(c.title || c.source || "Untitled");
           var where = o.detail ? [c.source, c.page > 0 ? "p. " + c.page : ""].filter(Boolean).join(" · ") : "";
           h += '<li data-n="' + esc(c.n) + '"><span class="src-n">' + esc(c.n) + "</span>" +
-            (href ? '<a class="src-title" href="' + esc(href) + '">' + t + "</a>" : '<span class="src-title">' + t + "</span>") +
+            (href ? anchor(href, "src-title", t) : '<span class="src-title">' + t + "</span>") +
             (where ? '<span class="src-where">' + esc(where) + "</span>" : "") + "</li>";
         });
         art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "sources");
+      }
+
+      // closest lists the articles a fallback suggests, when some can be
+      // opened; otherwise the answer text already names them.
+      function closest(items) {
+        if (!o.link || !items.some(function (c) { return o.link(c); })) return;
+        var h = '<div class="sources-title">Closest articles</div><ol>';
+        items.forEach(function (c) {
+          var href = o.link(c), t = esc(c.title || "Untitled");
+          h += "<li>" + (href ? anchor(href, "src-title", t) : '<span class="src-title">' + t + "</span>") + "</li>";
+        });
+        art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "closest");
       }
 
       // feedback: thumbs up sends at once; thumbs down first offers an
@@ -509,7 +538,7 @@
         (o.detail && c.heading ? '<div class="cite-heading">' + esc(c.heading) + "</div>" : "") +
         (c.snippet ? '<div class="cite-snippet">' + esc(c.snippet) + "</div>" : "") +
         (o.detail || href ? '<div class="cite-foot"><span class="num">' + (o.detail && typeof c.score === "number" ? "score " + c.score.toFixed(2) : "") +
-          "</span>" + (href ? '<a href="' + esc(href) + '">Open document →</a>' : "") + "</div>" : "");
+          "</span>" + (href ? anchor(href, "", o.detail ? "Open document →" : "Open article →") : "") + "</div>" : "");
       if (cardFor !== b) b.parentNode.after(card); // right after the marker, so Tab reaches the link
       cardFor = b;
       pinned = pinned || pin;
@@ -651,6 +680,7 @@
     ".src-n{font:600 11px var(--mono);color:var(--text-3);margin-right:6px}" +
     ".sources{margin-top:8px;padding-top:8px;border-top:1px solid var(--border);font-size:13px}" +
     ".sources-title{font-size:12px;font-weight:600;color:var(--text-2)}.sources ol{list-style:none;margin:0;padding:0}" +
+    ".sources a,.cite-foot a{color:var(--accent)}.cite-foot{margin-top:4px;font-size:12px}" +
     ".answer-foot{display:flex;align-items:center;gap:8px;margin-top:8px;flex-wrap:wrap;font-size:12px;color:var(--text-3)}" +
     ".feedback,.meta{display:flex;align-items:center;gap:4px}.thanks{color:var(--ok)}.fb-note{color:var(--error)}" +
     ".feedback-form{margin-top:8px}.feedback-form textarea{width:100%;resize:vertical;background:var(--bg)}.fb-actions{display:flex;gap:8px;margin-top:4px}" +
@@ -715,6 +745,8 @@
         feedbackURL: origin + "/api/v1/widget/feedback",
         headers: { Authorization: "Bearer " + key },
         credentials: "omit",
+        link: function (c) { return webURL(c.source_url); },
+        newTab: true,
         liveBubbles: false,
         scroller: log,
         viewBottom: function () { return log.getBoundingClientRect().bottom; },

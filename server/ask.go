@@ -39,7 +39,7 @@ func askFrom(c echo.Context, channel string) (assistant.Request, error) {
 	p := principalOf(c)
 	req := assistant.Request{
 		Question: body.Question, ConversationID: body.ConversationID, TopK: body.TopK,
-		Filters: index.Filter{Category: body.Filters.Category, ProductVersion: body.Filters.ProductVersion, Tags: body.Filters.Tags},
+		Filters: p.scope(index.Filter{Category: body.Filters.Category, ProductVersion: body.Filters.ProductVersion, Tags: body.Filters.Tags}),
 		Channel: channel, Actor: p.actor, UserID: p.actor.ID, SessionID: p.sessionID,
 	}
 	return req, req.Validate()
@@ -68,18 +68,9 @@ func (s *Server) handleAsk(c echo.Context) error {
 		return err
 	}
 	if req.Channel == schema.ChannelWidget {
-		res = publicResult(res)
+		return c.JSON(http.StatusOK, publicResult(res))
 	}
 	return c.JSON(http.StatusOK, res)
-}
-
-// publicResult is an answer as a help site's visitors get it: without
-// the model, prompt, tokens, cost and chunk IDs, which are the team's
-// business (the trace keeps them).
-func publicResult(r *assistant.Result) *assistant.Result {
-	out := *r
-	out.Model, out.Prompt, out.TokensIn, out.TokensOut, out.CostUSD, out.Retrieved = "", "", 0, 0, 0, nil
-	return &out
 }
 
 // handleAskStream answers a question as server-sent events: meta, token…,
@@ -140,7 +131,7 @@ type sse struct {
 	ctx       context.Context
 	resp      *echo.Response
 	keepAlive time.Duration
-	public    bool // a widget visitor: done carries publicResult
+	public    bool // a widget visitor: citations and done in their public shape
 
 	mu      sync.Mutex
 	begun   bool
@@ -173,6 +164,9 @@ func (w *sse) event(ev assistant.Event) error {
 	case assistant.EventToken:
 		return w.write("token", map[string]string{"text": ev.Text})
 	case assistant.EventCitations:
+		if w.public {
+			return w.write("citations", map[string]any{"citations": publicCitations(ev.Citations)})
+		}
 		return w.write("citations", map[string]any{"citations": ev.Citations})
 	case assistant.EventDone:
 		if w.public {

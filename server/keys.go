@@ -26,11 +26,13 @@ type keyJSON struct {
 	Kind          string   `json:"kind"` // "secret" or "publishable"
 	Origins       []string `json:"origins,omitempty"`
 	RatePerMinute int      `json:"rate_per_minute,omitempty"`
+	// Scope: the documents its answers draw on (none: all of them).
+	Scope store.KeyScope `json:"scope,omitzero"`
 }
 
 func toKeyJSON(k *store.APIKey) keyJSON {
 	out := keyJSON{ID: k.ID, Name: k.Name, Role: k.Role, Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
-		OwnerID: k.OwnerID, Service: k.Service(), Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute}
+		OwnerID: k.OwnerID, Service: k.Service(), Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute, Scope: k.Scope}
 	if k.Publishable() {
 		out.Kind = "publishable"
 	}
@@ -60,6 +62,8 @@ type keyCreateRequest struct {
 	Kind          string   `json:"kind"`
 	Origins       []string `json:"origins"`
 	RatePerMinute int      `json:"rate_per_minute"`
+	// Scope: {"categories": […], "tags": […]}, publishable keys only.
+	Scope store.KeyScope `json:"scope"`
 }
 
 // handleKeyCreate returns the new key's secret, once.
@@ -75,10 +79,13 @@ func (s *Server) handleKeyCreate(c echo.Context) error {
 	switch req.Kind {
 	case "publishable":
 		var err error
-		if secret, k, err = s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, req.Name, req.Origins, req.RatePerMinute); err != nil {
+		if secret, k, err = s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, req.Name, req.Origins, req.RatePerMinute, req.Scope); err != nil {
 			return err
 		}
 	case "", "secret":
+		if !req.Scope.IsZero() {
+			return store.Errorf(store.EINVALID, "scope is for publishable keys only (kind \"publishable\")")
+		}
 		role, err := store.ParseRole(req.Role)
 		if err != nil {
 			return err

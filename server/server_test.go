@@ -67,7 +67,7 @@ func TestRouteRoleTable(t *testing.T) {
 	for _, r := range store.Roles {
 		keys[r] = keyFor(t, s, r)
 	}
-	pk, _, err := s.store.CreatePublishableKey(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "test"}, "widget", []string{"https://help.example.com"}, 0)
+	pk, _, err := s.store.CreatePublishableKey(context.Background(), store.Actor{Kind: store.ActorCLI, Name: "test"}, "widget", []string{"https://help.example.com"}, 0, store.KeyScope{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"llmops/assets"
+	"llmops/rag/assistant"
+	"llmops/rag/index"
 	"llmops/store"
 	"llmops/ui"
 )
@@ -50,6 +53,66 @@ func (w *widgetLimits) allow(k *store.APIKey, visitor string, now time.Time) (bo
 	}
 	w.mu.Unlock()
 	return kl.lim.allow(visitor, now)
+}
+
+// widgetAnswer is an answer as a help site's visitors get it (the JSON
+// answer and the stream's done event): its text, its sources by title
+// and public address, and what the widget needs to go on and rate it.
+// Source paths (the ingesting machine's), document and chunk IDs, scores,
+// the model, prompt, tokens and cost are the team's business: the trace
+// keeps them.
+type widgetAnswer struct {
+	Answer         string           `json:"answer"`
+	Citations      []widgetCitation `json:"citations"`
+	Fallback       bool             `json:"fallback"`
+	Escalated      bool             `json:"escalated"`
+	TraceID        string           `json:"trace_id"` // for feedback
+	ConversationID string           `json:"conversation_id,omitempty"`
+	Closest        []widgetArticle  `json:"closest,omitempty"` // on fallback: where to look instead
+}
+
+// widgetCitation is one source of a widget answer.
+type widgetCitation struct {
+	N         int    `json:"n"`
+	Title     string `json:"title"`
+	Snippet   string `json:"snippet"`
+	SourceURL string `json:"source_url,omitempty"` // the document's public address, when it has one
+}
+
+// widgetArticle is a document a fallback answer suggests.
+type widgetArticle struct {
+	Title     string `json:"title"`
+	SourceURL string `json:"source_url,omitempty"`
+}
+
+// publicResult is r as a widget visitor gets it.
+func publicResult(r *assistant.Result) widgetAnswer {
+	out := widgetAnswer{Answer: r.Answer, Citations: publicCitations(r.Citations), Fallback: r.Fallback, Escalated: r.Escalated,
+		TraceID: r.TraceID, ConversationID: r.ConversationID}
+	for _, d := range r.Closest {
+		out.Closest = append(out.Closest, widgetArticle{Title: d.Title, SourceURL: d.SourceURL})
+	}
+	return out
+}
+
+// publicCitations are citations as a widget visitor gets them.
+func publicCitations(cs []assistant.Citation) []widgetCitation {
+	out := make([]widgetCitation, len(cs))
+	for i, c := range cs {
+		out[i] = widgetCitation{N: c.N, Title: c.Title, Snippet: c.Snippet, SourceURL: c.SourceURL}
+	}
+	return out
+}
+
+// scope bounds a request's retrieval filter by the caller's publishable
+// key's scope; any other caller's filter is left as it is. The scope is
+// added beside the request's own fields, which can only narrow it.
+func (p *principal) scope(f index.Filter) index.Filter {
+	if p == nil || p.key == nil || !p.key.Publishable() {
+		return f
+	}
+	f.AnyCategories, f.AnyTags = p.key.Scope.Categories, p.key.Scope.Tags
+	return f
 }
 
 // widgetCORS answers the widget API's preflights and marks its responses
@@ -208,8 +271,9 @@ func (s *Server) traceForFeedback(ctx context.Context, id string) (*store.Trace,
 // Widget settings (Settings → Chat widget).
 
 func (s *Server) widgetSettings(c echo.Context) (ui.WidgetSettings, error) {
+	ctx := c.Request().Context()
 	p := ui.WidgetSettings{Chrome: chrome(c, "Chat widget", "settings"), ScriptURL: s.baseURL(c) + "/widget.js", Now: s.now()}
-	keys, err := s.store.ListAPIKeys(c.Request().Context())
+	keys, err := s.store.ListAPIKeys(ctx)
 	if err != nil {
 		return p, err
 	}
@@ -218,9 +282,25 @@ func (s *Server) widgetSettings(c echo.Context) (ui.WidgetSettings, error) {
 			continue
 		}
 		p.Keys = append(p.Keys, ui.WidgetKey{ID: k.ID, Name: k.Name, Hint: k.Hint, Origins: k.Origins, RatePerMinute: k.RatePerMinute,
-			CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
+			Categories: k.Scope.Categories, Tags: k.Scope.Tags, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
+	docs, err := s.store.ListDocuments(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, d := range docs {
+		if d.Category != "" && !slices.Contains(p.Categories, d.Category) {
+			p.Categories = append(p.Categories, d.Category)
+		}
+	}
+	slices.Sort(p.Categories)
 	return p, nil
+}
+
+// scopeValues splits a scope form field: commas or line breaks between
+// values, as categories may hold spaces.
+func scopeValues(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
 }
 
 // baseURL is this server's address as the browser reached it.
@@ -254,7 +334,8 @@ func (s *Server) handleWidgetKeyCreateForm(c echo.Context) error {
 		}
 		rate = n
 	}
-	secret, k, err := s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, name, origins, rate)
+	scope := store.KeyScope{Categories: scopeValues(c.FormValue("categories")), Tags: scopeValues(c.FormValue("tags"))}
+	secret, k, err := s.store.CreatePublishableKey(c.Request().Context(), principalOf(c).actor, name, origins, rate, scope)
 	if store.ErrorCode(err) == store.EINVALID {
 		return s.widgetPageError(c, store.ErrorMessage(err))
 	} else if err != nil {
@@ -264,7 +345,7 @@ func (s *Server) handleWidgetKeyCreateForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Created = &ui.WidgetKeyCreated{Name: k.Name, Secret: secret, Origins: k.Origins}
+	p.Created = &ui.WidgetKeyCreated{Name: k.Name, Secret: secret, Origins: k.Origins, Categories: k.Scope.Categories, Tags: k.Scope.Tags}
 	return render(c, http.StatusCreated, ui.WidgetSettingsPage(p))
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestPublishableKeys(t *testing.T) {
 	s := MustOpen(t)
 	admin := store.Actor{Kind: store.ActorCLI, Name: "ops"}
 
-	secret, k, err := s.CreatePublishableKey(ctx, admin, "Help centre", []string{"https://Help.Example.com/", " http://localhost:3000", "https://help.example.com:443", "", "http://[::1]:80"}, 0)
+	secret, k, err := s.CreatePublishableKey(ctx, admin, "Help centre", []string{"https://Help.Example.com/", " http://localhost:3000", "https://help.example.com:443", "", "http://[::1]:80"}, 0, store.KeyScope{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +47,66 @@ func TestPublishableKeys(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{nil, {""}, {"help.example.com"}, {"https://*.example.com"}, {"https://x.com/path"}, {"ftp://x.com"}, {"https://u:p@x.com"}} {
-		if _, _, err := s.CreatePublishableKey(ctx, admin, "x", bad, 10); store.ErrorCode(err) != store.EINVALID {
+		if _, _, err := s.CreatePublishableKey(ctx, admin, "x", bad, 10, store.KeyScope{}); store.ErrorCode(err) != store.EINVALID {
 			t.Errorf("origins %q: err %v, want EINVALID", bad, err)
 		}
 	}
-	if _, _, err := s.CreatePublishableKey(ctx, admin, "x", []string{"https://a.com"}, 100000); store.ErrorCode(err) != store.EINVALID {
+	if _, _, err := s.CreatePublishableKey(ctx, admin, "x", []string{"https://a.com"}, 100000, store.KeyScope{}); store.ErrorCode(err) != store.EINVALID {
 		t.Errorf("huge rate: err %v", err)
+	}
+}
+
+// TestPublishableKeyScope: a key's scope is normalised like documents'
+// categories and tags, kept on the key, bounded, and audited.
+func TestPublishableKeyScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := MustOpen(t)
+	admin := store.Actor{Kind: store.ActorCLI, Name: "ops"}
+
+	secret, k, err := s.CreatePublishableKey(ctx, admin, "Billing help", []string{"https://help.example.com"}, 0,
+		store.KeyScope{Categories: []string{" Billing", "billing", ""}, Tags: []string{"Public", " faq "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.KeyScope{Categories: []string{"billing"}, Tags: []string{"public", "faq"}}
+	bySecret, err := s.APIKeyBySecret(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]*store.APIKey{"created": k, "by secret": bySecret} {
+		if !slices.Equal(got.Scope.Categories, want.Categories) || !slices.Equal(got.Scope.Tags, want.Tags) {
+			t.Errorf("%s: scope %+v, want %+v", name, got.Scope, want)
+		}
+	}
+	keys, err := s.ListAPIKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].Scope.String() != "categories=billing tags=public,faq" {
+		t.Fatalf("listed keys %+v, %v", keys, err)
+	}
+	events, _, err := s.ListAudit(ctx, store.Page{})
+	if err != nil || len(events) == 0 || !strings.Contains(events[0].After, "categories=billing tags=public,faq") {
+		t.Errorf("audit of the creation: %+v, %v", events, err)
+	}
+
+	// No scope is the whole knowledge base.
+	_, open, err := s.CreatePublishableKey(ctx, admin, "Everything", []string{"https://help.example.com"}, 0, store.KeyScope{Tags: []string{" "}})
+	if err != nil || !open.Scope.IsZero() {
+		t.Fatalf("unscoped key %+v, %v", open, err)
+	}
+
+	many := make([]string, 21)
+	for i := range many {
+		many[i] = fmt.Sprint("c", i)
+	}
+	for name, bad := range map[string]store.KeyScope{
+		"too many categories": {Categories: many},
+		"too many tags":       {Tags: many},
+		"long category":       {Categories: []string{strings.Repeat("c", 101)}},
+		"long tag":            {Tags: []string{strings.Repeat("t", 65)}},
+	} {
+		if _, _, err := s.CreatePublishableKey(ctx, admin, "x", []string{"https://a.com"}, 0, bad); store.ErrorCode(err) != store.EINVALID {
+			t.Errorf("%s: err %v, want EINVALID", name, err)
+		}
 	}
 }
 

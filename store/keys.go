@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -39,6 +40,68 @@ type APIKey struct {
 	Kind          string   `json:"kind,omitempty"`
 	Origins       []string `json:"origins,omitempty"`
 	RatePerMinute int      `json:"rate_per_minute,omitempty"`
+	// Scope bounds what a publishable key's answers may draw on.
+	Scope KeyScope `json:"scope,omitzero"`
+}
+
+// KeyScope bounds the documents a publishable key's answers draw on:
+// those in one of Categories (when there are any) that carry at least
+// one of Tags (when there are any). The zero scope is the whole knowledge
+// base. Values are lower-cased, as documents' categories and tags are.
+type KeyScope struct {
+	Categories []string `json:"categories,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+}
+
+// IsZero reports whether s leaves the whole knowledge base in scope.
+func (s KeyScope) IsZero() bool { return len(s.Categories) == 0 && len(s.Tags) == 0 }
+
+// String is the scope as the audit log and the settings page say it.
+func (s KeyScope) String() string {
+	var parts []string
+	if len(s.Categories) > 0 {
+		parts = append(parts, "categories="+strings.Join(s.Categories, ","))
+	}
+	if len(s.Tags) > 0 {
+		parts = append(parts, "tags="+strings.Join(s.Tags, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Bounds on a key's scope, the same as on a document's metadata (see
+// rag.MaxCategoryRunes, rag.MaxTagRunes, rag.MaxTags). The vector index
+// runs one query per category × tag pair, so the lists stay short.
+const (
+	maxScopeValues        = 20
+	maxScopeCategoryRunes = 100
+	maxScopeTagRunes      = 64
+)
+
+// NormalizeScope trims, lower-cases and de-duplicates a scope's values
+// and checks their bounds.
+func NormalizeScope(s KeyScope) (KeyScope, error) {
+	var out KeyScope
+	for _, f := range []struct {
+		name     string
+		in       []string
+		out      *[]string
+		maxRunes int
+	}{
+		{"categories", s.Categories, &out.Categories, maxScopeCategoryRunes},
+		{"tags", s.Tags, &out.Tags, maxScopeTagRunes},
+	} {
+		vals := NormalizeTags(f.in)
+		if len(vals) > maxScopeValues {
+			return KeyScope{}, Errorf(EINVALID, "a widget key's scope takes at most %d %s (got %d)", maxScopeValues, f.name, len(vals))
+		}
+		for _, v := range vals {
+			if utf8.RuneCountInString(v) > f.maxRunes {
+				return KeyScope{}, Errorf(EINVALID, "scope %s: %q is longer than %d characters", f.name, Preview(v, 40), f.maxRunes)
+			}
+		}
+		*f.out = vals
+	}
+	return out, nil
 }
 
 // API key kinds.
@@ -72,7 +135,11 @@ type storedKey struct {
 
 func (k *APIKey) summary() string {
 	if k.Publishable() {
-		return fmt.Sprintf("%s publishable origins=%s rate=%d/min %s…", k.Name, strings.Join(k.Origins, ","), k.RatePerMinute, k.Hint)
+		scope := ""
+		if !k.Scope.IsZero() {
+			scope = " " + k.Scope.String()
+		}
+		return fmt.Sprintf("%s publishable origins=%s rate=%d/min%s %s…", k.Name, strings.Join(k.Origins, ","), k.RatePerMinute, scope, k.Hint)
 	}
 	return fmt.Sprintf("%s role=%s %s…", k.Name, k.Role, k.Hint)
 }
@@ -100,8 +167,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, name string, role
 
 // CreatePublishableKey makes a chat widget key allowed from origins
 // (scheme://host[:port] each, normalised) at ratePerMinute asks per
-// visitor (0 = DefaultWidgetRate). Its secret is returned once.
-func (s *Store) CreatePublishableKey(ctx context.Context, actor Actor, name string, origins []string, ratePerMinute int) (string, *APIKey, error) {
+// visitor (0 = DefaultWidgetRate), answering from the documents in scope.
+// Its secret is returned once.
+func (s *Store) CreatePublishableKey(ctx context.Context, actor Actor, name string, origins []string, ratePerMinute int, scope KeyScope) (string, *APIKey, error) {
 	if err := ctx.Err(); err != nil {
 		return "", nil, err
 	}
@@ -119,8 +187,11 @@ func (s *Store) CreatePublishableKey(ctx context.Context, actor Actor, name stri
 	if ratePerMinute < 1 || ratePerMinute > maxWidgetRate {
 		return "", nil, Errorf(EINVALID, "rate_per_minute must be 1 to %d (got %d)", maxWidgetRate, ratePerMinute)
 	}
+	if scope, err = NormalizeScope(scope); err != nil {
+		return "", nil, err
+	}
 	secret := PublishableKeyPrefix + newSecret(24)
-	k := &APIKey{Name: name, Role: RoleViewer, Kind: KeyPublishable, Origins: norm, RatePerMinute: ratePerMinute,
+	k := &APIKey{Name: name, Role: RoleViewer, Kind: KeyPublishable, Origins: norm, RatePerMinute: ratePerMinute, Scope: scope,
 		Hint: secret[:len(PublishableKeyPrefix)+4], Hash: hashSecret(secret), CreatedBy: actor.String()}
 	if err := s.putNewKey(actor, k); err != nil {
 		return "", nil, err

@@ -129,6 +129,11 @@ var migrations = []migration{
 	{9, "API keys belong to a user: owner IDs, keys of removed users revoked, none above its owner's role", func(tx *bolt.Tx) error {
 		return keyOwnersV9(tx, time.Now())
 	}, nil},
+	// Nothing to rewrite: a key without a scope answers from everything,
+	// as before. The version is what matters: an older binary, which would
+	// ignore scopes and answer from everything, refuses to open the file.
+	// Nothing here depends on the number, so it can be renumbered.
+	{10, "publishable keys may be scoped to categories and tags", func(*bolt.Tx) error { return nil }, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.

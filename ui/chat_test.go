@@ -82,14 +82,15 @@ func TestWidgetSettingsPage(t *testing.T) {
 	chrome := Chrome{Title: "Chat widget", Active: "settings", Viewer: admin}
 	keys := []WidgetKey{
 		{ID: "01KW", Name: "Help center", Hint: "llmops_pk_ab12", Origins: []string{"https://help.example.com"}, RatePerMinute: 20,
-			CreatedBy: "user:maya", CreatedAt: testNow.Add(-2 * time.Hour), LastUsedAt: testNow.Add(-5 * time.Minute)},
+			Categories: []string{"billing", "getting-started"}, Tags: []string{"public"}, CreatedBy: "user:maya", CreatedAt: testNow.Add(-2 * time.Hour), LastUsedAt: testNow.Add(-5 * time.Minute)},
 		{ID: "01KX", Name: "Docs", Hint: "llmops_pk_cd34", Origins: []string{"https://a.example", "https://b.example", "https://c.example", "https://d.example", "https://e.example"},
 			RatePerMinute: 5, CreatedBy: "user:maya", CreatedAt: testNow.Add(-72 * time.Hour)},
 	}
 	const secret = "llmops_pk_s3cret"
 
 	t.Run("empty", func(t *testing.T) {
-		doc, html := renderDoc(t, WidgetSettingsPage(WidgetSettings{Chrome: chrome, Now: testNow, ScriptURL: "http://127.0.0.1:8080/widget.js"}))
+		doc, html := renderDoc(t, WidgetSettingsPage(WidgetSettings{Chrome: chrome, Now: testNow, ScriptURL: "http://127.0.0.1:8080/widget.js",
+			Categories: []string{"billing", "integrations"}}))
 		if doc.Find(`[data-testid="widget-keys-empty"]`).Length() != 1 {
 			t.Error("no empty state without keys")
 		}
@@ -100,10 +101,14 @@ func TestWidgetSettingsPage(t *testing.T) {
 		if got := form.AttrOr("action", ""); got != "/settings/widget" || form.AttrOr("method", "") != "post" {
 			t.Errorf("create form posts to %q", got)
 		}
-		for _, field := range []string{`input[name="name"]`, `textarea[name="origins"]`, `input[name="rate_per_minute"][type="number"][value="20"]`} {
+		for _, field := range []string{`input[name="name"]`, `textarea[name="origins"]`, `input[name="rate_per_minute"][type="number"][value="20"]`,
+			`input[name="categories"]:not([required])`, `input[name="tags"]:not([required])`} {
 			if form.Find(field).Length() != 1 {
 				t.Errorf("create form lacks %s", field)
 			}
+		}
+		if got := doc.Find("#wk-categories-help").Text(); !strings.Contains(got, "billing, integrations") {
+			t.Errorf("categories help %q does not offer the knowledge base's categories", got)
 		}
 		if !strings.Contains(doc.Find(".card .muted").First().Text(), "publishable key") {
 			t.Error("the page does not say what a publishable key is")
@@ -123,7 +128,13 @@ func TestWidgetSettingsPage(t *testing.T) {
 				t.Errorf("row %q lacks %q", first, want)
 			}
 		}
+		if got := strings.Join(rows.First().Find(`[data-testid="widget-key-scope"] .chip`).Map(func(_ int, c *goquery.Selection) string { return c.Text() }), " "); got != "billing getting-started #public" {
+			t.Errorf("scope chips %q, want billing getting-started #public", got)
+		}
 		second := rows.Eq(1)
+		if got := second.Find(`[data-testid="widget-key-scope"]`).Text(); !strings.Contains(got, "all documents") {
+			t.Errorf("unscoped key's scope %q, want all documents", got)
+		}
 		if got := second.Find(".chip").Length(); got != maxOriginChips+1 {
 			t.Errorf("%d origin chips, want %d and +N", got, maxOriginChips)
 		}
@@ -151,7 +162,7 @@ func TestWidgetSettingsPage(t *testing.T) {
 
 	t.Run("created", func(t *testing.T) {
 		p := WidgetSettings{Chrome: chrome, Keys: keys[:1], Now: testNow, ScriptURL: "http://127.0.0.1:8080/widget.js",
-			Created: &WidgetKeyCreated{Name: "Help center", Secret: secret, Origins: []string{"https://help.example.com"}}}
+			Created: &WidgetKeyCreated{Name: "Help center", Secret: secret, Origins: []string{"https://help.example.com"}, Categories: []string{"billing"}}}
 		doc, html := renderDoc(t, WidgetSettingsPage(p))
 		want := `<script src="http://127.0.0.1:8080/widget.js" data-key="` + secret + `" async></script>`
 		if got := doc.Find(`[data-testid="widget-snippet"]`).Text(); got != want {
@@ -165,6 +176,9 @@ func TestWidgetSettingsPage(t *testing.T) {
 		}
 		if !strings.Contains(doc.Find(`[data-testid="new-widget-key"]`).Text(), "you will not see this key again") {
 			t.Error("no 'you will not see this key again'")
+		}
+		if got := doc.Find(`[data-testid="new-widget-key-scope"]`).Text(); !strings.Contains(got, "billing") {
+			t.Errorf("new key's scope %q lacks billing", got)
 		}
 		golden(t, "widget-created", html)
 	})

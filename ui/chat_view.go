@@ -37,6 +37,9 @@ type WidgetSettings struct {
 	ScriptURL string            // absolute URL of widget.js, e.g. "http://127.0.0.1:8080/widget.js"
 	Error     string
 	Now       time.Time
+	// Categories are the knowledge base's document categories, offered
+	// for a new key's scope.
+	Categories []string
 }
 
 // WidgetKey is one publishable widget key in the list (never its secret).
@@ -44,14 +47,16 @@ type WidgetKey struct {
 	ID, Name, Hint        string
 	Origins               []string
 	RatePerMinute         int
+	Categories, Tags      []string // its scope; none: every document
 	CreatedBy             string
 	CreatedAt, LastUsedAt time.Time
 }
 
 // WidgetKeyCreated is a key just created; its secret is on the page once.
 type WidgetKeyCreated struct {
-	Name, Secret string
-	Origins      []string
+	Name, Secret     string
+	Origins          []string
+	Categories, Tags []string
 }
 
 // defaultWidgetRate is the create form's per-visitor questions per minute.

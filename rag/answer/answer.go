@@ -61,6 +61,9 @@ type Citation struct {
 	Source     string `json:"source"`
 	Snippet    string `json:"snippet"`
 	Page       int    `json:"page,omitempty"`
+	// SourceURL is the document's public address, when it has one: the
+	// only link a help site's visitor may be given.
+	SourceURL string `json:"source_url,omitempty"`
 }
 
 // snippetRunes bounds a citation's snippet: enough to recognise the
@@ -153,7 +156,7 @@ func citations(sentences []Sentence, chunks []store.ChunkRef, snippet func(n int
 				Page:       ref.Chunk.Page,
 			}
 			if ref.Document != nil {
-				c.Title, c.Source = ref.Document.Title, ref.Document.Source
+				c.Title, c.Source, c.SourceURL = ref.Document.Title, ref.Document.Source, ref.Document.SourceURL
 			}
 			out = append(out, c)
 		}

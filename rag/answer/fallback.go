@@ -27,7 +27,10 @@ func FallbackText(closest []store.ChunkRef) string {
 		}
 		title := strings.TrimSpace(ref.Document.Title)
 		if title == "" {
-			title = ref.Document.Source
+			// The file's name, not its path: the path is the ingesting
+			// machine's, and this text reaches the widget's visitors.
+			src := ref.Document.Source
+			title = src[strings.LastIndexAny(src, `/\`)+1:]
 		}
 		if title == "" || seen[title] {
 			continue

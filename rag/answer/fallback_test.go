@@ -13,6 +13,10 @@ func TestFallbackText(t *testing.T) {
 	c := ref("c", "Manage Locations, Departments and Positions", "x")
 	d := ref("d", "Refunds", "x")
 	noTitle := ref("e", "", "x")
+	inFolder := ref("g", "", "x")
+	inFolder.Document.Source = "/home/maya/help/billing/g.md"
+	onWindows := ref("h", "", "x")
+	onWindows.Document.Source = `C:\Users\maya\help\h.md`
 	noDoc := store.ChunkRef{Chunk: store.Chunk{ID: "f-00000"}}
 	const plain = "The documentation does not cover this."
 	tests := []struct {
@@ -29,6 +33,7 @@ func TestFallbackText(t *testing.T) {
 		{"distinct, at most three, best first", []store.ChunkRef{a, a, b, c, d},
 			plain + " The closest articles are “Plans and Pricing”, “Billing FAQ” and “Manage Locations, Departments and Positions”."},
 		{"source when untitled", []store.ChunkRef{noTitle}, plain + " The closest article is “e.md”."},
+		{"the file's name, never its path", []store.ChunkRef{inFolder, onWindows}, plain + " The closest articles are “g.md” and “h.md”."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

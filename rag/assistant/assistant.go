@@ -69,6 +69,7 @@ type Source struct {
 	DocumentID string `json:"document_id"`
 	Title      string `json:"title"`
 	Source     string `json:"source"`
+	SourceURL  string `json:"source_url,omitempty"` // its public address, when it has one
 }
 
 // Result is the answer object of POST /api/v1/ask and the SSE done event.
@@ -488,7 +489,7 @@ func closest(refs []store.ChunkRef, n int) []Source {
 			continue
 		}
 		seen[r.Document.ID] = true
-		out = append(out, Source{DocumentID: r.Document.ID, Title: r.Document.Title, Source: r.Document.Source})
+		out = append(out, Source{DocumentID: r.Document.ID, Title: r.Document.Title, Source: r.Document.Source, SourceURL: r.Document.SourceURL})
 	}
 	return out
 }

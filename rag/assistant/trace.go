@@ -57,6 +57,12 @@ func newTracer(now time.Time, req Request) *tracer {
 	if f := req.Filters; len(f.Tags) > 0 {
 		tr.Attributes[schema.AttrFilterTags] = f.Tags
 	}
+	if f := req.Filters; len(f.AnyCategories) > 0 {
+		tr.Attributes[schema.AttrScopeCategories] = f.AnyCategories
+	}
+	if f := req.Filters; len(f.AnyTags) > 0 {
+		tr.Attributes[schema.AttrScopeTags] = f.AnyTags
+	}
 	t := &tracer{trace: tr}
 	t.root = &span{s: store.Span{TraceID: tr.ID, ID: store.NewIDAt(now), Name: schema.SpanAsk, Kind: schema.SpanKindChain, Start: now}, attrs: map[string]any{}}
 	return t

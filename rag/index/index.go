@@ -5,6 +5,7 @@
 package index
 
 import (
+	"slices"
 	"strings"
 
 	"llmops/store"
@@ -17,11 +18,19 @@ type Hit struct {
 }
 
 // Filter restricts results to chunks whose document matches every field
-// set: a category, a product version, and all of the tags.
+// set: a category, a product version, and all of the tags; then, when
+// they are set, one of AnyCategories and at least one of AnyTags.
 type Filter struct {
 	Category       string   `json:"category,omitempty"`
 	ProductVersion string   `json:"product_version,omitempty"`
 	Tags           []string `json:"tags,omitempty"`
+
+	// AnyCategories and AnyTags bound the search to a publishable key's
+	// scope. The server sets them from the key, never from a request
+	// body (hence no JSON names): fields only ever narrow a filter, so a
+	// visitor's own filters cannot reach past the scope.
+	AnyCategories []string `json:"-"`
+	AnyTags       []string `json:"-"`
 }
 
 // normalized lower-cases the category and tags the way EntryOf stores them.
@@ -29,12 +38,42 @@ func (f Filter) normalized() Filter {
 	f.Category = strings.ToLower(strings.TrimSpace(f.Category))
 	f.ProductVersion = strings.TrimSpace(f.ProductVersion)
 	f.Tags = store.NormalizeTags(f.Tags)
+	f.AnyCategories = store.NormalizeTags(f.AnyCategories) // the same trim, lower-case and de-duplicate
+	f.AnyTags = store.NormalizeTags(f.AnyTags)
 	return f
 }
 
 // Empty reports whether the filter matches everything.
 func (f Filter) Empty() bool {
-	return f.Category == "" && f.ProductVersion == "" && len(f.Tags) == 0
+	return f.Category == "" && f.ProductVersion == "" && len(f.Tags) == 0 && len(f.AnyCategories) == 0 && len(f.AnyTags) == 0
+}
+
+// conjunctions rewrites a normalized filter as filters of equalities only
+// (no AnyCategories or AnyTags) whose union matches what f matches, for
+// an index that can only test equality. None means nothing can match.
+func (f Filter) conjunctions() []Filter {
+	cats := f.AnyCategories
+	switch {
+	case f.Category != "" && len(cats) > 0 && !slices.Contains(cats, f.Category):
+		return nil // a category outside the scope
+	case f.Category != "" || len(cats) == 0:
+		cats = []string{f.Category}
+	}
+	tags := f.AnyTags
+	if len(tags) == 0 || slices.ContainsFunc(tags, func(t string) bool { return slices.Contains(f.Tags, t) }) {
+		tags = []string{""} // no scope tags, or one already required
+	}
+	out := make([]Filter, 0, len(cats)*len(tags))
+	for _, c := range cats {
+		for _, t := range tags {
+			g := Filter{Category: c, ProductVersion: f.ProductVersion, Tags: f.Tags}
+			if t != "" {
+				g.Tags = append(slices.Clip(f.Tags), t)
+			}
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // Entry is what the indexes need of a chunk: its ID, the text to match and

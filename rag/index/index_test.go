@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +79,85 @@ func TestVectorFilter(t *testing.T) {
 	if len(hits) != 4 {
 		t.Errorf("tag filter: %d hits, want 4", len(hits))
 	}
+}
+
+// scopedEntries are six chunks over three categories with mixed tags.
+func scopedEntries() []Entry {
+	return []Entry{
+		{ID: "b-pub", Text: "refund invoice plan", Category: "billing", Tags: []string{"public"}},
+		{ID: "b-int", Text: "refund invoice plan", Category: "billing", Tags: []string{"internal"}},
+		{ID: "i-pub", Text: "refund invoice plan", Category: "integrations", Tags: []string{"public", "slack"}},
+		{ID: "i-int", Text: "refund invoice plan", Category: "integrations", Tags: []string{"internal", "slack"}},
+		{ID: "a-pub", Text: "refund invoice plan", Category: "admin", Tags: []string{"public"}},
+		{ID: "a-none", Text: "refund invoice plan", Category: "admin"},
+	}
+}
+
+// TestScopedFilters: AnyCategories and AnyTags narrow a filter the same
+// way in both indexes, and a request's own fields cannot widen them.
+func TestScopedFilters(t *testing.T) {
+	es := scopedEntries()
+	k, err := OpenKeyword(filepath.Join(t.TempDir(), "kw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := k.Apply(context.Background(), nil, es, store.Fingerprint{}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := NewVectors("m")
+	vecs := make([][]float32, len(es))
+	for i := range vecs {
+		vecs[i] = []float32{1, float32(i) / 10} // a strict order: b-pub nearest
+	}
+	if err := v.Apply(context.Background(), nil, es, vecs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want []string // in vector order
+	}{
+		{"categories", Filter{AnyCategories: []string{"Billing", "integrations"}}, []string{"b-pub", "b-int", "i-pub", "i-int"}},
+		{"tags", Filter{AnyTags: []string{"public"}}, []string{"b-pub", "i-pub", "a-pub"}},
+		{"categories and tags", Filter{AnyCategories: []string{"billing", "integrations"}, AnyTags: []string{"public", "slack"}}, []string{"b-pub", "i-pub", "i-int"}},
+		{"request category inside", Filter{Category: "integrations", AnyCategories: []string{"billing", "integrations"}}, []string{"i-pub", "i-int"}},
+		{"request category outside", Filter{Category: "admin", AnyCategories: []string{"billing"}}, nil},
+		{"request tag outside", Filter{Tags: []string{"internal"}, AnyTags: []string{"public"}}, nil},
+		{"request tag inside", Filter{Tags: []string{"slack"}, AnyTags: []string{"public"}}, []string{"i-pub"}},
+		{"request tag is a scope tag", Filter{Tags: []string{"public"}, AnyTags: []string{"public", "slack"}}, []string{"b-pub", "i-pub", "a-pub"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hits, err := v.Search(context.Background(), []float32{1, 0}, 10, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hitIDs(hits); !slices.Equal(got, tc.want) {
+				t.Errorf("vector hits %v, want %v", got, tc.want)
+			}
+			if hits, _ := v.Search(context.Background(), []float32{1, 0}, 2, tc.f); len(tc.want) >= 2 && !slices.Equal(hitIDs(hits), tc.want[:2]) {
+				t.Errorf("vector top 2 %v, want %v", hitIDs(hits), tc.want[:2])
+			}
+			kw, err := k.Search(context.Background(), "refund", 10, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := hitIDs(kw)
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("keyword hits %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func hitIDs(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.ID)
+	}
+	return out
 }
 
 // BenchmarkKeywordIndexing compares the lean mapping with bleve's default

@@ -142,6 +142,20 @@ func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit,
 		for _, tag := range f.Tags {
 			add("tags", tag)
 		}
+		anyOf := func(field string, vals []string) {
+			if len(vals) == 0 {
+				return
+			}
+			or := bleve.NewDisjunctionQuery()
+			for _, v := range vals {
+				t := bleve.NewTermQuery(v)
+				t.SetField(field)
+				or.AddQuery(t)
+			}
+			conj.AddQuery(or)
+		}
+		anyOf("category", f.AnyCategories)
+		anyOf("tags", f.AnyTags)
 		qq = conj
 	}
 	req := bleve.NewSearchRequestOptions(qq, n, 0, false)

@@ -1,9 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	chromem "github.com/philippgille/chromem-go"
@@ -92,8 +95,39 @@ func (v *Vectors) Search(ctx context.Context, vec []float32, n int, f Filter) ([
 	if n == 0 {
 		return nil, nil
 	}
+	// chromem filters by equality only, so "any of" is a query per
+	// combination. Each returns its own top n; the best n of their union
+	// are the best n overall, as every one of those is in the top n of a
+	// combination it matches.
+	conj := f.normalized().conjunctions()
+	if len(conj) == 1 {
+		return v.query(ctx, vec, n, conj[0])
+	}
+	var hits []Hit
+	seen := map[string]bool{}
+	for _, g := range conj {
+		hs, err := v.query(ctx, vec, n, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			if !seen[h.ID] {
+				seen[h.ID] = true
+				hits = append(hits, h)
+			}
+		}
+	}
+	slices.SortFunc(hits, func(a, b Hit) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.ID, b.ID))
+	})
+	return hits[:min(n, len(hits))], nil
+}
+
+// query is one chromem search within an equality-only filter. v.mu is
+// held.
+func (v *Vectors) query(ctx context.Context, vec []float32, n int, f Filter) ([]Hit, error) {
 	var where map[string]string
-	if f = f.normalized(); !f.Empty() {
+	if !f.Empty() {
 		where = metadataOf(Entry{Category: f.Category, ProductVersion: f.ProductVersion, Tags: f.Tags})
 	}
 	res, err := v.col.QueryEmbedding(ctx, vec, n, where, nil)

@@ -60,6 +60,11 @@ const (
 	// prompt and completion, when the model has a price.
 	AttrCostInputUSD  = "llmops.cost_input_usd"
 	AttrCostOutputUSD = "llmops.cost_output_usd"
+	// AttrScopeCategories and AttrScopeTags are the scope of the
+	// publishable key a widget ask came with: documents in one of the
+	// categories, carrying one of the tags.
+	AttrScopeCategories = "llmops.scope.categories"
+	AttrScopeTags       = "llmops.scope.tags"
 )
 
 // Values of AttrChannel.
