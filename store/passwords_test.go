@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +13,32 @@ import (
 	"llmops/store"
 )
 
-// auditActions lists the audit log oldest first as "action resource".
+// auditActions lists the audit log as sorted "action resource" lines.
+// Sorted, not in time order: events of one millisecond (a stopped test
+// clock) have IDs in no particular order.
 func auditActions(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	var out []string
+	for _, ev := range auditWhere(t, s, "", "") {
+		out = append(out, ev.Action+" "+ev.Resource)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// auditWhere returns the audit events with this action and resource (""
+// matches any).
+func auditWhere(t *testing.T, s *store.Store, action, resource string) []store.AuditEvent {
 	t.Helper()
 	events, _, err := s.ListAudit(context.Background(), store.Page{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for i := len(events) - 1; i >= 0; i-- {
-		out = append(out, events[i].Action+" "+events[i].Resource)
+	var out []store.AuditEvent
+	for _, ev := range events {
+		if (action == "" || ev.Action == action) && (resource == "" || ev.Resource == resource) {
+			out = append(out, ev)
+		}
 	}
 	return out
 }
@@ -86,7 +103,7 @@ func TestInviteLink(t *testing.T) {
 	if u, _ := s.UserByID(ctx, rae.ID); string(u.PasswordHash) != "new hash" {
 		t.Errorf("the second use changed the password to %q", u.PasswordHash)
 	}
-	want := []string{"create user", "create user", "create account_link", "update user", "login session"}
+	want := []string{"create account_link", "create user", "create user", "login session", "update user"}
 	if got := auditActions(t, s); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("audit = %v, want %v", got, want)
 	}
@@ -225,8 +242,7 @@ func TestChangePassword(t *testing.T) {
 			t.Errorf("other session: err = %v, want unauthorized", err)
 		}
 	}
-	events, _, _ := s.ListAudit(ctx, store.Page{Limit: 1})
-	if len(events) != 1 || events[0].Action != "update" || events[0].After != "password changed; 2 other sessions signed out" {
-		t.Errorf("last audit event %+v, want the password change with 2 sessions signed out", events)
+	if events := auditWhere(t, s, "update", "user"); len(events) != 1 || events[0].After != "password changed; 2 other sessions signed out" {
+		t.Errorf("user updates %+v, want the password change with 2 sessions signed out", events)
 	}
 }
