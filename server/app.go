@@ -45,6 +45,9 @@ type AppOptions struct {
 	// indexes see it (rag.Options.AfterCommit); the crash test stalls
 	// there. Nil in the shipped commands.
 	AfterCommit func()
+	// Now is the clock of the store and the server (time.Now when nil);
+	// tests move it to expire sessions and links.
+	Now func() time.Time
 }
 
 // OpenApp opens cfg.DataDir and wires everything on it. Close releases it.
@@ -52,7 +55,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.DataDir, store.Options{})
+	st, err := store.Open(ctx, cfg.DataDir, store.Options{Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}

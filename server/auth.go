@@ -3,11 +3,13 @@ package server
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -27,6 +29,7 @@ type principal struct {
 	// sessionID names the browser session on traces: a prefix of the
 	// session's stored hash, never the token.
 	sessionID string
+	session   *store.Session // the browser session, for cookie sign-ins
 }
 
 // principalKey is the echo context key; values are only ever *principal.
@@ -70,10 +73,17 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			sess, u, err := s.store.SessionUser(ctx, ck.Value)
+			sess, u, err := s.store.SessionUser(ctx, ck.Value, s.cfg.SessionIdle)
 			switch {
 			case err == nil:
-				c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorUser, ID: u.ID, Name: u.Email}, role: u.Role, user: u, sessionID: sess.Hash[:min(16, len(sess.Hash))]})
+				// Last-seen is bookkeeping too: at most one write a minute
+				// per session, however many requests it makes.
+				if s.now().Sub(sess.LastSeenAt) >= time.Minute {
+					if err := s.store.TouchSession(ctx, sess.Hash, c.RealIP()); err != nil {
+						s.log.Warn("touch session", "session", sess.ID(), "err", err)
+					}
+				}
+				c.Set(principalKey, &principal{actor: store.Actor{Kind: store.ActorUser, ID: u.ID, Name: u.Email}, role: u.Role, user: u, sessionID: sess.ID(), session: sess})
 			case store.ErrorCode(err) == store.EUNAUTHORIZED:
 				s.clearSessionCookie(c)
 			default:
@@ -144,16 +154,19 @@ func chrome(c echo.Context, title, active string) ui.Chrome {
 // Passwords: bcrypt limits input to 72 bytes; refuse longer ones instead of
 // silently ignoring the rest.
 const (
-	minPasswordLen = 10
-	maxPasswordLen = 72
+	minPasswordLen = 10 // characters
+	maxPasswordLen = 72 // bytes
 )
 
+// passwordRule is the one wording of the rule, for forms and errors.
+var passwordRule = fmt.Sprintf("at least %d characters and at most %d bytes", minPasswordLen, maxPasswordLen)
+
 func hashPassword(pw string) ([]byte, error) {
-	if len(pw) < minPasswordLen {
-		return nil, store.Errorf(store.EINVALID, "password must be at least %d characters", minPasswordLen)
+	if n := utf8.RuneCountInString(pw); n < minPasswordLen {
+		return nil, store.Errorf(store.EINVALID, "password must be %s; this one has %d characters", passwordRule, n)
 	}
 	if len(pw) > maxPasswordLen {
-		return nil, store.Errorf(store.EINVALID, "password must be at most %d bytes", maxPasswordLen)
+		return nil, store.Errorf(store.EINVALID, "password must be %s; this one has %d bytes", passwordRule, len(pw))
 	}
 	return bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 }

@@ -39,7 +39,6 @@ type Config struct {
 	StaleAfter      time.Duration // documents not updated for this long are flagged stale
 	RequestTimeout  time.Duration // per-request deadline for non-streaming handlers
 	ShutdownTimeout time.Duration // drain time on stop
-	SessionTTL      time.Duration
 
 	// BodyTimeout bounds reading a request body: JSON, forms, and uploads
 	// from anyone below editor (LLMOPS_BODY_TIMEOUT). UploadTimeout bounds
@@ -50,7 +49,10 @@ type Config struct {
 	// user may send to /api/v1/ask(/stream), in bursts of up to
 	// min(AskRate, 20); 0 means unlimited (LLMOPS_ASK_RATE).
 	AskRate int
-
+	SessionTTL      time.Duration // absolute lifetime of a browser session
+	// SessionIdle signs a browser session out after this long without a
+	// request (0: only SessionTTL ends it); LLMOPS_SESSION_IDLE.
+	SessionIdle time.Duration
 	// KeepAlive is the longest a streamed answer stays silent: a comment
 	// line goes out when nothing else has (proxies drop idle streams).
 	KeepAlive time.Duration
@@ -80,6 +82,7 @@ func DefaultConfig() Config {
 		AskRate:         60,
 		ShutdownTimeout: 10 * time.Second,
 		SessionTTL:      14 * 24 * time.Hour,
+		SessionIdle:     7 * 24 * time.Hour,
 		KeepAlive:       10 * time.Second,
 		Threshold:       answer.DefaultThreshold,
 		TopK:            assistant.DefaultTopK,
@@ -214,7 +217,14 @@ func (f *Flags) Serve() *Flags {
 	fs.IntVar(&cfg.AskRate, "ask-rate", f.envInt("LLMOPS_ASK_RATE", cfg.AskRate),
 		"asks a minute per API key and per signed-in user on /api/v1/ask, in bursts of up to 20; 0 is unlimited (LLMOPS_ASK_RATE)")
 	staleDays := fs.Int("stale-after-days", int(cfg.StaleAfter/(24*time.Hour)), "flag documents not updated for this many days as stale")
+	idle := fs.String("session-idle", f.env("LLMOPS_SESSION_IDLE", durationText(cfg.SessionIdle)),
+		"sign a browser out after this long without a request, e.g. 7d, 12h or 30m; 0 leaves only the 14-day limit (LLMOPS_SESSION_IDLE)")
 	f.after = append(f.after, func() error {
+		d, err := ParseDuration(*idle)
+		if err != nil {
+			return fmt.Errorf("--session-idle: %w", err)
+		}
+		cfg.SessionIdle = d
 		n, err := ParseSize(*maxBody)
 		if err != nil {
 			return fmt.Errorf("--max-body: %w", err)
@@ -299,6 +309,9 @@ func (c Config) Validate() error {
 	if c.JudgeModel != "" && c.LLMBaseURL == "" {
 		return errors.New("LLMOPS_JUDGE_MODEL needs LLMOPS_LLM_BASE_URL: the judge runs on the same endpoint")
 	}
+	if c.SessionIdle != 0 && c.SessionIdle < minSessionIdle {
+		return fmt.Errorf("--session-idle %s: must be 0 (off) or at least %s; last use is recorded once a minute", durationText(c.SessionIdle), durationText(minSessionIdle))
+	}
 	if c.StaleAfter <= 0 {
 		return fmt.Errorf("--stale-after-days must be positive")
 	}
@@ -322,6 +335,37 @@ func (c Config) validateAnswer() error {
 		return fmt.Errorf("--top-k %d: must be 1 to %d", c.TopK, assistant.MaxTopK)
 	}
 	return nil
+}
+
+// minSessionIdle is the shortest idle limit: a session's last use is
+// recorded at most once a minute, so shorter limits would be inexact.
+const minSessionIdle = 5 * time.Minute
+
+// ParseDuration reads durations like "7d", "36h", "90m" or "1h30m": Go's
+// units plus d for days.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 3650 {
+			return 0, fmt.Errorf("%q is not a duration like 7d or 12h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 7d or 12h", s)
+	}
+	return d, nil
+}
+
+// durationText writes d the way ParseDuration reads it: whole days as
+// "7d", anything else in Go's notation.
+func durationText(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 // ParseSize reads sizes like "512", "64KiB", "1MiB", "200MB".

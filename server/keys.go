@@ -170,6 +170,12 @@ func noticeText(code string) string {
 		return "Team member added."
 	case "user-updated":
 		return "Role updated. Their API keys now have at most this role."
+	case "password-changed":
+		return "Password changed. Your other sessions were signed out."
+	case "session-revoked":
+		return "Session signed out."
+	case "sessions-revoked":
+		return "Every other session was signed out."
 	case "user-removed":
 		return "Team member removed, signed out, and their API keys revoked."
 	case "document-deleted":

@@ -99,9 +99,5 @@ func (s *Server) handlePlanned(key string) echo.HandlerFunc {
 }
 
 func (s *Server) handleProfilePage(c echo.Context) error {
-	p := ui.Profile{Chrome: chrome(c, "Settings", "settings")}
-	if u := principalOf(c).user; u != nil {
-		p.CreatedAt = u.CreatedAt
-	}
-	return render(c, http.StatusOK, ui.ProfilePage(p))
+	return s.profilePage(c, http.StatusOK, ui.Profile{Notice: noticeText(c.QueryParam("notice"))})
 }

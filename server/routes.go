@@ -62,6 +62,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/login", public, s.handleLoginPage, std},
 		{http.MethodPost, "/login", public, s.handleLogin, std},
 		{http.MethodPost, "/logout", public, s.handleLogout, std},
+		{http.MethodGet, "/set-password", public, s.handleSetPasswordPage, std},
+		{http.MethodPost, "/set-password", public, s.handleSetPassword, std},
 
 		// Pages.
 		{http.MethodGet, "/", viewer, s.handleOverview, std},
@@ -90,6 +92,10 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/evals/compare", viewer, s.handleComparePage, std},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
 		{http.MethodGet, "/settings", viewer, s.handleProfilePage, std},
+		{http.MethodPost, "/settings/password", viewer, s.handlePasswordForm, std},
+		{http.MethodGet, "/settings/sessions", viewer, s.handleSessionsPage, std},
+		{http.MethodPost, "/settings/sessions/:id/revoke", viewer, s.handleSessionRevokeForm, std},
+		{http.MethodPost, "/settings/sessions/revoke-others", viewer, s.handleSessionsRevokeOthersForm, std},
 		{http.MethodGet, "/settings/keys", admin, s.handleKeysPage, std},
 		{http.MethodPost, "/settings/keys", admin, s.handleKeyCreateForm, std},
 		{http.MethodPost, "/settings/keys/:id/delete", admin, s.handleKeyDeleteForm, std},
@@ -97,6 +103,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/settings/users", admin, s.handleUserCreateForm, std},
 		{http.MethodPost, "/settings/users/:id/role", admin, s.handleUserRoleForm, std},
 		{http.MethodPost, "/settings/users/:id/delete", admin, s.handleUserDeleteForm, std},
+		{http.MethodPost, "/settings/users/:id/reset", admin, s.handleUserResetForm, std},
 		{http.MethodGet, "/settings/audit", admin, s.handleAuditPage, std},
 		{http.MethodGet, "/settings/models", admin, s.handleModelsPage, std},
 		{http.MethodPost, "/settings/models", admin, s.handlePricesForm, std},
@@ -112,6 +119,9 @@ func (s *Server) routes() []route {
 
 		// JSON API.
 		{http.MethodGet, "/api/v1/me", viewer, s.handleMe, std},
+		{http.MethodPost, "/api/v1/me/password", viewer, s.handlePasswordChange, std},
+		{http.MethodGet, "/api/v1/me/sessions", viewer, s.handleSessionList, std},
+		{http.MethodDelete, "/api/v1/me/sessions/:id", viewer, s.handleSessionRevoke, std},
 		{http.MethodGet, "/api/v1/keys", admin, s.handleKeyList, std},
 		{http.MethodPost, "/api/v1/keys", admin, s.handleKeyCreate, std},
 		{http.MethodDelete, "/api/v1/keys/:id", admin, s.handleKeyDelete, std},
@@ -119,6 +129,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/users", admin, s.handleUserCreate, std},
 		{http.MethodPatch, "/api/v1/users/:id", admin, s.handleUserUpdate, std},
 		{http.MethodDelete, "/api/v1/users/:id", admin, s.handleUserDelete, std},
+		{http.MethodPost, "/api/v1/users/:id/reset", admin, s.handleUserReset, std},
 		{http.MethodGet, "/api/v1/audit", admin, s.handleAuditList, std},
 		{http.MethodGet, "/api/v1/documents", viewer, s.handleDocumentList, std},
 		{http.MethodPost, "/api/v1/documents", editor, s.handleDocumentUpload, noDeadline | uploadBody},

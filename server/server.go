@@ -77,12 +77,21 @@ var errStopping = errors.New("the server is stopping")
 
 // New opens the data dir and builds the server. It does not listen yet.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
-	app, err := OpenApp(ctx, cfg, log, AppOptions{})
+	return newServer(ctx, cfg, log, AppOptions{})
+}
+
+// newServer is New with App options (tests give a clock).
+func newServer(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions) (*Server, error) {
+	app, err := OpenApp(ctx, cfg, log, opts)
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	s := &Server{
-		cfg: cfg, log: log, app: app, now: time.Now,
+		cfg: cfg, log: log, app: app, now: now,
 		store: app.Store, traces: app.Traces, kb: app.Knowledge, asst: app.Assistant, runner: app.Runner,
 		loginLimiter: newLimiter(5, 20*time.Second),
 		askLimiter:   newAskLimiter(cfg.AskRate),
@@ -109,7 +118,7 @@ func (s *Server) init(ctx context.Context) error {
 	} else {
 		s.setupDone.Store(true)
 	}
-	if _, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+	if _, err := s.store.DeleteExpiredSessions(ctx, s.cfg.SessionIdle); err != nil {
 		s.log.Warn("could not prune expired sessions", "err", err)
 	}
 	s.mets = newMetrics(s.traces)

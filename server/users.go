@@ -11,15 +11,16 @@ import (
 )
 
 type userJSON struct {
-	ID        string     `json:"id"`
-	Email     string     `json:"email"`
-	Name      string     `json:"name"`
-	Role      store.Role `json:"role"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID          string     `json:"id"`
+	Email       string     `json:"email"`
+	Name        string     `json:"name"`
+	Role        store.Role `json:"role"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PasswordSet bool       `json:"password_set"` // false while an invite waits to be opened
 }
 
 func toUserJSON(u *store.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, PasswordSet: u.HasPassword()}
 }
 
 // handleMe tells a client who it is authenticated as.
@@ -49,35 +50,62 @@ type userCreateRequest struct {
 	Name     string `json:"name"`
 	Role     string `json:"role"`
 	Password string `json:"password"`
+	// Invite makes the member without a password and returns a one-time
+	// link with which they choose their own.
+	Invite bool `json:"invite"`
 }
 
-// createUser validates and adds a team member for both the API and the form.
-func (s *Server) createUser(c echo.Context, req userCreateRequest) (*store.User, error) {
+// createUser validates and adds a team member for both the API and the
+// form; for an invite it also returns the link's token.
+func (s *Server) createUser(c echo.Context, req userCreateRequest) (*store.User, string, *store.AccountLink, error) {
 	role, err := store.ParseRole(req.Role)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
-	hash, err := hashPassword(req.Password)
-	if err != nil {
-		return nil, err
+	u := &store.User{Email: req.Email, Name: req.Name, Role: role}
+	ctx, actor := c.Request().Context(), principalOf(c).actor
+	if req.Invite {
+		if req.Password != "" {
+			return nil, "", nil, store.Errorf(store.EINVALID, `send a password or "invite": true, not both: an invited member chooses their own password`)
+		}
+		token, link, err := s.store.InviteUser(ctx, actor, u, accountLinkTTL)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return u, token, link, nil
 	}
-	u := &store.User{Email: req.Email, Name: req.Name, Role: role, PasswordHash: hash}
-	if err := s.store.CreateUser(c.Request().Context(), principalOf(c).actor, u); err != nil {
-		return nil, err
+	if req.Password == "" {
+		return nil, "", nil, store.Errorf(store.EINVALID, `password is required (%s), or send "invite": true for a one-time link with which they choose their own`, passwordRule)
 	}
-	return u, nil
+	if u.PasswordHash, err = hashPassword(req.Password); err != nil {
+		return nil, "", nil, err
+	}
+	if err := s.store.CreateUser(ctx, actor, u); err != nil {
+		return nil, "", nil, err
+	}
+	return u, "", nil, nil
 }
 
+// handleUserCreate is POST /api/v1/users. With "invite": true the answer
+// carries the invite link, which is shown nowhere else.
 func (s *Server) handleUserCreate(c echo.Context) error {
 	var req userCreateRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.createUser(c, req)
+	u, token, link, err := s.createUser(c, req)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toUserJSON(u))
+	out := struct {
+		userJSON
+		Invite *linkJSON `json:"invite,omitempty"`
+	}{userJSON: toUserJSON(u)}
+	if link != nil {
+		out.Invite = s.toLinkJSON(c, token, link)
+		c.Response().Header().Set("Cache-Control", "no-store")
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 type userUpdateRequest struct {
@@ -122,10 +150,11 @@ func (s *Server) usersPage(c echo.Context, status int, p ui.Users) error {
 	}
 	p.Chrome = chrome(c, "Users", "settings")
 	p.Now = s.now()
+	p.Password, p.LinkTTL = s.passwordRule(), accountLinkTTL
 	me := principalOf(c)
 	for _, u := range users {
 		p.Users = append(p.Users, ui.UserRow{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), CreatedAt: u.CreatedAt,
-			IsSelf: me.user != nil && me.user.ID == u.ID})
+			IsSelf: me.user != nil && me.user.ID == u.ID, Invited: !u.HasPassword()})
 	}
 	return render(c, status, ui.UsersPage(p))
 }
@@ -148,11 +177,17 @@ func (s *Server) handleUserCreateForm(c echo.Context) error {
 	if err := parseForm(c); err != nil {
 		return err
 	}
+	// An empty password means an invite, as the form says.
 	req := userCreateRequest{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"), Password: c.FormValue("password")}
-	if _, err := s.createUser(c, req); err != nil {
+	req.Invite = req.Password == ""
+	u, token, link, err := s.createUser(c, req)
+	if err != nil {
 		return formError(err, func(status int, msg string) error {
 			return s.usersPage(c, status, ui.Users{Form: ui.UserForm{Name: req.Name, Email: req.Email, Role: req.Role}, Error: msg})
 		})
+	}
+	if link != nil {
+		return s.showNewLink(c, token, link, u)
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings/users?notice=user-added")
 }

@@ -69,23 +69,23 @@ func TestSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, got, err := s.SessionUser(ctx, token); err != nil || got.ID != u.ID {
+	if _, got, err := s.SessionUser(ctx, token, 0); err != nil || got.ID != u.ID {
 		t.Fatalf("SessionUser = %+v, %v; want user %s", got, err, u.ID)
 	}
-	if _, _, err := s.SessionUser(ctx, token+"x"); store.ErrorCode(err) != store.EUNAUTHORIZED {
+	if _, _, err := s.SessionUser(ctx, token+"x", 0); store.ErrorCode(err) != store.EUNAUTHORIZED {
 		t.Errorf("unknown token: err = %v, want unauthorized", err)
 	}
 	expired, _ := s.CreateSession(ctx, u, -time.Second, "", "")
-	if _, _, err := s.SessionUser(ctx, expired); store.ErrorCode(err) != store.EUNAUTHORIZED {
+	if _, _, err := s.SessionUser(ctx, expired, 0); store.ErrorCode(err) != store.EUNAUTHORIZED {
 		t.Errorf("expired token: err = %v, want unauthorized", err)
 	}
-	if n, err := s.DeleteExpiredSessions(ctx); n != 1 || err != nil {
+	if n, err := s.DeleteExpiredSessions(ctx, 0); n != 1 || err != nil {
 		t.Errorf("DeleteExpiredSessions = %d, %v; want 1", n, err)
 	}
 	if err := s.DeleteSession(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.SessionUser(ctx, token); store.ErrorCode(err) != store.EUNAUTHORIZED {
+	if _, _, err := s.SessionUser(ctx, token, 0); store.ErrorCode(err) != store.EUNAUTHORIZED {
 		t.Errorf("after logout: err = %v, want unauthorized", err)
 	}
 }

@@ -48,6 +48,8 @@ var (
 	bucketEvalRuns        = []byte("eval_runs")         // run ID (time-sorted) → EvalRun
 	bucketEvalResults     = []byte("eval_results")      // run ID + 0 + 8-byte case index → CaseResult
 	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
+
+	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
 )
 
 var (
@@ -134,6 +136,11 @@ var migrations = []migration{
 	// ignore scopes and answer from everything, refuses to open the file.
 	// Nothing here depends on the number, so it can be renumbered.
 	{10, "publishable keys may be scoped to categories and tags", func(*bolt.Tx) error { return nil }, nil},
+	// Self-contained (no version in its code or test), so an integrator
+	// can renumber it past a migration from another branch.
+	{11, "accounts: one-time invite and reset links; sessions record when they were last seen", func(tx *bolt.Tx) error {
+		return accountLinksAndLastSeen(tx, time.Now())
+	}, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -579,6 +586,44 @@ func keyOwnersV9(tx *bolt.Tx, now time.Time) error {
 			}
 		}
 		if err := putJSON(b, []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accountLinksAndLastSeen creates the account_links bucket and stamps
+// every stored session as last seen at now: sessions now end after an
+// idle time counted from their last use, and one from before this schema
+// would otherwise count from its creation and end on the upgrade.
+func accountLinksAndLastSeen(tx *bolt.Tx, now time.Time) error {
+	if err := createBuckets(tx, bucketAccountLinks); err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketSessions)
+	type put struct{ k, v []byte }
+	var puts []put
+	err := b.ForEach(func(k, v []byte) error {
+		var rec map[string]json.RawMessage // raw, so fields this version does not know survive
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return nil // an undecodable session is pruned as expired at start-up
+		}
+		if _, ok := rec["last_seen_at"]; ok {
+			return nil
+		}
+		rec["last_seen_at"], _ = json.Marshal(now.UTC())
+		out, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		puts = append(puts, put{bytes.Clone(k), out})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range puts { // after the walk: a cursor is not stable across puts
+		if err := b.Put(p.k, p.v); err != nil {
 			return err
 		}
 	}

@@ -331,3 +331,91 @@ func TestMigrationV9KeyOwners(t *testing.T) {
 		t.Errorf("consistency: %v", err)
 	}
 }
+
+// migrationNamed returns the version of the migration whose name starts
+// with prefix, so tests need no edit when migrations are renumbered.
+func migrationNamed(t *testing.T, prefix string) int {
+	t.Helper()
+	for _, m := range migrations {
+		if strings.HasPrefix(m.name, prefix) {
+			return m.version
+		}
+	}
+	t.Fatalf("no migration named %q…", prefix)
+	return 0
+}
+
+// TestMigrationAccountLinks turns a database back into the schema before
+// account links, with a session from before last-seen times, and checks
+// that the migration adds the bucket and that the old session does not
+// go idle on the upgrade.
+func TestMigrationAccountLinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	version := migrationNamed(t, "accounts: one-time invite and reset links")
+	s, err := Open(ctx, dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &User{Email: "lead@example.com", PasswordHash: []byte("h")}
+	if err := s.CreateFirstAdmin(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	month := time.Now().UTC().Add(-30 * 24 * time.Hour)
+	token := "old-session-token"
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketMeta).Put(metaSchemaVersion, encodeVersion(version-1)); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketAccountLinks); err != nil {
+			return err
+		}
+		// As written before: no last_seen_at, and a field from elsewhere.
+		old := fmt.Sprintf(`{"hash":%q,"user_id":%q,"created_at":%q,"expires_at":%q,"ip":"192.0.2.1","extra":1}`,
+			hashSecret(token), u.ID, month.Format(time.RFC3339), month.Add(60*24*time.Hour).Format(time.RFC3339))
+		return tx.Bucket(bucketSessions).Put([]byte(hashSecret(token)), []byte(old))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now()
+	s, err = Open(ctx, dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("open schema %d: %v", version-1, err)
+	}
+	defer s.Close()
+	sess, _, err := s.SessionUser(ctx, token, 7*24*time.Hour)
+	if err != nil {
+		t.Fatalf("a session a month old, used before the upgrade: %v; want it to survive a 7-day idle limit", err)
+	}
+	if sess.LastSeenAt.Before(before.Add(-time.Second)) || sess.IP != "192.0.2.1" {
+		t.Errorf("migrated session %+v: want it last seen at the upgrade, its IP kept", sess)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccountLinks) == nil {
+			return fmt.Errorf("no %s bucket", bucketAccountLinks)
+		}
+		if v := tx.Bucket(bucketSessions).Get([]byte(hashSecret(token))); !strings.Contains(string(v), `"extra":1`) {
+			return fmt.Errorf("the session lost a field it had: %s", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	if _, _, err := s.InviteUser(ctx, Actor{Kind: ActorCLI, Name: "t"}, &User{Email: "new@example.com", Role: RoleViewer}, time.Hour); err != nil {
+		t.Errorf("invite after the migration: %v", err)
+	}
+	for _, err := range s.Check() {
+		t.Errorf("consistency: %v", err)
+	}
+}

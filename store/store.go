@@ -38,6 +38,9 @@ type Options struct {
 	// NoSync skips fsync per transaction; only for benchmarks of code above
 	// the store.
 	NoSync bool
+	// Now is the store's clock (time.Now when nil): what it stamps on
+	// records and checks expiries against. Tests move it.
+	Now func() time.Time
 }
 
 // Open opens (creating if needed) the store in dataDir and brings its schema
@@ -81,6 +84,9 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, now: time.Now}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
 	if opts.ReadOnly {
 		err = s.checkSchema()
 	} else {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"llmops/store"
 
@@ -17,7 +19,39 @@ import (
 // and checks the database's consistency.
 func MustOpen(tb testing.TB) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), tb.TempDir(), store.Options{})
+	return mustOpen(tb, store.Options{})
+}
+
+// MustOpenClock is MustOpen on a clock the test moves by hand.
+func MustOpenClock(tb testing.TB) (*store.Store, *Clock) {
+	tb.Helper()
+	c := &Clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	return mustOpen(tb, store.Options{Now: c.Now}), c
+}
+
+// Clock is a store clock that stands still until Add moves it.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func mustOpen(tb testing.TB, opts store.Options) *store.Store {
+	tb.Helper()
+	s, err := store.Open(context.Background(), tb.TempDir(), opts)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

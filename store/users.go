@@ -61,6 +61,17 @@ func (s *Store) createUser(ctx context.Context, actor Actor, u *User, first bool
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !u.HasPassword() {
+		return Errorf(EINVALID, "password is required")
+	}
+	if err := prepareUser(u); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return s.insertUser(tx, actor, u, first) })
+}
+
+// prepareUser validates a new user's email and role and tidies its fields.
+func prepareUser(u *User) error {
 	email, err := NormalizeEmail(u.Email)
 	if err != nil {
 		return err
@@ -68,34 +79,39 @@ func (s *Store) createUser(ctx context.Context, actor Actor, u *User, first bool
 	if !u.Role.Valid() {
 		return Errorf(EINVALID, "role %q is not valid", u.Role)
 	}
-	if len(u.PasswordHash) == 0 {
-		return Errorf(EINVALID, "password is required")
-	}
 	u.Email, u.Name = email, strings.TrimSpace(u.Name)
 	if u.Name == "" {
 		u.Name = email
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		users, byEmail := tx.Bucket(bucketUsers), tx.Bucket(bucketUsersByEmail)
-		if first && users.Stats().KeyN > 0 {
-			return Errorf(ECONFLICT, "setup is already complete")
-		}
-		if byEmail.Get([]byte(email)) != nil {
-			return Errorf(ECONFLICT, "a user with email %s already exists", email)
-		}
-		u.CreatedAt = s.now().UTC()
-		u.ID = NewIDAt(u.CreatedAt)
-		if first {
-			actor = Actor{Kind: ActorUser, ID: u.ID, Name: u.Email}
-		}
-		if err := putJSON(users, []byte(u.ID), u); err != nil {
-			return err
-		}
-		if err := byEmail.Put([]byte(email), []byte(u.ID)); err != nil {
-			return err
-		}
-		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "create", Resource: "user", ResourceID: u.ID, After: u.summary()})
-	})
+	return nil
+}
+
+// insertUser adds the prepared user u in tx, audited; first refuses it
+// once any user exists.
+func (s *Store) insertUser(tx *bolt.Tx, actor Actor, u *User, first bool) error {
+	users, byEmail := tx.Bucket(bucketUsers), tx.Bucket(bucketUsersByEmail)
+	if first && users.Stats().KeyN > 0 {
+		return Errorf(ECONFLICT, "setup is already complete")
+	}
+	if byEmail.Get([]byte(u.Email)) != nil {
+		return Errorf(ECONFLICT, "a user with email %s already exists", u.Email)
+	}
+	u.CreatedAt = s.now().UTC()
+	u.ID = NewIDAt(u.CreatedAt)
+	if first {
+		actor = Actor{Kind: ActorUser, ID: u.ID, Name: u.Email}
+	}
+	if err := putJSON(users, []byte(u.ID), u); err != nil {
+		return err
+	}
+	if err := byEmail.Put([]byte(u.Email), []byte(u.ID)); err != nil {
+		return err
+	}
+	after := u.summary()
+	if !u.HasPassword() {
+		after += " (invited: no password yet)"
+	}
+	return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "create", Resource: "user", ResourceID: u.ID, After: after})
 }
 
 // UserByEmail finds a user by (case-insensitive) email.
@@ -195,8 +211,9 @@ func (s *Store) SetUserRole(ctx context.Context, actor Actor, id string, role Ro
 	return u, err
 }
 
-// DeleteUser removes a user, signs out all their sessions and revokes
-// their API keys. The last admin cannot be deleted.
+// DeleteUser removes a user, signs out all their sessions, voids their
+// account link and revokes their API keys. The last admin cannot be
+// deleted.
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -216,6 +233,9 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 			return err
 		}
 		if _, err := deleteSessionsWhere(tx, func(sess *Session) bool { return sess.UserID == u.ID }); err != nil {
+			return err
+		}
+		if _, err := deleteLinksWhere(tx, func(l *AccountLink) bool { return l.UserID == u.ID }); err != nil {
 			return err
 		}
 		if err := s.writeAudit(tx, AuditEvent{Actor: actor, Action: "delete", Resource: "user", ResourceID: u.ID, Before: u.summary()}); err != nil {

@@ -57,3 +57,36 @@ func TestGroundednessBand(t *testing.T) {
 		}
 	}
 }
+
+func TestDevice(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ua, want string }{
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Chrome on Linux"},
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36", "Headless Chrome on Linux"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Safari on macOS"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari on iPhone"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0", "Firefox on Windows"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", "Edge on Windows"},
+		{"curl/8.5.0", "curl"},
+		{"Go-http-client/1.1", "Go-http-client"},
+		{"", "Unknown device"},
+		{"something odd (with spaces)", "Unknown device"},
+	}
+	for _, tt := range tests {
+		if got := Device(tt.ua); got != tt.want {
+			t.Errorf("Device(%q) = %q, want %q", tt.ua, got, tt.want)
+		}
+	}
+}
+
+func TestPeriod(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		7 * 24 * time.Hour: "7 days", 24 * time.Hour: "1 day", 72 * time.Hour: "3 days",
+		12 * time.Hour: "12 hours", 90 * time.Minute: "90 minutes", time.Minute: "1 minute",
+	} {
+		if got := Period(d); got != want {
+			t.Errorf("Period(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -121,6 +121,7 @@ type SettingsTab struct {
 // SettingsTabs lists the Settings sub-pages in order.
 var SettingsTabs = []SettingsTab{
 	{Key: "profile", Label: "Profile & appearance", Href: "/settings"},
+	{Key: "sessions", Label: "Sessions", Href: "/settings/sessions"},
 	{Key: "keys", Label: "API keys", Href: "/settings/keys", AdminOnly: true},
 	{Key: "widget", Label: "Chat widget", Href: "/settings/widget", AdminOnly: true},
 	{Key: "models", Label: "Models & prices", Href: "/settings/models", AdminOnly: true},
@@ -128,10 +129,64 @@ var SettingsTabs = []SettingsTab{
 	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
 }
 
-// Profile is Settings' first tab.
+// Profile is Settings' first tab: who you are, your password, the theme.
 type Profile struct {
 	Chrome
 	CreatedAt time.Time
+	// HasAccount is false for an API key, which has no password.
+	HasAccount bool
+	Password   PasswordRule
+	Error      string // from the change-password form
+	Notice     string
+}
+
+// PasswordRule is the password rule as forms state it.
+type PasswordRule struct {
+	Text      string // e.g. "at least 10 characters and at most 72 bytes"
+	MinLength int    // for the input's minlength
+}
+
+// SessionRow is one signed-in browser.
+type SessionRow struct {
+	ID        string
+	Device    string // e.g. "Chrome on Linux"
+	UserAgent string
+	IP        string
+	CreatedAt time.Time
+	LastSeen  time.Time
+	Current   bool // the browser looking at the page
+}
+
+// Sessions is the Sessions tab: your signed-in browsers.
+type Sessions struct {
+	Chrome
+	Sessions   []SessionRow
+	HasAccount bool // false for an API key, which has no sessions
+	Idle       time.Duration
+	TTL        time.Duration
+	Notice     string
+	Now        time.Time
+}
+
+// NewLink is an invite or password-reset link, shown once to the admin
+// who made it.
+type NewLink struct {
+	URL       string
+	Email     string
+	Invite    bool // an invite (else a password reset)
+	ExpiresAt time.Time
+}
+
+// SetPassword is the page an invite or reset link opens.
+type SetPassword struct {
+	Token    string
+	Invite   bool
+	Name     string
+	Email    string
+	Password PasswordRule
+	// Refused holds why the link does not work; the form is not shown.
+	Refused string
+	Error   string
 }
 
 // KeyRow is one API key in the list (never its secret).
@@ -174,16 +229,20 @@ type UserRow struct {
 	Role      string
 	CreatedAt time.Time
 	IsSelf    bool
+	Invited   bool // has not chosen a password yet
 }
 
 // Users is the users tab.
 type Users struct {
 	Chrome
-	Users  []UserRow
-	Form   UserForm
-	Error  string
-	Notice string
-	Now    time.Time
+	Users    []UserRow
+	Form     UserForm
+	Password PasswordRule
+	NewLink  *NewLink // the link just made, shown once
+	LinkTTL  time.Duration
+	Error    string
+	Notice   string
+	Now      time.Time
 }
 
 // UserForm holds what the add-user form was submitted with.
