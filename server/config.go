@@ -48,8 +48,8 @@ type Config struct {
 	// AskRate is how many asks a minute each API key and each signed-in
 	// user may send to /api/v1/ask(/stream), in bursts of up to
 	// min(AskRate, 20); 0 means unlimited (LLMOPS_ASK_RATE).
-	AskRate int
-	SessionTTL      time.Duration // absolute lifetime of a browser session
+	AskRate    int
+	SessionTTL time.Duration // absolute lifetime of a browser session
 	// SessionIdle signs a browser session out after this long without a
 	// request (0: only SessionTTL ends it); LLMOPS_SESSION_IDLE.
 	SessionIdle time.Duration
