@@ -156,6 +156,58 @@ func runBenchChat(ctx context.Context, env *Env, cmd *command, args []string) er
 	return nil
 }
 
+var benchCrashCmd = &command{
+	name: "bench crash", short: "kill ingesting and serving llmops processes and check that no acknowledged write is lost",
+	long: `Start --cycles child llmops processes (this binary) on one temporary
+data dir, in turn "llmops ingest" of generated documents and "llmops
+serve" on 127.0.0.1:0 answering asks and feedback from loopback clients,
+and kill each with SIGKILL at a moment --seed picks. After each kill:
+bbolt's consistency check on a read-only open, the app opened as serve
+opens it, every printed ingest line's document present and complete,
+every feedback answered 201 stored, and the keyword and vector indexes
+holding exactly the store's chunks. Fails on any loss or check error.`,
+	run: runBenchCrash,
+}
+
+func runBenchCrash(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, false, false)
+	var o loadtest.CrashBenchOptions
+	fs.IntVar(&o.Cycles, "cycles", 200, "child processes to start and kill")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the documents, versions and kill moments")
+	fs.StringVar(&o.Dir, "dir", "", "folder for the data dir and documents (default: a temporary one, removed after)")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
+		return err
+	}
+	if o.Cycles < 1 {
+		return usagef("--cycles must be positive")
+	}
+	rep, err := loadtest.BenchCrash(ctx, app.cfg, o, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "cycles              %d (%d ingest, %d serve) in %s, seed %d\n", rep.Cycles, rep.IngestCycles, rep.ServeCycles, rep.Elapsed.Round(time.Second), o.Seed)
+	fmt.Fprintf(w, "kills               %d SIGKILL (%d before any acknowledged write, %d after some); %d ingests finished first\n",
+		rep.Kills, rep.KilledBeforeAck, rep.KilledAfterAck, rep.Finished)
+	fmt.Fprintf(w, "acknowledged writes %d (%d documents, %d feedback)\n", rep.AckedDocuments+rep.AckedFeedback, rep.AckedDocuments, rep.AckedFeedback)
+	fmt.Fprintf(w, "lost                %d\n", rep.Lost)
+	fmt.Fprintf(w, "check errors        %d (bbolt check, half-stored documents, index vs store, failed requests)\n", rep.CheckErrors)
+	fmt.Fprintf(w, "keyword index       rebuilt at %d of %d restarts\n", rep.Rebuilds, rep.Cycles+1)
+	fmt.Fprintf(w, "traces              %d answered, %d stored after the kill (queued, not acknowledged)\n", rep.TracesAnswered, rep.TracesStored)
+	fmt.Fprintf(w, "at the end          %d documents, %d chunks\n", rep.Documents, rep.Chunks)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	if rep.Lost > 0 || rep.CheckErrors > 0 {
+		return fmt.Errorf("crash test failed: %d acknowledged writes lost, %d check errors", rep.Lost, rep.CheckErrors)
+	}
+	return nil
+}
+
 var benchRetrievalCmd = &command{
 	name: "bench retrieval", args: "--beir DIR", short: "score the four retrieval pipelines on a BEIR dataset (nDCG@10, recall)",
 	long: `Ingest a BEIR corpus into a temporary knowledge base and score the
