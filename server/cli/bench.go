@@ -191,8 +191,8 @@ func runBenchCrash(ctx context.Context, env *Env, cmd *command, args []string) e
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "cycles              %d (%d ingest, %d serve) in %s, seed %d\n", rep.Cycles, rep.IngestCycles, rep.ServeCycles, rep.Elapsed.Round(time.Second), o.Seed)
-	fmt.Fprintf(w, "kills               %d SIGKILL (%d before any acknowledged write, %d after some); %d ingests finished first\n",
-		rep.Kills, rep.KilledBeforeAck, rep.KilledAfterAck, rep.Finished)
+	fmt.Fprintf(w, "kills               %d SIGKILL: %d of %d ingests (%d before their first printed line; %d finished first), %d serves (%d during start-up)\n",
+		rep.Kills, rep.IngestKilled, rep.IngestCycles, rep.IngestKilledBeforeAck, rep.IngestFinished, rep.ServeKilled, rep.ServeKilledStartUp)
 	fmt.Fprintf(w, "acknowledged writes %d (%d documents, %d feedback)\n", rep.AckedDocuments+rep.AckedFeedback, rep.AckedDocuments, rep.AckedFeedback)
 	fmt.Fprintf(w, "lost                %d\n", rep.Lost)
 	fmt.Fprintf(w, "check errors        %d (bbolt check, half-stored documents, index vs store, failed requests)\n", rep.CheckErrors)

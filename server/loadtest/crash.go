@@ -48,9 +48,11 @@ type CrashBenchOptions struct {
 type CrashBenchReport struct {
 	Cycles, IngestCycles, ServeCycles int
 	Kills                             int // children SIGKILLed
-	Finished                          int // ingests that ended before their kill moment
-	KilledBeforeAck                   int // killed before printing or answering anything
-	KilledAfterAck                    int // killed after some acknowledged writes
+	IngestKilled                      int // ingests killed…
+	IngestKilledBeforeAck             int // …of them before their first printed line
+	IngestFinished                    int // ingests that ended before their kill moment
+	ServeKilled                       int // serves killed…
+	ServeKilledStartUp                int // …of them before they were ready
 	AckedDocuments                    int // ingest lines printed (created, updated, unchanged)
 	AckedFeedback                     int // feedback posts answered 201
 	Lost                              int // acknowledged writes missing or changed after restart
@@ -109,6 +111,7 @@ func BenchCrash(ctx context.Context, cfg server.Config, opts CrashBenchOptions, 
 		docsDir: filepath.Join(opts.Dir, "docs"),
 		docs:    map[string]*crashDoc{},
 		client:  &http.Client{Timeout: time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: crashClients}},
+		startUp: 400 * time.Millisecond, perFile: 10 * time.Millisecond,
 	}
 	if err := b.setUp(ctx); err != nil {
 		return rep, err
@@ -168,7 +171,15 @@ type crashBench struct {
 	cycleFeedback []crashFeedback      // acknowledged in this cycle
 	allFeedback   []crashFeedback
 	answered      []string // trace IDs answered in this cycle
+
+	// How long a child takes to start (open the data dir) and to ingest a
+	// file, learned from the children that got that far, so the kill
+	// moments spread over the work on a fast machine as on a slow one.
+	startUp, perFile time.Duration
 }
+
+// learn moves an estimate a quarter of the way towards a new sample.
+func learn(est *time.Duration, sample time.Duration) { *est = (3**est + sample) / 4 }
 
 // crashDoc is a generated document and what the store may hold for it:
 // the hash of the version last acknowledged, or either of it and a newer
@@ -251,17 +262,20 @@ func (b *crashBench) ingestCycle(ctx context.Context) error {
 		}
 		args = append(args, path)
 	}
-	// Half the kills land at a time from the start (start-up, parsing,
-	// committing, indexing), half right after the kth printed line.
+	// Two kills in three land at a time from the start, anywhere in
+	// the expected run (start-up, parsing, committing, indexing, closing)
+	// or just past it; one in three right after the kth printed line.
 	var killAfter time.Duration
 	killAtLine := 0
-	if b.rng.IntN(2) == 0 {
-		killAfter = time.Duration(b.rng.Int64N(int64(400*time.Millisecond + time.Duration(n)*10*time.Millisecond)))
+	if b.rng.IntN(3) != 0 {
+		expected := b.startUp + time.Duration(n)*b.perFile
+		killAfter = time.Duration(b.rng.Float64() * 1.1 * float64(expected))
 	} else {
 		killAtLine = 1 + b.rng.IntN(n)
 		killAfter = time.Duration(b.rng.Int64N(int64(100 * time.Millisecond)))
 	}
 
+	started := time.Now()
 	c, err := b.start(ctx, args...)
 	if err != nil {
 		return err
@@ -318,35 +332,33 @@ func (b *crashBench) ingestCycle(ctx context.Context) error {
 	waitErr := c.wait()
 	switch {
 	case waitErr == nil: // done before its kill moment
-		b.rep.Finished++
+		b.rep.IngestFinished++
+		learn(&b.perFile, max(time.Millisecond, (time.Since(started)-b.startUp)/time.Duration(n)))
 	case killed:
-		b.countKill(acks)
+		b.rep.Kills++
+		b.rep.IngestKilled++
+		if acks == 0 {
+			b.rep.IngestKilledBeforeAck++
+		}
 	default:
 		return fmt.Errorf("ingest failed: %v\n%s", waitErr, c.stderr.String())
 	}
 	return nil
 }
 
-func (b *crashBench) countKill(acks int) {
-	b.rep.Kills++
-	if acks == 0 {
-		b.rep.KilledBeforeAck++
-	} else {
-		b.rep.KilledAfterAck++
-	}
-}
-
 // serveCycle runs `llmops serve` on loopback with clients that ask and
 // post feedback on each answer, and kills it: a quarter of the time at a
-// seeded moment of its start-up (which may be rebuilding the keyword
-// index), otherwise at a seeded moment after it is ready.
+// seeded moment of its expected start-up (which may be rebuilding the
+// keyword index), otherwise at a seeded moment in the 2 s after it is
+// ready.
 func (b *crashBench) serveCycle(ctx context.Context, cycle int) error {
 	b.answered = b.answered[:0]
 	duringStartUp := b.rng.IntN(4) == 0
 	killAfter := time.Duration(b.rng.Int64N(int64(2 * time.Second)))
 	if duringStartUp {
-		killAfter = time.Duration(b.rng.Int64N(int64(500 * time.Millisecond)))
+		killAfter = time.Duration(b.rng.Float64() * float64(b.startUp))
 	}
+	started := time.Now()
 	c, err := b.start(ctx, "serve", "--addr", "127.0.0.1:0", "--data", b.dataDir, "--no-sample", "--log-level", "warn")
 	if err != nil {
 		return err
@@ -358,7 +370,9 @@ func (b *crashBench) serveCycle(ctx context.Context, cycle int) error {
 		case <-ctx.Done():
 		}
 		c.kill()
-		b.countKill(0)
+		b.rep.Kills++
+		b.rep.ServeKilled++
+		b.rep.ServeKilledStartUp++
 		c.wait()
 		return ctx.Err()
 	}
@@ -372,6 +386,7 @@ func (b *crashBench) serveCycle(ctx context.Context, cycle int) error {
 			}
 			if _, after, found := strings.Cut(line, prefix); found {
 				base, _, _ = strings.Cut(after, " ")
+				learn(&b.startUp, time.Since(started))
 			}
 		case <-time.After(2 * time.Minute):
 			c.kill()
@@ -440,7 +455,8 @@ func (b *crashBench) serveCycle(ctx context.Context, cycle int) error {
 	wg.Wait()
 	c.wait()
 	b.client.CloseIdleConnections()
-	b.countKill(len(b.cycleFeedback))
+	b.rep.Kills++
+	b.rep.ServeKilled++
 	b.rep.TracesAnswered += len(b.answered)
 	return ctx.Err()
 }

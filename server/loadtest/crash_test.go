@@ -43,8 +43,8 @@ func TestBenchCrash(t *testing.T) {
 	if rep.IngestCycles != 1 || rep.ServeCycles != 1 {
 		t.Errorf("got %d ingest and %d serve cycles, want 1 and 1", rep.IngestCycles, rep.ServeCycles)
 	}
-	if rep.Kills+rep.Finished != 2 {
-		t.Errorf("got %d kills and %d finished children, want 2 in all", rep.Kills, rep.Finished)
+	if rep.Kills+rep.IngestFinished != 2 {
+		t.Errorf("got %d kills and %d finished children, want 2 in all", rep.Kills, rep.IngestFinished)
 	}
 	t.Logf("%+v", rep)
 }
