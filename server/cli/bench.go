@@ -95,8 +95,12 @@ var benchChatCmd = &command{
 	name: "bench chat", short: "load-test streaming chats against a fake model on loopback",
 	long: `Start a server on a temporary data dir with a fake OpenAI-compatible
 model on loopback, then --concurrency clients stream sample questions and
-send feedback on each answer for --duration. Fails when a chat errs or a
-feedback record is lost.`,
+send feedback on each answer for --duration. Reports the longest silence
+a client saw on a stream (the server sends keepalive comments) and memory
+sampled every 2 s (RSS at the start, after warm-up — a fifth of
+--duration, at most a minute — and at the end). Fails when a chat errs, a
+feedback record is lost, or a stream stays silent longer than the
+keepalive interval.`,
 	run: runBenchChat,
 }
 
@@ -129,8 +133,77 @@ func runBenchChat(ctx context.Context, env *Env, cmd *command, args []string) er
 	fmt.Fprintf(w, "time to first token p50 %s  p95 %s  p99 %s\n", rep.TTFT.P50, rep.TTFT.P95, rep.TTFT.P99)
 	fmt.Fprintf(w, "whole answer        p50 %s  p95 %s  p99 %s  max %s\n", rep.Total.P50, rep.Total.P95, rep.Total.P99, rep.Total.Max)
 	fmt.Fprintf(w, "trace writer        %d stalls, %d dropped\n", rep.TraceStalls, rep.TraceDropped)
+	fmt.Fprintf(w, "longest silence     %.1fs on a stream, %.1fs waiting for the first token (keepalive every ≤ %s; %d keepalives seen)\n",
+		rep.MaxGap.Seconds(), rep.MaxGapFirstToken.Seconds(), rep.KeepAliveEvery, rep.KeepAlives)
+	flat := func(ok bool) string {
+		if ok {
+			return "flat"
+		}
+		return "NOT flat"
+	}
+	m0, mw, me, mx := rep.MemStart, rep.MemWarm, rep.MemEnd, rep.MemMax
+	fmt.Fprintf(w, "RSS                 start %.0f MiB, after %s warm-up %.0f, end %.0f, max %.0f (%s: end within 15%% of warm-up; %d samples)\n",
+		m0.RSS, rep.WarmUp.Round(time.Second), mw.RSS, me.RSS, mx.RSS, flat(rep.RSSFlat()), rep.MemSamples)
+	fmt.Fprintf(w, "  anonymous         start %.0f MiB, warm %.0f, end %.0f (%s); Go heap in use %.0f, %.0f, %.0f; held by the Go runtime %.0f, %.0f, %.0f\n",
+		m0.Anon, mw.Anon, me.Anon, flat(rep.AnonFlat()), m0.Heap, mw.Heap, me.Heap, m0.Held, mw.Held, me.Held)
+	fmt.Fprintf(w, "  file-backed       start %.0f MiB, warm %.0f, end %.0f (store file %.0f MiB at the end)\n", m0.File, mw.File, me.File, rep.StoreFileMiB)
 	if rep.Errors > 0 || rep.FeedbackStored != rep.FeedbackSent {
 		return fmt.Errorf("load test failed: %d errors, %d feedback records lost", rep.Errors, rep.FeedbackSent-rep.FeedbackStored)
+	}
+	if rep.KeepAliveEvery > 0 && rep.MaxGap > rep.KeepAliveEvery {
+		return fmt.Errorf("load test failed: a stream was silent for %.1fs, longer than the keepalive interval %s", rep.MaxGap.Seconds(), rep.KeepAliveEvery)
+	}
+	return nil
+}
+
+var benchCrashCmd = &command{
+	name: "bench crash", short: "kill ingesting and serving llmops processes and check that no acknowledged write is lost",
+	long: `Start --cycles child llmops processes (this binary) on one temporary
+data dir, in turn "llmops ingest" of generated documents and "llmops
+serve" on 127.0.0.1:0 answering asks and feedback from loopback clients,
+and kill each with SIGKILL at a moment --seed picks. After each kill:
+bbolt's consistency check on a read-only open, the app opened as serve
+opens it, every printed ingest line's document present and complete,
+every feedback answered 201 stored, and the keyword and vector indexes
+holding exactly the store's chunks. Fails on any loss or check error.`,
+	run: runBenchCrash,
+}
+
+func runBenchCrash(ctx context.Context, env *Env, cmd *command, args []string) error {
+	fs := cmd.flagSet(env)
+	app := newAppFlags(fs, env, false, false)
+	var o loadtest.CrashBenchOptions
+	fs.IntVar(&o.Cycles, "cycles", 200, "child processes to start and kill")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the documents, versions and kill moments")
+	fs.StringVar(&o.Dir, "dir", "", "folder for the data dir and documents (default: a temporary one, removed after)")
+	if err := cmd.parse(env, fs, args, false); err != nil {
+		return err
+	}
+	if err := app.done(); err != nil {
+		return err
+	}
+	if o.Cycles < 1 {
+		return usagef("--cycles must be positive")
+	}
+	rep, err := loadtest.BenchCrash(ctx, app.cfg, o, env.Stderr)
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "cycles              %d (%d ingest, %d serve) in %s, seed %d\n", rep.Cycles, rep.IngestCycles, rep.ServeCycles, rep.Elapsed.Round(time.Second), o.Seed)
+	fmt.Fprintf(w, "kills               %d SIGKILL: %d of %d ingests (%d before their first printed line; %d finished first), %d serves (%d during start-up)\n",
+		rep.Kills, rep.IngestKilled, rep.IngestCycles, rep.IngestKilledBeforeAck, rep.IngestFinished, rep.ServeKilled, rep.ServeKilledStartUp)
+	fmt.Fprintf(w, "acknowledged writes %d (%d documents, %d feedback)\n", rep.AckedDocuments+rep.AckedFeedback, rep.AckedDocuments, rep.AckedFeedback)
+	fmt.Fprintf(w, "lost                %d\n", rep.Lost)
+	fmt.Fprintf(w, "check errors        %d (bbolt check, half-stored documents, index vs store, failed requests)\n", rep.CheckErrors)
+	fmt.Fprintf(w, "keyword index       rebuilt at %d of %d restarts\n", rep.Rebuilds, rep.Cycles+1)
+	fmt.Fprintf(w, "traces              %d answered, %d stored after the kill (queued, not acknowledged)\n", rep.TracesAnswered, rep.TracesStored)
+	fmt.Fprintf(w, "at the end          %d documents, %d chunks\n", rep.Documents, rep.Chunks)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	if rep.Lost > 0 || rep.CheckErrors > 0 {
+		return fmt.Errorf("crash test failed: %d acknowledged writes lost, %d check errors", rep.Lost, rep.CheckErrors)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ func commands() []*command {
 		serveCmd, askCmd, ingestCmd, reindexCmd,
 		evalRunCmd, evalImportCmd, evalSetsCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchEvalCmd,
+		benchCrashCmd,
 		keysCreateCmd, backupCmd, versionCmd,
 	}
 }

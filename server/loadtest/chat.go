@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,80 @@ type ChatBenchReport struct {
 	ChatsPerSec    float64
 	TraceStalls    int64 // trace writes that found the buffer full
 	TraceDropped   int64
+
+	// Silence on the streams, as the clients saw it: the longest time
+	// between two reads that returned bytes, over the whole stream and
+	// while waiting for the first token, against the server's keepalive.
+	MaxGap, MaxGapFirstToken time.Duration
+	KeepAliveEvery           time.Duration // the server's setting: no gap may be longer
+	KeepAlives               int           // keepalive comments received
+
+	// Memory of this process (server, fake model and clients), sampled
+	// every memEvery: before the clients start, after warm-up (the first
+	// sample past WarmUp), at the end, and the highest RSS.
+	MemStart, MemWarm, MemEnd, MemMax Memory
+	WarmUp                            time.Duration
+	MemSamples                        int
+	StoreFileMiB                      float64 // the bbolt file at the end (mapped: its pages count as file-backed RSS)
+}
+
+// Memory is one sample of the process's memory, in MiB: the resident set
+// and its anonymous (heap, stacks) and file-backed (the mapped bbolt
+// file, the binary) parts, as /proc/self/status reports them, the Go
+// heap in use, and what the Go runtime holds from the OS (Sys less
+// HeapReleased: freed pages it has not returned yet count as anonymous).
+type Memory struct{ RSS, Anon, File, Heap, Held float64 }
+
+// flatWithin reports whether end is within 15 % of warm.
+func flatWithin(warm, end float64) bool { return warm > 0 && end <= warm*1.15 && end >= warm*0.85 }
+
+// RSSFlat reports whether RSS at the end is within 15 % of its level
+// after warm-up.
+func (r ChatBenchReport) RSSFlat() bool { return flatWithin(r.MemWarm.RSS, r.MemEnd.RSS) }
+
+// AnonFlat is RSSFlat for anonymous memory only, which leaves out the
+// store's pages: those grow with every trace written.
+func (r ChatBenchReport) AnonFlat() bool { return flatWithin(r.MemWarm.Anon, r.MemEnd.Anon) }
+
+// memEvery is how often BenchChat samples its memory.
+const memEvery = 2 * time.Second
+
+// sampleMemory reads /proc/self/status (Linux; zeros elsewhere) and the
+// Go heap.
+func sampleMemory() Memory {
+	var m Memory
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.Heap = float64(ms.HeapInuse) / (1 << 20)
+	m.Held = float64(ms.Sys-ms.HeapReleased) / (1 << 20)
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			m.RSS = kb / 1024
+		case "RssAnon:":
+			m.Anon = kb / 1024
+		case "RssFile:":
+			m.File = kb / 1024
+		}
+	}
+	return m
+}
+
+// streamStats is what one client saw of one stream.
+type streamStats struct {
+	total, ttft      time.Duration
+	traceID          string
+	maxGap, maxFirst time.Duration
+	keepAlives       int
 }
 
 // Percentiles of a latency sample.
@@ -110,21 +186,56 @@ func BenchChat(ctx context.Context, cfg server.Config, opts ChatBenchOptions, pr
 		wg      sync.WaitGroup
 	)
 	deadline := started.Add(opts.Duration)
+	rep.KeepAliveEvery = cfg.KeepAlive
+	rep.WarmUp = min(time.Minute, opts.Duration/5)
+	rep.MemStart = sampleMemory()
+	rep.MemMax, rep.MemSamples = rep.MemStart, 1
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(memEvery)
+		defer t.Stop()
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+			m := sampleMemory()
+			mu.Lock()
+			rep.MemSamples++
+			rep.MemEnd = m
+			if m.RSS > rep.MemMax.RSS {
+				rep.MemMax = m
+			}
+			if rep.MemWarm.RSS == 0 && time.Since(started) >= rep.WarmUp {
+				rep.MemWarm = m
+			}
+			n := len(totals)
+			mu.Unlock()
+			if rep.MemSamples%15 == 0 { // every 30 s
+				fmt.Fprintf(progress, "%4.0fs  %6d chats  RSS %4.0f MiB (anonymous %3.0f, file-backed %3.0f)  Go heap in use %3.0f, held %3.0f\n",
+					time.Since(started).Seconds(), n, m.RSS, m.Anon, m.File, m.Heap, m.Held)
+			}
+		}
+	}()
 	for w := range opts.Concurrency {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				q := questions[rng.IntN(len(questions))]
-				total, ttft, traceID, err := benchAsk(ctx, client, s.URL(), key, q)
+				st, err := benchAsk(ctx, client, s.URL(), key, q)
 				if err == nil {
 					value := 1 - 2*rng.IntN(2)
-					err = benchFeedback(ctx, client, s.URL(), key, traceID, value)
+					err = benchFeedback(ctx, client, s.URL(), key, st.traceID, value, "bench")
 				}
 				mu.Lock()
+				rep.MaxGap, rep.MaxGapFirstToken = max(rep.MaxGap, st.maxGap), max(rep.MaxGapFirstToken, st.maxFirst)
+				rep.KeepAlives += st.keepAlives
 				if err != nil {
 					errs = append(errs, err.Error())
 				} else {
-					totals, ttfts, sent = append(totals, total), append(ttfts, ttft), append(sent, traceID)
+					totals, ttfts, sent = append(totals, st.total), append(ttfts, st.ttft), append(sent, st.traceID)
 				}
 				mu.Unlock()
 			}
@@ -132,6 +243,10 @@ func BenchChat(ctx context.Context, cfg server.Config, opts ChatBenchOptions, pr
 	}
 	wg.Wait()
 	elapsed := time.Since(started)
+	<-sampled
+	if rep.MemSamples == 1 {
+		rep.MemEnd = sampleMemory()
+	}
 
 	if err := app.Traces.Flush(ctx); err != nil {
 		return rep, err
@@ -147,70 +262,98 @@ func BenchChat(ctx context.Context, cfg server.Config, opts ChatBenchOptions, pr
 	rep.ErrorSamples = errs[:min(5, len(errs))]
 	rep.Total, rep.TTFT = percentiles(totals), percentiles(ttfts)
 	rep.ChatsPerSec = float64(len(totals)) / elapsed.Seconds()
+	if fi, err := os.Stat(app.Store.Path()); err == nil {
+		rep.StoreFileMiB = float64(fi.Size()) / (1 << 20)
+	}
 	st := app.Traces.Stats()
 	rep.TraceStalls, rep.TraceDropped = st.Stalls, st.Dropped
 	return rep, nil
 }
 
 // benchAsk streams one answer and returns its client-observed latency,
-// time to first token and trace ID.
-func benchAsk(ctx context.Context, c *http.Client, base, key, q string) (total, ttft time.Duration, traceID string, err error) {
+// time to first token, trace ID and the silences between bytes.
+func benchAsk(ctx context.Context, c *http.Client, base, key, q string) (streamStats, error) {
+	var st streamStats
 	body, _ := json.Marshal(map[string]string{"question": q})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/ask/stream", strings.NewReader(string(body)))
 	if err != nil {
-		return 0, 0, "", err
+		return st, err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
 	res, err := c.Do(req)
 	if err != nil {
-		return 0, 0, "", err
+		return st, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 500))
-		return 0, 0, "", fmt.Errorf("ask: %d %s", res.StatusCode, b)
+		return st, fmt.Errorf("ask: %d %s", res.StatusCode, b)
 	}
-	sc := bufio.NewScanner(res.Body)
+	gaps := &gapReader{r: res.Body, last: time.Now()}
+	sc := bufio.NewScanner(gaps)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	event, done := "", false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case strings.HasPrefix(line, ":"):
+			st.keepAlives++
 		case strings.HasPrefix(line, "event: "):
 			event = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
 			data := strings.TrimPrefix(line, "data: ")
 			switch event {
 			case "token":
-				if ttft == 0 {
-					ttft = time.Since(start)
+				if st.ttft == 0 {
+					st.ttft = time.Since(start)
+					st.maxFirst = gaps.max
 				}
 			case "done":
 				var d struct {
 					TraceID string `json:"trace_id"`
 				}
 				if err := json.Unmarshal([]byte(data), &d); err != nil {
-					return 0, 0, "", fmt.Errorf("done event: %w", err)
+					return st, fmt.Errorf("done event: %w", err)
 				}
-				traceID, done = d.TraceID, true
+				st.traceID, done = d.TraceID, true
 			case "error":
-				return 0, 0, "", fmt.Errorf("error event: %s", data)
+				return st, fmt.Errorf("error event: %s", data)
 			}
 		}
 	}
+	st.maxGap = gaps.max
 	if err := sc.Err(); err != nil {
-		return 0, 0, "", err
+		return st, err
 	}
 	if !done {
-		return 0, 0, "", fmt.Errorf("stream ended without a done event")
+		return st, fmt.Errorf("stream ended without a done event")
 	}
-	return time.Since(start), ttft, traceID, nil
+	st.total = time.Since(start)
+	return st, nil
 }
 
-func benchFeedback(ctx context.Context, c *http.Client, base, key, traceID string, value int) error {
-	body := fmt.Sprintf(`{"trace_id":%q,"value":%d,"comment":"bench"}`, traceID, value)
+// gapReader records the longest time between two reads that returned
+// bytes, starting from when the response headers arrived.
+type gapReader struct {
+	r    io.Reader
+	last time.Time
+	max  time.Duration
+}
+
+func (g *gapReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if n > 0 {
+		now := time.Now()
+		g.max = max(g.max, now.Sub(g.last))
+		g.last = now
+	}
+	return n, err
+}
+
+func benchFeedback(ctx context.Context, c *http.Client, base, key, traceID string, value int, comment string) error {
+	body := fmt.Sprintf(`{"trace_id":%q,"value":%d,"comment":%q}`, traceID, value, comment)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/feedback", strings.NewReader(body))
 	if err != nil {
 		return err
