@@ -47,9 +47,9 @@ bench:
 FUZZTIME ?= 30s
 fuzz:
 	for f in $$(go test -list '^Fuzz' ./rag/parse/ | grep ^Fuzz); do \
-	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./rag/parse/ || exit 1; done
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./rag/parse/ || exit 1; done
 	for f in $$(go test -list '^Fuzz' ./rag/chunk/ | grep ^Fuzz); do \
-	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./rag/chunk/ || exit 1; done
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./rag/chunk/ || exit 1; done
 
 # assets refreshes the vendored front-end libraries from the npm registry.
 assets:

@@ -210,7 +210,8 @@ func (w *sse) begin() {
 		return
 	}
 	go func() {
-		t := time.NewTicker(w.keepAlive / 2)
+		// Checking four times an interval keeps every silence well under it.
+		t := time.NewTicker(w.keepAlive / 4)
 		defer t.Stop()
 		for {
 			select {

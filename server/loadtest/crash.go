@@ -359,7 +359,8 @@ func (b *crashBench) serveCycle(ctx context.Context, cycle int) error {
 		killAfter = time.Duration(b.rng.Float64() * float64(b.startUp))
 	}
 	started := time.Now()
-	c, err := b.start(ctx, "serve", "--addr", "127.0.0.1:0", "--data", b.dataDir, "--no-sample", "--log-level", "warn")
+	// --ask-rate 0: the clients ask as fast as they can on purpose.
+	c, err := b.start(ctx, "serve", "--addr", "127.0.0.1:0", "--data", b.dataDir, "--no-sample", "--log-level", "warn", "--ask-rate", "0")
 	if err != nil {
 		return err
 	}
