@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,9 @@ type App struct {
 	Runner    *evals.Runner
 
 	prices atomic.Pointer[llm.PriceTable]
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // AppOptions are what differs between the commands that open an App.
@@ -182,7 +186,13 @@ func loadPrices(ctx context.Context, st *store.Store) (*llm.PriceTable, []llm.Pr
 // closes its indexes, then the store closes. The flush waits at most
 // flushGrace past ctx's end; what it could not write is counted as
 // dropped on /metrics and reported here.
+// Calls after the first return its result.
 func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() { a.closeErr = a.close(ctx) })
+	return a.closeErr
+}
+
+func (a *App) close(ctx context.Context) error {
 	var errs []error
 	if a.Runner != nil {
 		a.Runner.Close()

@@ -83,3 +83,20 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 		t.Errorf("trace status %q; want it to say the answer did not finish", tr.Status)
 	}
 }
+
+// TestAppCloseTwice: closing the App again returns the first result
+// instead of closing its indexes twice.
+func TestAppCloseTwice(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	app, err := OpenApp(context.Background(), cfg, quiet, AppOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Close(context.Background()); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}
