@@ -5,7 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"llmops/rag/answer"
+	"llmops/rag/text"
 )
 
 // StripCitations removes citation markers as rag/answer reads them ([1],
@@ -13,7 +13,7 @@ import (
 // [1][2]." becomes "Shifts swap.". A marker glued between two words
 // becomes a space, so "done.[1]Next" becomes "done. Next".
 func StripCitations(s string) string {
-	locs := answer.MarkerGroupRE.FindAllStringIndex(s, -1)
+	locs := text.CitationMarkerGroup.FindAllStringIndex(s, -1)
 	if locs == nil {
 		return s
 	}

@@ -142,8 +142,8 @@ func hasWord(s string) bool {
 }
 
 // MarkerGroupRE matches a run of adjacent markers with the blanks before
-// it, so "shift [7][1]" can become "shift [1]" and "shift [7]." "shift.".
-var MarkerGroupRE = regexp.MustCompile(`[ \t]*(?:` + MarkerRE.String() + `)(?:[ \t]*(?:` + MarkerRE.String() + `))*`)
+// it (text.CitationMarkerGroup).
+var MarkerGroupRE = text.CitationMarkerGroup
 
 // keepMarkers rewrites every marker group in text to cite only the numbers
 // keep accepts, dropping groups left empty together with the blank before

@@ -12,6 +12,11 @@ import (
 // links them with it.
 var CitationMarker = regexp.MustCompile(`\[\s*\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\s*\]|【\s*\d{1,3}(?:\s*[,、]\s*\d{1,3})*\s*】`)
 
+// CitationMarkerGroup matches a run of adjacent markers with the blanks
+// before it, so "shift [7][1]" can become "shift [1]" and "shift [7]."
+// "shift.".
+var CitationMarkerGroup = regexp.MustCompile(`[ \t]*(?:` + CitationMarker.String() + `)(?:[ \t]*(?:` + CitationMarker.String() + `))*`)
+
 var markerNumber = regexp.MustCompile(`\d{1,3}`)
 
 // SingleCitation returns n when marker (a CitationMarker match) cites one
