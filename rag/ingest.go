@@ -47,6 +47,7 @@ type FileResult struct {
 	Title      string               `json:"title,omitempty"`
 	Format     string               `json:"format,omitempty"`
 	Chunks     int                  `json:"chunks"`
+	Flagged    int                  `json:"flagged,omitempty"` // chunks held from public answers until an editor approves them
 	Error      string               `json:"error,omitempty"`
 	Millis     int64                `json:"ms"`
 }
@@ -208,8 +209,10 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	}
 	doc := documentOf(f, pd, hash, cfgVersion)
 	p := &prepared{doc: doc, chunks: make([]store.Chunk, len(chunks)), texts: make([]string, len(chunks))}
+	now := time.Now().UTC()
 	for i, c := range chunks {
 		p.chunks[i] = store.Chunk{Index: i, Text: c.Text, Headings: c.Headings, Page: c.Page, Kind: c.Kind, Tokens: c.Tokens, Core: c.Core}
+		p.chunks[i].Flag = flagOf(&p.chunks[i], now) // held from public answers until approved
 		p.texts[i] = index.EntryOf(doc, &p.chunks[i]).Text
 	}
 	return p, FileResult{}
@@ -312,6 +315,13 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 		r := res[i]
 		results[p.i] = FileResult{Name: p.doc.Source, Outcome: r.Outcome, DocumentID: r.Doc.ID, Title: r.Doc.Title, Format: r.Doc.Format,
 			Chunks: r.Doc.Chunks, Millis: time.Since(p.start).Milliseconds()}
+		if r.Outcome == schema.IngestCreated || r.Outcome == schema.IngestUpdated {
+			for _, c := range writes[i].Chunks {
+				if c.Flag != nil {
+					results[p.i].Flagged++
+				}
+			}
+		}
 		report(Progress{File: p.doc.Source, Stage: StageDone, Result: &results[p.i]})
 	}
 	if ks, err := kb.st.KnowledgeStats(commitCtx); err == nil {

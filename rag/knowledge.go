@@ -107,6 +107,10 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*KnowledgeBase, e
 		kb.keyword.Close()
 		return nil, err
 	}
+	if err := kb.recheckFlags(ctx, false); err != nil {
+		kb.keyword.Close()
+		return nil, err
+	}
 	return kb, nil
 }
 
@@ -181,11 +185,15 @@ func (kb *KnowledgeBase) rebuildKeyword(ctx context.Context) error {
 	return nil
 }
 
-// Reindex rebuilds both indexes from the store (llmops reindex).
+// Reindex rebuilds both indexes from the store and checks every chunk
+// for text addressing the assistant again (llmops reindex).
 func (kb *KnowledgeBase) Reindex(ctx context.Context) error {
 	kb.mu.Lock()
 	defer kb.mu.Unlock()
 	if err := kb.rebuildKeyword(ctx); err != nil {
+		return err
+	}
+	if err := kb.recheckFlags(ctx, true); err != nil {
 		return err
 	}
 	kb.emu.RLock()
@@ -273,8 +281,9 @@ func (kb *KnowledgeBase) Stats(ctx context.Context) (Stats, error) {
 }
 
 // SearchKeyword runs a BM25 query (the hybrid retriever builds on it).
+// With f.ExcludeHeld, chunks held by a flag are left out.
 func (kb *KnowledgeBase) SearchKeyword(ctx context.Context, q string, n int, f index.Filter) ([]index.Hit, error) {
-	return kb.keyword.Search(ctx, q, n, f)
+	return kb.withoutHeld(ctx, n, f, func(m int, f index.Filter) ([]index.Hit, error) { return kb.keyword.Search(ctx, q, m, f) })
 }
 
 // SearchVector embeds q with the active model and returns its nearest
@@ -326,7 +335,7 @@ func (kb *KnowledgeBase) SearchEmbedding(ctx context.Context, vec []float32, n i
 	if vecs == nil || model == nil || len(vec) != model.Dim {
 		return nil, nil
 	}
-	return vecs.Search(ctx, vec, n, f)
+	return kb.withoutHeld(ctx, n, f, func(m int, f index.Filter) ([]index.Hit, error) { return vecs.Search(ctx, vec, m, f) })
 }
 
 // Chunks reads chunks with their documents, in the order of ids.

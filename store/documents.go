@@ -50,6 +50,10 @@ type Chunk struct {
 	Kind       string   `json:"kind,omitempty"`
 	Tokens     int      `json:"tokens"`
 	Core       string   `json:"core,omitempty"` // sentence-window chunks: the centre sentence
+	// Flag is set when rag/guard found text addressing the assistant. It
+	// is stored in the chunk_flags bucket, not with the chunk: reads that
+	// show or answer from chunks (Document, ChunksByID) fill it in.
+	Flag *ChunkFlag `json:"flag,omitempty"`
 }
 
 // ChunkID names chunk i of a document; IDs sort by document then position,
@@ -60,7 +64,7 @@ func ChunkID(docID string, i int) string { return fmt.Sprintf("%s-%05d", docID, 
 // vectors (one per chunk, from model Model).
 type DocumentWrite struct {
 	Doc     *Document
-	Chunks  []Chunk
+	Chunks  []Chunk // with their Flag when rag/guard flagged them
 	Vectors [][]float32
 	Model   string
 }
@@ -154,8 +158,17 @@ func (s *Store) commitDocument(tx *bolt.Tx, actor Actor, w DocumentWrite, fp *Fi
 		c := &w.Chunks[i]
 		c.DocumentID, c.Index, c.ID = doc.ID, i, ChunkID(doc.ID, i)
 		doc.Tokens += c.Tokens
-		if err := putJSON(chunks, []byte(c.ID), c); err != nil {
+		flag := c.Flag
+		c.Flag = nil // kept in chunk_flags
+		err := putJSON(chunks, []byte(c.ID), c)
+		c.Flag = flag
+		if err != nil {
 			return CommitResult{}, err
+		}
+		if flag != nil {
+			if err := putChunkFlag(tx, c.ID, flag); err != nil {
+				return CommitResult{}, err
+			}
 		}
 		if err := vecs.Put([]byte(c.ID), EncodeVector(w.Vectors[i])); err != nil {
 			return CommitResult{}, err
@@ -212,6 +225,9 @@ func deleteChunks(tx *bolt.Tx, doc *Document, fp *Fingerprint) ([]string, error)
 	models := tx.Bucket(bucketVectors)
 	for _, id := range ids {
 		if err := chunks.Delete([]byte(id)); err != nil {
+			return nil, err
+		}
+		if err := putChunkFlag(tx, id, nil); err != nil {
 			return nil, err
 		}
 		err := models.ForEachBucket(func(model []byte) error {
@@ -286,6 +302,9 @@ func (s *Store) Document(ctx context.Context, id string) (*Document, []Chunk, er
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var ch Chunk
 			if err := decode(v, &ch); err != nil {
+				return err
+			}
+			if ch.Flag, err = chunkFlag(tx, ch.ID); err != nil {
 				return err
 			}
 			chunks = append(chunks, ch)
@@ -467,6 +486,10 @@ func (s *Store) ChunksByID(ctx context.Context, ids []string) ([]ChunkRef, error
 				return err
 			} else if !ok {
 				continue
+			}
+			var err error
+			if c.Flag, err = chunkFlag(tx, c.ID); err != nil {
+				return err
 			}
 			d, ok := docs[c.DocumentID]
 			if !ok {

@@ -50,6 +50,8 @@ var (
 	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
 
 	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
+
+	bucketChunkFlags = []byte("chunk_flags") // chunk ID → ChunkFlag (text that addresses the assistant; held until approved)
 )
 
 var (
@@ -140,6 +142,14 @@ var migrations = []migration{
 	// can renumber it past a migration from another branch.
 	{11, "accounts: one-time invite and reset links; sessions record when they were last seen", func(tx *bolt.Tx) error {
 		return accountLinksAndLastSeen(tx, time.Now())
+	}, nil},
+	// Only the bucket: the rules that flag chunks live in rag/guard, which
+	// the store does not import. The knowledge base checks the chunks
+	// stored before this version at its next open (meta guard_version is
+	// absent, so older than any rule set), writing flags in bounded
+	// batches. Self-contained, so an integrator can renumber it.
+	{13, "chunks whose text addresses the assistant are flagged and held from public answers until approved", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketChunkFlags)
 	}, nil},
 }
 

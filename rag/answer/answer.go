@@ -64,6 +64,10 @@ type Citation struct {
 	// SourceURL is the document's public address, when it has one: the
 	// only link a help site's visitor may be given.
 	SourceURL string `json:"source_url,omitempty"`
+	// Held is the reason rag/guard holds the chunk from public answers
+	// (its text addresses the assistant), when it does: staff answers may
+	// cite it and mark it; widget answers never see it.
+	Held string `json:"held,omitempty"`
 }
 
 // snippetRunes bounds a citation's snippet: enough to recognise the
@@ -154,6 +158,9 @@ func citations(sentences []Sentence, chunks []store.ChunkRef, snippet func(n int
 				DocumentID: ref.Chunk.DocumentID,
 				Snippet:    truncate(strings.Join(strings.Fields(text), " "), snippetRunes),
 				Page:       ref.Chunk.Page,
+			}
+			if ref.Chunk.Flag.Held() {
+				c.Held = ref.Chunk.Flag.Reason
 			}
 			if ref.Document != nil {
 				c.Title, c.Source, c.SourceURL = ref.Document.Title, ref.Document.Source, ref.Document.SourceURL

@@ -31,6 +31,13 @@ type Filter struct {
 	// visitor's own filters cannot reach past the scope.
 	AnyCategories []string `json:"-"`
 	AnyTags       []string `json:"-"`
+
+	// ExcludeHeld leaves out chunks held by a rag/guard flag (text that
+	// addresses the assistant, not yet approved). The server sets it for
+	// publishable keys, never from a request body. The indexes do not
+	// know flags: the knowledge base applies it to their hits
+	// (rag/flags.go) and passes the rest of the filter on.
+	ExcludeHeld bool `json:"-"`
 }
 
 // normalized lower-cases the category and tags the way EntryOf stores them.
