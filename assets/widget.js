@@ -376,7 +376,9 @@
           var where = o.detail ? [c.source, c.page > 0 ? "p. " + c.page : ""].filter(Boolean).join(" · ") : "";
           h += '<li data-n="' + esc(c.n) + '"><span class="src-n">' + esc(c.n) + "</span>" +
             (href ? anchor(href, "src-title", t) : '<span class="src-title">' + t + "</span>") +
-            (where ? '<span class="src-where">' + esc(where) + "</span>" : "") + "</li>";
+            (where ? '<span class="src-where">' + esc(where) + "</span>" : "") +
+            (o.detail && c.held ? '<span class="badge error" data-testid="citation-held" title="' + esc(c.held) +
+              '">held from the widget</span>' : "") + "</li>";
         });
         art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "sources");
       }

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -308,12 +309,51 @@ func (s *Server) handleDocumentPage(c echo.Context) error {
 	}
 	cfg := s.kb.Chunking()
 	p := ui.DocumentPage{Chrome: chrome(c, doc.Title, "knowledge"), Now: s.now(), Doc: s.knowledgeRows([]store.Document{*doc})[0],
-		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens}
+		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens, Notice: noticeText(c.QueryParam("notice"))}
 	for _, ch := range chunks {
-		p.Chunks = append(p.Chunks, ui.ChunkRow{ID: ch.ID, Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
-			Tokens: ch.Tokens, Flags: chunk.Flags(chunk.Chunk{Text: ch.Text, Headings: ch.Headings, Kind: ch.Kind, Tokens: ch.Tokens}, cfg)})
+		row := ui.ChunkRow{ID: ch.ID, Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
+			Tokens: ch.Tokens, Flags: chunk.Flags(chunk.Chunk{Text: ch.Text, Headings: ch.Headings, Kind: ch.Kind, Tokens: ch.Tokens}, cfg)}
+		if f := ch.Flag; f != nil {
+			row.Guard = &ui.GuardFlag{Reason: f.Reason, Match: f.Match, Rules: f.Rules, Held: f.Held(), ApprovedBy: f.ApprovedBy}
+			if f.ApprovedAt != nil {
+				row.Guard.ApprovedAt = *f.ApprovedAt
+			}
+			if f.Held() {
+				p.Held++
+			}
+		}
+		p.Chunks = append(p.Chunks, row)
 	}
 	return render(c, http.StatusOK, ui.DocumentView(p))
+}
+
+// handleDocumentApprove approves a document's held chunks: all of them,
+// or the one named by chunk_id. Held chunks (text that addresses the
+// assistant, flagged by rag/guard) stay out of widget answers until then.
+func (s *Server) handleDocumentApprove(c echo.Context) error {
+	var body struct {
+		ChunkID string `json:"chunk_id"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+	}
+	n, err := s.store.ApproveChunks(c.Request().Context(), principalOf(c).actor, c.Param("id"), body.ChunkID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"approved": n})
+}
+
+// handleDocumentApproveForm is the document page's Approve button (one
+// chunk when the form names it, else every held chunk).
+func (s *Server) handleDocumentApproveForm(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := s.store.ApproveChunks(c.Request().Context(), principalOf(c).actor, id, c.FormValue("chunk")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/knowledge/"+url.PathEscape(id)+"?notice=chunks-approved")
 }
 
 func (s *Server) handleDocumentDeleteForm(c echo.Context) error {

@@ -178,6 +178,8 @@ func noticeText(code string) string {
 		return "Every other session was signed out."
 	case "user-removed":
 		return "Team member removed, signed out, and their API keys revoked."
+	case "chunks-approved":
+		return "Approved. These chunks can now appear in widget answers."
 	case "document-deleted":
 		return "Document deleted from the store and both search indexes."
 	case "reembed-cancelled":

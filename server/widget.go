@@ -106,12 +106,15 @@ func publicCitations(cs []assistant.Citation) []widgetCitation {
 
 // scope bounds a request's retrieval filter by the caller's publishable
 // key's scope; any other caller's filter is left as it is. The scope is
-// added beside the request's own fields, which can only narrow it.
+// added beside the request's own fields, which can only narrow it. A
+// publishable key never sees chunks held by a rag/guard flag (text that
+// addresses the assistant) until an editor approves them.
 func (p *principal) scope(f index.Filter) index.Filter {
 	if p == nil || p.key == nil || !p.key.Publishable() {
 		return f
 	}
 	f.AnyCategories, f.AnyTags = p.key.Scope.Categories, p.key.Scope.Tags
+	f.ExcludeHeld = true
 	return f
 }
 

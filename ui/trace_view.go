@@ -651,6 +651,7 @@ type CitationView struct {
 	ChunkID    string
 	DocumentID string
 	Page       int
+	Held       string // why rag/guard holds the chunk from widget answers, when it does
 }
 
 // Citations reads the citations attribute when it is a list of citation
@@ -668,7 +669,7 @@ func Citations(attrs map[string]any) []CitationView {
 		}
 		str := func(k string) string { s, _ := m[k].(string); return s }
 		n, hasN := number(m["n"])
-		c := CitationView{N: int(n), Title: str("title"), Source: str("source"), ChunkID: str("chunk_id"), DocumentID: str("document_id")}
+		c := CitationView{N: int(n), Title: str("title"), Source: str("source"), ChunkID: str("chunk_id"), DocumentID: str("document_id"), Held: str("held")}
 		if p, ok := number(m["page"]); ok {
 			c.Page = int(p)
 		}

@@ -384,6 +384,17 @@ type ChunkRow struct {
 	Kind     string
 	Tokens   int
 	Flags    []string
+	Guard    *GuardFlag // set when rag/guard flagged the chunk's text
+}
+
+// GuardFlag is a chunk whose text addresses the assistant: held from
+// widget answers until an editor approves it.
+type GuardFlag struct {
+	Reason, Match string
+	Rules         []string
+	Held          bool
+	ApprovedBy    string
+	ApprovedAt    time.Time
 }
 
 // DocumentPage shows one document's chunks as the retriever sees them.
@@ -394,6 +405,8 @@ type DocumentPage struct {
 	CanEdit   bool
 	MaxTokens int
 	Now       time.Time
+	Held      int // chunks held by a rag/guard flag
+	Notice    string
 }
 
 // Models is Settings → Models & prices.
