@@ -921,7 +921,7 @@ func DocumentView(p DocumentPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Held > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "<div class=\"alert warn row\" role=\"status\" data-testid=\"held-alert\" style=\"justify-content: space-between\"><span>⛔ ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "<div class=\"alert warn row\" role=\"status\" data-testid=\"held-alert\" style=\"justify-content: space-between\"><span>⚠ ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1501,7 +1501,7 @@ func guardFlag(g *GuardFlag) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\" data-testid=\"guard-held\">⛔ held: ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "\" data-testid=\"guard-held\">⚠ held: ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1557,7 +1557,7 @@ func guardFlag(g *GuardFlag) templ.Component {
 func flaggedSummary(chunks []ChunkRow) string {
 	n := 0
 	for _, c := range chunks {
-		if len(c.Flags) > 0 {
+		if len(c.Flags) > 0 || c.Guard != nil {
 			n++
 		}
 	}
