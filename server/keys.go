@@ -102,6 +102,26 @@ func (s *Server) handleKeyCreate(c echo.Context) error {
 	}{toKeyJSON(k), secret})
 }
 
+// handleKeyScope sets a publishable key's scope: PATCH {"scope":
+// {"categories": […], "tags": […]}}; an empty scope answers from
+// everything.
+func (s *Server) handleKeyScope(c echo.Context) error {
+	var req struct {
+		Scope *store.KeyScope `json:"scope"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Scope == nil {
+		return store.Errorf(store.EINVALID, "scope: required ({} answers from everything)")
+	}
+	k, err := s.store.SetKeyScope(c.Request().Context(), principalOf(c).actor, c.Param("id"), *req.Scope)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toKeyJSON(k))
+}
+
 func (s *Server) handleKeyDelete(c echo.Context) error {
 	if err := s.store.DeleteAPIKey(c.Request().Context(), principalOf(c).actor, c.Param("id")); err != nil {
 		return err
@@ -178,6 +198,8 @@ func noticeText(code string) string {
 		return "Every other session was signed out."
 	case "user-removed":
 		return "Team member removed, signed out, and their API keys revoked."
+	case "scope-saved":
+		return "Scope saved. The widget's next answers draw only on it."
 	case "chunks-approved":
 		return "Approved. These chunks can now appear in widget answers."
 	case "document-deleted":

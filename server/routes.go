@@ -111,6 +111,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/settings/widget", admin, s.handleWidgetPage, std},
 		{http.MethodPost, "/settings/widget", admin, s.handleWidgetKeyCreateForm, std},
 		{http.MethodPost, "/settings/widget/:id/delete", admin, s.handleWidgetKeyDeleteForm, std},
+		{http.MethodPost, "/settings/widget/:id/scope", admin, s.handleWidgetKeyScopeForm, std},
 
 		// The chat widget: its script, and its API for publishable keys.
 		{http.MethodGet, "/widget.js", public, s.handleWidgetScript, std},
@@ -126,6 +127,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/keys", admin, s.handleKeyList, std},
 		{http.MethodPost, "/api/v1/keys", admin, s.handleKeyCreate, std},
 		{http.MethodDelete, "/api/v1/keys/:id", admin, s.handleKeyDelete, std},
+		{http.MethodPatch, "/api/v1/keys/:id", admin, s.handleKeyScope, std},
 		{http.MethodGet, "/api/v1/users", admin, s.handleUserList, std},
 		{http.MethodPost, "/api/v1/users", admin, s.handleUserCreate, std},
 		{http.MethodPatch, "/api/v1/users/:id", admin, s.handleUserUpdate, std},

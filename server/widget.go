@@ -320,6 +320,7 @@ func (s *Server) handleWidgetPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	p.Notice = noticeText(c.QueryParam("notice"))
 	return render(c, http.StatusOK, ui.WidgetSettingsPage(p))
 }
 
@@ -359,6 +360,20 @@ func (s *Server) widgetPageError(c echo.Context, msg string) error {
 	}
 	p.Error = msg
 	return render(c, http.StatusBadRequest, ui.WidgetSettingsPage(p))
+}
+
+// handleWidgetKeyScopeForm saves a widget key's scope from the settings
+// page (categories and tags, commas or lines between them; both empty:
+// everything).
+func (s *Server) handleWidgetKeyScopeForm(c echo.Context) error {
+	scope := store.KeyScope{Categories: scopeValues(c.FormValue("categories")), Tags: scopeValues(c.FormValue("tags"))}
+	if _, err := s.store.SetKeyScope(c.Request().Context(), principalOf(c).actor, c.Param("id"), scope); err != nil {
+		if store.ErrorCode(err) == store.EINVALID {
+			return s.widgetPageError(c, store.ErrorMessage(err))
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/settings/widget?notice=scope-saved")
 }
 
 func (s *Server) handleWidgetKeyDeleteForm(c echo.Context) error {

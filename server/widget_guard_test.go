@@ -121,3 +121,76 @@ func TestWidgetHoldsFlaggedChunksUntilApproved(t *testing.T) {
 		t.Errorf("document page still shows the chunk held after approval")
 	}
 }
+
+// TestWidgetKeyScopeEdit: an admin changes an existing widget key's scope
+// through the API and the settings form; the change is audited, the key's
+// next answers follow it, and a secret key has no scope to edit.
+func TestWidgetKeyScopeEdit(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	quokkaDocs(t, s)
+	ctx := context.Background()
+	admin := keyFor(t, s, store.RoleAdmin)
+	pk := widgetKey(t, s, admin, "")
+	keys, err := s.store.ListAPIKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, secretID string
+	for _, k := range keys {
+		if k.Publishable() {
+			id = k.ID
+		} else if k.Name == "k-admin" {
+			secretID = k.ID
+		}
+	}
+	const integrations = `{"question":"How do I connect Quokka Sync?"}`
+	if _, ans := widgetAsk(t, s, pk, integrations, false); ans.Fallback || len(ans.Citations) == 0 || ans.Citations[0].Title != "Quokka Sync integration" {
+		t.Fatalf("unscoped: %+v, want an answer from Quokka Sync integration", ans)
+	}
+
+	patch := func(id, body string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPatch, s.URL()+"/api/v1/keys/"+id, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := patch(id, `{"scope":{"categories":[" Billing"]}}`)
+	if k := decodeBody[keyJSON](t, res); res.StatusCode != http.StatusOK || k.Scope.String() != "categories=billing" {
+		t.Fatalf("PATCH scope: %d %+v, want 200 with categories=billing", res.StatusCode, k.Scope)
+	}
+	if _, ans := widgetAsk(t, s, pk, integrations, false); len(ans.Citations) > 0 && ans.Citations[0].Title == "Quokka Sync integration" || strings.Contains(ans.Answer, "Quokka Sync") {
+		t.Errorf("after scoping to billing, the key still answers from integrations: %+v", ans)
+	}
+	evs, _, err := s.store.FindAudit(ctx, store.AuditFilter{Resource: "api_key", Action: "update", Target: id})
+	if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Before, "everything") || !strings.Contains(evs[0].After, "categories=billing") {
+		t.Errorf("audit of the scope change: %+v, %v", evs, err)
+	}
+	if res := patch(secretID, `{"scope":{"tags":["faq"]}}`); res.Body.Close() != nil || res.StatusCode != http.StatusBadRequest {
+		t.Errorf("scope on a secret key: %d, want 400", res.StatusCode)
+	}
+	if res := patch(id, `{}`); res.Body.Close() != nil || res.StatusCode != http.StatusBadRequest {
+		t.Errorf("PATCH without scope: %d, want 400", res.StatusCode)
+	}
+
+	// The settings form clears it again: both fields empty is everything.
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/settings/widget/"+id+"/scope", strings.NewReader("categories=&tags="))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/settings/widget?notice=scope-saved" {
+		t.Fatalf("scope form: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if _, ans := widgetAsk(t, s, pk, integrations, false); ans.Fallback || len(ans.Citations) == 0 || ans.Citations[0].Title != "Quokka Sync integration" {
+		t.Errorf("after clearing the scope: %+v, want an answer from Quokka Sync integration again", ans)
+	}
+}

@@ -406,6 +406,46 @@ func (s *Store) DeleteAPIKey(ctx context.Context, actor Actor, id string) error 
 	})
 }
 
+// SetKeyScope changes what a publishable key's answers may draw on (the
+// zero scope: everything), audited in the same transaction. The next ask
+// with the key uses it. Secret keys have no scope: EINVALID.
+func (s *Store) SetKeyScope(ctx context.Context, actor Actor, id string, scope KeyScope) (*APIKey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	scope, err := NormalizeScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	var out *APIKey
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		k, err := apiKeyByID(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if !k.Publishable() {
+			return Errorf(EINVALID, "scope is for publishable keys only; %q is a secret key", k.Name)
+		}
+		before := scopeText(k.Scope)
+		k.Scope = scope
+		if err := putJSON(tx.Bucket(bucketAPIKeys), []byte(k.ID), storedKey{*k, k.Hash}); err != nil {
+			return err
+		}
+		out = k
+		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "update", Resource: "api_key", ResourceID: k.ID,
+			Before: k.Name + " answers from " + before, After: k.Name + " answers from " + scopeText(scope)})
+	})
+	return out, err
+}
+
+// scopeText says a scope for the audit log: "everything" for none.
+func scopeText(s KeyScope) string {
+	if s.IsZero() {
+		return "everything"
+	}
+	return s.String()
+}
+
 func deleteKey(tx *bolt.Tx, k *APIKey) error {
 	if err := tx.Bucket(bucketAPIKeys).Delete([]byte(k.ID)); err != nil {
 		return err

@@ -36,6 +36,7 @@ type WidgetSettings struct {
 	Created   *WidgetKeyCreated // set right after creation: the secret, shown once
 	ScriptURL string            // absolute URL of widget.js, e.g. "http://127.0.0.1:8080/widget.js"
 	Error     string
+	Notice    string
 	Now       time.Time
 	// Categories are the knowledge base's document categories, offered
 	// for a new key's scope.
