@@ -78,7 +78,8 @@ func (kb *KnowledgeBase) recheckFlags(ctx context.Context, force bool) error {
 // (up to 8× n) when some were dropped, so a held chunk costs a public
 // answer nothing but itself.
 func (kb *KnowledgeBase) withoutHeld(ctx context.Context, n int, f index.Filter, search func(int, index.Filter) ([]index.Hit, error)) ([]index.Hit, error) {
-	if !f.ExcludeHeld {
+	if !f.ExcludeHeld || n <= 0 {
+		f.ExcludeHeld = false
 		return search(n, f)
 	}
 	f.ExcludeHeld = false

@@ -97,7 +97,7 @@ func TestSampleDataFlagsNothing(t *testing.T) {
 // injectionSet is the deepset/prompt-injections copy in the shared
 // datasets folder, beside the repository's worktrees.
 func injectionSet(t *testing.T) string {
-	for _, p := range []string{os.Getenv("LLMOPS_INJECTION_SET"), "../../../shared/datasets/prompt-injections/data.jsonl", "/work/shared/datasets/prompt-injections/data.jsonl"} {
+	for _, p := range []string{os.Getenv("LLMOPS_INJECTION_SET"), "../../../shared/datasets/prompt-injections/data.jsonl"} {
 		if p == "" {
 			continue
 		}
