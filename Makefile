@@ -46,13 +46,16 @@ bench:
 # corpora, as part of go test). FUZZTIME may be a count ("1000000x"); FUZZ
 # picks fuzzers by a regular expression over their names. No test timeout:
 # a million executions can take longer than go test's default 10 minutes.
+# FUZZMINIMIZE=0 turns minimising of new inputs off (a busy machine spends
+# more time restarting workers after each minimisation than fuzzing).
 FUZZTIME ?= 30s
 FUZZ ?= .
+FUZZMINIMIZE ?= 1s
 fuzz:
 	for f in $$(go test -list '^Fuzz' ./rag/parse/ | grep ^Fuzz | grep -E '$(FUZZ)'); do \
-	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -timeout 0 ./rag/parse/ || exit 1; done
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -timeout 0 ./rag/parse/ || exit 1; done
 	for f in $$(go test -list '^Fuzz' ./rag/chunk/ | grep ^Fuzz | grep -E '$(FUZZ)'); do \
-	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -timeout 0 ./rag/chunk/ || exit 1; done
+	  go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) -timeout 0 ./rag/chunk/ || exit 1; done
 
 # assets refreshes the vendored front-end libraries from the npm registry.
 assets:

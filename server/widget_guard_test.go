@@ -81,7 +81,7 @@ func TestWidgetHoldsFlaggedChunksUntilApproved(t *testing.T) {
 		return string(b)
 	}
 	vp := page(viewer)
-	for _, want := range []string{`data-testid="held-alert"`, `data-testid="held-chunk"`, "tells the assistant to ignore or replace its instructions", "⛔ held: override"} {
+	for _, want := range []string{`data-testid="held-alert"`, `data-testid="held-chunk"`, "tells the assistant to ignore or replace its instructions", "⚠ held: override"} {
 		if !strings.Contains(vp, want) {
 			t.Errorf("document page lacks %q", want)
 		}

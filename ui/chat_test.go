@@ -144,7 +144,7 @@ func TestWidgetSettingsPage(t *testing.T) {
 		if !strings.Contains(second.Text(), "never") {
 			t.Error("an unused key does not say never")
 		}
-		del := rows.First().Find("form")
+		del := rows.First().Find(`form[action$="/delete"]`)
 		if got := del.AttrOr("action", ""); got != "/settings/widget/01KW/delete" {
 			t.Errorf("delete action = %q", got)
 		}
