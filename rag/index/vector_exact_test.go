@@ -76,11 +76,11 @@ func matches(e Entry, f Filter) bool {
 // parallel path, after replacements and deletions.
 func TestVectorsExact(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		rows, dim int
+		name               string
+		rows, dim, queries int
 	}{
-		{"small", 3000, 24},
-		{"parallel", 2*parallelRows + 17, 8},
+		{"small", 3000, 24, 20},
+		{"parallel", 2*parallelRows + 17, 8, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, uint64(tc.rows)))
@@ -148,7 +148,7 @@ func TestVectorsExact(t *testing.T) {
 				{Category: "no-such-category"},
 			}
 			same, total := 0, 0
-			for qi := range 20 {
+			for qi := range tc.queries {
 				_, q := mk("q")
 				for fi, f := range filters {
 					for _, n := range []int{1, 10, 50} {
@@ -178,7 +178,7 @@ func TestVectorsExact(t *testing.T) {
 				}
 			}
 			t.Logf("%d of %d ranks hold the brute-force ID; the rest are float32 ties", same, total)
-			if same < total*99/100 {
+			if same < total*98/100 {
 				t.Errorf("only %d of %d ranks match the brute-force IDs", same, total)
 			}
 		})
