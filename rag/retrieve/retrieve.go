@@ -1,6 +1,6 @@
 // Package retrieve is the hybrid retriever of the support assistant. BM25
-// and vector search run concurrently; their rankings are fused (reciprocal
-// rank fusion by default), the vector list weighted per query by a gate so
+// and vector search run concurrently; their rankings are fused (per-query
+// z-scores by default), the vector list weighted per query by a gate so
 // that a weak embedder cannot rank worse than BM25 alone; a reranker then
 // reorders the best candidates. Every stage's results and timings are
 // kept for the trace. Multi-turn questions are made standalone first
@@ -43,7 +43,7 @@ type Options struct {
 	Mode       string  // ModeHybrid (default), ModeKeyword or ModeVector
 	TopK       int     // results returned (default 5, at most 100)
 	Candidates int     // hits asked of each index before fusion (default 50)
-	Fusion     string  // FusionRRF (default) or FusionConvex
+	Fusion     string  // FusionZScore (default), FusionRRF or FusionConvex
 	RRFK       float64 // RRF's k (default 60)
 	// KeywordWeight and VectorWeight weight the two lists in fusion
 	// (default 1 each); the gate scales the vector weight per query.
