@@ -160,12 +160,14 @@ type Result struct {
 	// KeywordWeight and VectorWeight are the weights fusion used, the
 	// vector one after the gate.
 	KeywordWeight, VectorWeight float64
-	// Timings has "embed", "keyword", "vector", "fuse", "load", "rerank".
+	// Timings has "embed", "keyword", "vector", "fuse", "load", "rerank",
+	// and "feedback" when vector feedback ran.
 	// embed+vector run alongside keyword, so they overlap.
 	Timings map[string]time.Duration
 	// Errors holds stages that failed and were skipped ("vector" when the
 	// query could not be embedded or searched, "rerank" when the reranker
-	// failed): retrieval went on without them.
+	// failed, "feedback" when the second vector search did): retrieval
+	// went on without them.
 	Errors map[string]error
 }
 
