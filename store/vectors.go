@@ -45,6 +45,14 @@ func DecodeVector(b []byte) []float32 {
 	return v
 }
 
+// ToHalf and FromHalf convert between float32 and the half floats
+// vectors are stored as; the vector index holds the same halves, so what
+// it ranks is exactly what the store keeps.
+func ToHalf(f float32) uint16 { return toHalf(f) }
+
+// FromHalf converts IEEE 754 binary16 to float32 exactly.
+func FromHalf(h uint16) float32 { return fromHalf(h) }
+
 // toHalf converts to IEEE 754 binary16, rounding to nearest even;
 // out-of-range values saturate to ±Inf and tiny ones become subnormal or 0.
 func toHalf(f float32) uint16 {

@@ -199,7 +199,6 @@ func Retrieval(ctx context.Context, opts RetrievalOptions, progress io.Writer) (
 // so a hit on that document stands for every corpus document with its
 // text, as a BEIR run would rank them side by side.
 func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []beir.Doc, rep *RetrievalReport, progress io.Writer) (map[string][]string, error) {
-	actor := store.Actor{Kind: store.ActorCLI, Name: "bench retrieval"}
 	var (
 		files []rag.File
 		ids   []string
@@ -216,6 +215,14 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 		files = append(files, rag.File{Name: fmt.Sprintf("beir/%05d.txt", i), Data: []byte(text), Meta: rag.Meta{Title: rag.ClipTitle(title)}})
 		ids = append(ids, d.ID)
 	}
+	return ingestFiles(ctx, kb, st, files, ids, rep, progress)
+}
+
+// ingestFiles is ingest's second half: files (ids[i] is the corpus ID of
+// files[i]) in one Ingest call, then the embedding model made to learn
+// from all of them.
+func ingestFiles(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, files []rag.File, ids []string, rep *RetrievalReport, progress io.Writer) (map[string][]string, error) {
+	actor := store.Actor{Kind: store.ActorCLI, Name: "bench retrieval"}
 
 	// One Ingest call, as TestArguAna makes: the keyword index's segments,
 	// and with them bleve's BM25 length normalisation, depend on how the
@@ -296,7 +303,7 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 	}
 	rep.Retrain = time.Since(start)
 	fmt.Fprintf(progress, "ingest: %d docs → %d chunks in %s (%.0f chunks/s), model ready after %s more\n",
-		len(docs)-rep.IngestFailed, rep.Chunks, rep.Ingest.Round(time.Millisecond), rep.ChunksPerSec, rep.Retrain.Round(time.Millisecond))
+		len(files)-rep.IngestFailed, rep.Chunks, rep.Ingest.Round(time.Millisecond), rep.ChunksPerSec, rep.Retrain.Round(time.Millisecond))
 	return docOf, nil
 }
 

@@ -1,11 +1,11 @@
 // Package index holds the two search indexes of the knowledge base: BM25
-// over chunk text (bleve, on disk) and vectors (chromem-go, in memory).
+// over chunk text (bleve, on disk) and vectors (a contiguous exact scan,
+// in memory).
 // Both are derived data: bbolt is the source of truth, and each index is
 // checked against it at start-up and rebuilt from it when they disagree.
 package index
 
 import (
-	"slices"
 	"strings"
 
 	"llmops/store"
@@ -53,34 +53,6 @@ func (f Filter) normalized() Filter {
 // Empty reports whether the filter matches everything.
 func (f Filter) Empty() bool {
 	return f.Category == "" && f.ProductVersion == "" && len(f.Tags) == 0 && len(f.AnyCategories) == 0 && len(f.AnyTags) == 0
-}
-
-// conjunctions rewrites a normalized filter as filters of equalities only
-// (no AnyCategories or AnyTags) whose union matches what f matches, for
-// an index that can only test equality. None means nothing can match.
-func (f Filter) conjunctions() []Filter {
-	cats := f.AnyCategories
-	switch {
-	case f.Category != "" && len(cats) > 0 && !slices.Contains(cats, f.Category):
-		return nil // a category outside the scope
-	case f.Category != "" || len(cats) == 0:
-		cats = []string{f.Category}
-	}
-	tags := f.AnyTags
-	if len(tags) == 0 || slices.ContainsFunc(tags, func(t string) bool { return slices.Contains(f.Tags, t) }) {
-		tags = []string{""} // no scope tags, or one already required
-	}
-	out := make([]Filter, 0, len(cats)*len(tags))
-	for _, c := range cats {
-		for _, t := range tags {
-			g := Filter{Category: c, ProductVersion: f.ProductVersion, Tags: f.Tags}
-			if t != "" {
-				g.Tags = append(slices.Clip(f.Tags), t)
-			}
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 // Entry is what the indexes need of a chunk: its ID, the text to match and

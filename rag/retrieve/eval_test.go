@@ -397,3 +397,29 @@ func (r *randomVectors) SearchEmbedding(_ context.Context, v []float32, n int, _
 	}
 	return hits, nil
 }
+
+// EmbedTexts passes through to the searcher when it embeds passages.
+func (c *cachedSearcher) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	pe, ok := c.Searcher.(PassageEmbedder)
+	if !ok {
+		return nil, fmt.Errorf("%T embeds no passages", c.Searcher)
+	}
+	return pe.EmbedTexts(ctx, texts)
+}
+
+func (h *hashedVectors) EmbedTexts(_ context.Context, texts []string) ([][]float32, error) {
+	st := newStemmer()
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = hashedEmbed(t, st)
+	}
+	return out, nil
+}
+
+func (r *randomVectors) EmbedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i], _ = r.EmbedQuery(ctx, t)
+	}
+	return out, nil
+}

@@ -167,3 +167,61 @@ func ids(hits []Hit) []string {
 	}
 	return out
 }
+
+func TestZScore(t *testing.T) {
+	// z of each score against its own list (population sd).
+	z := func(s float64, xs ...float64) float64 {
+		var m, v float64
+		for _, x := range xs {
+			m += x / float64(len(xs))
+		}
+		for _, x := range xs {
+			v += (x - m) * (x - m) / float64(len(xs))
+		}
+		return (s - m) / math.Sqrt(v)
+	}
+	kw := list("a", 12.0, "b", 9.0, "c", 1.0)
+	vec := list("b", 0.9, "d", 0.8, "a", 0.7)
+	zk := func(s float64) float64 { return z(s, 12, 9, 1) }
+	zv := func(s float64) float64 { return z(s, 0.9, 0.8, 0.7) }
+	t.Run("equal weights; a chunk missing from a list takes its lowest z", func(t *testing.T) {
+		checkFused(t, fuseZScore(kw, vec, 1, 1), []fusedWant{
+			{id: "b", score: zk(9) + zv(0.9), kwRank: 2, vecRank: 1},
+			{id: "a", score: zk(12) + zv(0.7), kwRank: 1, vecRank: 3},
+			{id: "d", score: zk(1) + zv(0.8), vecRank: 2},
+			{id: "c", score: zk(1) + zv(0.7), kwRank: 3},
+		})
+	})
+	t.Run("vector weight 0 keeps BM25's order", func(t *testing.T) {
+		// d, found by vectors alone, ties with BM25's last (both take
+		// BM25's lowest z) and goes first on its better rank: weight 0
+		// keeps BM25's hits in BM25's order, and a vector-only hit can at
+		// most tie with BM25's last.
+		got := fuseZScore(kw, vec, 1, 0)
+		for i, id := range []string{"a", "b", "d", "c"} {
+			if got[i].ID != id {
+				t.Errorf("position %d = %s, want %s", i+1, got[i].ID, id)
+			}
+		}
+	})
+	t.Run("a BM25 top far ahead stays on top of flat vectors", func(t *testing.T) {
+		// RRF puts b first (1/62 + 1/61 > 1/61 + 1/63): it reads only ranks.
+		kw := list("a", 30.0, "b", 5.0, "c", 4.0, "d", 3.0)
+		vec := list("b", 0.81, "c", 0.80, "a", 0.79, "d", 0.78)
+		if got := fuseRRF(kw, vec, 1, 1, 60)[0].ID; got != "b" {
+			t.Fatalf("RRF put %s first; the case assumes b", got)
+		}
+		if got := fuseZScore(kw, vec, 1, 1)[0].ID; got != "a" {
+			t.Errorf("z-score fusion put %s first, want a", got)
+		}
+	})
+	t.Run("a flat or one-hit list scores 0", func(t *testing.T) {
+		for _, hits := range [][]Hit{list("a", 1.0), list("a", 2.0, "b", 2.0)} {
+			for _, s := range zScores(hits) {
+				if s != 0 {
+					t.Errorf("zScores(%v) has %v, want all 0", hits, s)
+				}
+			}
+		}
+	})
+}

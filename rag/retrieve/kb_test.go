@@ -20,7 +20,7 @@ var _ Searcher = (*rag.KnowledgeBase)(nil)
 
 var testActor = store.Actor{Kind: store.ActorCLI, Name: "test"}
 
-// testKB is a real knowledge base (bbolt, bleve, chromem-go) in a temp
+// testKB is a real knowledge base (bbolt, bleve, the vector index) in a temp
 // dir, closed when the test ends.
 type testKB struct {
 	st *store.Store

@@ -1,6 +1,6 @@
 // Package retrieve is the hybrid retriever of the support assistant. BM25
-// and vector search run concurrently; their rankings are fused (reciprocal
-// rank fusion by default), the vector list weighted per query by a gate so
+// and vector search run concurrently; their rankings are fused (per-query
+// z-scores by default), the vector list weighted per query by a gate so
 // that a weak embedder cannot rank worse than BM25 alone; a reranker then
 // reorders the best candidates. Every stage's results and timings are
 // kept for the trace. Multi-turn questions are made standalone first
@@ -43,12 +43,15 @@ type Options struct {
 	Mode       string  // ModeHybrid (default), ModeKeyword or ModeVector
 	TopK       int     // results returned (default 5, at most 100)
 	Candidates int     // hits asked of each index before fusion (default 50)
-	Fusion     string  // FusionRRF (default) or FusionConvex
+	Fusion     string  // FusionZScore (default), FusionRRF or FusionConvex
 	RRFK       float64 // RRF's k (default 60)
 	// KeywordWeight and VectorWeight weight the two lists in fusion
 	// (default 1 each); the gate scales the vector weight per query.
 	KeywordWeight, VectorWeight float64
 	Gate                        string // GateAgreement (default) or GateNone
+	// Feedback is FeedbackVector (pseudo-relevance feedback on the
+	// vector search) or FeedbackNone; "" takes DefaultFeedback.
+	Feedback string
 	// NoRerank skips the reranking stage. (A Rerank bool would have to
 	// default to true, which a Go zero value cannot.)
 	NoRerank bool
@@ -61,6 +64,7 @@ type Options struct {
 	Filter      index.Filter
 
 	agree *agreementParams // measured variants of the gate; nil: defaultAgreement
+	prf   *feedbackParams  // vector pseudo-relevance feedback; nil: none
 }
 
 // Defaults. Candidates and RerankDepth were measured on the sample help
@@ -88,7 +92,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.Candidates = max(o.Candidates, o.TopK)
 	if o.Fusion == "" {
-		o.Fusion = FusionRRF
+		o.Fusion = DefaultFusion
 	}
 	if o.RRFK == 0 {
 		o.RRFK = DefaultRRFK
@@ -101,6 +105,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Gate == "" {
 		o.Gate = GateAgreement
+	}
+	if o.Feedback == "" {
+		o.Feedback = DefaultFeedback
 	}
 	if o.RerankDepth == 0 {
 		o.RerankDepth = DefaultRerankDepth
@@ -117,8 +124,10 @@ func (o Options) validate() error {
 		return store.Errorf(store.EINVALID, "top_k must be between 1 and %d (got %d)", maxTopK, o.TopK)
 	case o.Candidates > maxCandidates:
 		return store.Errorf(store.EINVALID, "candidates must be at most %d (got %d)", maxCandidates, o.Candidates)
-	case o.Fusion != FusionRRF && o.Fusion != FusionConvex:
-		return store.Errorf(store.EINVALID, "fusion must be %q or %q (got %q)", FusionRRF, FusionConvex, o.Fusion)
+	case o.Fusion != FusionRRF && o.Fusion != FusionConvex && o.Fusion != FusionZScore:
+		return store.Errorf(store.EINVALID, "fusion must be %q, %q or %q (got %q)", FusionRRF, FusionConvex, FusionZScore, o.Fusion)
+	case o.Feedback != FeedbackVector && o.Feedback != FeedbackNone:
+		return store.Errorf(store.EINVALID, "feedback must be %q or %q (got %q)", FeedbackVector, FeedbackNone, o.Feedback)
 	case o.Gate != GateAgreement && o.Gate != GateNone:
 		return store.Errorf(store.EINVALID, "gate must be %q or %q (got %q)", GateAgreement, GateNone, o.Gate)
 	case o.RRFK < 0 || o.KeywordWeight < 0 || o.VectorWeight < 0:
@@ -151,12 +160,14 @@ type Result struct {
 	// KeywordWeight and VectorWeight are the weights fusion used, the
 	// vector one after the gate.
 	KeywordWeight, VectorWeight float64
-	// Timings has "embed", "keyword", "vector", "fuse", "load", "rerank".
+	// Timings has "embed", "keyword", "vector", "fuse", "load", "rerank",
+	// and "feedback" when vector feedback ran.
 	// embed+vector run alongside keyword, so they overlap.
 	Timings map[string]time.Duration
 	// Errors holds stages that failed and were skipped ("vector" when the
 	// query could not be embedded or searched, "rerank" when the reranker
-	// failed): retrieval went on without them.
+	// failed, "feedback" when the second vector search did): retrieval
+	// went on without them.
 	Errors map[string]error
 }
 
@@ -192,19 +203,26 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 		return nil, store.Errorf(store.EINVALID, "the question is empty")
 	}
 	res := &Result{Query: query, Timings: make(map[string]time.Duration, 6), Errors: map[string]error{}}
-	if err := r.search(ctx, query, o, res); err != nil {
+	qv, err := r.search(ctx, query, o, res)
+	if err != nil {
 		return nil, err
 	}
 
 	start := time.Now()
-	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Keyword, res.Vector)
-	switch o.Fusion {
-	case FusionConvex:
-		res.Fused = fuseConvex(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)
-	default:
-		res.Fused = fuseRRF(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight, o.RRFK)
-	}
+	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
+	if o.feedbackOn() && qv != nil {
+		start = time.Now()
+		if err := r.feedback(ctx, o, qv, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.Errors["feedback"] = err
+		} else {
+			r.fuse(o, res)
+		}
+		res.Timings["feedback"] = time.Since(start)
+	}
 
 	depth := o.TopK
 	if !o.NoRerank {
@@ -242,11 +260,24 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	return res, nil
 }
 
+// fuse sets res.Fused (and the weights) from res.Keyword and res.Vector.
+func (r *Retriever) fuse(o Options, res *Result) {
+	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Keyword, res.Vector)
+	switch o.Fusion {
+	case FusionConvex:
+		res.Fused = fuseConvex(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)
+	case FusionZScore:
+		res.Fused = fuseZScore(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)
+	default:
+		res.Fused = fuseRRF(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight, o.RRFK)
+	}
+}
+
 // search runs BM25 and embed+vector search at once. In hybrid mode a
 // keyword failure fails the retrieval, and a vector failure leaves BM25
 // alone and is recorded: an embedding API that is down must not take
 // answers down with it.
-func (r *Retriever) search(parent context.Context, q string, o Options, res *Result) error {
+func (r *Retriever) search(parent context.Context, q string, o Options, res *Result) ([]float32, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var (
@@ -254,6 +285,7 @@ func (r *Retriever) search(parent context.Context, q string, o Options, res *Res
 		kw, vec           []index.Hit
 		kwErr, vecErr     error
 		tKw, tEmbed, tVec time.Duration
+		qv                []float32
 	)
 	if o.Mode != ModeVector {
 		wg.Go(func() {
@@ -274,6 +306,7 @@ func (r *Retriever) search(parent context.Context, q string, o Options, res *Res
 				vecErr = err
 				return
 			}
+			qv = v
 			start = time.Now()
 			vec, vecErr = r.s.SearchEmbedding(ctx, v, o.Candidates, o.Filter)
 			tVec = time.Since(start)
@@ -287,20 +320,20 @@ func (r *Retriever) search(parent context.Context, q string, o Options, res *Res
 		res.Timings["embed"], res.Timings["vector"] = tEmbed, tVec
 	}
 	if err := parent.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if kwErr != nil {
-		return fmt.Errorf("keyword search: %w", kwErr)
+		return nil, fmt.Errorf("keyword search: %w", kwErr)
 	}
 	if vecErr != nil {
 		if o.Mode == ModeVector {
-			return fmt.Errorf("vector search: %w", vecErr)
+			return nil, fmt.Errorf("vector search: %w", vecErr)
 		}
 		res.Errors["vector"] = vecErr
-		vec = nil
+		vec, qv = nil, nil
 	}
 	res.Keyword, res.Vector = ranked(kw), ranked(vec)
-	return nil
+	return qv, nil
 }
 
 // ranked turns index hits into ranked Hits.

@@ -306,7 +306,7 @@ func TestRerankStage(t *testing.T) {
 
 func TestPerCallOptions(t *testing.T) {
 	r := New(newFake(), Options{TopK: 2, Gate: GateNone, NoRerank: true})
-	if o := r.Options(); o.TopK != 2 || o.Candidates != DefaultCandidates || o.Fusion != FusionRRF || o.RRFK != DefaultRRFK {
+	if o := r.Options(); o.TopK != 2 || o.Candidates != DefaultCandidates || o.Fusion != DefaultFusion || o.RRFK != DefaultRRFK {
 		t.Errorf("Options() = %+v: want TopK 2 and defaults filled in", o)
 	}
 	res, _ := r.Retrieve(t.Context(), "q", nil)

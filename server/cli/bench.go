@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"llmops/evals/bench"
@@ -209,10 +210,16 @@ func runBenchCrash(ctx context.Context, env *Env, cmd *command, args []string) e
 }
 
 var benchRetrievalCmd = &command{
-	name: "bench retrieval", args: "--beir DIR", short: "score the four retrieval pipelines on a BEIR dataset (nDCG@10, recall)",
+	name: "bench retrieval", args: "--beir DIR | --leave-one-out", short: "score the four retrieval pipelines on a BEIR dataset (nDCG@10, recall)",
 	long: `Ingest a BEIR corpus into a temporary knowledge base and score the
 keyword, vector, hybrid and hybrid + rerank pipelines on its queries;
---json prints exactly one object on stdout.`,
+--json prints exactly one object on stdout.
+
+--leave-one-out scores every candidate retrieval design on the sample
+help centre and each BEIR folder under --datasets (default
+../shared/datasets; absent: the sample set alone), then, holding each set
+out in turn, picks the design with the best mean gain over BM25 on the
+others and reports its score on the one held out.`,
 	run: runBenchRetrieval,
 }
 
@@ -222,11 +229,23 @@ func runBenchRetrieval(ctx context.Context, env *Env, cmd *command, args []strin
 	ignore := fs.Bool("ignore-identical-ids", false, "drop hits whose ID equals the query ID (BEIR's ignore_identical_ids; ArguAna needs it)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	limit := fs.Int("limit", 0, "run only the first N queries (0: all)")
+	loo := fs.Bool("leave-one-out", false, "compare the candidate designs on every set, holding each out in turn")
+	datasets := fs.String("datasets", filepath.Join("..", "shared", "datasets"), "with --leave-one-out: a folder of BEIR folders")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
 	}
+	if *loo {
+		rep, err := bench.LeaveOneOut(ctx, bench.LOOOptions{Datasets: *datasets}, env.Stderr)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(env.Stdout).Encode(rep)
+		}
+		return rep.WriteText(env.Stdout)
+	}
 	if *dir == "" {
-		return usagef("--beir DIR is required")
+		return usagef("--beir DIR or --leave-one-out is required")
 	}
 	rep, err := bench.Retrieval(ctx, bench.RetrievalOptions{Dir: *dir, IgnoreIdenticalIDs: *ignore, Limit: *limit}, env.Stderr)
 	if err != nil {

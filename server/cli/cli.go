@@ -46,7 +46,7 @@ func commands() []*command {
 	return []*command{
 		serveCmd, askCmd, ingestCmd, reindexCmd,
 		evalRunCmd, evalImportCmd, evalSetsCmd,
-		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchEvalCmd,
+		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchSearchCmd, benchEvalCmd,
 		benchCrashCmd,
 		keysCreateCmd, backupCmd, versionCmd,
 	}
