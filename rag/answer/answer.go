@@ -33,6 +33,13 @@ type Answer struct {
 	// A fallback answer keeps the score of the answer it replaced, so
 	// monitoring sees why it fell back.
 	Groundedness float64 `json:"groundedness"`
+	// Relevance is how directly the answer addresses the question, 0..1
+	// (see Relevance). Like Groundedness, a fallback keeps the score of
+	// the answer it replaced.
+	Relevance float64 `json:"relevance"`
+	// relevanceScored: Relevance was scored, so ApplyThreshold holds the
+	// answer to DefaultMinRelevance.
+	relevanceScored bool
 	// Removed counts citations dropped because they pointed outside the
 	// context.
 	Removed int `json:"removed,omitempty"`
