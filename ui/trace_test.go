@@ -529,6 +529,13 @@ func TestScoresAndCitations(t *testing.T) {
 	if want := []string{`"A ":0`, `"[1]":1`, `" b [9] c":0`, `"[2]":2`}; !reflect.DeepEqual(parts, want) {
 		t.Errorf("segments = %v, want %v", parts, want)
 	}
+	parts = nil
+	for _, s := range CiteSegments("A [1]. B [1]. C [2].", []CitationView{{N: 1}, {N: 2}}) {
+		parts = append(parts, fmt.Sprintf("%q:%d", s.Text, s.N))
+	}
+	if want := []string{`"A. B ":0`, `"[1]":1`, `". C ":0`, `"[2]":2`, `".":0`}; !reflect.DeepEqual(parts, want) {
+		t.Errorf("a run of one source: segments = %v, want %v", parts, want)
+	}
 }
 
 func TestTracesListLinksToTrace(t *testing.T) {

@@ -687,8 +687,11 @@ type Segment struct {
 }
 
 // CiteSegments splits answer text around its [n] markers, so the page can
-// link each marker to its source; markers without a source stay text.
+// link each marker to its source; markers without a source stay text. A
+// run of sentences or list items citing the same source shows one marker,
+// at its end (text.MergeCitationRuns), however the model wrote it.
 func CiteSegments(s string, cites []CitationView) []Segment {
+	s = text.MergeCitationRuns(s)
 	known := map[int]bool{}
 	for _, c := range cites {
 		known[c.N] = true
