@@ -59,4 +59,4 @@ func MetricByKey(key string) Metric {
 }
 
 // HeadlineMetrics are the runs table's columns.
-var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "refusal_correctness"}
+var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "relevance", "correctness_f1", "refusal_correctness"}

@@ -518,6 +518,20 @@ func TestScoresAndCitations(t *testing.T) {
 	if c := Scores(map[string]any{schema.AttrGroundedness: 0.4}, 0.6); c[0].Class != "error" || c[0].Sign != "✕" {
 		t.Errorf("low groundedness = %+v", c[0])
 	}
+	// An extractive answer is quoted, not "100% grounded"; relevance is
+	// its verdict.
+	got = nil
+	for _, c := range Scores(map[string]any{schema.AttrGroundedness: 1.0, schema.AttrRelevance: 0.3, schema.AttrResponseModel: ExtractiveModel}, 0.6) {
+		got = append(got, c.Name+"="+c.Value+"/"+c.Class)
+	}
+	if want := []string{"groundedness=quoted/neutral", "relevance=30%/warn"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("extractive scores = %v, want %v", got, want)
+	}
+	for r, want := range map[float64]string{0.05: "error", 0.1: "warn", 0.49: "warn", 0.5: "ok", 1: "ok"} {
+		if got := RelevanceBand(r); got != want {
+			t.Errorf("RelevanceBand(%v) = %s, want %s", r, got, want)
+		}
+	}
 	if Citations(map[string]any{schema.AttrCitations: 3.0}) != nil || Citations(map[string]any{schema.AttrCitations: []any{"a"}}) != nil {
 		t.Error("a citations count or list of strings is read as citations")
 	}

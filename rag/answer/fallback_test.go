@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"llmops/store"
+	"llmops/ui"
 )
 
 func TestFallbackText(t *testing.T) {
@@ -109,5 +110,13 @@ func TestApplyThresholdRelevance(t *testing.T) {
 	ScoreRelevance(a, "How long do refunds take to arrive?", ctx)
 	if a.Relevance < 0.6 || ApplyThreshold(a, ctx, DefaultThreshold) {
 		t.Errorf("the answer: relevance %.2f, fallback %v; want ≥ 0.6 and kept", a.Relevance, a.Fallback)
+	}
+}
+
+// TestUIRelevanceFloor: the pages colour relevance against the floor the
+// answer path falls back at.
+func TestUIRelevanceFloor(t *testing.T) {
+	if ui.RelevanceFloor != DefaultMinRelevance {
+		t.Errorf("ui.RelevanceFloor = %v, DefaultMinRelevance = %v", ui.RelevanceFloor, DefaultMinRelevance)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
+	"llmops/ui"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -180,6 +181,9 @@ func TestAskStreamsCitedAnswer(t *testing.T) {
 		if c.ChunkID == "" || c.DocumentID == "" || c.Snippet == "" || c.Score == 0 {
 			t.Errorf("incomplete citation %+v", c)
 		}
+	}
+	if ui.ExtractiveModel != assistant.ExtractiveName {
+		t.Errorf("ui.ExtractiveModel %q, assistant.ExtractiveName %q: the trace page would not recognise extractive answers", ui.ExtractiveModel, assistant.ExtractiveName)
 	}
 	if res.Model != assistant.ExtractiveName || res.CostUSD != 0 {
 		t.Errorf("model %q cost %v", res.Model, res.CostUSD)
