@@ -53,6 +53,10 @@ const defaultMaxSentences = 2
 // farFraction and defaultMaxSentences of choose from the second, which
 // moved it from 0.37 to 0.42 (with the steps of steps.go). Neighbouring
 // values score within 0.01, so none is balanced on a knife's edge.
+// contextCredit was lowered from 0.75 to 0.5 in issue 14, chosen on the
+// odd-numbered half of the sample set through the full answer path (token
+// F1 0.452 → 0.469) and checked on the even half (0.374 → 0.384); see
+// docs/BENCHMARKS.md.
 const (
 	// keepFraction: sentences scoring below this share of the best are
 	// left out; they would pad the answer with loosely related text.
@@ -60,7 +64,7 @@ const (
 	// contextCredit is how much a question term counts when the sentence
 	// lacks it but its chunk's headings or the inline heading above it
 	// have it: "Direct messages" titles the sentence about them.
-	contextCredit = 0.75
+	contextCredit = 0.5
 	// neighbourCredit is how much a question term counts towards a
 	// sentence's rank when the sentence lacks it and the one before or
 	// after it (under the same heading) has it: answers take two

@@ -12,7 +12,7 @@ import (
 // is the second score: how much of what the question asks the answer
 // says, offline and without a model. It is the IDF-weighted share of the
 // question's content terms the answer states (a term only in the cited
-// chunks' headings or title counts partly, a term of the question's
+// chunks' headings or title counts contextCredit, a term of the question's
 // action counts when the answer says it in other words: exit for leave),
 // times a penalty when the answer is about the opposite action ("leave"
 // asked, only "start" answered, see polarity.go), does not state the
