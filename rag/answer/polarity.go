@@ -17,6 +17,8 @@ import (
 //
 // The lexicon is the common verbs of software help and support, not the
 // vocabulary of one product: the same pairs decide on any help centre.
+// Verbs questions use for other things are left out: "show me how…",
+// "the following".
 
 // polePair holds the two sides of an action and its opposite.
 type polePair struct{ a, b []string }
@@ -36,7 +38,6 @@ var polePairs = []polePair{
 	{[]string{"clock in", "punch in"}, []string{"clock out", "punch out"}},
 	{[]string{"install"}, []string{"uninstall"}},
 	{[]string{"publish"}, []string{"unpublish"}},
-	{[]string{"show", "unhide"}, []string{"hide"}},
 	{[]string{"allow", "permit", "unblock"}, []string{"deny", "forbid", "prevent", "block"}},
 	{[]string{"approve", "accept"}, []string{"reject", "decline"}},
 	{[]string{"increase", "raise"}, []string{"decrease", "reduce", "lower"}},
@@ -44,7 +45,6 @@ var polePairs = []polePair{
 	{[]string{"mute"}, []string{"unmute"}},
 	{[]string{"assign"}, []string{"unassign"}},
 	{[]string{"upload"}, []string{"download"}},
-	{[]string{"follow", "subscribe to"}, []string{"unfollow", "unsubscribe from"}},
 }
 
 // pole is one side of a polePair: 2i for a, 2i+1 for b.

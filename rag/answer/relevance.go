@@ -15,9 +15,10 @@ import (
 // chunks' headings or title counts contextCredit, a term of the question's
 // action counts when the answer says it in other words: exit for leave),
 // times a penalty when the answer is about the opposite action ("leave"
-// asked, only "start" answered, see polarity.go), does not state the
-// action asked about at all, or lacks the kind of thing the question
-// asks for (a number for "how long").
+// asked, only "start" answered, see polarity.go) or lacks the kind of
+// thing the question asks for (a number for "how long"). An action the
+// answer does not state at all is a missing term like any other: "get
+// out of" weighs in the sum as one term.
 
 const (
 	// DefaultMinRelevance is the relevance below which an answer falls
@@ -31,10 +32,6 @@ const (
 	// oppositeRelevance scales the relevance of an answer about the
 	// opposite action: it answers another question.
 	oppositeRelevance = 0.05
-	// unstatedActionFactor scales the relevance of an answer that does
-	// not state the action the question asks about, in any words: "can
-	// we get out of the contract?" answered with what the plan includes.
-	unstatedActionFactor = 0.6
 	// noNumberFactor scales the relevance of an answer without a number
 	// to a question that asks for one.
 	noNumberFactor = 0.7
@@ -97,11 +94,8 @@ func relevance(qa question, qp poleSet, a *Answer, items []item) float64 {
 		return 0
 	}
 	r := (in + contextCredit*context) / total
-	switch {
-	case qp.opposes(ap):
+	if qp.opposes(ap) {
 		r *= oppositeRelevance
-	case len(qp) > 0 && !qp.agrees(ap):
-		r *= unstatedActionFactor
 	}
 	if qa.wantNumber && !number {
 		r *= noNumberFactor
