@@ -43,6 +43,16 @@ func TestBrowserChat(t *testing.T) {
 	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="citation-marker"]').length`)); err != nil || n == 0 {
 		t.Fatalf("no citation markers (%v)", err)
+	} else if n > 3 {
+		t.Errorf("%d citation markers: a run of steps from one article should carry one", n)
+	}
+	// The extractive answer is quoted, not a "100% grounded" verdict; its
+	// relevance sits beside it.
+	if g := text(t, ctx, `[data-testid="groundedness"]`); g != "Quoted from the sources" {
+		t.Errorf("groundedness badge %q, want \"Quoted from the sources\"", g)
+	}
+	if r := text(t, ctx, `[data-testid="relevance"]`); !strings.HasSuffix(r, "% relevant") || strings.HasPrefix(r, "✕") {
+		t.Errorf("relevance badge %q, want a passing \"n%% relevant\"", r)
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Focus(chromedp.CSS(`[data-testid="citation-marker"]`)),
@@ -94,6 +104,9 @@ func TestBrowserChat(t *testing.T) {
 	}
 	if page := text(t, ctx, "main"); !strings.Contains(page, "retrieve.bm25") || !strings.Contains(page, "Should mention refunds") {
 		t.Errorf("trace page lacks its spans or feedback")
+	}
+	if page := text(t, ctx, "main"); !strings.Contains(page, "quoted") || !strings.Contains(page, "relevance") {
+		t.Errorf("trace header lacks the quoted groundedness or the relevance score")
 	}
 	shot(t, ctx, "14-trace")
 }

@@ -2,8 +2,8 @@
 // "New conversation" to the conversation view in widget.js
 // (window.LLMOpsChat), so the page and the embeddable widget share one SSE
 // reader, one answer renderer and one feedback flow. Staff details live
-// here: the meta line (latency, groundedness, model), document links and
-// "View trace".
+// here: the meta line (latency, groundedness or "quoted", relevance,
+// model), document links and "View trace".
 (function () {
   "use strict";
   var page = document.getElementById("chat"), LC = window.LLMOpsChat;
@@ -32,11 +32,28 @@
       k[1] + " " + pct + "% grounded</span>";
   }
 
+  // relevance: how directly the answer addresses the question, banded as
+  // ui.RelevanceBand: below the floor ✕ (such answers fall back), below
+  // one half ⚠, else ✓.
+  var minRelevance = parseFloat(page.getAttribute("data-min-relevance"));
+  if (!(minRelevance >= 0 && minRelevance <= 1)) minRelevance = 0.1;
+  function relevance(r) {
+    var k = r >= 0.5 ? ["ok", "✓"] : r >= minRelevance ? ["warn", "⚠"] : ["error", "✕"];
+    return '<span class="badge ' + k[0] + '" data-testid="relevance" title="How directly the answer addresses the question: the question’s key terms it states, the action asked about, the kind of answer asked for">' +
+      k[1] + " " + Math.round(r * 100) + "% relevant</span>";
+  }
+  // The extractive answerer quotes its sources, so it is 100% grounded by
+  // construction: say so rather than show it as a verdict.
+  function quoted() {
+    return '<span class="badge neutral" data-testid="groundedness" title="The offline answerer quotes sentences from the cited sources; groundedness is 100% by construction and says nothing about whether they answer (see relevance)">Quoted from the sources</span>';
+  }
+
   function meta(d, trace) {
     var h = [];
     if (d) {
       h.push('<span class="num"' + (d.ttft_ms > 0 ? ' title="First token after ' + latency(d.ttft_ms) + '"' : "") + ">" + latency(d.latency_ms) + "</span>");
-      if (typeof d.groundedness === "number") h.push(groundedness(d.groundedness));
+      if (typeof d.groundedness === "number") h.push(d.model === "extractive" ? quoted() : groundedness(d.groundedness));
+      if (typeof d.relevance === "number" && !d.fallback) h.push(relevance(d.relevance));
       if (d.model) h.push('<span class="model">' + esc(d.model) + "</span>");
       if (d.escalated) {
         h.push('<span class="badge neutral" data-testid="chat-escalated" title="This conversation is flagged for a person to follow up">↑ Escalated</span>');

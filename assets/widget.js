@@ -60,11 +60,56 @@
     return out + spans(s.slice(last), cites);
   }
 
+  // mergeRuns leaves one [n] group per run citing the same sources, as
+  // rag/text.MergeCitationRuns does on the server: within a paragraph, or
+  // the consecutive items of one list, a group that the next group
+  // repeats is dropped, so a model's "A [1]. B [1]." reads "A. B [1]."
+  function lineKind(l, fenced) {
+    var t = l.trim();
+    if (/^```/.test(t)) return "fence";
+    if (fenced) return "code";
+    if (!t) return "blank";
+    if (/^[-*+•] /.test(t)) return "ul";
+    return /^\d{1,3}[.)] /.test(t) ? "ol" : "p";
+  }
+  function groupKey(g) {
+    var seen = {};
+    return (g.match(/\d+/g) || []).map(Number).sort(function (a, b) { return a - b; })
+      .filter(function (n) { return seen[n] ? false : (seen[n] = true); }).join(",");
+  }
+  function mergeSegment(seg) {
+    var re = /(?:[ \t]*\[\d{1,3}\])+/g, gs = [], m, out = "", prev = 0, k;
+    while ((m = re.exec(seg))) gs.push({ at: m.index, end: re.lastIndex, key: groupKey(m[0]) });
+    for (k = 0; k + 1 < gs.length; k++) {
+      if (gs[k].key !== gs[k + 1].key) continue;
+      out += seg.slice(prev, gs[k].at);
+      if (gs[k].at > 0 && !/\s/.test(seg[gs[k].at - 1]) && /[\p{L}\p{N}]/u.test(seg[gs[k].end] || "")) out += " ";
+      prev = gs[k].end;
+    }
+    return out + seg.slice(prev);
+  }
+  function mergeRuns(text) {
+    var lines = text.split("\n"), out = [], fenced = false, i = 0, j, kind, k;
+    while (i < lines.length) {
+      kind = lineKind(lines[i], fenced);
+      if (kind === "fence") fenced = !fenced;
+      if (kind !== "p" && kind !== "ol" && kind !== "ul") { out.push(lines[i++]); continue; }
+      for (j = i + 1; j < lines.length; j++) {
+        k = lineKind(lines[j], fenced);
+        if (k !== kind && !(kind !== "p" && k === "p" && /^(  |\t)/.test(lines[j]))) break;
+      }
+      out.push(mergeSegment(lines.slice(i, j).join("\n")));
+      i = j;
+    }
+    return out.join("\n");
+  }
+
   // renderAnswer: paragraphs, numbered and bullet lists, fenced code,
-  // `code`, **bold**, [n] markers. Cheap enough to re-run per token; an
-  // unclosed fence or ** renders as it stands until the rest arrives.
+  // `code`, **bold**, [n] markers, one per run (mergeRuns). Cheap enough
+  // to re-run per token; an unclosed fence or ** renders as it stands
+  // until the rest arrives.
   function renderAnswer(text, cites) {
-    var lines = String(text || "").replace(/\r\n?/g, "\n").split("\n");
+    var lines = mergeRuns(String(text || "").replace(/\r\n?/g, "\n")).split("\n");
     var html = "", para = [], list = null, i, m, line;
     var inl = function (s) { return inline(s, cites); };
     function endPara() {

@@ -31,6 +31,7 @@ var Metrics = []Metric{
 	{"context_recall", "Context recall", GroupRetrieval, "Share of relevant documents that reached the answerer's context (ID-based)", false},
 
 	{"faithfulness", "Faithfulness", GroupAnswer, "Answer sentences supported by the retrieved context ÷ all sentences", false},
+	{"relevance", "Relevance", GroupAnswer, "The answer path's offline relevance score of the answers it gave (question terms stated, action direction, answer type)", false},
 	{"answer_relevancy", "Answer relevancy", GroupAnswer, "Embedding similarity of question and answer (0 for a refusal of an answerable question)", false},
 	{"correctness_f1", "Correctness (F1)", GroupAnswer, "Token F1 of the answer against the reference answer", false},
 	{"rouge_l", "ROUGE-L", GroupAnswer, "Longest-common-subsequence F-measure against the reference answer", false},
@@ -58,4 +59,4 @@ func MetricByKey(key string) Metric {
 }
 
 // HeadlineMetrics are the runs table's columns.
-var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "correctness_f1", "refusal_correctness"}
+var HeadlineMetrics = []string{"hit@5", "ndcg@10", "faithfulness", "relevance", "correctness_f1", "refusal_correctness"}

@@ -161,6 +161,11 @@ func (r *Runner) scoreAnswer(ctx context.Context, out *store.CaseResult, c store
 		out.Metrics["false_refusal"] = b2f(res.Fallback)
 	}
 	text := metrics.StripCitations(res.Answer)
+	if !res.Fallback {
+		// The answer path's own relevance score, beside faithfulness:
+		// answers it let through, unanswerable cases included.
+		out.Metrics["relevance"] = res.Relevance
+	}
 
 	// An answer to an unanswerable question is held to its context too:
 	// whatever it claims must still come from the sources.

@@ -133,6 +133,27 @@ func Plural(n int, one, many string) string {
 	return Count(n) + " " + many
 }
 
+// RelevanceFloor is the relevance below which an answer falls back
+// (rag/answer.DefaultMinRelevance; a test there keeps the two equal).
+const RelevanceFloor = 0.1
+
+// ExtractiveModel is the model name traces record for the offline
+// extractive answerer (rag/assistant.ExtractiveName).
+const ExtractiveModel = "extractive"
+
+// RelevanceBand places a relevance score: below RelevanceFloor "error"
+// (such an answer falls back), below one half "warn" (it states part of
+// what was asked), else "ok". assets/chat.js draws the same bands.
+func RelevanceBand(r float64) string {
+	switch {
+	case r >= 0.5:
+		return "ok"
+	case r >= RelevanceFloor:
+		return "warn"
+	}
+	return "error"
+}
+
 // GroundednessBand places a groundedness score against the threshold
 // answers are held to: below it "error" (such an answer falls back), in
 // the lower half of what is left above it "warn", else "ok". With the

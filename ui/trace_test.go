@@ -518,6 +518,20 @@ func TestScoresAndCitations(t *testing.T) {
 	if c := Scores(map[string]any{schema.AttrGroundedness: 0.4}, 0.6); c[0].Class != "error" || c[0].Sign != "✕" {
 		t.Errorf("low groundedness = %+v", c[0])
 	}
+	// An extractive answer is quoted, not "100% grounded"; relevance is
+	// its verdict.
+	got = nil
+	for _, c := range Scores(map[string]any{schema.AttrGroundedness: 1.0, schema.AttrRelevance: 0.3, schema.AttrResponseModel: ExtractiveModel}, 0.6) {
+		got = append(got, c.Name+"="+c.Value+"/"+c.Class)
+	}
+	if want := []string{"groundedness=quoted/neutral", "relevance=30%/warn"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("extractive scores = %v, want %v", got, want)
+	}
+	for r, want := range map[float64]string{0.05: "error", 0.1: "warn", 0.49: "warn", 0.5: "ok", 1: "ok"} {
+		if got := RelevanceBand(r); got != want {
+			t.Errorf("RelevanceBand(%v) = %s, want %s", r, got, want)
+		}
+	}
 	if Citations(map[string]any{schema.AttrCitations: 3.0}) != nil || Citations(map[string]any{schema.AttrCitations: []any{"a"}}) != nil {
 		t.Error("a citations count or list of strings is read as citations")
 	}
@@ -528,6 +542,13 @@ func TestScoresAndCitations(t *testing.T) {
 	}
 	if want := []string{`"A ":0`, `"[1]":1`, `" b [9] c":0`, `"[2]":2`}; !reflect.DeepEqual(parts, want) {
 		t.Errorf("segments = %v, want %v", parts, want)
+	}
+	parts = nil
+	for _, s := range CiteSegments("A [1]. B [1]. C [2].", []CitationView{{N: 1}, {N: 2}}) {
+		parts = append(parts, fmt.Sprintf("%q:%d", s.Text, s.N))
+	}
+	if want := []string{`"A. B ":0`, `"[1]":1`, `". C ":0`, `"[2]":2`, `".":0`}; !reflect.DeepEqual(parts, want) {
+		t.Errorf("a run of one source: segments = %v, want %v", parts, want)
 	}
 }
 

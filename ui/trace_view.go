@@ -586,7 +586,9 @@ type ScoreChip struct {
 // Scores reads the scores from trace attributes: groundedness as a
 // percentage coloured against the threshold the answer was held to
 // (GroundednessBand; the trace's own llmops.threshold, else threshold),
-// fallback and escalated as yes/no.
+// or "quoted" for the extractive answerer, whose answers are grounded by
+// construction; relevance (RelevanceBand); fallback and escalated as
+// yes/no.
 func Scores(attrs map[string]any, threshold float64) []ScoreChip {
 	var out []ScoreChip
 	if t, ok := number(attrs[schema.AttrThreshold]); ok {
@@ -598,8 +600,21 @@ func Scores(attrs map[string]any, threshold float64) []ScoreChip {
 				Title: "groundedness " + FormatNumber(g) + " (threshold " + FormatNumber(threshold) + ")"}
 			c.Class = GroundednessBand(g, threshold)
 			c.Sign = map[string]string{"ok": "✓", "warn": "!", "error": "✕"}[c.Class]
+			if attrs[schema.AttrResponseModel] == ExtractiveModel {
+				// Quoting is grounded by construction: say what it is,
+				// not a verdict; relevance is the quality signal.
+				c.Value, c.Class, c.Sign = "quoted", "neutral", ""
+				c.Title = "extractive answer: every sentence is quoted from the cited sources, so groundedness (" +
+					FormatNumber(g) + ") says nothing about whether it answers; see relevance"
+			}
 			out = append(out, c)
 		}
+	}
+	if r, ok := number(attrs[schema.AttrRelevance]); ok {
+		c := ScoreChip{Name: "relevance", Value: strconv.Itoa(int(math.Round(r*100))) + "%", Class: RelevanceBand(r),
+			Title: "relevance " + FormatNumber(r) + ": how directly the answer addresses the question (falls back below " + FormatNumber(RelevanceFloor) + ")"}
+		c.Sign = map[string]string{"ok": "✓", "warn": "!", "error": "✕"}[c.Class]
+		out = append(out, c)
 	}
 	for _, s := range []struct{ key, name string }{{schema.AttrFallback, "fallback"}, {schema.AttrEscalated, "escalated"}} {
 		if b, ok := normalize(attrs[s.key]).(bool); ok {
@@ -688,8 +703,11 @@ type Segment struct {
 }
 
 // CiteSegments splits answer text around its [n] markers, so the page can
-// link each marker to its source; markers without a source stay text.
+// link each marker to its source; markers without a source stay text. A
+// run of sentences or list items citing the same source shows one marker,
+// at its end (text.MergeCitationRuns), however the model wrote it.
 func CiteSegments(s string, cites []CitationView) []Segment {
+	s = text.MergeCitationRuns(s)
 	known := map[int]bool{}
 	for _, c := range cites {
 		known[c.N] = true

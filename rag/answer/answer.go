@@ -12,14 +12,15 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"llmops/rag/text"
 	"llmops/store"
 )
 
 // Answer is what every answerer returns.
 type Answer struct {
-	// Text is the answer; every sentence ends with its citation markers,
-	// "… [1]" or "… [1][3]". When Fallback is set it is the fallback
-	// message instead.
+	// Text is the answer; every run of sentences citing the same items
+	// ends with their citation markers, "… [1]" or "… [1][3]" (see
+	// render). When Fallback is set it is the fallback message instead.
 	Text string `json:"text"`
 	// Sentences is the answer split into sentences with the context
 	// numbers each cites.
@@ -33,6 +34,13 @@ type Answer struct {
 	// A fallback answer keeps the score of the answer it replaced, so
 	// monitoring sees why it fell back.
 	Groundedness float64 `json:"groundedness"`
+	// Relevance is how directly the answer addresses the question, 0..1
+	// (see Relevance). Like Groundedness, a fallback keeps the score of
+	// the answer it replaced.
+	Relevance float64 `json:"relevance"`
+	// relevanceScored: Relevance was scored, so ApplyThreshold holds the
+	// answer to DefaultMinRelevance.
+	relevanceScored bool
 	// Removed counts citations dropped because they pointed outside the
 	// context.
 	Removed int `json:"removed,omitempty"`
@@ -79,7 +87,10 @@ const snippetRunes = 240
 // of sentences, not a document. List items become a Markdown list, one
 // item a line with its later sentences after it, set off from the prose
 // by blank lines. A multi-line sentence is a quoted code block and gets a
-// fence of its own, with its markers on the line after it.
+// fence of its own, with its markers on the line after it. A run of
+// sentences of one paragraph, or of items of one list, citing the same
+// items carries one marker group, at its end (text.MergeCitationRuns):
+// six identical [1] in a row say nothing the last one does not.
 func render(sentences []Sentence) string {
 	var b strings.Builder
 	for i, s := range sentences {
@@ -114,7 +125,7 @@ func render(sentences []Sentence) string {
 		b.WriteString(s.Text)
 		b.WriteString(markers(s.Cites))
 	}
-	return strings.TrimSpace(b.String())
+	return text.MergeCitationRuns(strings.TrimSpace(b.String()))
 }
 
 // markers renders cites as " [1][3]", or "" for none.

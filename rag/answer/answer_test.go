@@ -15,6 +15,9 @@ func TestRender(t *testing.T) {
 		{"prose is one paragraph",
 			[]Sentence{{Text: "A.", Cites: []int{1}}, {Text: "B.", Cites: []int{1, 2}}},
 			"A. [1] B. [1][2]"},
+		{"one marker per run of one source",
+			[]Sentence{{Text: "A.", Cites: []int{1}}, {Text: "B.", Cites: []int{1}}, {Text: "C.", Cites: []int{2}}, {Text: "D.", Cites: []int{1}}},
+			"A. B. [1] C. [2] D. [1]"},
 		{"a numbered list between prose, with its own numbers",
 			[]Sentence{
 				{Text: "Only the Owner can cancel.", Cites: []int{1}},
@@ -23,7 +26,7 @@ func TestRender(t *testing.T) {
 				{Text: "Confirm.", Cites: []int{1}, Item: 3, Ordered: true},
 				{Text: "It ends with the period.", Cites: []int{1}},
 			},
-			"Only the Owner can cancel. [1]\n\n2. Click Cancel. [1] You are asked why. [1]\n3. Confirm. [1]\n\nIt ends with the period. [1]"},
+			"Only the Owner can cancel. [1]\n\n2. Click Cancel. You are asked why.\n3. Confirm. [1]\n\nIt ends with the period. [1]"},
 		{"a bulleted list, then a numbered one",
 			[]Sentence{
 				{Text: "Web.", Cites: []int{1}, Item: 1},
@@ -31,7 +34,7 @@ func TestRender(t *testing.T) {
 				{Text: "Open Settings.", Cites: []int{2}, Item: 1, Ordered: true},
 				{Text: "Save.", Cites: []int{2}, Item: 2, Ordered: true},
 			},
-			"- Web. [1]\n- Mobile. [1]\n\n1. Open Settings. [2]\n2. Save. [2]"},
+			"- Web.\n- Mobile. [1]\n\n1. Open Settings.\n2. Save. [2]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,15 +25,54 @@ const maxRange = 20
 
 // ParseCitations splits a model's answer into sentences and the context
 // numbers each cites, with the markers removed from the text. Markers may
-// sit before or after the sentence's final stop. A sentence without a
-// marker cites nothing: it does not inherit its neighbour's citations,
-// because that is exactly how an unsupported claim would slip through.
+// sit before or after the sentence's final stop. One marker may cite a
+// run: sentences of one paragraph, or items of one list, without a
+// marker take the citations of the next marker in the same run ("A. B
+// [1]." cites [1] twice; see text.MergeCitationRuns, which writes runs
+// so). A sentence after the last marker of its run cites nothing, and
+// Ground still scores every sentence against what it cites, so an
+// unsupported claim in a run scores low rather than slipping through.
 // A Markdown list item ("2. Click Save [1]", "- Open Settings [1]") loses
 // its marker to Sentence.Item and Ordered, and the sentences after it on
 // its line continue it, so render gives the list back.
 func ParseCitations(text string) []Sentence {
 	text = markersAfterStop.ReplaceAllString(text, " $2$1")
 	var out []Sentence
+	for _, block := range blankLine.Split(text, -1) {
+		from := len(out)
+		out = parseBlock(out, block)
+		inheritRuns(out[from:])
+	}
+	return out
+}
+
+// blankLine separates paragraphs and lists: a run never spans one.
+var blankLine = regexp.MustCompile(`\n[ \t]*\n`)
+
+// inheritRuns gives each sentence without citations those of the next
+// sentence with some in its run: the same paragraph, or the same list.
+func inheritRuns(ss []Sentence) {
+	var carry []int
+	for i := len(ss) - 1; i >= 0; i-- {
+		if i+1 < len(ss) && !sameRun(ss[i], ss[i+1]) {
+			carry = nil
+		}
+		if len(ss[i].Cites) > 0 {
+			carry = ss[i].Cites
+		} else if carry != nil {
+			ss[i].Cites = slices.Clone(carry)
+		}
+	}
+}
+
+// sameRun reports whether two neighbouring sentences of one block belong
+// to one run: both prose, or both items of one kind of list.
+func sameRun(a, b Sentence) bool {
+	return (a.Item > 0) == (b.Item > 0) && a.Ordered == b.Ordered
+}
+
+// parseBlock appends the sentences of one block of text to out.
+func parseBlock(out []Sentence, text string) []Sentence {
 	for _, ls := range lineSentences(text) {
 		s := ls.text
 		cites := parseMarkers(s)

@@ -2,7 +2,10 @@ package answer
 
 import (
 	"reflect"
+	"slices"
 	"testing"
+
+	"llmops/rag/text"
 )
 
 func TestParseCitations(t *testing.T) {
@@ -76,6 +79,45 @@ func TestKeepMarkers(t *testing.T) {
 		got, dropped := keepMarkers(tt.text, valid)
 		if got != tt.want || dropped != tt.wantDropped {
 			t.Errorf("keepMarkers(%q) = %q, %d; want %q, %d", tt.text, got, dropped, tt.want, tt.wantDropped)
+		}
+	}
+}
+
+// TestParseCitationRuns: one marker at the end of a run cites every
+// sentence of the run, and merging a fully marked answer's runs
+// (text.MergeCitationRuns, as render and the UI do) parses to the same
+// sentences and citations.
+func TestParseCitationRuns(t *testing.T) {
+	t.Parallel()
+	got := ParseCitations("Open Settings. Click Save [1]. It is stored. Done.\n\n- Web\n- Mobile [2]\n\nStandalone.")
+	want := []Sentence{
+		{Text: "Open Settings.", Cites: []int{1}}, {Text: "Click Save.", Cites: []int{1}},
+		{Text: "It is stored."}, {Text: "Done."},
+		{Text: "Web", Cites: []int{2}, Item: 1}, {Text: "Mobile", Cites: []int{2}, Item: 2},
+		{Text: "Standalone."},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("runs:\n got %+v\nwant %+v", got, want)
+	}
+	for _, in := range []string{
+		"Only the Owner can cancel [1]. Refunds take 5 days [1]. Annual plans differ [2]. Monthly ones do not [2].",
+		"Only the Owner can cancel. [1]\n\n1. Go to Settings. [1]\n2. Click Cancel. [1] You are asked why. [1]\n3. Confirm. [1]\n\nThe plan runs to the end of the period. [1] Refunds follow [2].",
+		"- Web. [1]\n- Mobile. [1]\n\n1. Open Settings. [2]\n2. Save. [2]",
+		"Intro [3]\n- A [3]\n- B [3]\nOutro [3]",
+		"It is free [1] on every plan [1]. SMS costs extra [1][2]. Except in the US [2][1].",
+	} {
+		merged := text.MergeCitationRuns(in)
+		if merged == in {
+			t.Errorf("%q: nothing merged", in)
+		}
+		sorted := func(ss []Sentence) []Sentence {
+			for i := range ss {
+				slices.Sort(ss[i].Cites) // a run keeps its last group's order
+			}
+			return ss
+		}
+		if a, b := sorted(ParseCitations(in)), sorted(ParseCitations(merged)); !reflect.DeepEqual(a, b) {
+			t.Errorf("merged %q\n parses %+v\nunmerged %+v", merged, b, a)
 		}
 	}
 }

@@ -24,7 +24,7 @@ func ExampleExtractive() {
 	a, _ = e.Answer(context.Background(), "Can we pay with Paychex Flex?", docs)
 	fmt.Println(a.Fallback, a.Text)
 	// Output:
-	// Monthly plans are not refundable. [1] Annual plans can be refunded in full within 30 days of purchase. [1]
+	// Monthly plans are not refundable. Annual plans can be refunded in full within 30 days of purchase. [1]
 	// groundedness 1.00, cites "Refunds and Cancellation"
 	// true The documentation does not cover this. The closest article is “Refunds and Cancellation”.
 }

@@ -251,7 +251,7 @@ func TestExtractiveSteps(t *testing.T) {
 	}
 	checkCited(t, a, ctx)
 	const want = "Only the Owner can cancel. [2]\n\n" +
-		"1. Go to Settings → Billing → Plan. [2]\n2. Click Cancel subscription. [2]\n3. Tell us why you're leaving (optional). [2]\n4. Confirm. [2]\n\n" +
+		"1. Go to Settings → Billing → Plan.\n2. Click Cancel subscription.\n3. Tell us why you're leaving (optional).\n4. Confirm. [2]\n\n" +
 		"After cancelling, your paid plan stays active until the end of the current billing period. [2]"
 	if a.Text != want {
 		t.Errorf("Text =\n%s\nwant\n%s", a.Text, want)

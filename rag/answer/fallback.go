@@ -48,21 +48,27 @@ func FallbackText(closest []store.ChunkRef) string {
 }
 
 // ApplyThreshold replaces a with the fallback answer when its
-// groundedness is below threshold (normally DefaultThreshold) and reports
-// whether it did. Ground must have scored a first.
+// groundedness is below threshold (normally DefaultThreshold), or when
+// its relevance was scored (ScoreRelevance, or the extractive answerer)
+// and is below DefaultMinRelevance: a grounded answer to another question
+// misleads as much as an ungrounded one. A threshold of 0 never falls
+// back. It reports whether it fell back.
+// Ground must have scored a first.
 func ApplyThreshold(a *Answer, chunks []store.ChunkRef, threshold float64) bool {
 	if a.Fallback {
 		return true
 	}
-	if a.Groundedness >= threshold {
+	// A threshold of 0 turns falling back off, for relevance too.
+	relevant := !a.relevanceScored || a.Relevance >= DefaultMinRelevance || threshold == 0
+	if a.Groundedness >= threshold && relevant {
 		return false
 	}
 	fallBack(a, chunks)
 	return true
 }
 
-// fallBack turns a into the fallback answer. Groundedness and Removed are
-// kept: they explain the decision in the trace.
+// fallBack turns a into the fallback answer. Groundedness, Relevance and
+// Removed are kept: they explain the decision in the trace.
 func fallBack(a *Answer, closest []store.ChunkRef) {
 	a.Text = FallbackText(closest)
 	a.Sentences = nil

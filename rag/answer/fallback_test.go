@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"llmops/store"
+	"llmops/ui"
 )
 
 func TestFallbackText(t *testing.T) {
@@ -74,5 +75,48 @@ func TestApplyThreshold(t *testing.T) {
 				t.Errorf("Groundedness, Removed = %v, %d; want them kept (%v, 2)", a.Groundedness, a.Removed, tt.groundedness)
 			}
 		})
+	}
+}
+
+// TestApplyThresholdRelevance: a fully grounded answer to another question
+// falls back once its relevance is scored; an unscored one is held to
+// groundedness alone, and a threshold of 0 never falls back.
+func TestApplyThresholdRelevance(t *testing.T) {
+	t.Parallel()
+	ctx := refundContext()
+	mk := func() *Answer {
+		return &Answer{Text: "Slack notifications are available on every paid plan [3].",
+			Sentences: []Sentence{{Text: "Slack notifications are available on every paid plan.", Cites: []int{3}}}, Groundedness: 1}
+	}
+	a := mk()
+	if ApplyThreshold(a, ctx, DefaultThreshold) {
+		t.Fatal("an answer without a relevance score fell back")
+	}
+	a = mk()
+	ScoreRelevance(a, "How long do refunds take to arrive?", ctx)
+	if a.Relevance >= DefaultMinRelevance {
+		t.Fatalf("relevance of a Slack sentence to a refund question = %.2f, want < %.2f", a.Relevance, DefaultMinRelevance)
+	}
+	rel := a.Relevance
+	if !ApplyThreshold(a, ctx, DefaultThreshold) || !a.Fallback || a.Relevance != rel || a.Groundedness != 1 {
+		t.Errorf("irrelevant answer: fallback %v, relevance %.2f, groundedness %.2f; want a fallback keeping both scores", a.Fallback, a.Relevance, a.Groundedness)
+	}
+	a = mk()
+	ScoreRelevance(a, "How long do refunds take to arrive?", ctx)
+	if ApplyThreshold(a, ctx, 0) {
+		t.Error("threshold 0 fell back")
+	}
+	a = &Answer{Text: "Refunds arrive within 5–10 business days [1].", Sentences: []Sentence{{Text: "Refunds arrive within 5–10 business days.", Cites: []int{1}}}, Groundedness: 1}
+	ScoreRelevance(a, "How long do refunds take to arrive?", ctx)
+	if a.Relevance < 0.6 || ApplyThreshold(a, ctx, DefaultThreshold) {
+		t.Errorf("the answer: relevance %.2f, fallback %v; want ≥ 0.6 and kept", a.Relevance, a.Fallback)
+	}
+}
+
+// TestUIRelevanceFloor: the pages colour relevance against the floor the
+// answer path falls back at.
+func TestUIRelevanceFloor(t *testing.T) {
+	if ui.RelevanceFloor != DefaultMinRelevance {
+		t.Errorf("ui.RelevanceFloor = %v, DefaultMinRelevance = %v", ui.RelevanceFloor, DefaultMinRelevance)
 	}
 }

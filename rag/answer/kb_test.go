@@ -24,10 +24,10 @@ type sampleKB struct {
 	kb *rag.KnowledgeBase
 }
 
-// openSampleKB ingests the sample documents. The answerer only needs BM25,
+// openSampleKB ingests the sample documents and extra. The answerer only needs BM25,
 // so the knowledge base embeds with a fake API instead of learning the
 // local model, which takes most of the ingest time under -race.
-func openSampleKB(tb testing.TB) *sampleKB {
+func openSampleKB(tb testing.TB, extra ...rag.File) *sampleKB {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -58,6 +58,7 @@ func openSampleKB(tb testing.TB) *sampleKB {
 		}
 		files = append(files, rag.File{Name: d.Path, Data: data, Meta: rag.Meta{Category: d.Category, ProductVersion: d.ProductVersion, Tags: d.Tags}})
 	}
+	files = append(files, extra...)
 	for _, r := range kb.Ingest(ctx, store.Actor{Kind: store.ActorCLI, Name: "test"}, files, nil) {
 		if r.Outcome == "failed" {
 			tb.Fatalf("ingest %s: %s", r.Name, r.Error)

@@ -25,6 +25,9 @@ type passage struct {
 	heading bool
 	// local holds the stems of the nearest heading line above the passage.
 	local map[string]struct{}
+	// poles are the actions the passage states (see polarity.go), and
+	// localPoles those of the nearest heading line above it.
+	poles, localPoles poleSet
 	// section counts the heading lines at or above the passage in its
 	// item: passages with the same section sit under the same heading.
 	section int
@@ -47,8 +50,9 @@ type item struct {
 	// head holds the stems of the chunk's heading path and document title.
 	head map[string]struct{}
 	// section holds the stems of the last heading of the path, the one
-	// right above the chunk's text.
-	section map[string]struct{}
+	// right above the chunk's text, and sectionPoles its actions.
+	section      map[string]struct{}
+	sectionPoles poleSet
 }
 
 // analyse splits every context chunk into passages.
@@ -61,6 +65,7 @@ func analyse(chunks []store.ChunkRef) []item {
 		}
 		if hs := ref.Chunk.Headings; len(hs) > 0 {
 			addStems(it.section, hs[len(hs)-1])
+			it.sectionPoles = poles(hs[len(hs)-1])
 		}
 		if ref.Document != nil {
 			addStems(it.head, ref.Document.Title)
@@ -84,6 +89,7 @@ func addStems(set map[string]struct{}, text string) {
 func splitPassages(text string) []passage {
 	var out []passage
 	var local map[string]struct{}
+	var localPoles poleSet
 	section := 0
 	// The list being read: its number, kind, and the last item's step.
 	list, lists, step, ordered := 0, 0, 0, false
@@ -95,11 +101,12 @@ func splitPassages(text string) []passage {
 		for _, t := range p.toks {
 			p.terms[t.stem] = struct{}{}
 		}
+		p.poles = poles(p.text)
 		if p.heading {
-			local = p.terms
+			local, localPoles = p.terms, p.poles
 			section++
 		}
-		p.local = local
+		p.local, p.localPoles = local, localPoles
 		p.section = section
 		if p.list == 0 {
 			list = 0

@@ -89,9 +89,16 @@ func (pr *procedure) coverage(qa question, weights map[string]float64, total flo
 	if pr.intro >= 0 {
 		from = pr.intro
 	}
+	around := pr.it.sectionPoles
+	if ps[pr.first].section > 0 {
+		around = ps[pr.first].localPoles
+	}
+	for i := from; i <= pr.last; i++ {
+		around = union(around, ps[i].poles)
+	}
 	var in, context float64
 	for _, t := range qa.terms {
-		said := has(heading, t)
+		said := has(heading, t) || around.says(t)
 		for i := from; i <= pr.last && !said; i++ {
 			said = has(ps[i].terms, t)
 		}
@@ -102,7 +109,11 @@ func (pr *procedure) coverage(qa question, weights map[string]float64, total flo
 			context += weights[t]
 		}
 	}
-	return (in + contextCredit*context) / total
+	cov := (in + contextCredit*context) / total
+	if qa.poles.opposes(around) {
+		cov *= oppositeFactor // the steps of the opposite task
+	}
+	return cov
 }
 
 // quotes reports whether the list, its introduction or the sentence after

@@ -74,13 +74,16 @@ type Source struct {
 
 // Result is the answer object of POST /api/v1/ask and the SSE done event.
 type Result struct {
-	Answer         string     `json:"answer"`
-	Citations      []Citation `json:"citations"`
-	Groundedness   float64    `json:"groundedness"`
-	Fallback       bool       `json:"fallback"`
-	Escalated      bool       `json:"escalated"`
-	TraceID        string     `json:"trace_id"`
-	ConversationID string     `json:"conversation_id,omitempty"`
+	Answer       string     `json:"answer"`
+	Citations    []Citation `json:"citations"`
+	Groundedness float64    `json:"groundedness"`
+	// Relevance is how directly the answer addresses the question, 0..1
+	// (answer.Relevance); below answer.DefaultMinRelevance it falls back.
+	Relevance      float64 `json:"relevance"`
+	Fallback       bool    `json:"fallback"`
+	Escalated      bool    `json:"escalated"`
+	TraceID        string  `json:"trace_id"`
+	ConversationID string  `json:"conversation_id,omitempty"`
 	// Standalone is the question as retrieval saw it, when a follow-up
 	// was rewritten.
 	Standalone string   `json:"standalone_question,omitempty"`
@@ -400,9 +403,11 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 			a.judge(ctx, ans, refs, sp)
 		}
 	}
+	answer.ScoreRelevance(ans, query, refs) // the extractive answerer scored its own
 	score := ans.Groundedness
 	fellBack := answer.ApplyThreshold(ans, refs, *a.opts.Threshold)
 	sp.attrs[schema.AttrGroundedness] = score
+	sp.attrs[schema.AttrRelevance] = ans.Relevance
 	sp.attrs[schema.AttrThreshold] = *a.opts.Threshold
 	sp.attrs[schema.AttrFallback] = fellBack
 	sp.attrs[schema.AttrRemovedCitations] = ans.Removed
@@ -416,7 +421,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	t.end(sp, nil)
 
 	res := &Result{
-		Answer: ans.Text, Groundedness: ans.Groundedness, Fallback: ans.Fallback, Escalated: ans.Fallback,
+		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: gen.Prompt,
 		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked,

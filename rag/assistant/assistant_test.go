@@ -19,6 +19,7 @@ import (
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
+	"llmops/ui"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -181,6 +182,9 @@ func TestAskStreamsCitedAnswer(t *testing.T) {
 			t.Errorf("incomplete citation %+v", c)
 		}
 	}
+	if ui.ExtractiveModel != assistant.ExtractiveName {
+		t.Errorf("ui.ExtractiveModel %q, assistant.ExtractiveName %q: the trace page would not recognise extractive answers", ui.ExtractiveModel, assistant.ExtractiveName)
+	}
 	if res.Model != assistant.ExtractiveName || res.CostUSD != 0 {
 		t.Errorf("model %q cost %v", res.Model, res.CostUSD)
 	}
@@ -205,7 +209,13 @@ func TestAskStreamsCitedAnswer(t *testing.T) {
 	if tr.Attributes[schema.AttrGroundedness] == nil || tr.Attributes[schema.AttrCitations] == nil || tr.Attributes[schema.AttrConversationID] != res.ConversationID {
 		t.Errorf("trace attributes %v", tr.Attributes)
 	}
+	if rel, ok := tr.Attributes[schema.AttrRelevance].(float64); !ok || rel < 0.5 || res.Relevance < 0.5 {
+		t.Errorf("relevance: trace %v, result %v; want both ≥ 0.5 for the cancellation steps", tr.Attributes[schema.AttrRelevance], res.Relevance)
+	}
 	for _, sp := range spans {
+		if sp.Name == schema.SpanGroundedness && sp.Attributes[schema.AttrRelevance] == nil {
+			t.Errorf("groundedness span without %s: %v", schema.AttrRelevance, sp.Attributes)
+		}
 		if sp.Name == schema.SpanLLM && (sp.Attributes[schema.AttrOperationName] != schema.OperationExtract || sp.Attributes[schema.AttrResponseModel] != assistant.ExtractiveName) {
 			t.Errorf("llm span attributes %v", sp.Attributes)
 		}

@@ -274,6 +274,7 @@ func (t *tracer) finish(now time.Time, res *Result, err error) {
 		tr.Output = store.Preview(res.Answer, store.PreviewLen)
 		tr.Attributes[schema.AttrAnswer] = store.Preview(res.Answer, store.PreviewLen)
 		tr.Attributes[schema.AttrGroundedness] = round(res.Groundedness)
+		tr.Attributes[schema.AttrRelevance] = round(res.Relevance)
 		tr.Attributes[schema.AttrThreshold] = t.threshold
 		tr.Attributes[schema.AttrFallback] = res.Fallback
 		tr.Attributes[schema.AttrEscalated] = res.Escalated

@@ -466,16 +466,39 @@ func boilerplateKey(s string) string {
 	}, s)
 }
 
-// pageSections makes one Section per page with text. Its Headings are the
-// heading path in force at the page's first line, counting that line if
-// it is a heading.
+// pageSections makes the sections of a PDF: a new one at every heading
+// line, whose Headings is the heading path that line completes, and at
+// every page break, so each section has one page. A heading line is not
+// part of any section's text: it is in the Headings of the text after
+// it, wherever that text is, on the same page or the next, as Markdown
+// headings are. So a heading never strands at the end of the text before
+// it, and the chunker (rag/chunk) labels every chunk with the heading of
+// the text it starts with.
 func pageSections(pages []pdfPage) []Section {
 	levels := headingLevels(pages)
 	var path [7]string
+	current := func() []string {
+		var out []string
+		for _, h := range path {
+			if h != "" {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
 	var sections []Section
+	var text strings.Builder
+	var headings []string
+	page := 0
+	flush := func() {
+		if t := cleanText(text.String()); t != "" {
+			sections = append(sections, Section{Headings: headings, Text: t, Page: page, Kind: KindText})
+		}
+		text.Reset()
+	}
 	for _, p := range pages {
-		var text strings.Builder
-		var pagePath []string
+		flush()
+		page, headings = p.num, current()
 		prevHeading := 0
 		for i, l := range p.lines {
 			level := levels[l.size]
@@ -486,36 +509,28 @@ func pageSections(pages []pdfPage) []Section {
 				if prevHeading == level && i > 0 && !paragraphGap(p.lines[i-1], l) {
 					path[level] += " " + l.text // a heading wrapped over two lines
 				} else {
+					flush()
 					path[level] = l.text
 					for j := level + 1; j < len(path); j++ {
 						path[j] = ""
 					}
 				}
+				headings = current()
+				prevHeading = level
+				continue
 			}
-			if i == 0 {
-				pagePath = nil
-				for _, h := range path {
-					if h != "" {
-						pagePath = append(pagePath, h)
-					}
-				}
-			}
-			if i > 0 {
-				if level > 0 && prevHeading == level && !paragraphGap(p.lines[i-1], l) {
-					text.WriteString(" ")
-				} else if level > 0 || prevHeading > 0 || paragraphGap(p.lines[i-1], l) {
+			if text.Len() > 0 {
+				if prevHeading > 0 || paragraphGap(p.lines[i-1], l) {
 					text.WriteString("\n\n")
 				} else {
 					text.WriteString("\n")
 				}
 			}
 			text.WriteString(l.text)
-			prevHeading = level
-		}
-		if t := cleanText(text.String()); t != "" {
-			sections = append(sections, Section{Headings: pagePath, Text: t, Page: p.num, Kind: KindText})
+			prevHeading = 0
 		}
 	}
+	flush()
 	return sections
 }
 

@@ -37,3 +37,29 @@ func TestForEachToken(t *testing.T) {
 		t.Errorf("min/max length: %q", got)
 	}
 }
+
+func TestMergeCitationRuns(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, in, want string }{
+		{"prose run", "A [1]. B [1]. C [1].", "A. B. C [1]."},
+		{"markers after the stop", "A.[1] B. [1]", "A. B. [1]"},
+		{"same numbers, other spelling", "A [1][2]. B [2, 1].", "A. B [2, 1]."},
+		{"a change of source ends the run", "A [1]. B [2]. C [1].", "A [1]. B [2]. C [1]."},
+		{"list items", "1. Open [1]\n2. Save [1]\n3. Done [1]", "1. Open\n2. Save\n3. Done [1]"},
+		{"prose and list are separate runs", "Intro [1]\n- Open [1]\n- Save [1]", "Intro [1]\n- Open\n- Save [1]"},
+		{"blank line ends a run", "A [1].\n\nB [1].", "A [1].\n\nB [1]."},
+		{"numbered and bulleted lists are separate runs", "1. A [1]\n- B [1]", "1. A [1]\n- B [1]"},
+		{"indented continuation belongs to the item", "- A [1]\n  more [1]\n- B [1]", "- A\n  more\n- B [1]"},
+		{"code is left alone", "```\nx [1] y [1]\n```\n[1]", "```\nx [1] y [1]\n```\n[1]"},
+		{"glued marker keeps a space", "done.[1]Next [1]", "done. Next [1]"},
+		{"no markers", "Plain text.", "Plain text."},
+		{"a year is text", "In [2022] it [1] shipped [1].", "In [2022] it shipped [1]."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := MergeCitationRuns(tt.in); got != tt.want {
+				t.Errorf("MergeCitationRuns(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -86,6 +86,12 @@ const (
 	// 0..1: on the groundedness span before the threshold, on the trace
 	// for the final answer.
 	AttrGroundedness = "llmops.groundedness"
+	// AttrRelevance is how directly the answer addresses the question,
+	// 0..1 (offline: weighted question terms it states, the direction of
+	// the action asked about, the kind of answer asked for); below the
+	// minimum the answer falls back however grounded it is. Written where
+	// AttrGroundedness is.
+	AttrRelevance = "llmops.relevance"
 	// AttrFallback says the answer was replaced by the fallback
 	// (groundedness span and trace; the trace's status says it too).
 	AttrFallback = "llmops.fallback"
