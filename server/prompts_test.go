@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"llmops/store"
+)
+
+// TestPromptAPI walks the registry's JSON API as an editor: list, read,
+// save (new, same content, stale base), bad templates and configs with
+// positions and keys, label moves and splits, diff, and deletes refused
+// while a label points at the version; viewers are refused changes.
+func TestPromptAPI(t *testing.T) {
+	s := mustServer(t)
+	h := s.http.Handler
+	editor, viewer := keyFor(t, s, store.RoleEditor), keyFor(t, s, store.RoleViewer)
+	decodeBody := func(t *testing.T, body string) map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatalf("decode %q: %v", body, err)
+		}
+		return m
+	}
+
+	rec := call(h, http.MethodGet, "/api/v1/prompts", "", viewer)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("list: got %d %s", rec.Code, rec.Body)
+	}
+	var list struct {
+		Prompts []struct {
+			Name   string         `json:"name"`
+			Latest int            `json:"latest"`
+			Labels map[string]any `json:"labels"`
+		} `json:"prompts"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, p := range list.Prompts {
+		names[p.Name] = true
+		if p.Latest != 1 || p.Labels["production"] != float64(1) {
+			t.Errorf("%s: latest %d, labels %v; want 1 with production at 1", p.Name, p.Latest, p.Labels)
+		}
+	}
+	for _, want := range []string{"support-answer", "followup-rewrite", "fallback-message", "judge-support", "judge-faithfulness", "judge-relevancy", "judge-correctness", "judge-refusal"} {
+		if !names[want] {
+			t.Errorf("list lacks %s", want)
+		}
+	}
+
+	rec = call(h, http.MethodGet, "/api/v1/prompts/support-answer/versions/1", "", viewer)
+	v1 := decodeBody(t, rec.Body.String())
+	if rec.Code != http.StatusOK || !strings.Contains(v1["template"].(string), "<passage") {
+		t.Fatalf("version 1: got %d %v", rec.Code, v1)
+	}
+
+	body := `{"config":{"temperature":0.1,"max_tokens":700,"top_k":3},"message":"cooler","base_version":1}`
+	if rec := call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", body, viewer); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer save: got %d, want 403", rec.Code)
+	}
+	rec = call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", body, editor)
+	if rec.Code != http.StatusCreated || decodeBody(t, rec.Body.String())["version"] != float64(2) {
+		t.Fatalf("save: got %d %s, want 201 with version 2", rec.Code, rec.Body)
+	}
+	// The same content again, even with another message: the same version.
+	rec = call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", strings.Replace(body, "cooler", "again", 1), editor)
+	if rec.Code != http.StatusOK || decodeBody(t, rec.Body.String())["version"] != float64(2) {
+		t.Fatalf("same content: got %d %s, want 200 with version 2", rec.Code, rec.Body)
+	}
+	// Another change from the stale base: 409 with the current version.
+	rec = call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", `{"config":{"top_k":4},"message":"x","base_version":1}`, editor)
+	if m := decodeBody(t, rec.Body.String()); rec.Code != http.StatusConflict || m["current"].(map[string]any)["version"] != float64(2) {
+		t.Fatalf("stale base: got %d %s, want 409 with current version 2", rec.Code, rec.Body)
+	}
+
+	for _, tc := range []struct {
+		body       string
+		want       string
+		line, col  float64
+		positioned bool
+	}{
+		{`{"template":"[system]\nx\n[user]\n{{.Question}} {{.Contex}}","message":"m","base_version":2}`, "not a declared variable", 4, 17, true},
+		{`{"template":"{{.Question}}\n{{if}}","message":"m","base_version":2}`, "missing value for if", 2, 1, true},
+		{`{"template":"{{.Question}}","message":"m","base_version":2}`, "{{.Context}}", 1, 14, true},
+		{`{"config":{"temperature":-1},"message":"m","base_version":2}`, "config.temperature", 0, 0, false},
+		{`{"config":{"top_k":25},"message":"m","base_version":2}`, "config.top_k", 0, 0, false},
+		{`{"config":{"retrieval_mode":"magic"},"message":"m","base_version":2}`, "config.retrieval_mode", 0, 0, false},
+	} {
+		rec := call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", tc.body, editor)
+		m := decodeBody(t, rec.Body.String())
+		msg := m["error"].(map[string]any)["message"].(string)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: got %d %q, want 400 naming %q", tc.body, rec.Code, msg, tc.want)
+		}
+		if tc.positioned && (m["line"] != tc.line || m["column"] != tc.col) {
+			t.Errorf("%s: at %v:%v, want %v:%v", tc.body, m["line"], m["column"], tc.line, tc.col)
+		}
+	}
+
+	// Labels: a viewer may not move one; an editor moves and splits.
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/staging", `{"version":2}`, viewer); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer move: got %d, want 403", rec.Code)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/staging", `{"version":2}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("move: got %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"split":[{"version":1,"weight":0},{"version":2,"weight":0}]}`, editor); rec.Code != http.StatusBadRequest {
+		t.Errorf("zero split: got %d, want 400", rec.Code)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":2,"override_reason":"hotfix"}`, editor); rec.Code != http.StatusForbidden {
+		t.Errorf("editor override: got %d, want 403", rec.Code)
+	}
+	rec = call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"split":[{"version":1,"weight":90},{"version":2,"weight":10}]}`, editor)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("split: got %d %s", rec.Code, rec.Body)
+	}
+	got := decodeBody(t, rec.Body.String())
+	if hist := got["history"].([]any); len(hist) < 5 || hist[0].(map[string]any)["to"] != "1:90,2:10" {
+		t.Errorf("history: %v, want the split first", got["history"])
+	}
+	if rec := call(h, http.MethodDelete, "/api/v1/prompts/support-answer/versions/2", "", editor); rec.Code != http.StatusConflict {
+		t.Errorf("delete a labelled version: got %d, want 409", rec.Code)
+	}
+	ev, _, err := s.store.FindAudit(context.Background(), store.AuditFilter{Resource: "prompt_label"})
+	if err != nil || len(ev) != 2 {
+		t.Errorf("audit: %d label events (%v), want 2", len(ev), err)
+	}
+
+	rec = call(h, http.MethodGet, "/api/v1/prompts/support-answer/diff?from=1&to=2", "", viewer)
+	var d struct {
+		Template []struct{ Op string } `json:"template"`
+		Config   []struct {
+			Key      string
+			From, To any
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("diff: %d %s", rec.Code, rec.Body)
+	}
+	if len(d.Config) != 2 || d.Config[0].Key != "temperature" || d.Config[0].From != 0.2 || d.Config[0].To != 0.1 || d.Config[1].Key != "top_k" {
+		t.Errorf("config diff: %+v", d.Config)
+	}
+	for _, l := range d.Template {
+		if l.Op != " " {
+			t.Errorf("template diff of a config-only change has %q lines", l.Op)
+		}
+	}
+}
