@@ -105,9 +105,9 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	return nil
 }
 
-// gateCheck is the prompt registry's eval gate: see promptGate.
+// gateCheck is the prompt registry's eval gate (evals.CheckGate).
 func (a *App) gateCheck(ctx context.Context, p *store.Prompt, version int) error {
-	return store.Errorf(store.ECONFLICT, "%s has an eval gate; gated promotion is not available yet", p.Name)
+	return evals.GateError(ctx, a.Store, p, version)
 }
 
 // Prices is the price table in use.
@@ -157,7 +157,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 	cfg := a.Config
 	opts := evals.Options{Store: a.Store, Assistant: a.Assistant, Embed: a.Knowledge.EmbedTexts, Answerer: "extractive",
-		Logger: a.Log, Progress: progress, Prompt: prompt.SupportAnswer + ":" + cfg.Env}
+		Logger: a.Log, Progress: progress, Prompt: prompt.SupportAnswer + ":" + cfg.Env, Prompts: a.Prompts}
 	if cfg.LLMBaseURL != "" {
 		opts.Answerer, opts.Model = "model", cfg.LLMModel
 	}
