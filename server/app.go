@@ -146,7 +146,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = assistant.LLMJudge(j)
+		opts.Judge = judge.New(j, nil).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env)).Support
 	}
 	return assistant.New(opts)
 }
@@ -166,7 +166,7 @@ func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = judge.New(c, a.Store)
+		opts.Judge = judge.New(c, a.Store).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env))
 	}
 	return evals.New(opts), nil
 }

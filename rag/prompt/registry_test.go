@@ -319,3 +319,27 @@ func BenchmarkResolveRender(b *testing.B) {
 	b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1e3, "p50-µs")
 	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
+
+// TestJudgeRenderer: the judge renders the version its label points at,
+// and names it for the cache key.
+func TestJudgeRenderer(t *testing.T) {
+	ctx := context.Background()
+	r, _ := mustRegistry(t)
+	render := r.JudgeRenderer(prompt.LabelStaging)
+	text, ref, err := render(ctx, "judge-relevancy@1", struct{ Question, Answer string }{"q?", "a."})
+	if err != nil || ref != "judge-relevancy@1" || !contains(text, "Question: q?") {
+		t.Fatalf("v1: %q %q %v", ref, text, err)
+	}
+	tpl := "Rate 0 to 1 how well {{text .Answer}} answers {{text .Question}}."
+	v, _, err := r.Save(ctx, actor, "judge-relevancy", prompt.Draft{Template: &tpl, Message: "shorter"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.MoveLabel(ctx, actor, "judge-relevancy", prompt.LabelStaging, prompt.Target{Version: v.Version}, ""); err != nil {
+		t.Fatal(err)
+	}
+	text, ref, err = render(ctx, "judge-relevancy@1", struct{ Question, Answer string }{"q?", "a."})
+	if err != nil || ref != "judge-relevancy@2" || text != "Rate 0 to 1 how well a. answers q?." {
+		t.Errorf("v2: %q %q %v", ref, text, err)
+	}
+}
