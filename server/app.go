@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"llmops/rag/assistant"
 	"llmops/rag/judge"
 	"llmops/rag/llm"
+	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
 	"llmops/store"
 )
@@ -33,6 +33,7 @@ type App struct {
 	Traces    *store.TraceWriter
 	Assistant *assistant.Assistant
 	Runner    *evals.Runner
+	Prompts   *prompt.Registry
 
 	prices atomic.Pointer[llm.PriceTable]
 
@@ -86,6 +87,10 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 		return fmt.Errorf("load prices: %w", err)
 	}
 	a.prices.Store(table)
+	a.Prompts = prompt.New(a.Store, a.gateCheck)
+	if err := a.Prompts.Seed(ctx); err != nil {
+		return err
+	}
 	if a.Assistant, err = a.newAssistant(); err != nil {
 		return err
 	}
@@ -98,6 +103,11 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 		return fmt.Errorf("eval runs: %w", err)
 	}
 	return nil
+}
+
+// gateCheck is the prompt registry's eval gate (evals.CheckGate).
+func (a *App) gateCheck(ctx context.Context, p *store.Prompt, version int) error {
+	return evals.GateError(ctx, a.Store, p, version)
 }
 
 // Prices is the price table in use.
@@ -121,6 +131,8 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		Traces:        a.Traces,
 		Conversations: a.Store,
 		Logger:        a.Log,
+		Prompts:       a.Prompts,
+		Label:         cfg.Env,
 	}
 	if cfg.LLMBaseURL != "" {
 		c, err := llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
@@ -134,7 +146,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = assistant.LLMJudge(j)
+		opts.Judge = judge.New(j, nil).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env)).Support
 	}
 	return assistant.New(opts)
 }
@@ -145,17 +157,16 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 	cfg := a.Config
 	opts := evals.Options{Store: a.Store, Assistant: a.Assistant, Embed: a.Knowledge.EmbedTexts, Answerer: "extractive",
-		Logger: a.Log, Progress: progress}
+		Logger: a.Log, Progress: progress, Prompt: prompt.SupportAnswer + ":" + cfg.Env, Prompts: a.Prompts}
 	if cfg.LLMBaseURL != "" {
 		opts.Answerer, opts.Model = "model", cfg.LLMModel
-		opts.Prompt = assistant.DefaultPrompt.Name + "@" + strconv.Itoa(assistant.DefaultPrompt.Version)
 	}
 	if cfg.JudgeModel != "" {
 		c, err := judgeClient(cfg)
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = judge.New(c, a.Store)
+		opts.Judge = judge.New(c, a.Store).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env))
 	}
 	return evals.New(opts), nil
 }

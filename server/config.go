@@ -13,6 +13,8 @@ import (
 
 	"llmops/rag/answer"
 	"llmops/rag/assistant"
+	"llmops/rag/prompt"
+	"llmops/store"
 )
 
 // Config is everything llmops serve is told at start-up: flags first, then
@@ -61,6 +63,9 @@ type Config struct {
 	Threshold float64
 	// TopK is how many chunks the answerer sees when a request does not say.
 	TopK int
+	// Env is the prompt label this process answers with: production,
+	// staging, dev or a custom label (--env, LLMOPS_ENV).
+	Env string
 	// SecureCookies forces the Secure flag on session cookies; it is also
 	// set per request when the request arrived over TLS.
 	SecureCookies bool
@@ -86,6 +91,7 @@ func DefaultConfig() Config {
 		KeepAlive:       10 * time.Second,
 		Threshold:       answer.DefaultThreshold,
 		TopK:            assistant.DefaultTopK,
+		Env:             prompt.LabelProduction,
 		LogLevel:        "info",
 	}
 }
@@ -189,6 +195,8 @@ func (f *Flags) Answer() *Flags {
 		"answers less grounded than this (0..1) fall back and are escalated; 0 never falls back (LLMOPS_GROUNDEDNESS_THRESHOLD)")
 	f.fs.IntVar(&f.cfg.TopK, "top-k", f.envInt("LLMOPS_TOP_K", f.cfg.TopK),
 		"chunks given to the answerer when a request does not say; 0 is the default (LLMOPS_TOP_K)")
+	f.fs.StringVar(&f.cfg.Env, "env", f.env("LLMOPS_ENV", f.cfg.Env),
+		"the prompt label answers use: production, staging, dev or a custom label (LLMOPS_ENV)")
 	f.after = append(f.after, func() error {
 		if f.cfg.TopK == 0 {
 			f.cfg.TopK = assistant.DefaultTopK
@@ -333,6 +341,9 @@ func (c Config) validateAnswer() error {
 	}
 	if c.TopK < 1 || c.TopK > assistant.MaxTopK {
 		return fmt.Errorf("--top-k %d: must be 1 to %d", c.TopK, assistant.MaxTopK)
+	}
+	if !store.ValidLabelName(c.Env) {
+		return fmt.Errorf("--env %q: want production, staging, dev or another prompt label (lower-case letters, digits, '_' or '-')", c.Env)
 	}
 	return nil
 }

@@ -51,6 +51,11 @@ var (
 
 	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
 
+	bucketPrompts          = []byte("prompts")            // prompt name → Prompt (labels, gate)
+	bucketPromptVersions   = []byte("prompt_versions")    // name + 0 + 8-byte version → PromptVersion (immutable)
+	bucketPromptHashes     = []byte("prompt_hashes")      // name + 0 + content hash → 8-byte version
+	bucketPromptLabelMoves = []byte("prompt_label_moves") // name + 0 + move ID (time-sorted) → LabelMove
+
 	bucketChunkFlags = []byte("chunk_flags") // chunk ID → ChunkFlag (text that addresses the assistant; held until approved)
 )
 
@@ -142,6 +147,11 @@ var migrations = []migration{
 	// can renumber it past a migration from another branch.
 	{11, "accounts: one-time invite and reset links; sessions record when they were last seen", func(tx *bolt.Tx) error {
 		return accountLinksAndLastSeen(tx, time.Now())
+	}, nil},
+	// Self-contained: the buckets are new, so it can be renumbered. The
+	// prompts themselves are seeded by rag/prompt at start-up.
+	{12, "prompt registry: prompts, immutable versions, labels and their history", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketPrompts, bucketPromptVersions, bucketPromptHashes, bucketPromptLabelMoves)
 	}, nil},
 	// Only the bucket: the rules that flag chunks live in rag/guard, which
 	// the store does not import. The knowledge base checks the chunks

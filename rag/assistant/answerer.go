@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"llmops/rag/answer"
+	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
@@ -29,6 +30,9 @@ type Input struct {
 	Query    string           // standalone, as retrieval saw it
 	History  []retrieve.Turn  // earlier turns, oldest first
 	Context  []store.ChunkRef // retrieved chunks, cited [1]..[n]
+	// Prompt is the support-answer version the ask resolved (nil:
+	// version 1). An answerer renders it and honours its config.
+	Prompt *prompt.Compiled
 }
 
 // Generation is an answerer's answer with what the trace records of it.

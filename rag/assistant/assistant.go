@@ -20,6 +20,7 @@ import (
 
 	"llmops/rag/answer"
 	"llmops/rag/index"
+	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
@@ -48,6 +49,16 @@ type Request struct {
 	Mode      string `json:"-"`
 	NoRerank  bool   `json:"-"`
 	RankDepth int    `json:"-"`
+	// Prompt answers with this support-answer version (an eval run at a
+	// version, the playground's draft) instead of resolving the
+	// assistant's label.
+	Prompt *prompt.Compiled `json:"-"`
+	// PromptLabel resolves this label instead of Options.Label (an eval
+	// run with --label staging).
+	PromptLabel string `json:"-"`
+	// StickyKey picks a label split's arm (a widget visitor); empty: the
+	// conversation, else the trace.
+	StickyKey string `json:"-"`
 }
 
 // Limits on a request.
@@ -102,6 +113,11 @@ type Result struct {
 	Retrieved []string `json:"retrieved,omitempty"`
 	// Ranked is the whole ranking when Request.RankDepth asked for one.
 	Ranked []string `json:"-"`
+	// Context is what the answerer was given, and PromptText the prompt
+	// it rendered ("" for the extractive answerer): the playground shows
+	// them.
+	Context    []store.ChunkRef `json:"-"`
+	PromptText string           `json:"-"`
 }
 
 // Event types sent while answering.
@@ -154,8 +170,13 @@ type Options struct {
 	TopK          int
 	Traces        TraceSink
 	Conversations Conversations // nil: no multi-turn context
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Prompts resolves the support-answer and fallback-message versions
+	// per ask through Label (server --env: production, staging or dev);
+	// nil answers with version 1 of each.
+	Prompts *prompt.Registry
+	Label   string // default prompt.LabelProduction
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Judge scores sentences against the passages each cites, 0..1 each.
@@ -191,6 +212,9 @@ func New(opts Options) (*Assistant, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Label == "" {
+		opts.Label = prompt.LabelProduction
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -205,6 +229,73 @@ func (a *Assistant) Threshold() float64 { return *a.opts.Threshold }
 
 // TopK is how many chunks the answerer sees when a request does not say.
 func (a *Assistant) TopK() int { return a.opts.TopK }
+
+// Label is the prompt label the assistant answers with (--env).
+func (a *Assistant) Label() string { return a.opts.Label }
+
+// Prompts is the prompt registry in use, nil when none.
+func (a *Assistant) Prompts() *prompt.Registry { return a.opts.Prompts }
+
+// resolve picks the versions of support-answer and fallback-message an
+// ask answers with. The ask keeps them to the end, so a label moved
+// meanwhile changes only later asks.
+func (a *Assistant) resolve(ctx context.Context, req *Request, sticky string) (answerP, fallbackP *prompt.Compiled, err error) {
+	label := cmp.Or(req.PromptLabel, a.opts.Label)
+	answerP, fallbackP = req.Prompt, defaultFallback
+	if a.opts.Prompts == nil {
+		return cmp.Or(answerP, defaultPrompt), fallbackP, nil
+	}
+	if answerP == nil {
+		if answerP, err = a.resolveOne(ctx, prompt.SupportAnswer, label, sticky); err != nil {
+			return nil, nil, err
+		}
+	}
+	if fallbackP, err = a.resolveOne(ctx, prompt.FallbackMessage, label, sticky); err != nil {
+		return nil, nil, err
+	}
+	return answerP, fallbackP, nil
+}
+
+// resolveOne resolves label of name; a prompt without that label (a
+// custom label set on support-answer only) answers with production's.
+func (a *Assistant) resolveOne(ctx context.Context, name, label, sticky string) (*prompt.Compiled, error) {
+	p, err := a.opts.Prompts.Resolve(ctx, name, label, sticky)
+	if err != nil && store.ErrorCode(err) == store.ENOTFOUND && label != prompt.LabelProduction {
+		p, err = a.opts.Prompts.Resolve(ctx, name, prompt.LabelProduction, sticky)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s:%s: %w", name, label, err)
+	}
+	return p, nil
+}
+
+// defaultFallback is version 1 of fallback-message.
+var defaultFallback = prompt.Builtin(prompt.FallbackMessage)
+
+// fallbackText renders the fallback message with the closest documents'
+// titles (distinct, best first, at most three).
+func fallbackText(p *prompt.Compiled, refs []store.ChunkRef) (string, error) {
+	var titles []string
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		if ref.Document == nil || len(titles) == 3 {
+			continue
+		}
+		title := strings.TrimSpace(ref.Document.Title)
+		if title == "" {
+			// The file's name, not its path: the path is the ingesting
+			// machine's, and this text reaches the widget's visitors.
+			src := ref.Document.Source
+			title = src[strings.LastIndexAny(src, `/\`)+1:]
+		}
+		if title == "" || seen[title] {
+			continue
+		}
+		seen[title] = true
+		titles = append(titles, "“"+title+"”")
+	}
+	return p.Text(prompt.FallbackData{Closest: titles})
+}
 
 // Validate checks a request and fills its defaults.
 func (r *Request) Validate() error {
@@ -286,9 +377,6 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	// Guard: input checks before anything is spent on the question.
 	sp := t.start(schema.SpanGuard, schema.SpanKindGuard, "")
 	err := req.Validate()
-	if req.TopK == 0 {
-		req.TopK = a.opts.TopK
-	}
 	sp.attrs[schema.AttrQuestionChars] = utf8.RuneCountInString(req.Question)
 	t.end(sp, err)
 	if err != nil {
@@ -326,6 +414,22 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		return nil, err
 	}
 
+	// The prompt versions this ask answers with, and their config.
+	answerP, fallbackP, err := a.resolve(ctx, req, cmp.Or(req.StickyKey, convID, t.trace.ID))
+	if err != nil {
+		return nil, err
+	}
+	t.trace.Attributes[schema.AttrPrompt] = answerP.Ref()
+	cfg := answerP.Config()
+	if req.TopK == 0 {
+		req.TopK = cmp.Or(cfg.TopK, a.opts.TopK)
+	}
+	threshold := *a.opts.Threshold
+	if cfg.GroundednessThreshold != nil {
+		threshold = *cfg.GroundednessThreshold
+	}
+	t.threshold = threshold
+
 	// Rewrite a follow-up into a standalone question.
 	sp = t.start(schema.SpanRewrite, schema.SpanKindChain, "")
 	query := retrieve.Standalone(history, req.Question)
@@ -342,6 +446,12 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	// Retrieve.
 	opts := a.opts.Retriever.Options()
 	opts.TopK, opts.Filter = max(req.TopK, req.RankDepth), req.Filters
+	if cfg.RetrievalMode != "" {
+		opts.Mode = cfg.RetrievalMode
+	}
+	if cfg.Rerank != nil {
+		opts.NoRerank = !*cfg.Rerank
+	}
 	if req.Mode != "" {
 		opts.Mode = req.Mode
 	}
@@ -368,7 +478,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 
 	// Answer.
-	in := Input{Question: req.Question, Query: query, History: history, Context: refs}
+	in := Input{Question: req.Question, Query: query, History: history, Context: refs, Prompt: answerP}
 	streamed := false
 	token := func(s string) error {
 		streamed = true
@@ -405,10 +515,18 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 	answer.ScoreRelevance(ans, query, refs) // the extractive answerer scored its own
 	score := ans.Groundedness
-	fellBack := answer.ApplyThreshold(ans, refs, *a.opts.Threshold)
+	fellBack := answer.ApplyThreshold(ans, refs, threshold)
+	if fellBack {
+		text, err := fallbackText(fallbackP, refs)
+		if err != nil {
+			t.end(sp, err)
+			return nil, err
+		}
+		ans.Text = text
+	}
 	sp.attrs[schema.AttrGroundedness] = score
 	sp.attrs[schema.AttrRelevance] = ans.Relevance
-	sp.attrs[schema.AttrThreshold] = *a.opts.Threshold
+	sp.attrs[schema.AttrThreshold] = threshold
 	sp.attrs[schema.AttrFallback] = fellBack
 	sp.attrs[schema.AttrRemovedCitations] = ans.Removed
 	var supports []float64
@@ -423,8 +541,8 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	res := &Result{
 		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
-		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: gen.Prompt,
-		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked,
+		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: answerP.Ref(),
+		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked, Context: refs, PromptText: gen.PromptText,
 	}
 	res.Citations = make([]Citation, 0, len(ans.Citations))
 	for _, c := range ans.Citations {

@@ -1,69 +1,33 @@
 package assistant
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 
 	"llmops/rag/answer"
 	"llmops/rag/judge"
 	"llmops/rag/llm"
+	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
 	"llmops/store"
 	"llmops/store/schema"
 )
 
-// PromptTemplate is a named, versioned prompt. Until the prompt registry
-// versions them, the default template lives here as version 1.
-type PromptTemplate struct {
-	Name    string
-	Version int
-	System  string // text/template over PromptData
-	User    string // text/template over PromptData
-}
+// PromptData is what the answer prompt renders (prompt.AnswerData).
+type PromptData = prompt.AnswerData
 
-// Ref is the template's name@version, as traces record it.
-func (p PromptTemplate) Ref() string { return fmt.Sprintf("%s@%d", p.Name, p.Version) }
+// PromptPassage is one numbered context passage (prompt.Passage).
+type PromptPassage = prompt.Passage
 
-// PromptData is what a prompt template renders.
-type PromptData struct {
-	Question string
-	Context  []PromptPassage
-}
+// defaultPrompt is version 1 of support-answer, for answers asked without
+// a registry (Options.Prompts nil).
+var defaultPrompt = prompt.Builtin(prompt.SupportAnswer)
 
-// PromptPassage is one numbered context item.
-type PromptPassage struct {
-	N       int
-	Title   string
-	Heading string
-	Source  string
-	Text    string
-}
-
-// DefaultPrompt is the support answer prompt: answer only from the
-// numbered context, cite every sentence, say so when the context does not
-// cover the question.
-var DefaultPrompt = PromptTemplate{
-	Name:    "support-answer",
-	Version: 1,
-	System: `You are the support assistant of a help centre. Answer the customer's question using only the numbered context passages.
-
-Rules:
-- Every sentence of your answer ends with the number of the passage that supports it, like [1] or [2][3].
-- Use only facts stated in the passages. Do not add steps, numbers, names, prices or promises they do not contain.
-- For how-to questions, give the steps in order as a numbered list, each step cited.
-- If the passages do not answer the question, reply exactly: I don't know based on the documentation.
-- Be concise and friendly. No preamble, no closing offers of further help.`,
-	User: `Context:
-{{range .Context}}
-[{{.N}}] {{.Title}}{{if .Heading}} › {{.Heading}}{{end}}
-{{.Text}}
-{{end}}
-Question: {{.Question}}`,
-}
+// DefaultPromptRef is what traces record when no registry is wired.
+var DefaultPromptRef = defaultPrompt.Ref()
 
 // maxHistoryTurns bounds the earlier turns sent to the model.
 const maxHistoryTurns = 3
@@ -73,46 +37,48 @@ const maxHistoryTurns = 3
 // by the assistant's groundedness stage.
 type ChatAnswerer struct {
 	Client *llm.Client
-	Prompt PromptTemplate // zero: DefaultPrompt
 	// Prices turns token counts into cost; nil costs nothing.
 	Prices func() *llm.PriceTable
-	// Temperature is sent when not nil (default 0.2: support answers
-	// should not be creative).
-	Temperature *float32
-	MaxTokens   int // default 700
 }
+
+// Defaults of a chat answer when the prompt version's config leaves them
+// out: support answers should not be creative, nor long.
+const (
+	DefaultTemperature = 0.2
+	DefaultMaxTokens   = 700
+)
 
 // Name implements Answerer.
 func (c *ChatAnswerer) Name() string { return c.Client.Model() }
 
-func (c *ChatAnswerer) prompt() PromptTemplate {
-	if c.Prompt.Name == "" {
-		return DefaultPrompt
+// passages numbers and fences the context for the prompt: passage text,
+// titles and headings cannot open or close a <passage> tag.
+func passages(refs []store.ChunkRef) []PromptPassage {
+	out := make([]PromptPassage, len(refs))
+	for i, ref := range refs {
+		pp := PromptPassage{N: i + 1, Heading: prompt.FenceAttr(strings.Join(ref.Chunk.Headings, " › ")), Text: prompt.Fence(strings.TrimSpace(ref.Chunk.Text))}
+		if ref.Document != nil {
+			pp.Title, pp.Source = prompt.FenceAttr(ref.Document.Title), ref.Document.Source
+		}
+		out[i] = pp
 	}
-	return c.Prompt
+	return out
 }
 
-// Messages renders the prompt for in: system, earlier turns, then the
-// context and question.
+// Messages renders in's prompt version (version 1 of support-answer when
+// in.Prompt is nil): its system messages, the earlier turns, then its
+// user messages with the context and question.
 func (c *ChatAnswerer) Messages(in Input) ([]llm.Message, error) {
-	p := c.prompt()
-	data := PromptData{Question: in.Question}
-	for i, ref := range in.Context {
-		pp := PromptPassage{N: i + 1, Heading: strings.Join(ref.Chunk.Headings, " › "), Text: strings.TrimSpace(ref.Chunk.Text)}
-		if ref.Document != nil {
-			pp.Title, pp.Source = ref.Document.Title, ref.Document.Source
-		}
-		data.Context = append(data.Context, pp)
-	}
-	system, err := render(p.Name+".system", p.System, data)
+	p := cmp.Or(in.Prompt, defaultPrompt)
+	rendered, err := p.Messages(PromptData{Question: in.Question, Context: passages(in.Context)})
 	if err != nil {
 		return nil, err
 	}
-	user, err := render(p.Name+".user", p.User, data)
-	if err != nil {
-		return nil, err
+	var msgs []llm.Message
+	i := 0
+	for ; i < len(rendered) && rendered[i].Role == prompt.RoleSystem; i++ {
+		msgs = append(msgs, llm.Message{Role: "system", Content: rendered[i].Content})
 	}
-	msgs := []llm.Message{{Role: "system", Content: system}}
 	hist := in.History
 	if n := len(hist); n > 2*maxHistoryTurns {
 		hist = hist[n-2*maxHistoryTurns:]
@@ -124,50 +90,60 @@ func (c *ChatAnswerer) Messages(in Input) ([]llm.Message, error) {
 		}
 		msgs = append(msgs, llm.Message{Role: role, Content: t.Text})
 	}
-	return append(msgs, llm.Message{Role: "user", Content: user}), nil
+	for _, m := range rendered[i:] {
+		msgs = append(msgs, llm.Message{Role: m.Role, Content: m.Content})
+	}
+	return msgs, nil
 }
 
-func render(name, text string, data PromptData) (string, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
+// RenderPrompt renders p (version 1 of support-answer when nil) for
+// question and context as a chat answerer would send it, one
+// "[role]\ncontent" block per message: the playground shows it for the
+// extractive answerer too.
+func RenderPrompt(p *prompt.Compiled, question string, context []store.ChunkRef) (string, error) {
+	msgs, err := (&ChatAnswerer{}).Messages(Input{Question: question, Context: context, Prompt: p})
 	if err != nil {
-		return "", store.Errorf(store.EINVALID, "prompt %s: %v", name, err)
+		return "", err
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return "", store.Errorf(store.EINVALID, "prompt %s: %v", name, err)
+	return promptText(msgs), nil
+}
+
+func promptText(msgs []llm.Message) string {
+	var pb strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&pb, "[%s]\n%s\n\n", m.Role, m.Content)
 	}
-	return b.String(), nil
+	return pb.String()
 }
 
 // Generate implements Answerer: it streams the model's answer to token.
 // Markers are parsed into sentences afterwards; the assistant grounds
 // them and removes citations of passages that were not given.
 func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string) error) (*Generation, error) {
-	g := &Generation{Operation: schema.OperationChat, Provider: schema.ProviderOpenAI, RequestModel: c.Client.Model(), Model: c.Client.Model(),
-		Prompt: c.prompt().Ref(), PromptStart: time.Now()}
+	p := cmp.Or(in.Prompt, defaultPrompt)
+	cfg := p.Config()
+	client := c.Client
+	if cfg.Model != "" && cfg.Model != client.Model() {
+		client = client.WithModel(cfg.Model)
+	}
+	g := &Generation{Operation: schema.OperationChat, Provider: schema.ProviderOpenAI, RequestModel: client.Model(), Model: client.Model(),
+		Prompt: p.Ref(), PromptStart: time.Now()}
 	msgs, err := c.Messages(in)
 	g.PromptEnd = time.Now()
 	if err != nil {
 		return g, err
 	}
-	var pb strings.Builder
-	for _, m := range msgs {
-		fmt.Fprintf(&pb, "[%s]\n%s\n\n", m.Role, m.Content)
-	}
-	g.PromptText = pb.String()
+	g.PromptText = promptText(msgs)
 	g.TokensIn = llm.CountTokens(g.PromptText) // replaced by the upstream's count when it reports one
 
-	temp := float32(0.2)
-	if c.Temperature != nil {
-		temp = *c.Temperature
+	temp := float32(DefaultTemperature)
+	if cfg.Temperature != nil {
+		temp = float32(*cfg.Temperature)
 	}
-	maxTokens := c.MaxTokens
-	if maxTokens == 0 {
-		maxTokens = 700
-	}
+	maxTokens := cmp.Or(cfg.MaxTokens, DefaultMaxTokens)
 	g.Temperature, g.MaxTokens = &temp, maxTokens
 	g.Start = time.Now()
-	res, err := c.Client.Stream(ctx, llm.Request{Messages: msgs, Temperature: &temp, MaxTokens: maxTokens}, token)
+	res, err := client.Stream(ctx, llm.Request{Messages: msgs, Temperature: &temp, MaxTokens: maxTokens}, token)
 	g.End = time.Now()
 	if res != nil {
 		g.Model = res.Model

@@ -115,13 +115,14 @@ func Template(name string) (string, bool) {
 
 var templates = parseTemplates()
 
+var funcs = template.FuncMap{
+	"inc":     func(i int) int { return i + 1 },
+	"passage": func(s string) string { return clip(s, maxPassage) },
+	"text":    func(s string) string { return clip(s, maxText) },
+	"line":    func(s string) string { return strings.Join(strings.Fields(s), " ") },
+}
+
 func parseTemplates() map[string]*template.Template {
-	funcs := template.FuncMap{
-		"inc":     func(i int) int { return i + 1 },
-		"passage": func(s string) string { return clip(s, maxPassage) },
-		"text":    func(s string) string { return clip(s, maxText) },
-		"line":    func(s string) string { return strings.Join(strings.Fields(s), " ") },
-	}
 	out := make(map[string]*template.Template, len(templateText))
 	for name, text := range templateText {
 		out[name] = template.Must(template.New(name).Funcs(funcs).Parse(text))
@@ -149,4 +150,27 @@ func clip(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// Funcs is the function map the judge templates use (inc, passage, text,
+// line), for the prompt registry's checks of new versions.
+func Funcs() template.FuncMap { return funcs }
+
+// TemplateInput names the variables template name (a name@version) is
+// rendered with, and returns a sample input holding them, so the prompt
+// registry can check that a new version uses only those and executes.
+func TemplateInput(name string) (vars []string, sample any, ok bool) {
+	switch name {
+	case TemplateFaithfulness:
+		return []string{"Question", "Sentences", "Contexts"},
+			faithfulnessInput{Question: "q", Sentences: []string{"s"}, Contexts: []string{"c"}}, true
+	case TemplateSupport:
+		return []string{"Passages", "Sentences"},
+			supportInput{Passages: []string{"p"}, Sentences: []citedSentence{{Text: "s", Cites: []int{1}}}}, true
+	case TemplateRelevancy, TemplateRefusal:
+		return []string{"Question", "Answer"}, answerInput{Question: "q", Answer: "a"}, true
+	case TemplateCorrectness:
+		return []string{"Question", "Answer", "Reference"}, answerInput{Question: "q", Answer: "a", Reference: "r"}, true
+	}
+	return nil, nil, false
 }

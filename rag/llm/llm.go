@@ -99,6 +99,14 @@ func New(opts Options) (*Client, error) {
 // Model returns the configured model name.
 func (c *Client) Model() string { return c.opts.Model }
 
+// WithModel returns a client like c (same server, key and limits) that
+// asks model instead: a prompt version's config may name its own model.
+func (c *Client) WithModel(model string) *Client {
+	cp := *c
+	cp.opts.Model = strings.TrimSpace(model)
+	return &cp
+}
+
 // Message is one turn of a conversation.
 type Message struct {
 	Role    string // "system", "user" or "assistant"
