@@ -2,13 +2,17 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"llmops/rag/assistant"
 	"llmops/rag/prompt"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // The prompt registry's JSON API (/api/v1/prompts). Pages are in
@@ -152,4 +156,133 @@ func promptError(c echo.Context, err error) error {
 		return c.JSON(http.StatusBadRequest, body)
 	}
 	return err
+}
+
+// playgroundBody is POST /api/v1/prompts/:name/playground: a question (or
+// the trace to take it from) and up to four arms, saved versions and
+// unsaved drafts (each made from its base_version).
+type playgroundBody struct {
+	Question string           `json:"question"`
+	TraceID  string           `json:"trace_id,omitempty"`
+	Versions []int            `json:"versions,omitempty"`
+	Drafts   []promptSaveBody `json:"drafts,omitempty"`
+}
+
+// maxPlaygroundArms bounds how many answers one playground call asks for.
+const maxPlaygroundArms = 4
+
+// playgroundArm is one answer of the playground, with what it was made
+// from.
+type playgroundArm struct {
+	Prompt       string               `json:"prompt"` // name@version, name@draft
+	Config       prompt.Config        `json:"config"`
+	Answer       string               `json:"answer"`
+	Citations    []assistant.Citation `json:"citations"`
+	Groundedness float64              `json:"groundedness"`
+	Fallback     bool                 `json:"fallback"`
+	Rendered     string               `json:"rendered_prompt"`
+	Context      []playgroundPassage  `json:"context"`
+	LatencyMS    int64                `json:"latency_ms"`
+	TokensIn     int                  `json:"tokens_in"`
+	TokensOut    int                  `json:"tokens_out"`
+	CostUSD      float64              `json:"cost_usd"`
+	Model        string               `json:"model"`
+	TraceID      string               `json:"trace_id"`
+	Error        *map[string]string   `json:"error,omitempty"`
+}
+
+// playgroundPassage is one retrieved passage as the playground shows it.
+type playgroundPassage struct {
+	N          int    `json:"n"`
+	ChunkID    string `json:"chunk_id"`
+	DocumentID string `json:"document_id,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Heading    string `json:"heading,omitempty"`
+	Text       string `json:"text"`
+}
+
+// handlePromptPlayground: POST /api/v1/prompts/support-answer/playground.
+// Each arm answers the same question through the real answer path with
+// its version, as a trace of kind playground (dashboards leave it out).
+func (s *Server) handlePromptPlayground(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	var body playgroundBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if name != prompt.SupportAnswer {
+		if _, err := s.app.Prompts.Get(ctx, name); err != nil {
+			return err
+		}
+		return store.Errorf(store.EINVALID, "the playground answers with %s; %s is not an answer prompt", prompt.SupportAnswer, name)
+	}
+	if body.TraceID != "" && strings.TrimSpace(body.Question) == "" {
+		t, _, err := s.store.Trace(ctx, body.TraceID)
+		if err != nil {
+			return err
+		}
+		q, _ := t.Attributes[schema.AttrQuestion].(string)
+		if q == "" {
+			return store.Errorf(store.EINVALID, "trace %s has no question to replay", body.TraceID)
+		}
+		body.Question = q
+	}
+	n := len(body.Versions) + len(body.Drafts)
+	if n == 0 || n > maxPlaygroundArms {
+		return store.Errorf(store.EINVALID, "give 1 to %d versions and drafts to compare (got %d)", maxPlaygroundArms, n)
+	}
+	var arms []*prompt.Compiled
+	for _, v := range body.Versions {
+		p, err := s.app.Prompts.ResolveVersion(ctx, name, v)
+		if err != nil {
+			return err
+		}
+		arms = append(arms, p)
+	}
+	for i, d := range body.Drafts {
+		p, err := s.app.Prompts.Compile(ctx, name, d.Draft, d.BaseVersion)
+		if err != nil {
+			if e := promptError(c, fmt.Errorf("drafts[%d]: %w", i, err)); e != nil {
+				return e
+			}
+			return nil
+		}
+		arms = append(arms, p)
+	}
+	pr := principalOf(c)
+	out := make([]playgroundArm, 0, len(arms))
+	for _, p := range arms {
+		req := assistant.Request{Question: body.Question, Channel: schema.ChannelPlayground, Actor: pr.actor, NoConversation: true, Prompt: p}
+		arm := playgroundArm{Prompt: p.Ref(), Config: p.Config(), Citations: []assistant.Citation{}, Context: []playgroundPassage{}}
+		res, err := s.asst.Ask(ctx, req, nil)
+		if err != nil {
+			if ctx.Err() != nil || store.ErrorCode(err) == store.EINVALID {
+				return err
+			}
+			// One arm's upstream failing does not hide the other answer.
+			arm.Error = &map[string]string{"code": store.ErrorCode(err), "message": store.ErrorMessage(err)}
+			out = append(out, arm)
+			continue
+		}
+		arm.Answer, arm.Groundedness, arm.Fallback, arm.Citations = res.Answer, res.Groundedness, res.Fallback, res.Citations
+		arm.LatencyMS, arm.TokensIn, arm.TokensOut, arm.CostUSD, arm.Model, arm.TraceID = res.LatencyMS, res.TokensIn, res.TokensOut, res.CostUSD, res.Model, res.TraceID
+		arm.Rendered = res.PromptText
+		if arm.Rendered == "" {
+			// The extractive answerer renders no prompt; show what a model
+			// would have been sent.
+			if arm.Rendered, err = assistant.RenderPrompt(p, body.Question, res.Context); err != nil {
+				return err
+			}
+		}
+		for i, ref := range res.Context {
+			pp := playgroundPassage{N: i + 1, ChunkID: ref.Chunk.ID, Heading: strings.Join(ref.Chunk.Headings, " › "), Text: ref.Chunk.Text}
+			if ref.Document != nil {
+				pp.DocumentID, pp.Title = ref.Document.ID, ref.Document.Title
+			}
+			arm.Context = append(arm.Context, pp)
+		}
+		out = append(out, arm)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"question": body.Question, "answers": out})
 }

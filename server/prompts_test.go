@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // TestPromptAPI walks the registry's JSON API as an editor: list, read,
@@ -150,5 +151,72 @@ func TestPromptAPI(t *testing.T) {
 		if l.Op != " " {
 			t.Errorf("template diff of a config-only change has %q lines", l.Op)
 		}
+	}
+}
+
+// TestPromptPlaygroundAndEnv: the playground answers one question with a
+// saved version and an unsaved draft side by side, as playground traces;
+// a label move reaches the next ask without a restart, and the answer
+// and its trace carry name@version.
+func TestPromptPlaygroundAndEnv(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	editor := keyFor(t, s, store.RoleEditor)
+	ctx := context.Background()
+
+	// An offline draft with one passage only: the extractive answerer
+	// honours its top_k.
+	body := `{"question":"How do I cancel my subscription?","versions":[1],"drafts":[{"config":{"top_k":1},"message":"one passage","base_version":1}]}`
+	rec := call(h, http.MethodPost, "/api/v1/prompts/support-answer/playground", body, editor)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("playground: %d %s", rec.Code, rec.Body)
+	}
+	var pg struct {
+		Answers []struct {
+			Prompt   string `json:"prompt"`
+			Answer   string `json:"answer"`
+			Rendered string `json:"rendered_prompt"`
+			Context  []any  `json:"context"`
+			TraceID  string `json:"trace_id"`
+		} `json:"answers"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &pg); err != nil || len(pg.Answers) != 2 {
+		t.Fatalf("playground body %s: %v", rec.Body, err)
+	}
+	a, b := pg.Answers[0], pg.Answers[1]
+	if a.Prompt != "support-answer@1" || b.Prompt != "support-answer@draft" {
+		t.Errorf("arms %q and %q, want support-answer@1 and @draft", a.Prompt, b.Prompt)
+	}
+	if len(a.Context) != 5 || len(b.Context) != 1 || a.Answer == "" || !strings.Contains(b.Rendered, `<passage id="1"`) {
+		t.Errorf("contexts %d and %d (want 5 and 1), answer %q, rendered %q", len(a.Context), len(b.Context), a.Answer, b.Rendered)
+	}
+	s.traces.Flush(ctx)
+	tr, _, err := s.store.Trace(ctx, b.TraceID)
+	if err != nil || tr.Kind != schema.KindPlayground || tr.Attributes[schema.AttrPrompt] != "support-answer@draft" {
+		t.Fatalf("playground trace %+v: %v", tr, err)
+	}
+
+	// Promote a version that gives the answerer one passage: the next
+	// ask uses it.
+	rec = call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", `{"config":{"temperature":0.2,"max_tokens":700,"top_k":1},"message":"one passage","base_version":1}`, editor)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("save: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":2}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("promote: %d %s", rec.Code, rec.Body)
+	}
+	rec = call(h, http.MethodPost, "/api/v1/ask", `{"question":"How do I cancel my subscription?"}`, editor)
+	var res struct {
+		Prompt    string   `json:"prompt"`
+		Retrieved []string `json:"retrieved"`
+		TraceID   string   `json:"trace_id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.Prompt != "support-answer@2" || len(res.Retrieved) != 1 {
+		t.Fatalf("ask after promotion: %d %s", rec.Code, rec.Body)
+	}
+	s.traces.Flush(ctx)
+	if tr, _, err := s.store.Trace(ctx, res.TraceID); err != nil || tr.Attributes[schema.AttrPrompt] != "support-answer@2" || tr.Kind != schema.KindAsk {
+		t.Errorf("ask trace %+v: %v", tr, err)
 	}
 }

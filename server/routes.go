@@ -171,6 +171,7 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/prompts/:name/versions/:version", editor, s.handlePromptVersionDelete, std},
 		{http.MethodPut, "/api/v1/prompts/:name/labels/:label", editor, s.handlePromptLabelPut, std},
 		{http.MethodGet, "/api/v1/prompts/:name/diff", viewer, s.handlePromptDiff, std},
+		{http.MethodPost, "/api/v1/prompts/:name/playground", viewer, s.handlePromptPlayground, askLimit},
 		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet, std},
 		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut, std},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup, noDeadline},

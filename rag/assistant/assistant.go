@@ -110,6 +110,11 @@ type Result struct {
 	Retrieved []string `json:"retrieved,omitempty"`
 	// Ranked is the whole ranking when Request.RankDepth asked for one.
 	Ranked []string `json:"-"`
+	// Context is what the answerer was given, and PromptText the prompt
+	// it rendered ("" for the extractive answerer): the playground shows
+	// them.
+	Context    []store.ChunkRef `json:"-"`
+	PromptText string           `json:"-"`
 }
 
 // Event types sent while answering.
@@ -519,7 +524,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		Answer: ans.Text, Groundedness: ans.Groundedness, Fallback: ans.Fallback, Escalated: ans.Fallback,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: answerP.Ref(),
-		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked,
+		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked, Context: refs, PromptText: gen.PromptText,
 	}
 	res.Citations = make([]Citation, 0, len(ans.Citations))
 	for _, c := range ans.Citations {

@@ -96,6 +96,26 @@ func (c *ChatAnswerer) Messages(in Input) ([]llm.Message, error) {
 	return msgs, nil
 }
 
+// RenderPrompt renders p (version 1 of support-answer when nil) for
+// question and context as a chat answerer would send it, one
+// "[role]\ncontent" block per message: the playground shows it for the
+// extractive answerer too.
+func RenderPrompt(p *prompt.Compiled, question string, context []store.ChunkRef) (string, error) {
+	msgs, err := (&ChatAnswerer{}).Messages(Input{Question: question, Context: context, Prompt: p})
+	if err != nil {
+		return "", err
+	}
+	return promptText(msgs), nil
+}
+
+func promptText(msgs []llm.Message) string {
+	var pb strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&pb, "[%s]\n%s\n\n", m.Role, m.Content)
+	}
+	return pb.String()
+}
+
 // Generate implements Answerer: it streams the model's answer to token.
 // Markers are parsed into sentences afterwards; the assistant grounds
 // them and removes citations of passages that were not given.
@@ -113,11 +133,7 @@ func (c *ChatAnswerer) Generate(ctx context.Context, in Input, token func(string
 	if err != nil {
 		return g, err
 	}
-	var pb strings.Builder
-	for _, m := range msgs {
-		fmt.Fprintf(&pb, "[%s]\n%s\n\n", m.Role, m.Content)
-	}
-	g.PromptText = pb.String()
+	g.PromptText = promptText(msgs)
 	g.TokensIn = llm.CountTokens(g.PromptText) // replaced by the upstream's count when it reports one
 
 	temp := float32(DefaultTemperature)

@@ -11,12 +11,16 @@ import (
 	"llmops/store/schema"
 )
 
-// traceKind is eval for an eval run's cases, so monitoring, chat
-// suggestions and the Traces page can tell test traffic from real asks;
-// every other channel's asks are ask.
+// traceKind is eval for an eval run's cases and playground for the
+// prompt playground's answers, so monitoring, chat suggestions and the
+// Traces page can tell test traffic from real asks; every other
+// channel's asks are ask.
 func traceKind(channel string) schema.TraceKind {
-	if channel == schema.ChannelEval {
+	switch channel {
+	case schema.ChannelEval:
 		return schema.KindEval
+	case schema.ChannelPlayground:
+		return schema.KindPlayground
 	}
 	return schema.KindAsk
 }

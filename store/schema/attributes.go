@@ -75,6 +75,8 @@ const (
 	ChannelCLI    = "cli"    // llmops ask
 	ChannelEval   = "eval"   // an eval run's case: its trace is of kind eval
 	ChannelBench  = "bench"  // the load test
+	// ChannelPlayground is the prompt playground: its trace is of kind playground.
+	ChannelPlayground = "playground"
 )
 
 // llmops attributes written on the ask trace and on a span.

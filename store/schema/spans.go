@@ -8,6 +8,10 @@ const (
 	KindAsk    TraceKind = "ask"    // a question answered for a person or client
 	KindEval   TraceKind = "eval"   // an eval run's case: an ask kept out of the default Traces view
 	KindIngest TraceKind = "ingest" // an upload of files into the knowledge base
+	// KindPlayground is an answer tried in the prompt playground: not an
+	// ask, so dashboards and chat suggestions (which read kind ask) leave
+	// it out.
+	KindPlayground TraceKind = "playground"
 )
 
 // SpanKind is what a span does; the UI colours and draws each kind.

@@ -59,7 +59,9 @@ func (f *Server) Requests() int {
 	return f.requests
 }
 
-var passageOne = regexp.MustCompile(`(?s)\[1\][^\n]*\n(.*?)(?:\n\[2\]|\nQuestion:)`)
+// passageOne finds passage 1 of the answer prompt: fenced in
+// <passage id="1" …> … </passage> (support-answer), or numbered "[1] …".
+var passageOne = regexp.MustCompile(`(?s)<passage id="1"[^\n]*\n(.*?)\n</passage>|\[1\][^\n]*\n(.*?)(?:\n\[2\]|\nQuestion:)`)
 
 // ServeHTTP answers one chat completion request.
 func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +138,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	text := "I don't know based on the documentation."
 	if m := passageOne.FindStringSubmatch(user); m != nil {
-		first := strings.TrimSpace(m[1])
+		first := strings.TrimSpace(m[1] + m[2])
 		if i := strings.IndexAny(first, ".\n"); i > 0 {
 			first = first[:i]
 		}
