@@ -739,47 +739,33 @@ type tryPassage struct {
 func (s *Server) playground() promptTrier { return askTrier{s} }
 
 // askTrier tries a prompt through the assistant with the version pinned
-// (Request.Prompt) and no conversation.
+// (Request.Prompt), no conversation and the playground channel, as
+// POST /api/v1/prompts/:name/playground does.
 type askTrier struct{ s *Server }
 
 var _ promptTrier = askTrier{}
 
 func (t askTrier) Try(ctx context.Context, actor store.Actor, question string, p *prompt.Compiled) (*tryResult, error) {
-	req := assistant.Request{Question: question, Channel: playgroundChannel, Actor: actor, NoConversation: true, Prompt: p}
+	req := assistant.Request{Question: question, Channel: schema.ChannelPlayground, Actor: actor, NoConversation: true, Prompt: p}
 	res, err := t.s.asst.Ask(ctx, req, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := &tryResult{Answer: res.Answer, Groundedness: res.Groundedness, Fallback: res.Fallback, LatencyMS: res.LatencyMS,
-		TokensIn: res.TokensIn, TokensOut: res.TokensOut, CostUSD: res.CostUSD, Model: res.Model, TraceID: res.TraceID}
-	refs, err := t.s.store.ChunksByID(ctx, res.Retrieved)
-	if err != nil {
-		return nil, err
+		TokensIn: res.TokensIn, TokensOut: res.TokensOut, CostUSD: res.CostUSD, Model: res.Model, TraceID: res.TraceID, Rendered: res.PromptText}
+	if out.Rendered == "" {
+		// The extractive answerer renders no prompt: show what a model
+		// would have been sent.
+		if out.Rendered, err = assistant.RenderPrompt(p, question, res.Context); err != nil {
+			return nil, err
+		}
 	}
-	data := prompt.AnswerData{Question: question}
-	for i, ref := range refs {
+	for i, ref := range res.Context {
 		tp := tryPassage{N: i + 1, Heading: strings.Join(ref.Chunk.Headings, " › "), Text: strings.TrimSpace(ref.Chunk.Text)}
-		pp := prompt.Passage{N: i + 1, Heading: prompt.FenceAttr(tp.Heading), Text: prompt.Fence(tp.Text)}
 		if ref.Document != nil {
 			tp.DocumentID, tp.Title = ref.Document.ID, ref.Document.Title
-			pp.Title, pp.Source = prompt.FenceAttr(ref.Document.Title), ref.Document.Source
 		}
 		out.Context = append(out.Context, tp)
-		data.Context = append(data.Context, pp)
 	}
-	msgs, err := p.Messages(data)
-	if err != nil {
-		return nil, err
-	}
-	parts := make([]string, len(msgs))
-	for i, m := range msgs {
-		parts[i] = "[" + m.Role + "]\n" + m.Content
-	}
-	out.Rendered = strings.Join(parts, "\n\n")
 	return out, nil
 }
-
-// playgroundChannel marks playground asks. Until the answer path has a
-// playground channel of its own, they go as eval traffic: kind eval,
-// which the dashboards and the default Traces view leave out.
-const playgroundChannel = schema.ChannelEval
