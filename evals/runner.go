@@ -12,6 +12,7 @@ import (
 
 	"llmops/rag/assistant"
 	"llmops/rag/judge"
+	"llmops/rag/prompt"
 	"llmops/store"
 	"llmops/store/schema"
 )
@@ -35,9 +36,14 @@ type Options struct {
 	Embed func(ctx context.Context, texts []string) ([][]float32, error)
 	// Judge scores the LLM-judge metrics; nil leaves them out.
 	Judge *judge.Judge
-	// Answerer, Model and Prompt describe what answers, for the run record.
+	// Answerer, Model and Prompt describe what answers, for the run record;
+	// Prompt is the default of RunSettings.Prompt ("support-answer:production").
 	Answerer, Model, Prompt string
-	Logger                  *slog.Logger
+	// Prompts resolves RunSettings.Prompt: a run at support-answer@4
+	// answers every case with that version, one at support-answer:staging
+	// with the label's. Nil: runs answer as the assistant does.
+	Prompts *prompt.Registry
+	Logger  *slog.Logger
 	// Progress, when set, sees the run after every save (the CLI prints
 	// it); it must not block.
 	Progress func(run store.EvalRun)
@@ -115,6 +121,19 @@ func (r *Runner) Create(ctx context.Context, actor store.Actor, set string, vers
 
 // settle validates settings and fills defaults and what answers.
 func (r *Runner) settle(s *store.RunSettings) error {
+	// A pinned prompt version's config is the run's default retrieval.
+	pinned, err := r.settlePrompt(s)
+	if err != nil {
+		return err
+	}
+	if pinned != nil {
+		cfg := pinned.Config()
+		s.Mode = cmp.Or(s.Mode, cfg.RetrievalMode)
+		s.TopK = cmp.Or(s.TopK, cfg.TopK)
+		if cfg.Rerank != nil && !*cfg.Rerank {
+			s.NoRerank = true
+		}
+	}
 	switch s.Mode {
 	case "":
 		s.Mode = "hybrid"
@@ -134,8 +153,11 @@ func (r *Runner) settle(s *store.RunSettings) error {
 	if s.Concurrency < 1 || s.Concurrency > MaxConcurrency {
 		return store.Errorf(store.EINVALID, "concurrency must be 1 to %d (got %d)", MaxConcurrency, s.Concurrency)
 	}
-	s.Answerer, s.Model, s.Prompt = r.opts.Answerer, r.opts.Model, r.opts.Prompt
+	s.Answerer, s.Model = r.opts.Answerer, r.opts.Model
 	threshold := r.opts.Assistant.Threshold()
+	if pinned != nil && pinned.Config().GroundednessThreshold != nil {
+		threshold = *pinned.Config().GroundednessThreshold
+	}
 	s.Threshold = &threshold
 	s.Judge = r.JudgeModel()
 	return nil
@@ -241,11 +263,15 @@ func (r *Runner) Resume(ctx context.Context, id string) (*store.EvalRun, error) 
 	}
 	// The rest of the cases must be answered and judged as the first were.
 	s := run.Settings
-	if s.Answerer != r.opts.Answerer || s.Model != r.opts.Model || s.Prompt != r.opts.Prompt || s.Judge != r.JudgeModel() {
+	if s.Answerer != r.opts.Answerer || s.Model != r.opts.Model || s.Judge != r.JudgeModel() {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s was answered by %s and judged by %s; this server uses %s and %s: start a new run instead",
 			id, describe(s.Answerer, s.Model), orNone(s.Judge), describe(r.opts.Answerer, r.opts.Model), orNone(r.JudgeModel()))
 	}
-	if t := r.opts.Assistant.Threshold(); s.Threshold != nil && *s.Threshold != t {
+	t := r.opts.Assistant.Threshold()
+	if v, err := r.pinnedPrompt(ctx, s.Prompt); err == nil && v != nil && v.Config().GroundednessThreshold != nil {
+		t = *v.Config().GroundednessThreshold
+	}
+	if s.Threshold != nil && *s.Threshold != t {
 		return nil, store.Errorf(store.ECONFLICT, "eval run %s ran with groundedness threshold %v; this server uses %v: start a new run instead",
 			id, *s.Threshold, t)
 	}

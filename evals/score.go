@@ -36,10 +36,15 @@ func (r *Runner) runCase(ctx context.Context, run *store.EvalRun, i int, c store
 	s := run.Settings
 	out := caseOutcome{CaseResult: store.CaseResult{Index: i, CaseID: c.ID, Question: c.Question, Tags: c.Tags, Metrics: map[string]float64{}}}
 	start := time.Now()
-	res, err := r.opts.Assistant.Ask(ctx, assistant.Request{
+	req := assistant.Request{
 		Question: c.Question, TopK: s.TopK, RankDepth: max(rankDepth, s.TopK), Mode: s.Mode, NoRerank: s.NoRerank,
 		Channel: schema.ChannelEval, Actor: store.Actor{Kind: store.ActorSystem, ID: run.ID, Name: "eval " + run.ID}, NoConversation: true,
-	}, noEmit)
+	}
+	err := r.promptRequest(ctx, s.Prompt, &req)
+	var res *assistant.Result
+	if err == nil {
+		res, err = r.opts.Assistant.Ask(ctx, req, noEmit)
+	}
 	if ctx.Err() != nil {
 		out.cancelled = true
 		return out

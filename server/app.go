@@ -105,9 +105,9 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	return nil
 }
 
-// gateCheck is the prompt registry's eval gate: see promptGate.
+// gateCheck is the prompt registry's eval gate (evals.CheckGate).
 func (a *App) gateCheck(ctx context.Context, p *store.Prompt, version int) error {
-	return store.Errorf(store.ECONFLICT, "%s has an eval gate; gated promotion is not available yet", p.Name)
+	return evals.GateError(ctx, a.Store, p, version)
 }
 
 // Prices is the price table in use.
@@ -146,7 +146,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = assistant.LLMJudge(j)
+		opts.Judge = judge.New(j, nil).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env)).Support
 	}
 	return assistant.New(opts)
 }
@@ -157,7 +157,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 	cfg := a.Config
 	opts := evals.Options{Store: a.Store, Assistant: a.Assistant, Embed: a.Knowledge.EmbedTexts, Answerer: "extractive",
-		Logger: a.Log, Progress: progress, Prompt: prompt.SupportAnswer + ":" + cfg.Env}
+		Logger: a.Log, Progress: progress, Prompt: prompt.SupportAnswer + ":" + cfg.Env, Prompts: a.Prompts}
 	if cfg.LLMBaseURL != "" {
 		opts.Answerer, opts.Model = "model", cfg.LLMModel
 	}
@@ -166,7 +166,7 @@ func (a *App) newRunner(progress func(store.EvalRun)) (*evals.Runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Judge = judge.New(c, a.Store)
+		opts.Judge = judge.New(c, a.Store).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env))
 	}
 	return evals.New(opts), nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"llmops/evals"
 	"llmops/rag/assistant"
 	"llmops/rag/prompt"
 	"llmops/store"
@@ -99,53 +102,24 @@ func (s *Server) handlePromptPage(c echo.Context) error {
 	for _, v := range d.Versions {
 		p.Versions = append(p.Versions, versionRow(v.Version, v.Message, v.Author, v.CreatedAt, p.Prompt.Labels))
 	}
-	last := map[string]store.LabelMove{} // each label's latest move
 	for _, m := range d.History {
-		if _, ok := last[m.Label]; !ok {
-			last[m.Label] = m
-		}
 		p.History = append(p.History, ui.LabelMoveRow{Time: m.Time, Label: m.Label, From: m.From, To: m.To, Actor: actorName(m.Actor), Reason: m.Reason})
 	}
 	for _, ch := range p.Prompt.Labels {
 		l := sp.Labels[ch.Label]
-		row := ui.PromptLabelRow{LabelChip: ch, UpdatedAt: l.UpdatedAt, UpdatedBy: l.UpdatedBy, Gated: ch.Label == prompt.LabelProduction && sp.Gate != nil}
-		if m, ok := last[ch.Label]; ok && m.From != "" {
-			row.Previous = m.From
-		}
-		p.Labels = append(p.Labels, row)
+		p.Labels = append(p.Labels, ui.PromptLabelRow{LabelChip: ch, UpdatedAt: l.UpdatedAt, UpdatedBy: l.UpdatedBy,
+			Gated: ch.Label == prompt.LabelProduction && sp.Gate != nil})
 	}
-	if sp.Gate != nil {
-		if p.Gate, err = s.gateView(ctx, sp); err != nil {
+	if name == prompt.SupportAnswer {
+		sets, err := s.store.TestSets(ctx)
+		if err != nil {
+			return err
+		}
+		if p.Gate, err = s.gateView(ctx, sp, sets); err != nil {
 			return err
 		}
 	}
 	return render(c, http.StatusOK, ui.PromptView(p))
-}
-
-// gateView is p's gate with its verdict on the latest version, when
-// production does not point at it already.
-func (s *Server) gateView(ctx context.Context, p *store.Prompt) (*ui.GateView, error) {
-	g := &ui.GateView{SetID: p.Gate.SetID, NoRegression: p.Gate.NoRegression}
-	if set, err := s.store.TestSet(ctx, p.Gate.SetID); err == nil {
-		g.SetName = set.Name
-	} else if store.ErrorCode(err) != store.ENOTFOUND {
-		return nil, err
-	}
-	for m, v := range p.Gate.Min {
-		g.Min = append(g.Min, ui.GateMin{Metric: m, Min: v})
-	}
-	slices.SortFunc(g.Min, func(a, b ui.GateMin) int { return strings.Compare(a.Metric, b.Metric) })
-	if prod, ok := p.Labels[prompt.LabelProduction]; !ok || !slices.Contains(prod.Versions(), p.Latest) {
-		v := ui.GateVerdict{Version: p.Latest, Pass: true}
-		if err := s.app.gateCheck(ctx, p, p.Latest); err != nil {
-			if code := store.ErrorCode(err); code == store.EINTERNAL {
-				return nil, err
-			}
-			v.Pass, v.Reason = false, store.ErrorMessage(err)
-		}
-		g.Verdicts = append(g.Verdicts, v)
-	}
-	return g, nil
 }
 
 func actorName(a store.Actor) string {
@@ -173,6 +147,8 @@ func promptNotice(c echo.Context) string {
 		return "Saved as a new version. Move a label to it to put it in use."
 	case "same":
 		return "Nothing changed: this content is already this version."
+	case "gate":
+		return "Eval gate saved. It applies to the next move of production."
 	case "moved":
 		return fmt.Sprintf("%s now points at %s. The next question uses it; questions being answered finish on their version.",
 			clip(c.QueryParam("label"), 40), clip(c.QueryParam("to"), 80))
@@ -768,4 +744,153 @@ func (t askTrier) Try(ctx context.Context, actor store.Actor, question string, p
 		out.Context = append(out.Context, tp)
 	}
 	return out, nil
+}
+
+// gateView is p's gate and, when production does not point at the latest
+// version already, the gate's verdict on it: what "Run the gate" shows.
+func (s *Server) gateView(ctx context.Context, p *store.Prompt, sets []store.TestSet) (*ui.GateView, error) {
+	g := &ui.GateView{}
+	for _, t := range sets {
+		g.Sets = append(g.Sets, ui.TestSetOption{ID: t.ID, Name: t.Name})
+	}
+	if p.Gate == nil {
+		return g, nil
+	}
+	g.On, g.SetID, g.NoRegression = true, p.Gate.SetID, p.Gate.NoRegression
+	for _, t := range sets {
+		if t.ID == p.Gate.SetID {
+			g.SetName = t.Name
+		}
+	}
+	var spec []string
+	for _, m := range slices.Sorted(maps.Keys(p.Gate.Thresholds)) {
+		info := evals.MetricByKey(m)
+		g.Thresholds = append(g.Thresholds, ui.GateMin{Metric: m, Min: p.Gate.Thresholds[m], LowerIsBetter: info.LowerIsBetter})
+		op := ">="
+		if info.LowerIsBetter {
+			op = "<="
+		}
+		spec = append(spec, m+op+strconv.FormatFloat(p.Gate.Thresholds[m], 'f', -1, 64))
+	}
+	g.Spec = strings.Join(spec, ", ")
+	if prod, ok := p.Labels[prompt.LabelProduction]; ok && slices.Contains(prod.Versions(), p.Latest) {
+		return g, nil
+	}
+	v, err := evals.CheckGate(ctx, s.store, p, p.Latest)
+	if err != nil {
+		return nil, err
+	}
+	gv := &ui.GateVerdict{Version: p.Latest, Pass: v.Pass, Reason: v.Reason, RunID: v.RunID, Baseline: v.Baseline, BaselineRun: v.BaselineRun}
+	for _, c := range v.Checks {
+		gv.Checks = append(gv.Checks, ui.GateCheckView{Metric: c.Metric, Threshold: c.Threshold, Value: c.Value, Measured: c.Measured, LowerIsBetter: c.LowerIsBetter, Pass: c.Pass})
+	}
+	for _, d := range v.Regressions {
+		gv.Regressions = append(gv.Regressions, d.Key)
+	}
+	g.Verdict = gv
+	return g, nil
+}
+
+// handlePromptGateForm: POST /prompts/:name/gate. "set_id" names the
+// test set ("" turns the gate off), "thresholds" lists metric bars
+// ("faithfulness>=0.8, latency_ms<=2000"; "=" works too), "no_regression"
+// compares with production's version.
+func (s *Server) handlePromptGateForm(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	back := "/prompts/" + url.PathEscape(name)
+	var gate *store.PromptGate
+	if id := strings.TrimSpace(c.FormValue("set_id")); id != "" {
+		g, err := s.gateOf(ctx, id, c.FormValue("thresholds"), c.FormValue("no_regression") != "")
+		if err != nil {
+			return redirectError(c, back, err)
+		}
+		gate = g
+	}
+	if _, err := s.app.Prompts.SetGate(ctx, principalOf(c).actor, name, gate); err != nil {
+		return redirectError(c, back, err)
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?notice=gate")
+}
+
+// gateOf checks a gate the form describes.
+func (s *Server) gateOf(ctx context.Context, setID, thresholds string, noRegression bool) (*store.PromptGate, error) {
+	set, err := s.store.TestSet(ctx, setID)
+	if err != nil {
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			return nil, store.Errorf(store.EINVALID, "test set: %s", store.ErrorMessage(err))
+		}
+		return nil, err
+	}
+	g := &store.PromptGate{SetID: set.ID, NoRegression: noRegression, Thresholds: map[string]float64{}}
+	for _, part := range strings.Split(thresholds, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		i := strings.IndexAny(part, "<>=")
+		if i <= 0 {
+			return nil, store.Errorf(store.EINVALID, "thresholds: write each as metric>=value, e.g. faithfulness>=0.8 (got %q)", clip(part, 40))
+		}
+		m := strings.TrimSpace(part[:i])
+		val := strings.TrimSpace(strings.TrimLeft(part[i:], "<>="))
+		if !slices.ContainsFunc(evals.Metrics, func(x evals.Metric) bool { return x.Key == m }) {
+			return nil, store.Errorf(store.EINVALID, "thresholds: unknown metric %q", clip(m, 40))
+		}
+		x, err := strconv.ParseFloat(val, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+			return nil, store.Errorf(store.EINVALID, "thresholds.%s: must be a number of 0 or more (got %q)", m, clip(val, 20))
+		}
+		g.Thresholds[m] = x
+	}
+	if len(g.Thresholds) == 0 && !g.NoRegression {
+		return nil, store.Errorf(store.EINVALID, "a gate needs thresholds, no regression against production, or both")
+	}
+	return g, nil
+}
+
+// handlePromptGateRunForm: POST /prompts/:name/gate/run {version}: an
+// eval run of name@version on the gate's set (and of production's
+// version when the gate compares with it and it has no finished run
+// there); the page of the candidate's run follows its progress.
+func (s *Server) handlePromptGateRunForm(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	back := "/prompts/" + url.PathEscape(name)
+	p, err := s.store.Prompt(ctx, name)
+	if err != nil {
+		return err
+	}
+	v, err := promptVersionParam("version", c.FormValue("version"))
+	if err != nil {
+		return redirectError(c, back, err)
+	}
+	if p.Name != prompt.SupportAnswer || p.Gate == nil {
+		return redirectError(c, back, store.Errorf(store.EINVALID, "%s has no eval gate; set one first", p.Name))
+	}
+	if _, err := s.store.PromptVersion(ctx, name, v); err != nil {
+		return redirectError(c, back, err)
+	}
+	refs := []string{p.Name + "@" + strconv.Itoa(v)}
+	if prod, ok := p.Labels[prompt.LabelProduction]; p.Gate.NoRegression && ok && len(prod.Split) == 0 && prod.Version != v {
+		base := p.Name + "@" + strconv.Itoa(prod.Version)
+		run, err := evals.LatestPromptRun(ctx, s.store, p.Gate.SetID, base)
+		if err != nil {
+			return err
+		}
+		if run == nil {
+			refs = append(refs, base)
+		}
+	}
+	var first *store.EvalRun
+	for _, ref := range refs {
+		run, err := s.startRun(c, p.Gate.SetID, 0, "gate · "+ref, store.RunSettings{Prompt: ref})
+		if err != nil {
+			return redirectError(c, back, err)
+		}
+		if first == nil {
+			first = run
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/evals/runs/"+first.ID)
 }

@@ -234,3 +234,61 @@ func TestPlaygroundPage(t *testing.T) {
 		t.Errorf("fallback-message playground: %d, want 400", rec.Code)
 	}
 }
+
+// TestPromptGatePages sets the eval gate through its form, sees the
+// verdict refuse a version without a run, starts "Run the gate", and is
+// refused a production move until then.
+func TestPromptGatePages(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	editor := keyFor(t, s, store.RoleEditor)
+	sets, err := s.store.TestSets(t.Context())
+	if err != nil || len(sets) == 0 {
+		t.Fatalf("sample test sets: %v (%v)", sets, err)
+	}
+	gate := func(vals url.Values) *httptest.ResponseRecorder {
+		return formAs(h, "/prompts/support-answer/gate", vals, editor)
+	}
+	for _, bad := range []string{"nonsense>=1", "faithfulness>=x", "faithfulness"} {
+		if rec := gate(url.Values{"set_id": {sets[0].ID}, "thresholds": {bad}}); !strings.Contains(rec.Header().Get("Location"), "error=") {
+			t.Errorf("thresholds %q: %d to %q, want the error back", bad, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if rec := gate(url.Values{"set_id": {sets[0].ID}}); !strings.Contains(rec.Header().Get("Location"), "error=") {
+		t.Errorf("a gate with no bar: %q, want an error", rec.Header().Get("Location"))
+	}
+	if rec := gate(url.Values{"set_id": {sets[0].ID}, "thresholds": {"hit@5>=0.5"}}); rec.Header().Get("Location") != "/prompts/support-answer?notice=gate" {
+		t.Fatalf("set gate: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	v1, _ := s.app.Prompts.Version(t.Context(), "support-answer", 1)
+	if rec := formAs(h, "/prompts/support-answer/versions", editorForm(t, s, v1.Template, "Top 4", 1), editor); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save v2: %d", rec.Code)
+	}
+	doc := pageDoc(t, call(h, http.MethodGet, "/prompts/support-answer", "", editor))
+	if v := doc.Find(`[data-testid="gate-verdict"]`); v.AttrOr("data-pass", "") != "false" || !strings.Contains(v.Text(), "v2") {
+		t.Errorf("verdict on v2 %q (pass %q), want a refusal", v.Text(), v.AttrOr("data-pass", ""))
+	}
+	if got := doc.Find(`#gate-thresholds`).AttrOr("value", ""); got != "hit@5>=0.5" {
+		t.Errorf("the gate form shows %q", got)
+	}
+	if rec := formAs(h, "/prompts/support-answer/labels/production", url.Values{"version": {"2"}}, editor); !strings.Contains(rec.Header().Get("Location"), "error=") {
+		t.Errorf("promotion without a run: %q, want the gate's refusal", rec.Header().Get("Location"))
+	}
+	rec := formAs(h, "/prompts/support-answer/gate/run", url.Values{"version": {"2"}}, editor)
+	loc := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/evals/runs/") {
+		t.Fatalf("run the gate: %d to %q", rec.Code, loc)
+	}
+	run, err := s.store.Run(t.Context(), strings.TrimPrefix(loc, "/evals/runs/"))
+	if err != nil || run.Settings.Prompt != "support-answer@2" {
+		t.Errorf("gate run %+v (%v), want one at support-answer@2", run, err)
+	}
+	// Turning it off.
+	if rec := gate(url.Values{"set_id": {""}}); rec.Header().Get("Location") != "/prompts/support-answer?notice=gate" {
+		t.Errorf("gate off: %q", rec.Header().Get("Location"))
+	}
+	if p, _ := s.store.Prompt(t.Context(), "support-answer"); p.Gate != nil {
+		t.Errorf("gate still %+v", p.Gate)
+	}
+}

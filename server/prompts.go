@@ -3,12 +3,14 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"llmops/evals"
 	"llmops/rag/assistant"
 	"llmops/rag/prompt"
 	"llmops/store"
@@ -285,4 +287,129 @@ func (s *Server) handlePromptPlayground(c echo.Context) error {
 		out = append(out, arm)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"question": body.Question, "answers": out})
+}
+
+// handlePromptGateGet: GET /api/v1/prompts/:name/gate?version=N → the
+// gate setting and, with a version, its verdict (what "Run the gate"
+// shows).
+func (s *Server) handlePromptGateGet(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := s.store.Prompt(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"gate": p.Gate}
+	if q := c.QueryParam("version"); q != "" {
+		v, err := promptVersionParam("version", q)
+		if err != nil {
+			return err
+		}
+		if _, err := s.store.PromptVersion(ctx, p.Name, v); err != nil {
+			return err
+		}
+		verdict, err := evals.CheckGate(ctx, s.store, p, v)
+		if err != nil {
+			return err
+		}
+		out["verdict"] = verdict
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// maxGateThresholds bounds the metrics one gate checks.
+const maxGateThresholds = 20
+
+// handlePromptGatePut: PUT /api/v1/prompts/:name/gate {set_id,
+// thresholds, no_regression}; an empty set_id turns the gate off.
+func (s *Server) handlePromptGatePut(c echo.Context) error {
+	ctx := c.Request().Context()
+	var g store.PromptGate
+	if err := decodeJSON(c, &g); err != nil {
+		return err
+	}
+	var gate *store.PromptGate
+	if g.SetID != "" {
+		set, err := s.store.TestSet(ctx, g.SetID)
+		if err != nil {
+			if store.ErrorCode(err) == store.ENOTFOUND {
+				return store.Errorf(store.EINVALID, "set_id: %s", store.ErrorMessage(err))
+			}
+			return err
+		}
+		g.SetID = set.ID
+		if len(g.Thresholds) > maxGateThresholds {
+			return store.Errorf(store.EINVALID, "thresholds: at most %d metrics", maxGateThresholds)
+		}
+		for m, t := range g.Thresholds {
+			known := false
+			for _, k := range evals.Metrics {
+				known = known || k.Key == m
+			}
+			if !known {
+				return store.Errorf(store.EINVALID, "thresholds: unknown metric %q", clip(m, maxEchoRunes))
+			}
+			if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
+				return store.Errorf(store.EINVALID, "thresholds.%s: must be a number of 0 or more", m)
+			}
+		}
+		if len(g.Thresholds) == 0 && !g.NoRegression {
+			return store.Errorf(store.EINVALID, "a gate needs thresholds, no_regression or both")
+		}
+		gate = &g
+	}
+	p, err := s.app.Prompts.SetGate(ctx, principalOf(c).actor, c.Param("name"), gate)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"gate": p.Gate})
+}
+
+// handlePromptGateRun: POST /api/v1/prompts/:name/gate/run {"version":N}
+// starts an eval run of name@N on the gate's set and, when the gate
+// compares with production and production's version has no finished run
+// there, one of it too. The verdict is GET …/gate?version=N once they end.
+func (s *Server) handlePromptGateRun(c echo.Context) error {
+	ctx := c.Request().Context()
+	var body struct {
+		Version int `json:"version"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	p, err := s.store.Prompt(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	if p.Name != prompt.SupportAnswer {
+		return store.Errorf(store.EINVALID, "eval runs answer with %s; %s has no gate", prompt.SupportAnswer, p.Name)
+	}
+	if p.Gate == nil {
+		return store.Errorf(store.EINVALID, "%s has no eval gate; set one first", p.Name)
+	}
+	if _, err := s.store.PromptVersion(ctx, p.Name, body.Version); err != nil {
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			return store.Errorf(store.EINVALID, "version: %s", store.ErrorMessage(err))
+		}
+		return err
+	}
+	refs := []string{p.Name + "@" + strconv.Itoa(body.Version)}
+	if prod, ok := p.Labels[prompt.LabelProduction]; p.Gate.NoRegression && ok && len(prod.Split) == 0 && prod.Version != body.Version {
+		base := p.Name + "@" + strconv.Itoa(prod.Version)
+		run, err := evals.LatestPromptRun(ctx, s.store, p.Gate.SetID, base)
+		if err != nil {
+			return err
+		}
+		if run == nil {
+			refs = append(refs, base)
+		}
+	}
+	runs := []*store.EvalRun{}
+	for _, ref := range refs {
+		run, err := s.startRun(c, p.Gate.SetID, 0, "gate · "+ref, store.RunSettings{Prompt: ref})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, run)
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"runs": runs})
 }

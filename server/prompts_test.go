@@ -220,3 +220,84 @@ func TestPromptPlaygroundAndEnv(t *testing.T) {
 		t.Errorf("ask trace %+v: %v", tr, err)
 	}
 }
+
+// TestPromptGate: with a gate on, production moves only to a version
+// with a finished, passing run on the gate's set; an admin may override
+// with a reason (audited, in the label's history); rolling back to a
+// version production ran before needs no run.
+func TestPromptGate(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	ctx := context.Background()
+	editor, admin := keyFor(t, s, store.RoleEditor), keyFor(t, s, store.RoleAdmin)
+	set, err := s.store.CreateTestSet(ctx, store.Actor{Kind: store.ActorCLI, Name: "test"}, store.TestSet{Name: "gate set"}, "", []store.EvalCase{
+		{ID: "c1", Question: "How do I cancel my subscription?", DocumentIDs: []string{"billing/refunds-and-cancellation"}},
+		{ID: "c2", Question: "How do I swap a shift?", DocumentIDs: []string{"faq/shift-swaps-faq"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := call(h, http.MethodPost, "/api/v1/prompts/support-answer/versions", `{"config":{"top_k":3},"message":"three passages","base_version":1}`, editor); rec.Code != http.StatusCreated {
+		t.Fatalf("save: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/gate", `{"set_id":"gate set","thresholds":{"nonsense":1}}`, editor); rec.Code != http.StatusBadRequest {
+		t.Errorf("unknown metric: got %d, want 400", rec.Code)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/gate", `{"set_id":"gate set","thresholds":{"hit@5":0.5}}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("gate: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":2}`, editor); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "run the gate") {
+		t.Fatalf("promote without a run: %d %s, want 409", rec.Code, rec.Body)
+	}
+	// Staging is not gated.
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/staging", `{"version":2}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("staging: %d %s", rec.Code, rec.Body)
+	}
+	// An admin overrides, with a reason; rolling back needs no run.
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":2,"override_reason":"hotfix for ticket 12"}`, admin); rec.Code != http.StatusOK {
+		t.Fatalf("override: %d %s", rec.Code, rec.Body)
+	}
+	ev, _, err := s.store.FindAudit(ctx, store.AuditFilter{Action: "label.override"})
+	if err != nil || len(ev) != 1 || !strings.Contains(ev[0].After, "hotfix for ticket 12") {
+		t.Errorf("override audit: %+v %v", ev, err)
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":1}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("rollback: %d %s", rec.Code, rec.Body)
+	}
+
+	// Run the gate for version 2 and wait for the run to finish.
+	rec := call(h, http.MethodPost, "/api/v1/prompts/support-answer/gate/run", `{"version":2}`, editor)
+	var started struct {
+		Runs []store.EvalRun `json:"runs"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &started); err != nil || rec.Code != http.StatusAccepted || len(started.Runs) != 1 {
+		t.Fatalf("gate run: %d %s", rec.Code, rec.Body)
+	}
+	waitRun(t, s, editor, started.Runs[0].ID)
+	run, err := s.store.Run(ctx, started.Runs[0].ID)
+	if err != nil || run.Settings.Prompt != "support-answer@2" || run.Settings.TopK != 3 {
+		t.Fatalf("gate run %+v: %v", run, err)
+	}
+	rec = call(h, http.MethodGet, "/api/v1/prompts/support-answer/gate?version=2", "", editor)
+	if !strings.Contains(rec.Body.String(), `"pass":true`) {
+		t.Fatalf("verdict: %s (hit@5 %v)", rec.Body, run.Metrics["hit@5"])
+	}
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":2}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("promote after a passing run: %d %s", rec.Code, rec.Body)
+	}
+	// A bar the run misses refuses it again.
+	call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"version":1}`, editor)
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/gate", `{"set_id":"`+set.ID+`","thresholds":{"hit@5":1.01}}`, editor); rec.Code != http.StatusOK {
+		t.Fatalf("gate: %d %s", rec.Code, rec.Body)
+	}
+	rec = call(h, http.MethodGet, "/api/v1/prompts/support-answer/gate?version=2", "", editor)
+	if !strings.Contains(rec.Body.String(), `"pass":false`) || !strings.Contains(rec.Body.String(), "misses the gate on hit@5") {
+		t.Errorf("verdict under a bar of 1.01: %s", rec.Body)
+	}
+	// Version 2 has answered in production before: moving back to it (in
+	// a split here) is a rollback, which needs no new run.
+	if rec := call(h, http.MethodPut, "/api/v1/prompts/support-answer/labels/production", `{"split":[{"version":1,"weight":1},{"version":2,"weight":1}]}`, editor); rec.Code != http.StatusOK {
+		t.Errorf("split back onto version 2: %d %s", rec.Code, rec.Body)
+	}
+}

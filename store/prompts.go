@@ -81,12 +81,12 @@ func (l PromptLabel) String() string {
 // version with a finished, passing run on SetID.
 type PromptGate struct {
 	SetID string `json:"set_id"`
-	// Min holds per-metric thresholds ("faithfulness": 0.8); a metric
-	// where lower is better is not supported here.
-	Min map[string]float64 `json:"min,omitempty"`
-	// NoRegression also requires no metric of Min (or, when Min is empty,
-	// no metric at all) to be significantly worse than production's
-	// version on the same set (paired bootstrap).
+	// Thresholds holds per-metric bars ("faithfulness": 0.8): at least the
+	// value, or at most it for a metric where lower is better.
+	Thresholds map[string]float64 `json:"thresholds,omitempty"`
+	// NoRegression also requires no metric to be significantly worse than
+	// on the version production points at now, on the same set (paired
+	// bootstrap, as the Evals comparison computes it).
 	NoRegression bool `json:"no_regression,omitempty"`
 }
 

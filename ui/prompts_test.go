@@ -64,7 +64,8 @@ func TestPromptPageRendering(t *testing.T) {
 		Versions: []PromptVersionRow{{Version: 2, Message: "Brief", Labels: []string{"staging"}}, {Version: 1, Message: "Built-in", Labels: []string{"production", "staging"}}},
 		Labels:   []PromptLabelRow{{LabelChip: labels[0], Gated: true}, {LabelChip: labels[1]}},
 		History:  []LabelMoveRow{{Label: "staging", From: "1", To: "1:90,2:10", Actor: "maya", Time: now}},
-		Gate:     &GateView{SetName: "Regressions", Min: []GateMin{{"faithfulness", 0.8}}, Verdicts: []GateVerdict{{Version: 2, Reason: "no finished run of v2 on Regressions"}}},
+		Gate: &GateView{On: true, SetName: "Regressions", Thresholds: []GateMin{{Metric: "faithfulness", Min: 0.8}},
+			Verdict: &GateVerdict{Version: 2, Reason: "no finished run of v2 on Regressions"}},
 	}
 	doc, _ := renderDoc(t, PromptView(p))
 	if doc.Find(`form`).Length() != 1 { // sign out only
@@ -73,12 +74,12 @@ func TestPromptPageRendering(t *testing.T) {
 	if got := strings.TrimSpace(doc.Find(`[data-testid="label-row-staging"] [data-testid="label-target"]`).Text()); got != "v1/v2 90/10" {
 		t.Errorf("staging target %q", got)
 	}
-	if got := doc.Find(`[data-testid="gate-verdict"]`).Text(); !strings.Contains(got, "v2 does not pass yet") {
+	if got := doc.Find(`[data-testid="gate-verdict"]`).Text(); !strings.Contains(got, "v2 does not pass") {
 		t.Errorf("gate verdict %q", got)
 	}
 	p.CanEdit, p.IsAdmin = true, true
 	doc, _ = renderDoc(t, PromptView(p))
-	for _, sel := range []string{`[data-testid="move-production"]`, `[data-testid="move-staging"]`, `[data-testid="split-form"]`, `[data-testid="override-form"]`, `[data-testid="rollback"]`} {
+	for _, sel := range []string{`[data-testid="move-production"]`, `[data-testid="move-staging"]`, `[data-testid="split-form"]`, `[data-testid="override-form"]`, `[data-testid="rollback"]`, `[data-testid="run-gate"]`, `[data-testid="gate-form"]`} {
 		if doc.Find(sel).Length() != 1 {
 			t.Errorf("an admin's page lacks %s", sel)
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -133,11 +134,7 @@ type PromptLabelRow struct {
 	LabelChip
 	UpdatedAt time.Time
 	UpdatedBy string
-	// Previous is what the label pointed at before its last move ("3" or
-	// "3:90,4:10"), the one-click rollback; "" when it never moved.
-	Previous     string
-	PreviousText string
-	Gated        bool // production with an eval gate
+	Gated     bool // production with an eval gate
 }
 
 // LabelMoveRow is one entry of the label history.
@@ -150,27 +147,60 @@ type LabelMoveRow struct {
 	Reason string // an admin's gate override
 }
 
-// GateView is a prompt's eval gate and its verdict on the version an
-// editor would promote next.
+// GateView is a prompt's eval gate (On), the test sets its form offers,
+// and the gate's verdict on the version an editor would promote next.
 type GateView struct {
+	On           bool
 	SetID        string
 	SetName      string
-	Min          []GateMin
+	Thresholds   []GateMin
+	Spec         string // the thresholds as the form takes them
 	NoRegression bool
-	Verdicts     []GateVerdict
+	Verdict      *GateVerdict // nil when production points at the latest version
+	Sets         []TestSetOption
 }
 
-// GateMin is one threshold of a gate.
+// TestSetOption is a test set a form offers.
+type TestSetOption struct {
+	ID   string
+	Name string
+}
+
+// GateMin is one threshold of a gate: at least Min, or at most for a
+// metric where lower is better.
 type GateMin struct {
-	Metric string
-	Min    float64
+	Metric        string
+	Min           float64
+	LowerIsBetter bool
 }
 
-// GateVerdict is whether production may move to Version.
+// GateVerdict is whether production may move to Version, and why.
 type GateVerdict struct {
-	Version int
-	Pass    bool
-	Reason  string
+	Version     int
+	Pass        bool
+	Reason      string
+	RunID       string // the run it judged
+	Baseline    string // production's name@version, with NoRegression
+	BaselineRun string
+	Checks      []GateCheckView
+	Regressions []string // metrics significantly worse than the baseline
+}
+
+// GateCheckView is one threshold against the run's value.
+type GateCheckView struct {
+	Metric        string
+	Threshold     float64
+	Value         float64
+	Measured      bool
+	LowerIsBetter bool
+	Pass          bool
+}
+
+func gateOp(lower bool) string {
+	if lower {
+		return "≤"
+	}
+	return "≥"
 }
 
 // PromptVersionPage is /prompts/{name}/versions/{version}.
@@ -498,4 +528,27 @@ func headingAfterTitle(heading, title string) string {
 		return ""
 	}
 	return strings.TrimPrefix(heading, title+" › ")
+}
+
+func gateCheckClass(c GateCheckView) string {
+	if c.Pass {
+		return "ok"
+	}
+	return "error"
+}
+
+func gateCheckValue(c GateCheckView) string {
+	if !c.Measured {
+		return "--"
+	}
+	return metricMin(math.Round(c.Value*1000) / 1000)
+}
+
+// baselineNote says the gate also runs production's version when it
+// compares with it.
+func baselineNote(g *GateView) string {
+	if g.NoRegression {
+		return " (and of production's version, if it has no finished run there)"
+	}
+	return ""
 }

@@ -243,14 +243,27 @@ func (a *Assistant) resolve(ctx context.Context, req *Request, sticky string) (a
 		return cmp.Or(answerP, defaultPrompt), fallbackP, nil
 	}
 	if answerP == nil {
-		if answerP, err = a.opts.Prompts.Resolve(ctx, prompt.SupportAnswer, label, sticky); err != nil {
-			return nil, nil, fmt.Errorf("resolve %s:%s: %w", prompt.SupportAnswer, label, err)
+		if answerP, err = a.resolveOne(ctx, prompt.SupportAnswer, label, sticky); err != nil {
+			return nil, nil, err
 		}
 	}
-	if fallbackP, err = a.opts.Prompts.Resolve(ctx, prompt.FallbackMessage, label, sticky); err != nil {
-		return nil, nil, fmt.Errorf("resolve %s:%s: %w", prompt.FallbackMessage, label, err)
+	if fallbackP, err = a.resolveOne(ctx, prompt.FallbackMessage, label, sticky); err != nil {
+		return nil, nil, err
 	}
 	return answerP, fallbackP, nil
+}
+
+// resolveOne resolves label of name; a prompt without that label (a
+// custom label set on support-answer only) answers with production's.
+func (a *Assistant) resolveOne(ctx context.Context, name, label, sticky string) (*prompt.Compiled, error) {
+	p, err := a.opts.Prompts.Resolve(ctx, name, label, sticky)
+	if err != nil && store.ErrorCode(err) == store.ENOTFOUND && label != prompt.LabelProduction {
+		p, err = a.opts.Prompts.Resolve(ctx, name, prompt.LabelProduction, sticky)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s:%s: %w", name, label, err)
+	}
+	return p, nil
 }
 
 // defaultFallback is version 1 of fallback-message.

@@ -36,6 +36,7 @@ type Cache interface {
 type Judge struct {
 	client *llm.Client
 	cache  Cache
+	render Renderer
 
 	calls, cacheHits, cacheErrors, failures, retries atomic.Int64
 	promptTokens, completionTokens                   atomic.Int64
@@ -44,6 +45,17 @@ type Judge struct {
 // New returns a Judge asking c, with cache (nil for none).
 func New(c *llm.Client, cache Cache) *Judge {
 	return &Judge{client: c, cache: cache}
+}
+
+// Renderer renders the judge template name ("judge-support@1") with
+// input from elsewhere (the prompt registry's version of it) and returns
+// the prompt and the name@version it rendered, which keys the cache.
+type Renderer func(ctx context.Context, name string, input any) (prompt, ref string, err error)
+
+// WithRenderer returns a copy of j that renders its prompts with r (nil:
+// the built-in templates); counters start at zero.
+func (j *Judge) WithRenderer(r Renderer) *Judge {
+	return &Judge{client: j.client, cache: j.cache, render: r}
 }
 
 // Model is the judge model's name, "" without one.
@@ -260,13 +272,22 @@ func (j *Judge) judge(ctx context.Context, name string, input any, verdicts int,
 	if err != nil {
 		return judgement{}, fmt.Errorf("%s: %w", name, err)
 	}
-	key := cacheKey(j.client.Model(), name, canonical)
+	var prompt string
+	ref := name
+	if j.render != nil {
+		// The version decides the text, so it keys the cache.
+		if prompt, ref, err = j.render(ctx, name, input); err != nil {
+			return judgement{}, err
+		}
+	}
+	key := cacheKey(j.client.Model(), ref, canonical)
 	if got, ok := j.cached(ctx, key, verdicts); ok {
 		return got, nil
 	}
-	prompt, err := render(name, input)
-	if err != nil {
-		return judgement{}, err
+	if j.render == nil {
+		if prompt, err = render(name, input); err != nil {
+			return judgement{}, err
+		}
 	}
 	zero := float32(0)
 	j.calls.Add(1)

@@ -59,6 +59,7 @@ import (
 	"strings"
 	"sync"
 
+	"llmops/rag/judge"
 	"llmops/store"
 )
 
@@ -645,4 +646,26 @@ func (r *Registry) SetGate(ctx context.Context, actor store.Actor, name string, 
 // History lists name's label moves, newest first (label "" for all).
 func (r *Registry) History(ctx context.Context, name, label string) ([]store.LabelMove, error) {
 	return r.st.LabelHistory(ctx, name, label)
+}
+
+// JudgeRenderer renders the judge's templates from the registry: the
+// version label points at (production's when the prompt lacks label) of
+// the prompt named like the template ("judge-support" for
+// "judge-support@1"). Its ref ("judge-support@3") keys the judge's cache.
+func (r *Registry) JudgeRenderer(label string) judge.Renderer {
+	return func(ctx context.Context, name string, input any) (string, string, error) {
+		base, _, _ := strings.Cut(name, "@")
+		c, err := r.Resolve(ctx, base, label, "")
+		if err != nil && store.ErrorCode(err) == store.ENOTFOUND && label != LabelProduction {
+			c, err = r.Resolve(ctx, base, LabelProduction, "")
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("judge prompt %s: %w", base, err)
+		}
+		text, err := c.Text(input)
+		if err != nil {
+			return "", "", err
+		}
+		return text, c.Ref(), nil
+	}
 }

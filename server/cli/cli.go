@@ -46,6 +46,7 @@ func commands() []*command {
 	return []*command{
 		serveCmd, askCmd, ingestCmd, reindexCmd,
 		evalRunCmd, evalImportCmd, evalSetsCmd,
+		promptsExportCmd, promptsImportCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchEvalCmd,
 		benchCrashCmd,
 		keysCreateCmd, backupCmd, versionCmd,

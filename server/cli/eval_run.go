@@ -30,8 +30,11 @@ through the real answer path, of a data dir no server holds (--data) or of
 a running server (--server, an editor key), then check thresholds. Offline
 it answers exactly as serve would with the same flags and model settings
 (LLMOPS_LLM_*, LLMOPS_JUDGE_MODEL, --groundedness-threshold, --top-k).
-Exit 0 when the gate passes; 1 when a threshold fails, cases failed or the
-run did not finish; 2 when called wrongly.`,
+--prompt support-answer@4 answers every case with that prompt version (its
+config sets top-k, retrieval mode, rerank and threshold unless flags do),
+--label staging with that label's version; a run at a version counts for
+the prompt's eval gate. Exit 0 when the gate passes; 1 when a threshold
+fails, cases failed or the run did not finish; 2 when called wrongly.`,
 	args: "--set NAME|FILE",
 	run:  runEvalRun,
 }
@@ -52,11 +55,24 @@ func runEvalRun(ctx context.Context, env *Env, cmd *command, args []string) erro
 	junit := fs.String("junit", "", "write a JUnit XML report to this file")
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "when --set is a file: skip invalid lines (each is reported)")
 	maxErrors := fs.Int("max-errors", 0, "cases whose pipeline call may fail before the gate fails (their metrics are missing)")
-	fs.StringVar(&o.settings.Mode, "mode", "hybrid", "retrieval: hybrid, keyword or vector")
+	fs.StringVar(&o.settings.Mode, "mode", "", "retrieval: hybrid, keyword or vector (default: the prompt version's, else hybrid)")
 	fs.BoolVar(&o.settings.NoRerank, "no-rerank", false, "skip the reranker")
 	fs.IntVar(&o.settings.Concurrency, "concurrency", 0, "cases in flight (default: max(4, CPUs))")
+	promptRef := fs.String("prompt", "", "answer with this prompt version, e.g. support-answer@4 (default: the --env label's)")
+	label := fs.String("label", "", "answer with this label's version of support-answer, e.g. staging")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
+	}
+	switch {
+	case *promptRef != "" && *label != "":
+		return usagef("give --prompt or --label, not both")
+	case *promptRef != "":
+		if !strings.Contains(*promptRef, "@") {
+			return usagef("--prompt %q: want name@version, e.g. support-answer@4", *promptRef)
+		}
+		o.settings.Prompt = *promptRef
+	case *label != "":
+		o.settings.Prompt = "support-answer:" + *label
 	}
 	if err := app.done(); err != nil {
 		return err
