@@ -74,13 +74,6 @@ var planned = map[string]ui.Planned{
 			{Title: "Honest fallbacks", Desc: "When the docs do not support an answer, it says so and flags the conversation."},
 			{Title: "Embeddable widget", Desc: "The same assistant on your help site, with thumbs up/down and comments."},
 		}},
-	"prompts": {Chrome: ui.Chrome{Title: "Prompts", Active: "prompts"}, Icon: "prompt",
-		Summary: "A registry of the assistant's prompts, changed safely.",
-		Items: []ui.PlannedItem{
-			{Title: "Immutable versions", Desc: "Each change is a new version with a message and a diff."},
-			{Title: "Labels", Desc: "dev, staging and prod labels, promoted after an eval run passes, rolled back in one click."},
-			{Title: "Playground", Desc: "Try a version against your knowledge base before promoting it."},
-		}},
 	"review": {Chrome: ui.Chrome{Title: "Review", Active: "review"}, Icon: "review",
 		Summary: "A weekly queue of sampled real answers for your reviewers.",
 		Items: []ui.PlannedItem{

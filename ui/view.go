@@ -58,7 +58,7 @@ var Nav = []NavItem{
 	{Key: "dashboard", Label: "Overview", Href: "/", Icon: "dashboard"},
 	{Key: "knowledge", Label: "Knowledge", Href: "/knowledge", Icon: "book"},
 	{Key: "chat", Label: "Chat", Href: "/chat", Icon: "chat"},
-	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt", Soon: true},
+	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt"},
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
 	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
