@@ -49,6 +49,9 @@ var (
 	bucketEvalResults     = []byte("eval_results")      // run ID + 0 + 8-byte case index → CaseResult
 	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
 
+	bucketAlerts      = []byte("alerts")       // alert rule ULID → AlertRule (with its state and history)
+	bucketBudgetUsage = []byte("budget_usage") // budget scope → BudgetUsage
+
 	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
 )
 
@@ -140,6 +143,10 @@ var migrations = []migration{
 	// can renumber it past a migration from another branch.
 	{11, "accounts: one-time invite and reset links; sessions record when they were last seen", func(tx *bolt.Tx) error {
 		return accountLinksAndLastSeen(tx, time.Now())
+	}, nil},
+	// Self-contained: two new buckets, renumber freely.
+	{18, "monitoring: alert rules with their history, budget usage counters", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketAlerts, bucketBudgetUsage)
 	}, nil},
 }
 
