@@ -26,6 +26,7 @@ type monitoring struct {
 	alerts   *alerting.Evaluator
 	webhooks *alerting.Webhooks
 	otlp     *otlpExporter // nil unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set
+	otlpSeen otlpIndex     // recent traces received on POST /v1/traces
 }
 
 // startMonitoring wires the monitoring parts and subscribes them to the
@@ -47,6 +48,7 @@ func (s *Server) startMonitoring(ctx context.Context) (err error) {
 	if err := s.seedAlerts(ctx); err != nil {
 		return fmt.Errorf("alerts: read recent traces: %w", err)
 	}
+	s.otlpSeen.byID = map[string]*otlpKnown{}
 	if s.cfg.OTLPTracesURL != "" {
 		s.otlp = newOTLPExporter(s.cfg.OTLPTracesURL, s.cfg.OTLPHeaders, s.log)
 	}

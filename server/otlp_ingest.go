@@ -9,10 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -168,7 +169,7 @@ func hexIDsToBase64(v any) error {
 	return nil
 }
 
-// otlpTrace is one OTLP trace turned into an llmops trace.
+// otlpTrace is one OTLP trace's llmops trace and the spans to add to it.
 type otlpTrace struct {
 	trace *store.Trace
 	spans []store.Span
@@ -178,6 +179,24 @@ type otlpIn struct {
 	span    *tracepb.Span
 	service string
 }
+
+// otlpIndex remembers the last otlpIndexSize OTLP traces, so spans of one
+// trace that arrive in several requests (an SDK exports each span when it
+// ends, or in timed batches) land in one llmops trace. Past it, or after
+// a restart, late spans start a trace of their own.
+type otlpIndex struct {
+	mu    sync.Mutex
+	byID  map[string]*otlpKnown // OTLP trace ID (hex) →
+	order []string              // insertion order, for eviction
+}
+
+type otlpKnown struct {
+	trace *store.Trace
+	ids   map[string]string // OTLP span ID → stored span ID
+	root  bool              // the local root span has arrived
+}
+
+const otlpIndexSize = 10000
 
 // otlpTraces groups valid spans by trace and converts each group.
 func (s *Server) otlpTraces(req *coltracepb.ExportTraceServiceRequest) ([]otlpTrace, int64, string) {
@@ -212,6 +231,8 @@ func (s *Server) otlpTraces(req *coltracepb.ExportTraceServiceRequest) ([]otlpTr
 		}
 	}
 	out := make([]otlpTrace, 0, len(order))
+	s.otlpSeen.mu.Lock()
+	defer s.otlpSeen.mu.Unlock()
 	for _, id := range order {
 		out = append(out, s.otlpConvert(id, groups[id]))
 	}
@@ -235,76 +256,120 @@ func otlpInvalid(sp *tracepb.Span) string {
 	return ""
 }
 
-// otlpConvert makes one trace of an OTLP trace's spans: the span without
-// a parent in the group (the earliest, if several) is the trace.
+// otlpLocalRoot reports whether sp is where the trace starts in this
+// application: no parent, or a parent in another process.
+func otlpLocalRoot(sp *tracepb.Span) bool {
+	remote := tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
+	return len(sp.ParentSpanId) == 0 || tracepb.SpanFlags(sp.Flags)&remote == remote
+}
+
+// otlpConvert adds an OTLP trace's spans to its llmops trace (made on
+// its first spans). Every OTLP span is stored as a span; the trace holds
+// the local root's name and status, the time from the first start to the
+// last end, and the sums of tokens and cost. It stays running until the
+// local root arrives, so alerts and /metrics count it once, finished.
+// Called with s.otlpSeen.mu held.
 func (s *Server) otlpConvert(traceID string, in []otlpIn) otlpTrace {
-	sort.SliceStable(in, func(i, j int) bool { return in[i].span.StartTimeUnixNano < in[j].span.StartTimeUnixNano })
-	present := map[string]bool{}
-	for _, x := range in {
-		present[string(x.span.SpanId)] = true
-	}
-	root := 0
-	for i, x := range in {
-		if len(x.span.ParentSpanId) == 0 || !present[string(x.span.ParentSpanId)] {
-			root = i
-			break
+	idx := &s.otlpSeen
+	k := idx.byID[traceID]
+	if k == nil {
+		first := in[0].span
+		for _, x := range in {
+			if x.span.StartTimeUnixNano < first.StartTimeUnixNano {
+				first = x.span
+			}
 		}
-	}
-	rs := in[root].span
-	start := time.Unix(0, int64(rs.StartTimeUnixNano)).UTC()
-	end := otlpEnd(rs)
-	t := &store.Trace{ID: store.NewIDAt(start), Kind: schema.KindAsk, Name: rs.Name, Start: start, End: end,
-		Status: otlpStatusOf(rs), Error: rs.GetStatus().GetMessage(), Attributes: otlpAttrMap(rs.Attributes)}
-	if t.Status != schema.StatusError {
-		t.Error = ""
-	}
-	t.Attributes[schema.AttrChannel] = schema.ChannelOTLP
-	t.Attributes[schema.AttrOTLPTraceID] = traceID
-	if in[root].service != "" {
-		t.Attributes[schema.AttrServiceName] = in[root].service
-	}
-	ids := map[string]string{string(rs.SpanId): ""} // OTLP span ID → stored span ID ("" for the root)
-	for _, x := range in {
-		if x.span != rs {
-			ids[string(x.span.SpanId)] = store.NewIDAt(time.Unix(0, int64(x.span.StartTimeUnixNano)))
+		start := time.Unix(0, int64(first.StartTimeUnixNano)).UTC()
+		k = &otlpKnown{ids: map[string]string{}, trace: &store.Trace{ID: store.NewIDAt(start), Kind: schema.KindAsk, Name: first.Name,
+			Start: start, Status: schema.StatusRunning, Attributes: map[string]any{
+				schema.AttrChannel: schema.ChannelOTLP, schema.AttrOTLPTraceID: traceID}}}
+		if in[0].service != "" {
+			k.trace.Attributes[schema.AttrServiceName] = in[0].service
 		}
+		if len(idx.order) >= otlpIndexSize {
+			delete(idx.byID, idx.order[0])
+			idx.order = idx.order[1:]
+		}
+		idx.byID[traceID] = k
+		idx.order = append(idx.order, traceID)
+	}
+	// A copy: the one queued for the writer must not change under it.
+	t := *k.trace
+	t.Attributes = maps.Clone(k.trace.Attributes)
+	idOf := func(otlpID []byte) string {
+		if len(otlpID) == 0 {
+			return ""
+		}
+		id, ok := k.ids[string(otlpID)]
+		if !ok {
+			id = store.NewID()
+			k.ids[string(otlpID)] = id
+		}
+		return id
 	}
 	prices := s.app.Prices()
 	var spans []store.Span
 	for _, x := range in {
-		attrs := otlpAttrMap(x.span.Attributes)
+		sp := x.span
+		attrs := otlpAttrMap(sp.Attributes)
 		tin, tout := otlpTokens(attrs)
 		t.TokensIn += tin
 		t.TokensOut += tout
 		model := firstString(attrs, schema.AttrResponseModel, schema.AttrRequestModel, "llm.model_name")
-		if model != "" {
-			if _, ok := t.Attributes[schema.AttrResponseModel]; !ok {
-				t.Attributes[schema.AttrResponseModel] = model
-			}
+		if _, ok := t.Attributes[schema.AttrResponseModel]; !ok && model != "" {
+			t.Attributes[schema.AttrResponseModel] = model
 		}
 		if c, ok := numberAttr(attrs, "gen_ai.usage.cost", "llm.cost.total", schema.AttrCostUSD); ok {
 			t.CostUSD += c
 		} else if model != "" && (tin > 0 || tout > 0) && prices != nil {
 			c := prices.Cost(model, tin, tout)
 			t.CostUSD += c
-			if x.span != rs {
-				attrs[schema.AttrCostUSD] = c
-			}
+			attrs[schema.AttrCostUSD] = c
 		}
-		if in := firstString(attrs, "gen_ai.prompt", "input.value", "llm.input_messages"); in != "" && t.Input == "" {
+		if in := firstString(attrs, "gen_ai.prompt", "input.value"); in != "" && t.Input == "" {
 			t.Input = store.Preview(in, store.PreviewLen)
 		}
-		if out := firstString(attrs, "gen_ai.completion", "output.value", "llm.output_messages"); out != "" {
+		if out := firstString(attrs, "gen_ai.completion", "output.value"); out != "" {
 			t.Output = store.Preview(out, store.PreviewLen)
 		}
-		if x.span == rs {
-			continue
+		start, end := time.Unix(0, int64(sp.StartTimeUnixNano)).UTC(), otlpEnd(sp)
+		if start.Before(t.Start) {
+			t.Start = start
 		}
-		spans = append(spans, store.Span{TraceID: t.ID, ID: ids[string(x.span.SpanId)], ParentID: ids[string(x.span.ParentSpanId)],
-			Name: x.span.Name, Kind: otlpKindOf(attrs), Start: time.Unix(0, int64(x.span.StartTimeUnixNano)).UTC(), End: otlpEnd(x.span),
-			Status: otlpStatusOf(x.span), Error: x.span.GetStatus().GetMessage(), Attributes: attrs})
+		status := otlpStatusOf(sp)
+		if otlpLocalRoot(sp) {
+			k.root = true
+			t.Name = sp.Name
+			for key, v := range attrs {
+				if _, ok := t.Attributes[key]; !ok {
+					t.Attributes[key] = v
+				}
+			}
+			if status == schema.StatusError {
+				t.Error = sp.GetStatus().GetMessage()
+			}
+		}
+		if status == schema.StatusError {
+			t.Status = schema.StatusError
+		}
+		if end.After(t.End) {
+			t.End = end
+		}
+		parent := idOf(sp.ParentSpanId)
+		if otlpLocalRoot(sp) {
+			parent = ""
+		}
+		spans = append(spans, store.Span{TraceID: t.ID, ID: idOf(sp.SpanId), ParentID: parent, Name: sp.Name, Kind: otlpKindOf(attrs),
+			Start: start, End: end, Status: status, Error: sp.GetStatus().GetMessage(), Attributes: attrs})
 	}
-	return otlpTrace{t, spans}
+	switch {
+	case !k.root:
+		t.Status, t.End = schema.StatusRunning, time.Time{}
+	case t.Status != schema.StatusError:
+		t.Status = schema.StatusOK
+	}
+	k.trace = &t
+	return otlpTrace{&t, spans}
 }
 
 func otlpEnd(sp *tracepb.Span) time.Time {
