@@ -79,10 +79,10 @@ func TestAlertsAPI(t *testing.T) {
 	h := s.http.Handler
 	admin, editor := keyFor(t, s, store.RoleAdmin), keyFor(t, s, store.RoleEditor)
 	for body, field := range map[string]string{
-		`{"name":"x","metric":"vibes","op":">","threshold":1,"window":"10m"}`:           "metric:",
-		`{"name":"x","metric":"error_rate","op":">","threshold":1,"window":"1s"}`:       "window:",
-		`{"name":"x","metric":"error_rate","op":">","threshold":1,"window_count":0}`:    "window:",
-		`{"name":"x","metric":"error_rate","op":"≥","threshold":1,"window_count":5}`:    "op:",
+		`{"name":"x","metric":"vibes","op":">","threshold":1,"window":"10m"}`:          "metric:",
+		`{"name":"x","metric":"error_rate","op":">","threshold":1,"window":"1s"}`:      "window:",
+		`{"name":"x","metric":"error_rate","op":">","threshold":1,"window_count":0}`:   "window:",
+		`{"name":"x","metric":"error_rate","op":"≥","threshold":1,"window_count":5}`:   "op:",
 		`{"name":"x","metric":"error_rate","op":">","threshold":1,"window_count":1e6}`: "window_count:",
 	} {
 		if rec := call(h, "POST", "/api/v1/alerts", body, admin); rec.Code != 400 || !strings.HasPrefix(errorMessage(t, rec), field) {
