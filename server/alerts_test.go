@@ -120,6 +120,9 @@ func TestAlertsAPI(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-testid="alert-banner"`) || !strings.Contains(rec.Body.String(), "Errors") {
 		t.Errorf("banner: %d %s; want the firing alert", rec.Code, rec.Body)
 	}
+	for deadline := time.Now().Add(time.Minute); s.webhooks.Stats().Delivered < 1 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the receiver has the body; the sender counts it when the answer arrives
+	}
 	rec = call(h, "GET", "/metrics", "", "")
 	for _, want := range []string{"llmops_alerts_firing 1", "llmops_alert_webhooks_delivered_total 1",
 		`llmops_asks_total{channel="api",model="gpt-4o-mini",prompt="support-answer",status="error"} 5`,

@@ -1,6 +1,17 @@
 package ui
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
+
+// plural is "1 change", "3 changes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
 
 // AlertView is one alert rule as the Alerts page and the banner show it.
 type AlertView struct {
