@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -151,4 +152,38 @@ func TestAlertsAPI(t *testing.T) {
 	if rec := call(h, "DELETE", "/api/v1/alerts/"+created.ID, "", admin); rec.Code != http.StatusNoContent {
 		t.Errorf("delete: %d", rec.Code)
 	}
+}
+
+// BenchmarkOnCommit is the trace writer's subscriber on a batch of 100
+// answers with 5 alert rules and the OTLP exporter on: what monitoring
+// adds to the writer's goroutine, per batch (never to the answer itself).
+func BenchmarkOnCommit(b *testing.B) {
+	col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer col.Close()
+	s := mustServer(b, func(c *Config) { c.OTLPTracesURL = col.URL + "/v1/traces" })
+	admin := store.Actor{Kind: store.ActorCLI, Name: "bench"}
+	for _, m := range []string{"error_rate", "latency_p95_ms", "groundedness_mean", "fallback_rate", "cost_usd"} {
+		r := &store.AlertRule{Name: m, Metric: m, Op: ">", Threshold: 1e9, WindowCount: 1000}
+		if err := s.store.CreateAlert(context.Background(), admin, r); err != nil {
+			b.Fatal(err)
+		}
+		s.alerts.Put(*r)
+	}
+	traces := make([]store.Trace, 100)
+	var spans []store.Span
+	for i := range traces {
+		start := time.Now()
+		traces[i] = store.Trace{ID: store.NewIDAt(start), Kind: schema.KindAsk, Name: "ask", Start: start, End: start.Add(time.Duration(i) * time.Millisecond),
+			Status: schema.StatusOK, Attributes: map[string]any{schema.AttrChannel: schema.ChannelAPI, schema.AttrResponseModel: "gpt-4o-mini",
+				schema.AttrPrompt: "support-answer@1", schema.AttrTTFTMS: int64(12), schema.AttrGroundedness: 0.8}, TokensIn: 100, TokensOut: 20}
+		for j := range 6 {
+			spans = append(spans, store.Span{TraceID: traces[i].ID, ID: store.NewID(), Name: fmt.Sprint("step", j), Kind: schema.SpanKindChain, Start: start, End: start})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.onCommit(traces, spans)
+	}
+	b.StopTimer()
+	_ = s.alerts.Flush(context.Background())
 }

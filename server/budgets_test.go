@@ -187,3 +187,29 @@ func TestBudgetsAPI(t *testing.T) {
 		t.Errorf("GET budgets: %d %s; want the key's usage of 2 requests", rec.Code, rec.Body)
 	}
 }
+
+// BenchmarkBudgetReserve is what a budget check adds to an ask: reserve
+// and settle against a global, a key and a user budget.
+func BenchmarkBudgetReserve(b *testing.B) {
+	st, err := store.Open(context.Background(), b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	l, err := newBudgetLedger(context.Background(), st, quiet, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.close()
+	l.setLimits(store.Budgets{Global: store.BudgetLimits{TokensPerDay: ptr[int64](1 << 60)},
+		Keys: map[string]store.BudgetLimits{"k": {RequestsPerMinute: ptr[int64](1 << 60), CostPerMonthUSD: ptr(1e12)}}})
+	scopes := []budgetScope{{"global", ""}, {"key:k", ""}, {"user:u", ""}}
+	b.ReportAllocs()
+	for b.Loop() {
+		settle, over := l.reserve(scopes)
+		if over != nil {
+			b.Fatal(over.msg)
+		}
+		settle(120, 0.001)
+	}
+}
