@@ -13,7 +13,6 @@ import (
 	"time"
 
 	ulidpkg "github.com/oklog/ulid/v2"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -203,9 +202,12 @@ func (e *otlpExporter) post(body []byte) (retry bool, err error) {
 	return false, fmt.Errorf("collector answered %s", resp.Status)
 }
 
-// otlpRequest wraps spans in one resource (service.name llmops).
-func otlpRequest(spans []*tracepb.Span) *coltracepb.ExportTraceServiceRequest {
-	return &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+// otlpRequest wraps spans in one resource (service.name llmops). It is a
+// TracesData, which OTLP defines as wire-compatible with
+// ExportTraceServiceRequest: the collector package would link gRPC into
+// the binary for its service stubs.
+func otlpRequest(spans []*tracepb.Span) *tracepb.TracesData {
+	return &tracepb.TracesData{ResourceSpans: []*tracepb.ResourceSpans{{
 		Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{
 			otlpKV("service.name", "llmops"), otlpKV("telemetry.sdk.name", "llmops"),
 		}},

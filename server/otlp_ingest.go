@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"llmops/store"
@@ -53,7 +53,9 @@ func (s *Server) handleOTLPTraces(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req coltracepb.ExportTraceServiceRequest
+	// TracesData is wire- and JSON-compatible with ExportTraceServiceRequest
+	// (see otlpRequest).
+	var req tracepb.TracesData
 	if isJSON {
 		err = unmarshalOTLPJSON(body, &req)
 	} else {
@@ -69,22 +71,42 @@ func (s *Server) handleOTLPTraces(c echo.Context) error {
 			return err
 		}
 	}
-	resp := &coltracepb.ExportTraceServiceResponse{}
-	if rejected > 0 {
-		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: rejected, ErrorMessage: reason}
-	}
 	if isJSON {
-		b, err := protojson.Marshal(resp)
-		if err != nil {
-			return err
-		}
-		return c.Blob(http.StatusOK, "application/json", b)
+		return c.JSON(http.StatusOK, otlpJSONResponse(rejected, reason))
 	}
-	b, err := proto.Marshal(resp)
-	if err != nil {
-		return err
+	return c.Blob(http.StatusOK, "application/x-protobuf", otlpProtoResponse(rejected, reason))
+}
+
+// otlpProtoResponse encodes an ExportTraceServiceResponse by hand (its
+// generated type lives beside gRPC stubs): field 1, partial_success, with
+// rejected_spans (1) and error_message (2), present only when spans were
+// rejected.
+func otlpProtoResponse(rejected int64, reason string) []byte {
+	if rejected == 0 {
+		return []byte{}
 	}
-	return c.Blob(http.StatusOK, "application/x-protobuf", b)
+	var ps []byte
+	ps = protowire.AppendTag(ps, 1, protowire.VarintType)
+	ps = protowire.AppendVarint(ps, uint64(rejected))
+	ps = protowire.AppendTag(ps, 2, protowire.BytesType)
+	ps = protowire.AppendString(ps, reason)
+	out := protowire.AppendTag(nil, 1, protowire.BytesType)
+	return protowire.AppendBytes(out, ps)
+}
+
+// otlpJSONResponse is ExportTraceServiceResponse in OTLP/JSON (int64 as a
+// string, as proto3 JSON has it).
+func otlpJSONResponse(rejected int64, reason string) any {
+	type partial struct {
+		RejectedSpans int64  `json:"rejectedSpans,string"`
+		ErrorMessage  string `json:"errorMessage"`
+	}
+	if rejected == 0 {
+		return struct{}{}
+	}
+	return struct {
+		PartialSuccess partial `json:"partialSuccess"`
+	}{partial{rejected, reason}}
 }
 
 // readOTLPBody reads the body (already capped by limitBody), gunzipping
@@ -125,7 +147,7 @@ func (s *Server) readOTLPBody(r *http.Request) ([]byte, error) {
 
 // unmarshalOTLPJSON decodes OTLP/JSON, whose trace and span IDs are hex
 // (protojson expects base64 for bytes fields).
-func unmarshalOTLPJSON(body []byte, req *coltracepb.ExportTraceServiceRequest) error {
+func unmarshalOTLPJSON(body []byte, req *tracepb.TracesData) error {
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return err
@@ -199,7 +221,7 @@ type otlpKnown struct {
 const otlpIndexSize = 10000
 
 // otlpTraces groups valid spans by trace and converts each group.
-func (s *Server) otlpTraces(req *coltracepb.ExportTraceServiceRequest) ([]otlpTrace, int64, string) {
+func (s *Server) otlpTraces(req *tracepb.TracesData) ([]otlpTrace, int64, string) {
 	groups := map[string][]otlpIn{}
 	var order []string
 	var rejected int64

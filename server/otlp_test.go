@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"llmops/store"
@@ -216,11 +218,20 @@ func TestOTLPIngestBadInput(t *testing.T) {
 		!strings.Contains(resp.GetPartialSuccess().GetErrorMessage(), "span_id") {
 		t.Fatalf("one bad span of two: %d %v; want 200 with 1 rejected", rec.Code, resp.GetPartialSuccess())
 	}
+	// The same in OTLP/JSON (hex IDs), answered in JSON.
+	js := fmt.Sprintf(`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-app"}}]},"scopeSpans":[{"spans":[`+
+		`{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"ok","kind":2,"startTimeUnixNano":"%d","endTimeUnixNano":"%d"},`+
+		`{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"","name":"no id","startTimeUnixNano":"%d"}]}]}]}`, now, now+1000, now)
+	rec = send("application/json", []byte(js))
+	resp.Reset()
+	if rec.Code != 200 || protojson.Unmarshal(rec.Body.Bytes(), &resp) != nil || resp.GetPartialSuccess().GetRejectedSpans() != 1 {
+		t.Fatalf("JSON, one bad span of two: %d %s; want 200 with 1 rejected", rec.Code, rec.Body)
+	}
 	if err := s.traces.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.store.CountTraces(context.Background()); n != 1 {
-		t.Errorf("stored %d traces; want the valid one", n)
+	if n, _ := s.store.CountTraces(context.Background()); n != 2 {
+		t.Errorf("stored %d traces; want the two valid ones", n)
 	}
 	if rec := send("application/x-protobuf", make([]byte, s.cfg.MaxBodyBytes+1)); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d; want 413", rec.Code)
