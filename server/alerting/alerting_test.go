@@ -160,6 +160,8 @@ func TestAlertFiresResolvesWithoutFlapping(t *testing.T) {
 		!strings.Contains(got[0].Text, "FIRING errors") || got[0].Value != 0.3 {
 		t.Fatalf("webhook got %+v; want firing at 0.3 then resolved", got)
 	}
+	// The receiver has the body before the sender sees the answer and counts it.
+	waitFor(t, "two counted deliveries", func() bool { return hooks.Stats().Delivered >= 2 })
 	if s := hooks.Stats(); s.Delivered != 2 || s.Failed != 0 || s.Dropped != 0 {
 		t.Errorf("webhook stats %+v; want 2 delivered, none failed or dropped", s)
 	}
