@@ -63,7 +63,7 @@ func (s *Server) handleAsk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.asst.Ask(c.Request().Context(), req, nil)
+	res, err := s.ask(c, c.Request().Context(), req, nil)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (s *Server) handleAskStream(c echo.Context) error {
 	sse := newSSE(c, s.cfg.KeepAlive)
 	sse.public = req.Channel == schema.ChannelWidget
 	defer sse.stop()
-	_, err = s.asst.Ask(ctx, req, sse.event)
+	_, err = s.ask(c, ctx, req, sse.event)
 	if err == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -70,6 +71,18 @@ type Config struct {
 	// set per request when the request arrived over TLS.
 	SecureCookies bool
 	LogLevel      string
+
+	// OutboundAllow lists the prefixes alert webhooks may reach although
+	// they are loopback, private or link-local (LLMOPS_OUTBOUND_ALLOW,
+	// comma-separated CIDRs); everything else internal is refused when
+	// connecting.
+	OutboundAllow []netip.Prefix
+	// OTLPTracesURL, when set, exports every trace over OTLP/HTTP
+	// protobuf (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces"), with OTLPHeaders
+	// (OTEL_EXPORTER_OTLP_HEADERS, "k=v,k2=v2") on each request.
+	OTLPTracesURL string
+	OTLPHeaders   map[string]string
 }
 
 // DefaultConfig returns the defaults llmops serve uses.
@@ -120,7 +133,46 @@ func NewFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) *Flags 
 	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
+	f.monitoringEnv()
 	return f
+}
+
+// monitoringEnv reads the outbound allow-list and the standard
+// OpenTelemetry exporter variables.
+func (f *Flags) monitoringEnv() {
+	cfg := f.cfg
+	for _, s := range strings.Split(f.getenv("LLMOPS_OUTBOUND_ALLOW"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p, err = netip.PrefixFrom(a, a.BitLen()), nil
+			}
+		}
+		if err != nil && f.envErr == nil {
+			f.envErr = fmt.Errorf("LLMOPS_OUTBOUND_ALLOW: %q is not a CIDR such as 10.0.0.0/8", s)
+		}
+		cfg.OutboundAllow = append(cfg.OutboundAllow, p.Masked())
+	}
+	cfg.OTLPTracesURL = f.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if base := f.getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); cfg.OTLPTracesURL == "" && base != "" {
+		cfg.OTLPTracesURL = strings.TrimRight(base, "/") + "/v1/traces"
+	}
+	for _, kv := range strings.Split(f.getenv("OTEL_EXPORTER_OTLP_HEADERS"), ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			continue
+		}
+		if dv, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil {
+			v = dv
+		}
+		if cfg.OTLPHeaders == nil {
+			cfg.OTLPHeaders = map[string]string{}
+		}
+		cfg.OTLPHeaders[k] = v
+	}
 }
 
 // defaultLLMModel is used when LLMOPS_LLM_BASE_URL is set without a model.
@@ -325,6 +377,12 @@ func (c Config) Validate() error {
 	}
 	if (c.EmbedBaseURL == "") != (c.EmbedModel == "") {
 		return errors.New("LLMOPS_EMBED_BASE_URL and LLMOPS_EMBED_MODEL go together: set both or neither")
+	}
+	if c.OTLPTracesURL != "" {
+		p, err := url.Parse(c.OTLPTracesURL)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT %q: want an http(s) URL such as http://localhost:4318", c.OTLPTracesURL)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -137,7 +137,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 // browsing pages.
 func wantsJSON(c echo.Context) bool {
 	r := c.Request()
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == otlpTracesPath {
 		return true
 	}
 	accept := r.Header.Get("Accept")

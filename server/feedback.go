@@ -32,5 +32,6 @@ func (s *Server) addFeedback(c echo.Context, req feedbackRequest) error {
 	if err := s.store.AddFeedback(c.Request().Context(), principalOf(c).actor, f); err != nil {
 		return err
 	}
+	s.onFeedback(f)
 	return c.JSON(http.StatusCreated, f)
 }

@@ -101,6 +101,11 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/evals/runs/:id/resume", editor, s.handleRunResumeForm, std},
 		{http.MethodPost, "/evals/runs/:id/delete", editor, s.handleRunDeleteForm, std},
 		{http.MethodGet, "/evals/compare", viewer, s.handleComparePage, std},
+		{http.MethodGet, "/alerts", viewer, s.handleAlertsPage, std},
+		{http.MethodGet, "/alerts/banner", viewer, s.handleAlertBanner, std},
+		{http.MethodPost, "/alerts", admin, s.handleAlertCreateForm, std},
+		{http.MethodPost, "/alerts/:id/mute", editor, s.handleAlertMuteForm, std},
+		{http.MethodPost, "/alerts/:id/delete", admin, s.handleAlertDeleteForm, std},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
 		{http.MethodGet, "/settings", viewer, s.handleProfilePage, std},
 		{http.MethodPost, "/settings/password", viewer, s.handlePasswordForm, std},
@@ -118,6 +123,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/settings/audit", admin, s.handleAuditPage, std},
 		{http.MethodGet, "/settings/models", admin, s.handleModelsPage, std},
 		{http.MethodPost, "/settings/models", admin, s.handlePricesForm, std},
+		{http.MethodGet, "/settings/budgets", admin, s.handleBudgetsPage, std},
+		{http.MethodPost, "/settings/budgets", admin, s.handleBudgetForm, std},
 		{http.MethodGet, "/settings/widget", admin, s.handleWidgetPage, std},
 		{http.MethodPost, "/settings/widget", admin, s.handleWidgetKeyCreateForm, std},
 		{http.MethodPost, "/settings/widget/:id/delete", admin, s.handleWidgetKeyDeleteForm, std},
@@ -184,6 +191,15 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet, std},
 		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut, std},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup, noDeadline},
+		{http.MethodGet, "/api/v1/budgets", admin, s.handleBudgetsGet, std},
+		{http.MethodPut, "/api/v1/budgets", admin, s.handleBudgetsPut, std},
+		{http.MethodGet, "/api/v1/alerts", editor, s.handleAlertList, std},
+		{http.MethodPost, "/api/v1/alerts", admin, s.handleAlertCreate, std},
+		{http.MethodPatch, "/api/v1/alerts/:id", editor, s.handleAlertUpdate, std},
+		{http.MethodDelete, "/api/v1/alerts/:id", admin, s.handleAlertDelete, std},
+
+		// OpenTelemetry in: OTLP/HTTP from other applications.
+		{http.MethodPost, otlpTracesPath, editor, s.handleOTLPTraces, std},
 	}
 }
 

@@ -36,11 +36,12 @@ type Server struct {
 	asst   *assistant.Assistant
 	runner *evals.Runner
 
-	echo *echo.Echo
-	http *http.Server
-	ln   net.Listener
-	mets *metrics
-	now  func() time.Time
+	echo       *echo.Echo
+	http       *http.Server
+	ln         net.Listener
+	mets       *metrics
+	now        func() time.Time
+	monitoring // budgets, alerts, OTLP export (alerts.go)
 
 	// setupToken guards first-run setup; it is cleared once an admin exists.
 	setupMu    sync.Mutex
@@ -144,7 +145,7 @@ func (s *Server) init(ctx context.Context) error {
 			return fmt.Errorf("sample eval run: %w", err)
 		}
 	}
-	return nil
+	return s.startMonitoring(ctx)
 }
 
 // readHeaderTimeout is how long a client may take to send a request's
@@ -272,6 +273,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	case <-time.After(handlerGrace):
 		errs = append(errs, errors.New("handlers still running after shutdown; closing the store under them"))
 	}
+	s.stopMonitoring(ctx)
 	errs = append(errs, s.app.Close(ctx))
 	return errors.Join(errs...)
 }

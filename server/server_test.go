@@ -74,7 +74,7 @@ func TestRouteRoleTable(t *testing.T) {
 	h := s.http.Handler
 	for _, rt := range s.routes() {
 		path := strings.ReplaceAll(rt.path, ":id", "01HZZZZZZZZZZZZZZZZZZZZZZZ")
-		isAPI := strings.HasPrefix(path, "/api/")
+		isAPI := strings.HasPrefix(path, "/api/") || path == otlpTracesPath
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
 			req := httptest.NewRequest(rt.method, path, strings.NewReader("{}"))
 			rec := httptest.NewRecorder()

@@ -49,6 +49,9 @@ var (
 	bucketEvalResults     = []byte("eval_results")      // run ID + 0 + 8-byte case index → CaseResult
 	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
 
+	bucketAlerts      = []byte("alerts")       // alert rule ULID → AlertRule (with its state and history)
+	bucketBudgetUsage = []byte("budget_usage") // budget scope → BudgetUsage
+
 	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
 
 	bucketPrompts          = []byte("prompts")            // prompt name → Prompt (labels, gate)
@@ -160,6 +163,10 @@ var migrations = []migration{
 	// batches. Self-contained, so an integrator can renumber it.
 	{13, "chunks whose text addresses the assistant are flagged and held from public answers until approved", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketChunkFlags)
+	}, nil},
+	// Self-contained: two new buckets, renumber freely.
+	{14, "monitoring: alert rules with their history, budget usage counters", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketAlerts, bucketBudgetUsage)
 	}, nil},
 }
 

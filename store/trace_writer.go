@@ -34,6 +34,8 @@ type TraceWriter struct {
 	done   chan struct{}
 
 	written, stalls, dropped, failed, flushes atomic.Int64
+
+	subscriber atomic.Pointer[func([]Trace, []Span)] // see Subscribe
 }
 
 // traceRecord is a trace (nil when only spans are added) with its spans.
@@ -260,4 +262,30 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	}
 	w.written.Add(int64(len(puts)))
 	w.flushes.Add(1)
+	w.notify(batch)
+}
+
+// Subscribe makes fn see every committed batch's traces and spans (alerts,
+// Prometheus, the OTLP exporter), after the commit, on the writer's
+// goroutine: fn must not block (hand the batch to a bounded queue) and must
+// not modify what it is given. One subscriber; a later call replaces it.
+func (w *TraceWriter) Subscribe(fn func(traces []Trace, spans []Span)) {
+	w.subscriber.Store(&fn)
+}
+
+// notify hands a committed batch to the subscriber, if any.
+func (w *TraceWriter) notify(batch []traceRecord) {
+	fn := w.subscriber.Load()
+	if fn == nil {
+		return
+	}
+	var traces []Trace
+	var spans []Span
+	for _, rec := range batch {
+		if rec.trace != nil {
+			traces = append(traces, *rec.trace)
+		}
+		spans = append(spans, rec.spans...)
+	}
+	(*fn)(traces, spans)
 }

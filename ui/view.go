@@ -61,6 +61,7 @@ var Nav = []NavItem{
 	{Key: "prompts", Label: "Prompts", Href: "/prompts", Icon: "prompt"},
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
+	{Key: "alerts", Label: "Alerts", Href: "/alerts", Icon: "bell"},
 	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }
@@ -125,6 +126,7 @@ var SettingsTabs = []SettingsTab{
 	{Key: "keys", Label: "API keys", Href: "/settings/keys", AdminOnly: true},
 	{Key: "widget", Label: "Chat widget", Href: "/settings/widget", AdminOnly: true},
 	{Key: "models", Label: "Models & prices", Href: "/settings/models", AdminOnly: true},
+	{Key: "budgets", Label: "Budgets", Href: "/settings/budgets", AdminOnly: true},
 	{Key: "users", Label: "Users", Href: "/settings/users", AdminOnly: true},
 	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
 }

@@ -77,6 +77,17 @@ const (
 	ChannelBench  = "bench"  // the load test
 	// ChannelPlayground is the prompt playground: its trace is of kind playground.
 	ChannelPlayground = "playground"
+	ChannelOTLP       = "otlp" // spans another application sent to POST /v1/traces
+)
+
+// Attributes of traces that arrived over OTLP (POST /v1/traces).
+const (
+	// AttrServiceName is the sending application's service.name resource
+	// attribute.
+	AttrServiceName = "llmops.service_name"
+	// AttrOTLPTraceID is the sender's trace ID (32 hex digits); the stored
+	// trace has an ID of its own.
+	AttrOTLPTraceID = "llmops.otlp.trace_id"
 )
 
 // llmops attributes written on the ask trace and on a span.
