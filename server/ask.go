@@ -42,6 +42,11 @@ func askFrom(c echo.Context, channel string) (assistant.Request, error) {
 		Filters: p.scope(index.Filter{Category: body.Filters.Category, ProductVersion: body.Filters.ProductVersion, Tags: body.Filters.Tags}),
 		Channel: channel, Actor: p.actor, UserID: p.actor.ID, SessionID: p.sessionID,
 	}
+	if channel == schema.ChannelWidget {
+		// A prompt split keeps a widget visitor on one version across
+		// conversations, as it keeps a conversation.
+		req.StickyKey = "widget|" + p.key.ID + "|" + visitorOf(c.RealIP())
+	}
 	return req, req.Validate()
 }
 
