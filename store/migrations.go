@@ -50,6 +50,9 @@ var (
 	bucketJudgeCache      = []byte("judge_cache")       // sha256 of judge input → verdict JSON
 
 	bucketAccountLinks = []byte("account_links") // sha256(token) → AccountLink (one-time invite or reset link)
+
+	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
+	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
 )
 
 var (
@@ -141,6 +144,10 @@ var migrations = []migration{
 	{11, "accounts: one-time invite and reset links; sessions record when they were last seen", func(tx *bolt.Tx) error {
 		return accountLinksAndLastSeen(tx, time.Now())
 	}, nil},
+	// Self-contained: renumber freely.
+	{17, "monitoring: per-minute/hour/day rollups and secondary indexes of traces, built from the stored traces", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
+		return rebuildTraceDerived(db)
+	}},
 }
 
 // SchemaVersion is the schema version this binary writes.

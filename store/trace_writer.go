@@ -216,16 +216,17 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	type kv struct {
 		span     bool
 		key, val []byte
+		rec      *traceRecord // for a trace: its record, for the derived data
 	}
 	puts := make([]kv, 0, size)
 	bad := 0
-	for _, rec := range batch {
+	for i, rec := range batch {
 		if rec.trace != nil {
 			if v, err := json.Marshal(rec.trace); err != nil {
 				bad++
 				w.log.Error("trace writer: cannot encode trace", "trace", rec.trace.ID, "err", err)
 			} else {
-				puts = append(puts, kv{false, []byte(rec.trace.ID), v})
+				puts = append(puts, kv{false, []byte(rec.trace.ID), v, &batch[i]})
 			}
 		}
 		for i := range rec.spans {
@@ -234,7 +235,7 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 				bad++
 				w.log.Error("trace writer: cannot encode span", "trace", sp.TraceID, "span", sp.ID, "err", err)
 			} else {
-				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v})
+				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v, nil})
 			}
 		}
 	}
@@ -242,16 +243,21 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	err := w.s.db.Update(func(tx *bolt.Tx) error {
 		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
 		traces.FillPercent, spans.FillPercent = appendFill, appendFill
+		changes := make([]traceChange, 0, len(batch))
 		for _, p := range puts {
 			b := traces
 			if p.span {
 				b = spans
+			} else if ch, err := replacedTrace(traces, p.key, p.rec); err != nil {
+				return err
+			} else {
+				changes = append(changes, ch)
 			}
 			if err := b.Put(p.key, p.val); err != nil {
 				return err
 			}
 		}
-		return nil
+		return deriveTraces(tx, changes)
 	})
 	if err != nil {
 		w.failed.Add(int64(len(puts)))
@@ -260,4 +266,18 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	}
 	w.written.Add(int64(len(puts)))
 	w.flushes.Add(1)
+}
+
+// replacedTrace pairs a trace about to be written with the version it
+// replaces, if any, so deriveTraces can take the old one's index entries
+// and rollup contribution out.
+func replacedTrace(traces *bolt.Bucket, key []byte, rec *traceRecord) (traceChange, error) {
+	ch := traceChange{new: rec.trace, spans: rec.spans}
+	if v := traces.Get(key); v != nil {
+		ch.old = &Trace{}
+		if err := decode(v, ch.old); err != nil {
+			return ch, err
+		}
+	}
+	return ch, nil
 }
