@@ -142,6 +142,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/feedback", viewer, s.handleFeedback, std},
 		{http.MethodGet, "/api/v1/traces", viewer, s.handleTraceList, std},
 		{http.MethodGet, "/api/v1/traces/:id", viewer, s.handleTraceGet, std},
+		{http.MethodGet, "/api/v1/dashboard", viewer, s.handleDashboard, std},
 		{http.MethodGet, "/api/v1/evals/sets", viewer, s.handleTestSetList, std},
 		{http.MethodPost, "/api/v1/evals/sets", editor, s.handleTestSetCreate, uploadBody},
 		{http.MethodGet, "/api/v1/evals/sets/:id", viewer, s.handleTestSetGet, std},
@@ -158,6 +159,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/evals/compare", viewer, s.handleCompare, std},
 		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet, std},
 		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut, std},
+		{http.MethodGet, "/api/v1/settings/retention", admin, s.handleRetentionGet, std},
+		{http.MethodPut, "/api/v1/settings/retention", admin, s.handleRetentionPut, std},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup, noDeadline},
 	}
 }

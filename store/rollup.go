@@ -323,8 +323,10 @@ func (d rollupDelta) apply(tx *bolt.Tx) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		var r Rollup
-		if _, err := getJSON(b, []byte(k), &r); err != nil {
-			return err
+		if v := b.Get([]byte(k)); v != nil {
+			if err := r.addEncoded(v); err != nil {
+				return err
+			}
 		}
 		r.merge(d[k], 1)
 		for q, n := range r.Gaps {
@@ -335,7 +337,7 @@ func (d rollupDelta) apply(tx *bolt.Tx) error {
 		if k[0] != levelMinute {
 			r.trimGaps(maxRollupGaps)
 		}
-		if err := putJSON(b, []byte(k), &r); err != nil {
+		if err := b.Put([]byte(k), r.encode()); err != nil {
 			return err
 		}
 	}
@@ -438,18 +440,18 @@ func mergeRollups(ctx context.Context, b *bolt.Bucket, from, to time.Time, f *Ro
 			if !f.match(d) {
 				continue
 			}
-			var one Rollup
-			if err := decode(v, &one); err != nil {
+			if err := r.addEncoded(v); err != nil {
 				return err
 			}
-			r.merge(&one, 1)
 			if dims != nil {
 				acc := dims[d]
 				if acc == nil {
 					acc = &Rollup{}
 					dims[d] = acc
 				}
-				acc.merge(&one, 1)
+				if err := acc.addEncoded(v); err != nil {
+					return err
+				}
 			}
 		}
 		at = end

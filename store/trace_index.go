@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"strings"
 
 	"llmops/store/schema"
@@ -217,4 +218,14 @@ func batchOver(db *bolt.DB, bucket []byte, fn func(tx *bolt.Tx, k, v []byte) err
 		}
 	}
 	return nil
+}
+
+// RebuildTraceDerived recomputes rollups and trace indexes from the
+// stored traces and feedback (what migration 17 does), while the trace
+// writer is stopped.
+func (s *Store) RebuildTraceDerived(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return rebuildTraceDerived(s.db)
 }

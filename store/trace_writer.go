@@ -23,11 +23,12 @@ import (
 // waits, and that is counted and returned as an error. Nothing is dropped
 // silently.
 type TraceWriter struct {
-	s        *Store
-	log      *slog.Logger
-	ch       chan traceRecord
-	maxBatch int
-	interval time.Duration
+	s         *Store
+	log       *slog.Logger
+	ch        chan traceRecord
+	maxBatch  int
+	interval  time.Duration
+	committed func([]Trace)
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
@@ -51,6 +52,10 @@ type TraceWriterOptions struct {
 	MaxBatch int           // records per transaction at most; default 2048
 	Interval time.Duration // longest a record waits for its commit; default 20ms
 	Logger   *slog.Logger
+	// Committed, when set, is given the traces of each committed
+	// transaction, from the writer's goroutine (the full-text index of
+	// traces); it should hand them off rather than work long.
+	Committed func([]Trace)
 }
 
 // TraceWriterStats counts what the writer did, for /metrics.
@@ -79,7 +84,7 @@ func (s *Store) NewTraceWriter(opts TraceWriterOptions) *TraceWriter {
 	}
 	w := &TraceWriter{
 		s: s, log: opts.Logger, ch: make(chan traceRecord, opts.Buffer),
-		maxBatch: opts.MaxBatch, interval: opts.Interval, done: make(chan struct{}),
+		maxBatch: opts.MaxBatch, interval: opts.Interval, committed: opts.Committed, done: make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -266,6 +271,23 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	}
 	w.written.Add(int64(len(puts)))
 	w.flushes.Add(1)
+	w.notifyCommitted(batch)
+}
+
+// notifyCommitted hands the committed traces to opts.Committed.
+func (w *TraceWriter) notifyCommitted(batch []traceRecord) {
+	if w.committed == nil {
+		return
+	}
+	traces := make([]Trace, 0, len(batch))
+	for _, rec := range batch {
+		if rec.trace != nil {
+			traces = append(traces, *rec.trace)
+		}
+	}
+	if len(traces) > 0 {
+		w.committed(traces)
+	}
 }
 
 // replacedTrace pairs a trace about to be written with the version it

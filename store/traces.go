@@ -386,3 +386,33 @@ func (s *Store) CountTracesSince(ctx context.Context, t time.Time) (int, error) 
 	})
 	return n, err
 }
+
+// TracesSince returns up to n traces that started at or after since and
+// whose ID sorts after after (""), oldest first: for catching up and
+// rebuilding indexes kept outside bbolt.
+func (s *Store) TracesSince(ctx context.Context, since time.Time, after string, n int) ([]Trace, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	start := after
+	if id, ok := idFloor(since); ok && id > start {
+		start = id
+	}
+	var out []Trace
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTraces).Cursor()
+		k, v := c.Seek([]byte(start))
+		if k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+		for ; k != nil && len(out) < n; k, v = c.Next() {
+			var t Trace
+			if err := decode(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}

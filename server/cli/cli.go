@@ -47,8 +47,8 @@ func commands() []*command {
 		serveCmd, askCmd, ingestCmd, reindexCmd,
 		evalRunCmd, evalImportCmd, evalSetsCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchEvalCmd,
-		benchCrashCmd,
-		keysCreateCmd, backupCmd, versionCmd,
+		benchCrashCmd, benchTracesCmd,
+		keysCreateCmd, backupCmd, compactCmd, versionCmd,
 	}
 }
 
