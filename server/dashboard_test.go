@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"llmops/store"
 	"llmops/store/schema"
 )
@@ -133,6 +135,15 @@ func TestDashboardAPI(t *testing.T) {
 			t.Errorf("%s: %d, %d requests; want 200, %d", c.query, code, d.Requests, c.want)
 		}
 	}
+	// The Overview's request count is the same traffic, not every trace.
+	rec := call(s.http.Handler, http.MethodGet, "/", "", key)
+	doc, err := goquery.NewDocumentFromReader(rec.Body)
+	if err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("overview: %d %v", rec.Code, err)
+	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="stats"] .value`).First().Text()); got != "5" {
+		t.Errorf("overview requests in 24h = %q, want 5", got)
+	}
 	for _, bad := range []string{"window=0m", "window=500d", "window=soon"} {
 		if code := apiGet(t, s, key, "/api/v1/dashboard?"+bad, nil); code != http.StatusBadRequest {
 			t.Errorf("%s: got %d, want 400", bad, code)
@@ -218,8 +229,32 @@ func TestTraceExplorerAPI(t *testing.T) {
 		}
 	}
 
+	// The Traces page is the explorer: the same filters narrow its rows,
+	// and its export links carry them.
+	rec := call(s.http.Handler, http.MethodGet, "/traces?kind=ask&q=bitcoin&status=fallback", "", key)
+	doc, err := goquery.NewDocumentFromReader(rec.Body)
+	if err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("traces page: %d %v", rec.Code, err)
+	}
+	if n := doc.Find(`[data-testid="traces-table"] tbody tr`).Length(); n != 2 {
+		t.Errorf("traces page with filters: %d rows, want 2", n)
+	}
+	if v, _ := doc.Find(`#tf-q`).Attr("value"); v != "bitcoin" {
+		t.Errorf("search box holds %q, want bitcoin", v)
+	}
+	if href, _ := doc.Find(`[data-testid="export-csv"]`).Attr("href"); !strings.Contains(href, "status=fallback") || !strings.Contains(href, "q=bitcoin") {
+		t.Errorf("export link %q does not carry the filters", href)
+	}
+	if g := strings.TrimSpace(doc.Find(`[data-testid="trace-groundedness"]`).First().Text()); g != "0.90" && g != "0.20" {
+		t.Errorf("groundedness cell %q, want 0.90 or 0.20", g)
+	}
+	rec = call(s.http.Handler, http.MethodGet, "/traces?q=nothingmatchesthis", "", key)
+	if !strings.Contains(rec.Body.String(), `data-testid="traces-no-match"`) {
+		t.Errorf("a filter matching nothing does not say so")
+	}
+
 	// Exports carry the filtered set.
-	rec := call(s.http.Handler, http.MethodGet, "/api/v1/traces?kind=ask&channel=api&format=csv", "", key)
+	rec = call(s.http.Handler, http.MethodGet, "/api/v1/traces?kind=ask&channel=api&format=csv", "", key)
 	rows, err := csv.NewReader(rec.Body).ReadAll()
 	if err != nil || rec.Code != http.StatusOK || len(rows) != 3 || rows[0][0] != "id" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv export: %d, %d rows, %v", rec.Code, len(rows), err)

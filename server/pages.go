@@ -29,9 +29,13 @@ func (s *Server) handleOverview(c echo.Context) error {
 		return err
 	}
 	p.Keys = len(keys)
-	if p.Requests24h, err = s.store.CountTracesSince(ctx, now.Add(-24*time.Hour)); err != nil {
+	// Real traffic only (chat, widget, API), from the rollups: eval,
+	// ingest and playground traces are not requests.
+	day, _, _, err := s.store.Rollups(ctx, now.Add(-24*time.Hour), now.Add(time.Minute), store.RollupFilter{}, 0)
+	if err != nil {
 		return err
 	}
+	p.Requests24h = int(day.Requests)
 	docs, err := s.store.ListDocuments(ctx)
 	if err != nil {
 		return err

@@ -233,10 +233,23 @@ func (s *Server) handleTracesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next), Kind: f.Kind}
+	q := c.QueryParam
+	p := ui.Traces{Chrome: chrome(c, "Traces", "traces"), Now: s.now(), NextURL: nextURL(c, next), Kind: f.Kind,
+		Filter: ui.TraceFilters{Q: q("q"), Status: q("status"), Channel: q("channel"), Model: q("model"), Prompt: q("prompt"),
+			User: q("user"), Key: q("key"), Conversation: q("conversation"), Feedback: q("feedback"), Escalated: f.Escalated,
+			MinLatencyMS: q("min_latency_ms"), MaxGroundedness: q("max_groundedness"), From: q("from"), To: q("to")}}
+	export := c.QueryParams()
+	for _, k := range []string{"before", "cursor", "limit", "format"} {
+		export.Del(k)
+	}
+	p.ExportQuery = export.Encode()
 	for _, t := range traces {
-		p.Rows = append(p.Rows, ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
-			Status: t.Status, Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD})
+		row := ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
+			Status: t.Status, Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD}
+		if g, ok := t.Attributes[schema.AttrGroundedness].(float64); ok {
+			row.Groundedness = &g
+		}
+		p.Rows = append(p.Rows, row)
 	}
 	return render(c, http.StatusOK, ui.TracesPage(p))
 }

@@ -306,6 +306,8 @@ type TraceRow struct {
 	TokensIn  int
 	TokensOut int
 	CostUSD   float64
+	// Groundedness is the answer's support score, when it has one.
+	Groundedness *float64
 }
 
 // Traces is the traces list page.
@@ -317,6 +319,10 @@ type Traces struct {
 	// hidden by default so test traffic does not bury real requests.
 	Kind schema.TraceKind
 	Now  time.Time
+	// Filter is the explorer's filters; ExportQuery the same as a query
+	// string, for the export links.
+	Filter      TraceFilters
+	ExportQuery string
 }
 
 // ErrorPage is shown for errors on HTML routes.
