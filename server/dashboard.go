@@ -52,6 +52,7 @@ type Dashboard struct {
 	From              time.Time        `json:"from"`
 	To                time.Time        `json:"to"`
 	Step              string           `json:"step"`
+	StepSeconds       int64            `json:"step_seconds"`
 	Requests          int64            `json:"requests"`
 	Errors            int64            `json:"errors"`
 	ErrorRate         float64          `json:"error_rate"`
@@ -170,7 +171,7 @@ func (s *Server) dashboard(c echo.Context, window string, f store.RollupFilter) 
 		return nil, err
 	}
 	out := &Dashboard{
-		Window: window, From: from, To: to, Step: step.String(), Requests: total.Requests, Errors: total.Errors,
+		Window: window, From: from, To: to, Step: step.String(), StepSeconds: int64(step / time.Second), Requests: total.Requests, Errors: total.Errors,
 		ErrorRate: ratio(total.Errors, total.Requests), LatencyMS: quantiles(&total.Latency), TTFTMS: quantiles(&total.TTFT),
 		TokensIn: total.TokensIn, TokensOut: total.TokensOut, CostUSD: round6(total.CostUSD),
 		GroundednessMean: meanGroundedness(&total), HallucinationRate: ratio(total.Hallucinated, total.Answered),

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 func (s *Server) handleOverview(c echo.Context) error {
 	ctx := c.Request().Context()
 	now := s.now()
-	p := ui.Overview{Chrome: chrome(c, "Overview", "dashboard"), Now: now}
+	p := ui.Overview{Chrome: chrome(c, "Overview", "dashboard"), Now: now, Window: "24h"}
+	if w := c.QueryParam("window"); slices.Contains(ui.DashboardWindows, w) {
+		p.Window = w
+	}
 	var err error
 	if p.Users, err = s.store.CountUsers(ctx); err != nil {
 		return err

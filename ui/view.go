@@ -76,6 +76,9 @@ type Step struct {
 // Overview is the dashboard page.
 type Overview struct {
 	Chrome
+	// Window is the dashboard's window (one of DashboardWindows); the
+	// charts load it from /api/v1/dashboard.
+	Window      string
 	Requests24h int
 	Traces      int
 	Documents   int
@@ -416,3 +419,6 @@ type Models struct {
 
 // PriceRow is one model's price, formatted.
 type PriceRow struct{ Model, Input, Output string }
+
+// DashboardWindows are the Overview's window choices.
+var DashboardWindows = []string{"1h", "24h", "7d", "30d"}
