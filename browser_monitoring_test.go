@@ -43,6 +43,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// the traces of that period.
 	pos := `(() => { const u = document.getElementById("dashboard").plots[0]; const reqs = u.data[1];
 		let i = 0; reqs.forEach((v, j) => { if (v > reqs[i]) i = j });
+		u.over.scrollIntoView({block: "center"});
 		const r = u.over.getBoundingClientRect();
 		return [r.left + u.valToPos(u.data[0][i], "x"), r.top + r.height / 2] })()`
 	xy, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](pos))

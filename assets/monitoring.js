@@ -56,19 +56,27 @@
     var plots = root.plots = [];
     var defs = [
       { title: "Requests and errors", series: [["requests", "requests", "#2563eb"], ["errors", "errors", "#dc2626"]] },
-      { title: "Latency p95 (ms)", series: [["latency_p95_ms", "p95 ms", "#7c3aed"]] },
-      { title: "Groundedness mean", series: [["groundedness_mean", "groundedness", "#059669"]] },
+      { title: "Latency p95 (ms)", series: [["latency_p95_ms", "p95 ms", "#7c3aed", true]] },
+      { title: "Groundedness mean", series: [["groundedness_mean", "groundedness", "#059669", true]] },
       { title: "Cost (USD)", series: [["cost_usd", "USD", "#d97706"]] }
     ];
-    defs.forEach(function (def) {
+    // Every box first, then the plots: a box's width is known only once
+    // the grid holds all of them.
+    var boxes = defs.map(function (def) {
       var box = el("div", "dash-chart");
       box.setAttribute("data-testid", "dashboard-chart");
       box.appendChild(el("h3", null, def.title));
+      charts.appendChild(box);
+      return box;
+    });
+    defs.forEach(function (def, n) {
+      var box = boxes[n];
       var plot = el("div", "dash-plot");
       box.appendChild(plot);
-      charts.appendChild(box);
       var data = [xs].concat(def.series.map(function (s) {
-        return d.series.map(function (p) { return p[s[0]]; });
+        // A period without requests has no latency or groundedness: a
+        // gap in the line, not a zero.
+        return d.series.map(function (p) { return p.requests === 0 && s[3] ? null : p[s[0]]; });
       }));
       var width = Math.max((box.clientWidth || 320) - 8, 240);
       var u = new uPlot({
@@ -81,9 +89,12 @@
         axes: [{}, { size: 56 }]
       }, data, plot);
       // A click opens the traces of the period under the cursor.
-      u.over.addEventListener("click", function () {
-        var i = u.cursor.idx;
-        if (i == null) return;
+      // The index comes from the click itself, not from uPlot's cursor,
+      // whose cached position goes stale when the page scrolls.
+      u.over.addEventListener("click", function (e) {
+        var r = u.over.getBoundingClientRect();
+        var i = u.posToIdx(e.clientX - r.left);
+        if (i == null || i < 0 || i >= xs.length) return;
         window.location.href = tracesURL(xs[i], Math.min(xs[i] + step, to), "");
       });
       u.over.setAttribute("data-testid", "dashboard-plot");

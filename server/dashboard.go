@@ -12,15 +12,12 @@ import (
 	"llmops/store"
 )
 
-// dashboardWindows are the windows the Overview offers; the API takes any
-// window from a minute to 400 days ("90m", "36h", "14d").
-var dashboardWindows = []string{"1h", "24h", "7d", "30d"}
-
 // dashboardSteps are the series resolutions, finest first: a window is
 // cut into at most 60 points of the finest step that allows it.
 var dashboardSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 
-// parseWindow reads "30m", "24h" or "7d".
+// parseWindow reads a window from a minute to 400 days ("90m", "36h",
+// "14d"); the Overview offers ui.DashboardWindows.
 func parseWindow(v string) (time.Duration, error) {
 	bad := store.Errorf(store.EINVALID, "window must be a duration from 1m to 400d, such as 1h, 24h, 7d or 30d")
 	if v == "" {
