@@ -18,6 +18,7 @@ import (
 	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
 	"llmops/store"
+	"llmops/store/tracesearch"
 )
 
 // App is llmops without its HTTP server: the store, the knowledge base,
@@ -31,9 +32,12 @@ type App struct {
 	Store     *store.Store
 	Knowledge *rag.KnowledgeBase
 	Traces    *store.TraceWriter
-	Assistant *assistant.Assistant
-	Runner    *evals.Runner
-	Prompts   *prompt.Registry
+	// TraceSearch is the full-text index of traces (question and
+	// answer), fed by the trace writer's commits.
+	TraceSearch *tracesearch.Index
+	Assistant   *assistant.Assistant
+	Runner      *evals.Runner
+	Prompts     *prompt.Registry
 
 	prices atomic.Pointer[llm.PriceTable]
 
@@ -65,7 +69,10 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions)
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, Store: st}
-	a.Traces = st.NewTraceWriter(store.TraceWriterOptions{Logger: log})
+	if a.TraceSearch, err = tracesearch.Open(ctx, filepath.Join(cfg.DataDir, "tracesearch"), st, log); err != nil {
+		return nil, errors.Join(fmt.Errorf("open trace search index: %w", err), st.Close())
+	}
+	a.Traces = st.NewTraceWriter(store.TraceWriterOptions{Logger: log, Committed: a.TraceSearch.Add})
 	if err := a.wire(ctx, opts); err != nil {
 		return nil, errors.Join(err, a.Close(context.WithoutCancel(ctx)))
 	}
@@ -217,6 +224,11 @@ func (a *App) close(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if a.TraceSearch != nil {
+		if err := a.TraceSearch.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close trace search index: %w", err))
 		}
 	}
 	if a.Knowledge != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 func (s *Server) handleOverview(c echo.Context) error {
 	ctx := c.Request().Context()
 	now := s.now()
-	p := ui.Overview{Chrome: chrome(c, "Overview", "dashboard"), Now: now}
+	p := ui.Overview{Chrome: chrome(c, "Overview", "dashboard"), Now: now, Window: "24h"}
+	if w := c.QueryParam("window"); slices.Contains(ui.DashboardWindows, w) {
+		p.Window = w
+	}
 	var err error
 	if p.Users, err = s.store.CountUsers(ctx); err != nil {
 		return err
@@ -29,9 +33,13 @@ func (s *Server) handleOverview(c echo.Context) error {
 		return err
 	}
 	p.Keys = len(keys)
-	if p.Requests24h, err = s.store.CountTracesSince(ctx, now.Add(-24*time.Hour)); err != nil {
+	// Real traffic only (chat, widget, API), from the rollups: eval,
+	// ingest and playground traces are not requests.
+	day, _, _, err := s.store.Rollups(ctx, now.Add(-24*time.Hour), now.Add(time.Minute), store.RollupFilter{}, 0)
+	if err != nil {
 		return err
 	}
+	p.Requests24h = int(day.Requests)
 	docs, err := s.store.ListDocuments(ctx)
 	if err != nil {
 		return err

@@ -229,6 +229,8 @@ func (s *Server) Run(ctx context.Context) error {
 			s.watchFolder(watchCtx)
 		}
 	}()
+	retainDone := make(chan struct{})
+	go func() { defer close(retainDone); s.retain(watchCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -236,6 +238,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stopWatch()
 	<-watchDone // an ingest in progress finishes before the store closes
+	<-retainDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(serveErr, s.Shutdown(shutdownCtx))

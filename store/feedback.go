@@ -37,12 +37,16 @@ func (s *Store) AddFeedback(ctx context.Context, actor Actor, f *Feedback) error
 		return Errorf(EINVALID, "comment is longer than %d characters", MaxCommentLen)
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketTraces).Get([]byte(f.TraceID)) == nil {
+		tv := tx.Bucket(bucketTraces).Get([]byte(f.TraceID))
+		if tv == nil {
 			return Errorf(ENOTFOUND, "trace %s not found", f.TraceID)
 		}
 		f.CreatedAt = s.now().UTC()
 		f.ID = NewIDAt(f.CreatedAt)
 		f.Actor = actor
+		if err := feedbackDerived(tx, tv, f.Value); err != nil {
+			return err
+		}
 		return putJSON(tx.Bucket(bucketFeedback), append([]byte(f.TraceID), f.ID...), f)
 	})
 }

@@ -60,6 +60,9 @@ var (
 	bucketPromptLabelMoves = []byte("prompt_label_moves") // name + 0 + move ID (time-sorted) → LabelMove
 
 	bucketChunkFlags = []byte("chunk_flags") // chunk ID → ChunkFlag (text that addresses the assistant; held until approved)
+
+	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
+	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
 )
 
 var (
@@ -168,6 +171,10 @@ var migrations = []migration{
 	{14, "monitoring: alert rules with their history, budget usage counters", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketAlerts, bucketBudgetUsage)
 	}, nil},
+	// Self-contained: renumber freely.
+	{15, "monitoring: per-minute/hour/day rollups and secondary indexes of traces, built from the stored traces", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
+		return rebuildTraceDerived(db)
+	}},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -23,11 +23,12 @@ import (
 // waits, and that is counted and returned as an error. Nothing is dropped
 // silently.
 type TraceWriter struct {
-	s        *Store
-	log      *slog.Logger
-	ch       chan traceRecord
-	maxBatch int
-	interval time.Duration
+	s         *Store
+	log       *slog.Logger
+	ch        chan traceRecord
+	maxBatch  int
+	interval  time.Duration
+	committed func([]Trace)
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
@@ -53,6 +54,10 @@ type TraceWriterOptions struct {
 	MaxBatch int           // records per transaction at most; default 2048
 	Interval time.Duration // longest a record waits for its commit; default 20ms
 	Logger   *slog.Logger
+	// Committed, when set, is given the traces of each committed
+	// transaction, from the writer's goroutine (the full-text index of
+	// traces); it should hand them off rather than work long.
+	Committed func([]Trace)
 }
 
 // TraceWriterStats counts what the writer did, for /metrics.
@@ -81,7 +86,7 @@ func (s *Store) NewTraceWriter(opts TraceWriterOptions) *TraceWriter {
 	}
 	w := &TraceWriter{
 		s: s, log: opts.Logger, ch: make(chan traceRecord, opts.Buffer),
-		maxBatch: opts.MaxBatch, interval: opts.Interval, done: make(chan struct{}),
+		maxBatch: opts.MaxBatch, interval: opts.Interval, committed: opts.Committed, done: make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -218,16 +223,17 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	type kv struct {
 		span     bool
 		key, val []byte
+		rec      *traceRecord // for a trace: its record, for the derived data
 	}
 	puts := make([]kv, 0, size)
 	bad := 0
-	for _, rec := range batch {
+	for i, rec := range batch {
 		if rec.trace != nil {
 			if v, err := json.Marshal(rec.trace); err != nil {
 				bad++
 				w.log.Error("trace writer: cannot encode trace", "trace", rec.trace.ID, "err", err)
 			} else {
-				puts = append(puts, kv{false, []byte(rec.trace.ID), v})
+				puts = append(puts, kv{false, []byte(rec.trace.ID), v, &batch[i]})
 			}
 		}
 		for i := range rec.spans {
@@ -236,7 +242,7 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 				bad++
 				w.log.Error("trace writer: cannot encode span", "trace", sp.TraceID, "span", sp.ID, "err", err)
 			} else {
-				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v})
+				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v, nil})
 			}
 		}
 	}
@@ -244,16 +250,21 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	err := w.s.db.Update(func(tx *bolt.Tx) error {
 		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
 		traces.FillPercent, spans.FillPercent = appendFill, appendFill
+		changes := make([]traceChange, 0, len(batch))
 		for _, p := range puts {
 			b := traces
 			if p.span {
 				b = spans
+			} else if ch, err := replacedTrace(traces, p.key, p.rec); err != nil {
+				return err
+			} else {
+				changes = append(changes, ch)
 			}
 			if err := b.Put(p.key, p.val); err != nil {
 				return err
 			}
 		}
-		return nil
+		return deriveTraces(tx, changes)
 	})
 	if err != nil {
 		w.failed.Add(int64(len(puts)))
@@ -263,6 +274,7 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 	w.written.Add(int64(len(puts)))
 	w.flushes.Add(1)
 	w.notify(batch)
+	w.notifyCommitted(batch)
 }
 
 // Subscribe makes fn see every committed batch's traces and spans (alerts,
@@ -288,4 +300,34 @@ func (w *TraceWriter) notify(batch []traceRecord) {
 		spans = append(spans, rec.spans...)
 	}
 	(*fn)(traces, spans)
+}
+
+// notifyCommitted hands the committed traces to opts.Committed.
+func (w *TraceWriter) notifyCommitted(batch []traceRecord) {
+	if w.committed == nil {
+		return
+	}
+	traces := make([]Trace, 0, len(batch))
+	for _, rec := range batch {
+		if rec.trace != nil {
+			traces = append(traces, *rec.trace)
+		}
+	}
+	if len(traces) > 0 {
+		w.committed(traces)
+	}
+}
+
+// replacedTrace pairs a trace about to be written with the version it
+// replaces, if any, so deriveTraces can take the old one's index entries
+// and rollup contribution out.
+func replacedTrace(traces *bolt.Bucket, key []byte, rec *traceRecord) (traceChange, error) {
+	ch := traceChange{new: rec.trace, spans: rec.spans}
+	if v := traces.Get(key); v != nil {
+		ch.old = &Trace{}
+		if err := decode(v, ch.old); err != nil {
+			return ch, err
+		}
+	}
+	return ch, nil
 }

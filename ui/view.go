@@ -77,6 +77,9 @@ type Step struct {
 // Overview is the dashboard page.
 type Overview struct {
 	Chrome
+	// Window is the dashboard's window (one of DashboardWindows); the
+	// charts load it from /api/v1/dashboard.
+	Window      string
 	Requests24h int
 	Traces      int
 	Documents   int
@@ -308,6 +311,8 @@ type TraceRow struct {
 	TokensIn  int
 	TokensOut int
 	CostUSD   float64
+	// Groundedness is the answer's support score, when it has one.
+	Groundedness *float64
 }
 
 // Traces is the traces list page.
@@ -319,6 +324,10 @@ type Traces struct {
 	// hidden by default so test traffic does not bury real requests.
 	Kind schema.TraceKind
 	Now  time.Time
+	// Filter is the explorer's filters; ExportQuery the same as a query
+	// string, for the export links.
+	Filter      TraceFilters
+	ExportQuery string
 }
 
 // ErrorPage is shown for errors on HTML routes.
@@ -425,3 +434,6 @@ type Models struct {
 
 // PriceRow is one model's price, formatted.
 type PriceRow struct{ Model, Input, Output string }
+
+// DashboardWindows are the Overview's window choices.
+var DashboardWindows = []string{"1h", "24h", "7d", "30d"}

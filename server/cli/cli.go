@@ -48,8 +48,8 @@ func commands() []*command {
 		evalRunCmd, evalImportCmd, evalSetsCmd,
 		promptsExportCmd, promptsImportCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchSearchCmd, benchEvalCmd,
-		benchCrashCmd,
-		keysCreateCmd, backupCmd, versionCmd,
+		benchCrashCmd, benchTracesCmd,
+		keysCreateCmd, backupCmd, compactCmd, versionCmd,
 	}
 }
 

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+)
+
+// Rollups are stored in a compact binary form rather than JSON: the
+// 30-day dashboard merges thousands of them, and decoding JSON maps
+// (sketch bins, knowledge gaps) was most of its time. addEncoded merges a
+// stored rollup straight into an accumulator, allocating only for new
+// gap questions.
+
+const rollupCodecVersion = 1
+
+var errRollupCodec = errors.New("rollup: malformed record")
+
+func (r *Rollup) counters() []*int64 {
+	return []*int64{&r.Requests, &r.Errors, &r.Cancelled, &r.Fallbacks, &r.Escalations, &r.Answered, &r.Hallucinated,
+		&r.TokensIn, &r.TokensOut, &r.Grounded, &r.Up, &r.Down, &r.EmptyRetrievals, &r.WeakRetrievals}
+}
+
+// encode writes r in the binary form.
+func (r *Rollup) encode() []byte {
+	b := make([]byte, 0, 128+8*len(r.Latency.Bins)+8*len(r.TTFT.Bins)+64*len(r.Gaps))
+	b = append(b, rollupCodecVersion)
+	for _, p := range r.counters() {
+		b = binary.AppendVarint(b, *p)
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.CostUSD))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.GroundednessSum))
+	for _, s := range []*Sketch{&r.Latency, &r.TTFT} {
+		b = binary.AppendVarint(b, s.Zero)
+		keys := make([]int32, 0, len(s.Bins))
+		for k := range s.Bins {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		prev := int64(0)
+		for _, k := range keys {
+			b = binary.AppendVarint(b, int64(k)-prev)
+			b = binary.AppendVarint(b, s.Bins[k])
+			prev = int64(k)
+		}
+	}
+	qs := make([]string, 0, len(r.Gaps))
+	for q := range r.Gaps {
+		qs = append(qs, q)
+	}
+	slices.Sort(qs)
+	b = binary.AppendUvarint(b, uint64(len(qs)))
+	for _, q := range qs {
+		b = binary.AppendUvarint(b, uint64(len(q)))
+		b = append(b, q...)
+		b = binary.AppendVarint(b, r.Gaps[q])
+	}
+	return b
+}
+
+// addEncoded merges a record written by encode into r.
+func (r *Rollup) addEncoded(b []byte) error {
+	if len(b) == 0 || b[0] != rollupCodecVersion {
+		return errRollupCodec
+	}
+	b = b[1:]
+	varint := func() int64 {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	uvarint := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	float := func() float64 {
+		if len(b) < 8 {
+			b = nil
+			return 0
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		b = b[8:]
+		return v
+	}
+	for _, p := range r.counters() {
+		*p += varint()
+	}
+	r.CostUSD += float()
+	r.GroundednessSum += float()
+	for _, s := range []*Sketch{&r.Latency, &r.TTFT} {
+		s.Zero += varint()
+		n := uvarint()
+		if n > uint64(len(b)) {
+			return errRollupCodec
+		}
+		if n > 0 && s.Bins == nil {
+			s.Bins = make(map[int32]int64, n)
+		}
+		k := int64(0)
+		for range n {
+			k += varint()
+			if s.Bins[int32(k)] += varint(); s.Bins[int32(k)] == 0 {
+				delete(s.Bins, int32(k))
+			}
+		}
+	}
+	n := uvarint()
+	if n > uint64(len(b)) {
+		return errRollupCodec
+	}
+	for range n {
+		l := uvarint()
+		if l > uint64(len(b)) {
+			return errRollupCodec
+		}
+		q := b[:l]
+		b = b[l:]
+		c := varint()
+		if r.Gaps == nil {
+			r.Gaps = map[string]int64{}
+		}
+		if r.Gaps[string(q)] += c; r.Gaps[string(q)] == 0 {
+			delete(r.Gaps, string(q))
+		}
+	}
+	if b == nil {
+		return errRollupCodec
+	}
+	return nil
+}
