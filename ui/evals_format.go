@@ -502,9 +502,9 @@ func verdictDeltaClass(v string) string {
 // flags, one column per key metric, latency, trace link.
 func caseGridStyle(metricCols int) string {
 	// Every row is its own grid, so only the text columns may flex.
-	cols := "28px minmax(200px, 2fr) minmax(180px, 2fr) 132px"
+	cols := "28px minmax(200px, 2fr) minmax(200px, 3fr)"
 	for range metricCols {
 		cols += " 76px"
 	}
-	return "--case-cols:" + cols + " 60px 44px"
+	return "--case-cols:" + cols + " 60px"
 }
