@@ -33,7 +33,8 @@ type tourPage struct {
 // after a question, a thumbs-down, an API key and a widget key, at 1440×900
 // and 390×844, in the light and the dark theme. On each it checks that
 // nothing is wider than the screen and that axe-core finds no serious or
-// critical accessibility violation. With LLMOPS_TOUR_SHOTS naming a folder
+// critical accessibility violation (in both themes at 1440, in the light
+// one at 390). With LLMOPS_TOUR_SHOTS naming a folder
 // (make screenshots) it saves a full-page screenshot of each.
 func TestBrowserTour(t *testing.T) {
 	ctx := newBrowserFor(t, 20*time.Minute)
@@ -162,7 +163,12 @@ func TestBrowserTour(t *testing.T) {
 						t.Fatalf("%s: open %s: %v", name, p.path, err)
 					}
 					checkFits(t, ctx, name)
-					checkAxe(t, ctx, name, string(axe))
+					// axe-core takes seconds on the long pages of a busy
+					// machine: it checks both themes at 1440 and the light
+					// one at 390 (the same DOM; contrast is per theme).
+					if vp.name == "1440" || theme == "light" {
+						checkAxe(t, ctx, name, string(axe))
+					}
 					if shots != "" {
 						png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 						if err != nil {

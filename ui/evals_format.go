@@ -508,3 +508,13 @@ func caseGridStyle(metricCols int) string {
 	}
 	return "--case-cols:" + cols + " 60px"
 }
+
+// depthNote says how deep the ranking metrics look, next to them: a run
+// with top-k 3 still reports Recall@5 and @10, from the retriever's list.
+func depthNote(topK int) string {
+	const depth = "Recall, MRR and nDCG score the retriever's ranked list 10 deep (@5 and @10 count its first 5 and 10 documents)"
+	if topK > 0 {
+		return depth + "; the answerer was given the top " + strconv.Itoa(topK) + "."
+	}
+	return depth + "."
+}
