@@ -19,16 +19,7 @@ func TestOverviewChecklist(t *testing.T) {
 	s := mustServer(t)
 	ctx := context.Background()
 	h := s.http.Handler
-	hash, _ := hashPassword("the right password")
-	if err := s.store.CreateFirstAdmin(ctx, &store.User{Email: "lead@example.com", Name: "Lead", PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
-	s.finishSetup()
-	rec := postForm(h, "/login", url.Values{"email": {"lead@example.com"}, "password": {"the right password"}})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("sign in: got %d", rec.Code)
-	}
-	cookies := rec.Result().Cookies()
+	cookies := adminSession(t, s)
 	if _, _, err := s.store.CreatePublishableKey(ctx, store.Actor{Kind: store.ActorCLI, Name: "test"}, "widget", []string{"https://help.example.com"}, 0, store.KeyScope{}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,5 +58,51 @@ func TestOverviewChecklist(t *testing.T) {
 	keys, steps = overview()
 	if keys != "1" || !steps["Create an API key"] || !steps["Ask the assistant"] {
 		t.Errorf("after a question and an API key: API keys %q, steps %v; want 1 and both ticked", keys, steps)
+	}
+}
+
+// adminSession sets up the first admin and signs them in.
+func adminSession(t *testing.T, s *Server) []*http.Cookie {
+	t.Helper()
+	hash, _ := hashPassword("the right password")
+	if err := s.store.CreateFirstAdmin(context.Background(), &store.User{Email: "lead@example.com", Name: "Lead", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	s.finishSetup()
+	rec := postForm(s.http.Handler, "/login", url.Values{"email": {"lead@example.com"}, "password": {"the right password"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("sign in: got %d", rec.Code)
+	}
+	return rec.Result().Cookies()
+}
+
+// TestListPricesPage: list prices show two decimals, and the spellings of
+// one model share a row.
+func TestListPricesPage(t *testing.T) {
+	t.Parallel()
+	s := mustServer(t)
+	rec := call(s.http.Handler, http.MethodGet, "/settings/models", "", "", adminSession(t, s)...)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("models page: got %d", rec.Code)
+	}
+	doc, err := goquery.NewDocumentFromReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	haiku := 0
+	doc.Find(`[data-testid="default-prices"] tbody tr`).Each(func(_ int, tr *goquery.Selection) {
+		row := strings.Join(strings.Fields(tr.Text()), " ")
+		if strings.Contains(row, "haiku") {
+			haiku++
+		}
+		if strings.HasPrefix(row, "gpt-4o ") && !strings.Contains(row, "$2.50$10.00") {
+			t.Errorf("gpt-4o row %q, want $2.50 and $10.00", row)
+		}
+	})
+	if haiku != 1 {
+		t.Errorf("%d rows for Claude 3.5 Haiku, want one with its aliases", haiku)
+	}
+	if got := aliasKey("claude-haiku-3.5"); got != aliasKey("claude-3-5-haiku") || got == aliasKey("claude-3-haiku") {
+		t.Errorf("aliasKey(claude-haiku-3.5) = %q", got)
 	}
 }

@@ -409,4 +409,7 @@ type Models struct {
 }
 
 // PriceRow is one model's price, formatted.
-type PriceRow struct{ Model, Input, Output string }
+type PriceRow struct {
+	Model, Input, Output string
+	Aliases              []string // other names of the same model, at the same price
+}
