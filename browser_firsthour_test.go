@@ -172,6 +172,32 @@ func TestBrowserFeedbackOnEveryScreen(t *testing.T) {
 	if steps := checklist(t, ctx, inst.url); !strings.Contains(steps, "✓ Ask the assistant") {
 		t.Errorf("after questions the checklist does not tick asking:\n%s", steps)
 	}
+
+	// A question the docs do not cover: the fallback names the closest
+	// articles, each a link to its document.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/chat"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-input"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="chat-input"]`), "Can I migrate our existing schedules from When I Work into Rosterly?"),
+		chromedp.Click(chromedp.CSS(`[data-testid="chat-send"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-answer"][data-state="done"]`)),
+	)
+	if err != nil {
+		t.Fatalf("off-topic question: %v", err)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="chat-fallback"]').length`)); n != 1 {
+		t.Fatalf("the off-topic question did not fall back:\n%s", text(t, ctx, `[data-testid="chat-answer"]`))
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="chat-answer"] .answer-body a[data-testid="closest-link"]')].map(a => a.getAttribute("href") + " " + a.textContent)`))
+	if err != nil || len(links) == 0 {
+		t.Fatalf("the fallback's closest articles are not links (%v):\n%s", err, text(t, ctx, `[data-testid="chat-answer"]`))
+	}
+	for _, l := range links {
+		if !strings.HasPrefix(l, "/knowledge/") {
+			t.Errorf("closest article link %q, want a document page", l)
+		}
+	}
+	shot(t, ctx, "chat-fallback-links")
 }
 
 // TestBrowserWidgetFeedbackForm opens the widget's thumbs-down comment

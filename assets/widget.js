@@ -388,10 +388,21 @@
         art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "sources");
       }
 
-      // closest lists the articles a fallback suggests, when some can be
-      // opened; otherwise the answer text already names them.
+      // closest links the articles a fallback names (“Title”) in its text
+      // to where they can be opened; those it cannot find in the text are
+      // listed under it.
       function closest(items) {
         if (!o.link || !items.some(function (c) { return o.link(c); })) return;
+        var rest = items.filter(function (c) {
+          var href = o.link(c), q = esc("“" + (c.title || "") + "”"), h = body.innerHTML;
+          if (!href || !c.title || h.indexOf(q) < 0) return true;
+          body.innerHTML = h.replace(q, "“" + anchor(href, "closest-link", esc(c.title)) + "”");
+          return false;
+        });
+        var linked = body.querySelectorAll("a.closest-link");
+        for (var i = 0; i < linked.length; i++) linked[i].setAttribute("data-testid", "closest-link");
+        if (!rest.some(function (c) { return o.link(c); })) return;
+        items = rest;
         var h = '<div class="sources-title">Closest articles</div><ol>';
         items.forEach(function (c) {
           var href = o.link(c), t = esc(c.title || "Untitled");
