@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // topmost is JavaScript that reports whether the element sel (inside the
@@ -117,6 +118,29 @@ func TestBrowserFeedbackOnEveryScreen(t *testing.T) {
 			)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if vp.name == "390" {
+				// On a phone the sidebar is a drawer behind the menu button.
+				visible := `getComputedStyle(document.getElementById("sidebar")).visibility === "visible" && document.getElementById("sidebar").getBoundingClientRect().left >= 0`
+				if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](visible)); ok {
+					t.Fatal("the sidebar shows on a phone before the menu button is pressed")
+				}
+				if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="menu"]`))); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Run(ctx, chromedp.Poll[bool](visible)); err != nil {
+					t.Fatalf("the menu button does not open the drawer: %v", err)
+				}
+				if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](topmost("", `[data-testid="nav-knowledge"]`))); got != "ok" {
+					t.Errorf("Knowledge in the open drawer: %s", got)
+				}
+				shot(t, ctx, "drawer-390")
+				if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`getComputedStyle(document.getElementById("sidebar")).visibility === "hidden"`)); err != nil {
+					t.Fatalf("Escape does not close the drawer: %v", err)
+				}
 			}
 			// Two answers, so the second ends right above the composer.
 			for i, q := range []string{"How do I export timesheets?", "How do I reset my password?"} {
