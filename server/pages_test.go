@@ -106,3 +106,17 @@ func TestListPricesPage(t *testing.T) {
 		t.Errorf("aliasKey(claude-haiku-3.5) = %q", got)
 	}
 }
+
+func TestAskedReadsAsAQuestion(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"how do i export timesheets": "How do i export timesheets?",
+		"Can I pay by invoice?":      "Can I pay by invoice?",
+		"  énergie plan  ":           "Énergie plan?",
+		"Reset my password.":         "Reset my password.",
+	} {
+		if got := asked(in); got != want {
+			t.Errorf("asked(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
