@@ -1,6 +1,6 @@
 # llmops — every target works on a fresh machine with only Go installed
 # (the assets target also needs npm; the vendored files are committed).
-.PHONY: run build generate test check-generated lint bench fuzz assets clean
+.PHONY: run build generate test check-generated lint bench fuzz assets axe screenshots clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
@@ -9,6 +9,7 @@ DATA ?= ./llmops-data
 
 HTMX_VERSION := 2.0.11
 UPLOT_VERSION := 1.6.32
+AXE_VERSION := 4.14.1
 
 run: build
 	./llmops serve --addr $(ADDR) --data $(DATA)
@@ -66,6 +67,24 @@ assets:
 	  cp u/package/dist/uPlot.iife.min.js u/package/dist/uPlot.min.css u/package/LICENSE $(CURDIR)/assets/vendor/uplot/ && \
 	  rm -rf $$tmp
 	printf 'htmx.org %s\nuplot %s\n' $(HTMX_VERSION) $(UPLOT_VERSION) > assets/vendor/VERSIONS
+
+# axe refreshes the vendored axe-core, which only the browser tests load
+# (accessibility checks on every page); it is not embedded in the binary.
+axe:
+	rm -rf assets/vendor/axe && mkdir -p assets/vendor/axe
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz && \
+	  cp package/axe.min.js package/LICENSE package/LICENSE-3RD-PARTY.txt $(CURDIR)/assets/vendor/axe/ && \
+	  echo $(AXE_VERSION) > $(CURDIR)/assets/vendor/axe/VERSION && rm -rf $$tmp
+
+# screenshots saves every page at 1440x900 and 390x844, light and dark,
+# into SHOTS (git-ignored), from a fresh server with the sample data: the
+# same tour the browser tests check for overflow and accessibility.
+SHOTS ?= screenshots
+screenshots:
+	rm -rf $(SHOTS) && mkdir -p $(SHOTS)
+	LLMOPS_TOUR_SHOTS=$(CURDIR)/$(SHOTS) go test -count=1 -timeout 30m -run '^TestBrowserTour$$' .
+	@echo "screenshots in $(SHOTS)/"
 
 clean:
 	rm -rf llmops llmops-data

@@ -20,6 +20,13 @@ import (
 // .ci/run installs it.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 5*time.Minute)
+}
+
+// newBrowserFor is newBrowser for flows that need longer than 5 minutes
+// in all (a tour of every page).
+func newBrowserFor(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -47,7 +54,7 @@ func newBrowser(t *testing.T) context.Context {
 	// Every wait in a flow (WaitVisible, Poll) lasts until this deadline:
 	// generous, because under -race on a busy machine a page that does
 	// real work (an eval run, an answer) can take a minute.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 
 	// The server's Content-Security-Policy must not block anything our

@@ -49,5 +49,59 @@
     if (msg && !window.confirm(msg)) ev.preventDefault();
   });
 
+  // Small screens: the sidebar is a drawer opened by the top bar's menu
+  // button; Escape, the backdrop or a link closes it.
+  function drawer(open) {
+    var shell = document.querySelector(".shell"), btn = document.querySelector(".menu-btn");
+    if (!shell || !btn) return;
+    shell.classList.toggle("nav-open", open);
+    btn.setAttribute("aria-expanded", String(open));
+    document.querySelector(".drawer-backdrop").hidden = !open;
+    if (open) {
+      var cur = document.querySelector('.sidebar [aria-current="page"]') || document.querySelector(".sidebar a");
+      if (cur) cur.focus();
+    }
+  }
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest(".menu-btn")) {
+      drawer(!document.querySelector(".shell").classList.contains("nav-open"));
+    } else if (ev.target.closest("[data-drawer-close]") || (ev.target.closest(".sidebar a") && document.querySelector(".nav-open"))) {
+      drawer(false);
+    }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && document.querySelector(".nav-open")) {
+      drawer(false);
+      document.querySelector(".menu-btn").focus();
+    }
+  });
+
+  // Regions that scroll (wide tables on a phone, long payloads) take
+  // keyboard focus when nothing inside them can, so arrow keys reach them.
+  function scrollables() {
+    document.querySelectorAll("main *").forEach(function (e) {
+      if (e.hasAttribute("tabindex") && !e.hasAttribute("data-scroll-focus")) return;
+      var st = getComputedStyle(e), ox = st.overflowX, oy = st.overflowY;
+      var scrolls = ((ox === "auto" || ox === "scroll") && e.scrollWidth > e.clientWidth) ||
+        ((oy === "auto" || oy === "scroll") && e.scrollHeight > e.clientHeight);
+      var focusable = [].some.call(e.querySelectorAll("a[href], button, input, select, textarea, [tabindex]"), function (f) {
+        return f.getClientRects().length > 0; // hidden panels' buttons do not count
+      });
+      if (scrolls && !focusable) {
+        e.setAttribute("tabindex", "0");
+        e.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && e.hasAttribute("data-scroll-focus")) {
+        e.removeAttribute("tabindex");
+        e.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var scrollTimer = 0;
+  function scrollablesLater() { clearTimeout(scrollTimer); scrollTimer = setTimeout(scrollables, 150); }
+  window.addEventListener("resize", scrollablesLater);
+  document.addEventListener("htmx:afterSettle", scrollablesLater);
+  document.addEventListener("click", scrollablesLater); // tabs and span rows show other panels
+  window.addEventListener("load", scrollables);
+
   document.addEventListener("DOMContentLoaded", function () { apply(current()); });
 })();

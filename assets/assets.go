@@ -16,7 +16,9 @@ import (
 	"time"
 )
 
-//go:embed *.css *.js favicon.svg vendor
+// vendor/axe is left out: only the browser tests load it.
+//
+//go:embed *.css *.js favicon.svg vendor/VERSIONS vendor/htmx vendor/uplot
 var files embed.FS
 
 // Prefix is the URL path under which assets are served.

@@ -75,7 +75,7 @@
     },
     meta: meta,
     filters: function () { return category && category.value ? { category: category.value } : null; },
-    viewBottom: function () { return form.getBoundingClientRect().top; },
+    viewBottom: function () { return form.parentNode.getBoundingClientRect().top; }, // the composer's dock
     onStart: function () { empty.hidden = true; },
     onReset: function () { empty.hidden = false; }
   });

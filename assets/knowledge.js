@@ -9,21 +9,29 @@
   var input = document.getElementById("file-input");
   var list = document.getElementById("upload-list");
 
-  // Filter the table as you type (delegated: the table is replaced after
-  // an upload).
+  // Filter the table as you type, and to stale documents with the toggle
+  // (delegated: the table is replaced after an upload).
   var timer;
+  function filter() {
+    var f = document.getElementById("doc-filter"), st = document.getElementById("stale-filter");
+    var q = f ? f.value.trim().toLowerCase() : "", staleOnly = !!st && st.getAttribute("aria-pressed") === "true", shown = 0;
+    document.querySelectorAll("#documents-table tbody tr").forEach(function (tr) {
+      var hit = (!q || tr.dataset.search.indexOf(q) >= 0) && (!staleOnly || tr.dataset.stale === "true");
+      tr.hidden = !hit;
+      if (hit) shown++;
+    });
+    document.getElementById("doc-count").textContent = shown + (shown === 1 ? " document" : " documents");
+  }
   document.addEventListener("input", function (e) {
     if (e.target.id !== "doc-filter") return;
     clearTimeout(timer);
-    timer = setTimeout(function () {
-      var q = e.target.value.trim().toLowerCase(), shown = 0;
-      document.querySelectorAll("#documents-table tbody tr").forEach(function (tr) {
-        var hit = !q || tr.dataset.search.indexOf(q) >= 0;
-        tr.hidden = !hit;
-        if (hit) shown++;
-      });
-      document.getElementById("doc-count").textContent = shown + (shown === 1 ? " document" : " documents");
-    }, 150);
+    timer = setTimeout(filter, 150);
+  });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("#stale-filter");
+    if (!b) return;
+    b.setAttribute("aria-pressed", String(b.getAttribute("aria-pressed") !== "true"));
+    filter();
   });
   if (!zone) return;
 
@@ -113,16 +121,27 @@
       var again = el("a", "btn small", "Reload the page");
       again.href = "/knowledge";
       list.appendChild(el("li", "done-row")).appendChild(again);
-      // Show the new documents without losing the upload report.
-      if (landed > 0 && window.htmx) {
-        htmx.ajax("GET", "/knowledge", { target: "#docs", select: "#docs", swap: "outerHTML" });
-      }
+      // Show the new documents, and the header's counts, without losing
+      // the upload report.
+      if (landed > 0) refresh();
     };
     xhr.onerror = function () {
       bar.remove();
       Object.keys(rows).forEach(function (k) { update(rows[k], { stage: "failed", result: { outcome: "failed", error: "network error" } }); });
     };
     xhr.send(fd);
+  }
+
+  function refresh() {
+    fetch("/knowledge", { headers: { Accept: "text/html" }, credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : Promise.reject(r.status);
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      ["#docs", ".page-head"].forEach(function (sel) {
+        var fresh = doc.querySelector(sel), old = document.querySelector(sel);
+        if (fresh && old) old.replaceWith(document.importNode(fresh, true));
+      });
+    }).catch(function () { /* the "Reload the page" link still works */ });
   }
 
   zone.addEventListener("click", function (e) { if (e.target.tagName !== "LABEL") input.click(); });

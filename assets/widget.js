@@ -284,6 +284,13 @@
       return s.scrollHeight - s.scrollTop - s.clientHeight < 120;
     }
     function toBottom() { var s = scroller(); s.scrollTop = s.scrollHeight; }
+    // reveal scrolls e wholly into the visible area, above the composer
+    // (which floats over the end of the chat page's log).
+    function reveal(e) {
+      var s = scroller(), r = e.getBoundingClientRect();
+      var over = r.bottom + 12 - (o.viewBottom ? o.viewBottom() : innerHeight);
+      if (over > 0) s.scrollTop += over;
+    }
     function saveId(id) {
       if (!id || id === convId) return;
       convId = id;
@@ -428,10 +435,21 @@
         art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "sources");
       }
 
-      // closest lists the articles a fallback suggests, when some can be
-      // opened; otherwise the answer text already names them.
+      // closest links the articles a fallback names (“Title”) in its text
+      // to where they can be opened; those it cannot find in the text are
+      // listed under it.
       function closest(items) {
         if (!o.link || !items.some(function (c) { return o.link(c); })) return;
+        var rest = items.filter(function (c) {
+          var href = o.link(c), q = esc("“" + (c.title || "") + "”"), h = body.innerHTML;
+          if (!href || !c.title || h.indexOf(q) < 0) return true;
+          body.innerHTML = h.replace(q, "“" + anchor(href, "closest-link", esc(c.title)) + "”");
+          return false;
+        });
+        var linked = body.querySelectorAll("a.closest-link");
+        for (var i = 0; i < linked.length; i++) linked[i].setAttribute("data-testid", "closest-link");
+        if (!rest.some(function (c) { return o.link(c); })) return;
+        items = rest;
         var h = '<div class="sources-title">Closest articles</div><ol>';
         items.forEach(function (c) {
           var href = o.link(c), t = esc(c.title || "Untitled");
@@ -500,7 +518,8 @@
             };
           }
           form.hidden = false;
-          form.firstChild.focus();
+          form.firstChild.focus({ preventScroll: true });
+          reveal(form);
         };
       }
 
@@ -680,12 +699,12 @@
   // ---- the embeddable widget ----
 
   var CSS = ":host{all:initial!important}" +
-    ".w{--bg:#fff;--surface:#fff;--surface-2:#f1f2f4;--border:#e3e4e8;--border-strong:#cfd1d7;--text:#1b1d22;--text-2:#5b606b;--text-3:#8a8f9a;" +
+    ".w{--bg:#fff;--surface:#fff;--surface-2:#f1f2f4;--border:#e3e4e8;--border-strong:#cfd1d7;--text:#1b1d22;--text-2:#5b606b;--text-3:#676c78;" +
     "--accent:var(--lw-accent,#4f46e5);--accent-text:var(--lw-accent-text,#fff);--accent-soft:color-mix(in srgb,var(--accent) 14%,var(--bg));" +
     "--ok:#15803d;--error:#c0262d;--error-soft:#fdecec;--neutral-soft:#f0f1f3;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;" +
     "font:14px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--text)}" +
     "@media (prefers-color-scheme:dark){.w{--bg:#171a21;--surface:#1e222b;--surface-2:#262b35;--border:#2a2f3a;--border-strong:#3a404d;" +
-    "--text:#e7e9ee;--text-2:#a3a9b6;--text-3:#747b89;--ok:#4ade80;--error:#f87171;--error-soft:#341717;--neutral-soft:#22262e}}" +
+    "--text:#e7e9ee;--text-2:#a3a9b6;--text-3:#8b92a0;--ok:#4ade80;--error:#f87171;--error-soft:#341717;--neutral-soft:#22262e}}" +
     "*{box-sizing:border-box}button,textarea{font:inherit;color:inherit}" +
     ":focus-visible{outline:2px solid var(--accent);outline-offset:2px}" +
     ".icon{width:16px;height:16px;flex:none;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +

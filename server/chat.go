@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,8 +50,9 @@ func (s *Server) answererLabel() string {
 	return s.cfg.LLMModel
 }
 
-// suggestions are questions people asked recently that got a grounded
-// answer, topped up from the sample eval set while sample data is loaded.
+// suggestions are the questions the team asks most often that got a
+// well-received answer (grounded, no thumbs down), topped up from the
+// sample eval set while sample data is loaded.
 func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
@@ -57,20 +60,55 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 		k := strings.ToLower(strings.TrimSpace(q))
 		if k != "" && !seen[k] && len(out) < maxSuggestions && len(q) <= 120 {
 			seen[k] = true
-			out = append(out, q)
+			out = append(out, asked(q))
 		}
 	}
 	// Status ok leaves out answers that fell back (status fallback).
-	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Status: schema.StatusOK, Page: store.Page{Limit: 100}})
+	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Status: schema.StatusOK, Page: store.Page{Limit: 200}})
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range traces {
+	type question struct {
+		text  string
+		count int
+		order int // first seen, newest first: ties go to the recent one
+	}
+	byKey := map[string]*question{}
+	for i, t := range traces {
 		// Only the team's own chat questions: widget visitors' may hold
 		// personal details.
-		if t.Attributes[schema.AttrChannel] == schema.ChannelChat {
-			add(t.Input)
+		if t.Attributes[schema.AttrChannel] != schema.ChannelChat {
+			continue
 		}
+		k := strings.ToLower(strings.TrimRight(strings.TrimSpace(t.Input), "?!. "))
+		if k == "" {
+			continue
+		}
+		q := byKey[k]
+		if q == nil {
+			q = &question{text: t.Input, order: i}
+			byKey[k] = q
+		}
+		q.count++
+	}
+	ranked := make([]*question, 0, len(byKey))
+	for _, q := range byKey {
+		ranked = append(ranked, q)
+	}
+	slices.SortFunc(ranked, func(a, b *question) int {
+		if a.count != b.count {
+			return b.count - a.count
+		}
+		return a.order - b.order
+	})
+	for _, q := range ranked {
+		if len(out) == maxSuggestions {
+			break
+		}
+		if s.thumbedDown(ctx, traces, q.text) {
+			continue // someone said the answer was wrong
+		}
+		add(q.text)
 	}
 	if hasSample && len(out) < maxSuggestions {
 		qs, err := sampledata.Questions()
@@ -88,4 +126,37 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 		}
 	}
 	return out, nil
+}
+
+// thumbedDown reports whether any of the traces asking question got a
+// thumbs down.
+func (s *Server) thumbedDown(ctx context.Context, traces []store.Trace, question string) bool {
+	k := strings.ToLower(strings.TrimRight(strings.TrimSpace(question), "?!. "))
+	for _, t := range traces {
+		if strings.ToLower(strings.TrimRight(strings.TrimSpace(t.Input), "?!. ")) != k {
+			continue
+		}
+		fb, err := s.store.FeedbackFor(ctx, t.ID)
+		if err != nil {
+			continue
+		}
+		for _, f := range fb {
+			if f.Value < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asked shows a question as a suggestion: a capital first letter and a
+// question mark, however it was typed.
+func asked(q string) string {
+	q = strings.TrimSpace(q)
+	r, n := utf8.DecodeRuneInString(q)
+	q = string(unicode.ToUpper(r)) + q[n:]
+	if !strings.HasSuffix(q, "?") && !strings.HasSuffix(q, ".") {
+		q += "?"
+	}
+	return q
 }

@@ -124,6 +124,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	page := ui.ErrorPage{Status: status, Title: http.StatusText(status), Message: msg}
+	if status == http.StatusNotFound {
+		page.Title = "Page not found"
+		if msg == http.StatusText(status) { // the router's own message says no more than the title
+			page.Message = "Nothing lives at this address. Check the link, or start again from the overview."
+		}
+	}
+	if p := principalOf(c); p != nil && p.user != nil {
+		v := viewerOf(c)
+		page.Viewer = &v // signed in: the page keeps its sidebar
+	}
 	if status == http.StatusForbidden {
 		page.Message = msg + " Ask an admin if you need access."
 	}

@@ -790,7 +790,7 @@ func runTitle(r *store.EvalRun) string {
 func runRow(r *store.EvalRun) ui.RunRow {
 	row := ui.RunRow{ID: r.ID, Name: r.Name, SetID: r.SetID, SetName: r.SetName, SetVersion: r.SetVersion, Status: r.Status,
 		Error: strings.Join(append([]string{r.Error}, r.Warnings...), " "), Done: r.Done, Total: r.Total, Errors: r.Errors,
-		Metrics: r.Metrics, Counts: r.Counts, Settings: SettingsText(r.Settings), CostUSD: r.CostUSD, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
+		Metrics: r.Metrics, Counts: r.Counts, Settings: SettingsText(r.Settings), TopK: r.Settings.TopK, CostUSD: r.CostUSD, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
 	row.Error = strings.TrimSpace(row.Error)
 	if !r.StartedAt.IsZero() {
 		end := r.EndedAt

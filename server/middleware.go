@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -160,9 +161,15 @@ func sizeText(n int64) string {
 	case n < 1<<20:
 		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
 	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		return oneDecimal(float64(n)/(1<<20)) + " MiB"
 	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	return oneDecimal(float64(n)/(1<<30)) + " GiB"
+}
+
+// oneDecimal shows x with one decimal, none when it is whole: "100 MiB",
+// not "100.0 MiB".
+func oneDecimal(x float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(x, 'f', 1, 64), ".0")
 }
 
 // timeout gives every request a deadline through its context, so slow work

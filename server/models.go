@@ -3,7 +3,9 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +28,15 @@ func (s *Server) modelsPage(c echo.Context, status int, p ui.Models) error {
 	}
 	p.Judge = s.cfg.JudgeModel
 	p.ThresholdText = strconv.FormatFloat(s.cfg.Threshold*100, 'f', -1, 64) + "%"
+	// Aliases of one model ("claude-3-5-haiku", "claude-3.5-haiku") share a row.
+	rows := map[string]int{}
 	for _, pr := range llm.DefaultPrices() {
+		key := aliasKey(pr.Model) + " " + money(pr.InputPerMTok) + " " + money(pr.OutputPerMTok)
+		if i, ok := rows[key]; ok {
+			p.Defaults[i].Aliases = append(p.Defaults[i].Aliases, pr.Model)
+			continue
+		}
+		rows[key] = len(p.Defaults)
 		p.Defaults = append(p.Defaults, ui.PriceRow{Model: pr.Model, Input: money(pr.InputPerMTok), Output: money(pr.OutputPerMTok)})
 	}
 	if p.Prices == "" && p.Error == "" {
@@ -41,7 +51,18 @@ func (s *Server) modelsPage(c echo.Context, status int, p ui.Models) error {
 	return render(c, status, ui.ModelsPage(p))
 }
 
-func money(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
+// money shows a price per million tokens with two decimals, as every
+// cost in the UI: $2.50, $0.15.
+func money(v float64) string { return "$" + strconv.FormatFloat(v, 'f', 2, 64) }
+
+// aliasKey is a model name's words in order, so that spellings of one
+// model compare equal: claude-3-5-haiku, claude-3.5-haiku and
+// claude-haiku-3.5 all give "3 5 claude haiku".
+func aliasKey(model string) string {
+	words := strings.FieldsFunc(strings.ToLower(model), func(r rune) bool { return r == '-' || r == '.' || r == '_' || r == ' ' })
+	slices.Sort(words)
+	return strings.Join(words, " ")
+}
 
 // hostOf shows where a model runs without any credentials in the URL.
 func hostOf(raw string) string {

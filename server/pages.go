@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"llmops/store"
+	"llmops/store/schema"
 	"llmops/ui"
 )
 
@@ -32,7 +33,17 @@ func (s *Server) handleOverview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Keys = len(keys)
+	for _, k := range keys {
+		if !k.Publishable() { // widget keys are listed under Chat widget, not API keys
+			p.Keys++
+		}
+	}
+	// One ask trace is enough to tick "Ask the assistant" (eval cases and
+	// ingests are other kinds).
+	asks, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Page: store.Page{Limit: 1}})
+	if err != nil {
+		return err
+	}
 	// Real traffic only (chat, widget, API), from the rollups: eval,
 	// ingest and playground traces are not requests.
 	day, _, _, err := s.store.Rollups(ctx, now.Add(-24*time.Hour), now.Add(time.Minute), store.RollupFilter{}, 0)
@@ -68,7 +79,7 @@ func (s *Server) handleOverview(c echo.Context) error {
 		{Title: "Invite your team", Desc: "Add reviewers, editors and viewers with the least role each needs.", Href: link("/settings/users"), Done: p.Users > 1},
 		{Title: "Create an API key", Desc: "For CI eval gates, the CLI against this server, and other services.", Href: link("/settings/keys"), Done: p.Keys > 0},
 		{Title: "Upload your product docs", Desc: uploadDesc, Href: "/knowledge", Done: own > 0},
-		{Title: "Ask the assistant", Desc: "Grounded answers with citations, in Chat and the embeddable widget.", Href: "/chat"},
+		{Title: "Ask the assistant", Desc: "Grounded answers with citations, in Chat and the embeddable widget.", Href: "/chat", Done: len(asks) > 0},
 	}
 	return render(c, http.StatusOK, ui.OverviewPage(p))
 }

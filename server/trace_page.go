@@ -27,6 +27,16 @@ func (s *Server) handleTracePage(c echo.Context) error {
 	if t.Name != "" {
 		v.Chrome.Title = "Trace · " + t.Name // tabs of several traces stay apart
 	}
+	if t.UserID != "" {
+		// People recognise a name, not an account ID; keys and widget
+		// visitors have none and keep their ID.
+		if u, err := s.store.UserByID(ctx, t.UserID); err == nil {
+			v.UserName = u.Name
+			if v.UserName == "" {
+				v.UserName = u.Email
+			}
+		}
+	}
 	v.Selected = c.QueryParam("span")
 	v.Now = s.now()
 	v.Threshold = s.asst.Threshold()

@@ -91,7 +91,7 @@ func TestTracePage(t *testing.T) {
 		`[data-score="groundedness"] strong`:                    "91%",
 		`[data-testid="citations"] tbody a`:                     "Slack integration",
 		`[data-testid="feedback"] .fb-comment`:                  "outdated price",
-		`[data-testid="feedback-summary"]`:                      "👍 0 / 👎 1",
+		`[data-testid="feedback-summary"]`:                      "0 thumbs up 1 thumbs down",
 		`[data-testid="spans"] [data-key="llmops.hits"] td.num`: "1",
 	} {
 		if got := strings.Join(strings.Fields(doc.Find(sel).First().Text()), " "); got != want {

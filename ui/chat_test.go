@@ -123,7 +123,7 @@ func TestWidgetSettingsPage(t *testing.T) {
 			t.Fatalf("%d key rows, want 2", rows.Length())
 		}
 		first := rows.First().Text()
-		for _, want := range []string{"Help center", "llmops_pk_ab12••••••••", "https://help.example.com", "20/min", "user:maya", "2h ago", "5m ago"} {
+		for _, want := range []string{"Help center", "llmops_pk_ab12••••••••", "https://help.example.com", "20/min", "maya", "2h ago", "5m ago"} {
 			if !strings.Contains(first, want) {
 				t.Errorf("row %q lacks %q", first, want)
 			}

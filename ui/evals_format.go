@@ -502,9 +502,19 @@ func verdictDeltaClass(v string) string {
 // flags, one column per key metric, latency, trace link.
 func caseGridStyle(metricCols int) string {
 	// Every row is its own grid, so only the text columns may flex.
-	cols := "28px minmax(200px, 2fr) minmax(180px, 2fr) 132px"
+	cols := "28px minmax(200px, 2fr) minmax(200px, 3fr)"
 	for range metricCols {
 		cols += " 76px"
 	}
-	return "--case-cols:" + cols + " 60px 44px"
+	return "--case-cols:" + cols + " 60px"
+}
+
+// depthNote says how deep the ranking metrics look, next to them: a run
+// with top-k 3 still reports Recall@5 and @10, from the retriever's list.
+func depthNote(topK int) string {
+	const depth = "Recall, MRR and nDCG score the retriever's ranked list 10 deep (@5 and @10 count its first 5 and 10 documents)"
+	if topK > 0 {
+		return depth + "; the answerer was given the top " + strconv.Itoa(topK) + "."
+	}
+	return depth + "."
 }

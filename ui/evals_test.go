@@ -305,7 +305,7 @@ func TestRunPage(t *testing.T) {
 		t.Fatalf("%d case rows, want 5", cases.Length())
 	}
 	for i, want := range []string{
-		"q001 #mobile No. Integrations, billing and data exports are only available in the web app [1]. 1.000 1.000 1.000 0.842 910ms Trace",
+		"q001 #mobile No. Integrations, billing and data exports are only available in the web app [1]. 1.000 1.000 1.000 0.842 910ms",
 		"↩ fallback",
 		"✓ refused ⊘ unanswerable",
 		"✕ error ! judge failed",

@@ -63,6 +63,7 @@ type RunRow struct {
 	Metrics    map[string]float64
 	Counts     map[string]int
 	Settings   string // one line: "hybrid + rerank · top 5 · extractive"
+	TopK       int    // chunks the answerer was given (0: not recorded)
 	CostUSD    float64
 	CreatedAt  time.Time
 	Duration   time.Duration // zero while queued

@@ -168,3 +168,18 @@ func GroundednessBand(g, threshold float64) string {
 	}
 	return "error"
 }
+
+// ActorLabel shows a stored actor ("user:ada@example.com", "key:CI gate")
+// as people read it: the person's address, or which key.
+func ActorLabel(actor string) string {
+	kind, name, ok := strings.Cut(actor, ":")
+	switch {
+	case !ok || name == "":
+		return Or(actor)
+	case kind == "user":
+		return name
+	case kind == "key":
+		return "API key “" + name + "”"
+	}
+	return name + " (" + kind + ")"
+}

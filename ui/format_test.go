@@ -90,3 +90,17 @@ func TestPeriod(t *testing.T) {
 		}
 	}
 }
+
+func TestActorLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"user:ada@example.com": "ada@example.com",
+		"key:CI gate":          "API key “CI gate”",
+		"system:sample":        "sample (system)",
+		"":                     "--",
+		"unknown":              "unknown",
+	} {
+		if got := ActorLabel(in); got != want {
+			t.Errorf("ActorLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

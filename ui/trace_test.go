@@ -117,7 +117,7 @@ func TestTracePageAsk(t *testing.T) {
 		`h1`:                               "ask",
 		`[data-testid="trace-latency"]`:    "2.0s",
 		`[data-testid="trace-tokens"]`:     "1,200 → 340 (Σ 1,540)",
-		`[data-testid="feedback-summary"]`: "👍 1 / 👎 1",
+		`[data-testid="feedback-summary"]`: "1 thumbs up 1 thumbs down",
 		`.badge.ok`:                        "✓ ok",
 	} {
 		if got := strings.Join(strings.Fields(head.Find(sel).First().Text()), " "); got != want {

@@ -29,6 +29,7 @@ type TraceDetail struct {
 	Status     schema.TraceStatus
 	Error      string
 	UserID     string
+	UserName   string // the signed-in person UserID names, when known
 	SessionID  string
 	Input      string         // preview
 	Output     string         // preview; answers carry [n] citation markers
@@ -286,16 +287,46 @@ func (t TraceDetail) Waterfall() Waterfall {
 			walk(&spans[i], nil, 1, nil, true)
 		}
 	}
-	if total > 0 {
-		for _, f := range []float64{0, 25, 50, 75, 100} {
-			label := "0"
-			if f > 0 {
-				label = Latency(time.Duration(float64(total) * f / 100))
-			}
-			w.Ticks = append(w.Ticks, Tick{Pct: f, Label: label})
+	w.Ticks = AxisTicks(total)
+	return w
+}
+
+// AxisTicks labels a time axis of length total at a round step (1, 2 or 5
+// times a power of ten, at most five steps), so every label is exact where
+// it stands: 0/1/2/3/4/5ms for a 5 ms trace, 0/2/4/6/8ms for a 9 ms one.
+// The last tick is at or before the end of the axis.
+func AxisTicks(total time.Duration) []Tick {
+	if total <= 0 {
+		return nil
+	}
+	const maxSteps = 5
+	raw := float64(total) / maxSteps
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
 		}
 	}
-	return w
+	// Latency shows whole microseconds at best: finer steps would repeat labels.
+	step = max(step, float64(time.Microsecond))
+	var ticks []Tick
+	for i := 0; ; i++ {
+		at := step * float64(i)
+		if at > float64(total)*(1+1e-9) {
+			break
+		}
+		label := "0"
+		if d := time.Duration(math.Round(at)); i > 0 && d >= time.Millisecond && d < time.Second {
+			// Latency rounds to whole milliseconds; a 0.5 ms step needs "1.5ms".
+			label = strconv.FormatFloat(float64(d.Round(time.Microsecond))/float64(time.Millisecond), 'f', -1, 64) + "ms"
+		} else if i > 0 {
+			label = Latency(d)
+		}
+		ticks = append(ticks, Tick{Pct: min(100, at/float64(total)*100), Label: label})
+	}
+	return ticks
 }
 
 // SelectedID is the span whose details show when the page loads.

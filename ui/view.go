@@ -433,7 +433,10 @@ type Models struct {
 }
 
 // PriceRow is one model's price, formatted.
-type PriceRow struct{ Model, Input, Output string }
+type PriceRow struct {
+	Model, Input, Output string
+	Aliases              []string // other names of the same model, at the same price
+}
 
 // DashboardWindows are the Overview's window choices.
 var DashboardWindows = []string{"1h", "24h", "7d", "30d"}

@@ -83,6 +83,8 @@ func TestBadInput(t *testing.T) {
 		{"xlsx", "faq.xlsx", buildZip(t, map[string]string{"xl/workbook.xml": "<workbook/>"}), Limits{}, store.EINVALID, "Excel workbook"},
 		{"invalid utf-8", "notes.txt", bytes.Repeat([]byte("ab\xff\xfe\xfd"), 100), Limits{}, store.EINVALID, "not valid UTF-8 text"},
 		{"nul bytes", "notes.txt", []byte("plain text\x00with a NUL byte"), Limits{}, store.EINVALID, "binary data"},
+		{"pdf without its header", "broken.pdf", []byte("\x00\x01garbage\xff\xfe bytes of a truncated download"), Limits{}, store.EINVALID, "damaged PDF"},
+		{"docx that is not a zip", "broken.docx", []byte("\x00\x01garbage\xff\xfe"), Limits{}, store.EINVALID, "damaged DOCX"},
 		{"csv without faq columns", "people.csv", []byte("name,email\nAda,ada@example.com\n"), Limits{}, store.EINVALID, "question and answer columns (found: name, email)"},
 		{"csv with a broken quote", "faq.csv", []byte("question,answer\n\"How?,\"Like \"\"this\n"), Limits{}, store.EINVALID, "CSV is malformed"},
 		{"json of the wrong shape", "faq.json", []byte(`{"users": [{"name": "Ada"}]}`), Limits{}, store.EINVALID, "JSON FAQ must be an array"},

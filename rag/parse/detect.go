@@ -22,11 +22,19 @@ func Detect(name string, data []byte) (Format, error) {
 		return format, err
 	}
 	head := data[:min(len(data), sniffLen)]
+	ext := strings.ToLower(path.Ext(name))
 	text, err := decodeText(head)
 	if err != nil {
+		// Named as a format we read but without its signature: say it is
+		// damaged rather than unsupported.
+		switch ext {
+		case ".pdf":
+			return "", invalidf("damaged PDF: the file does not start like a PDF (no %%PDF header); export it again")
+		case ".docx":
+			return "", invalidf("damaged DOCX: the file is not a Word document archive; save it again as .docx")
+		}
 		return "", err
 	}
-	ext := strings.ToLower(path.Ext(name))
 	trimmed := strings.TrimLeft(text, " \t\r\n")
 	lower := strings.ToLower(trimmed[:min(len(trimmed), 1024)])
 	switch {
