@@ -365,3 +365,24 @@ func TestExtractiveWhatStaysShort(t *testing.T) {
 		t.Errorf("answer %q; want at most three sentences of prose", a.Text)
 	}
 }
+
+// TestExtractiveStepsOfAnotherTask: a how-to question whose one direct
+// answer is a sentence ("To connect Lumen Link, open …") must not get the
+// numbered steps of another article that share its verb but not the
+// product it names, even when they rank close to it.
+func TestExtractiveStepsOfAnotherTask(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{
+		ref("lumen", "Lumen Link integration", "Lumen Link copies your schedules into the Lumen reporting app every hour.\n\nTo connect Lumen Link, open Settings → Integrations → Lumen Link and sign in with your Lumen account.\n\nDisconnect Lumen Link from the same page to stop copying schedules.", "Lumen Link integration"),
+		ref("outlook", "Sync shifts to Outlook", "Employees can add their shifts to Outlook. The link is one-way.", "Sync shifts to Outlook"),
+		ref("outlook", "Sync shifts to Outlook", "1. Open Profile → Calendar link in the web app.\n2. Click Connect Outlook and sign in with your Microsoft account.\n3. Accept the permission to write calendars you create.\n4. Choose whether to include approved time off.", "Sync shifts to Outlook", "Set up the link"),
+		ref("lumen-billing", "Lumen credits", "Lumen credits are billed once a year and roll over for twelve months.", "Lumen credits"),
+	}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "How do I connect Lumen Link?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.steps || !strings.Contains(a.Text, "To connect Lumen Link") || strings.Contains(a.Text, "Outlook") {
+		t.Errorf("answer %q; want the Lumen Link sentence, not another article's steps", a.Text)
+	}
+}

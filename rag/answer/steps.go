@@ -24,6 +24,12 @@ const (
 	// a list, its introduction and its heading must cover between them
 	// (terms only in the chunk's other headings count partly).
 	minStepsCoverage = 0.5
+	// stepsShareOfBest: a list must cover at least this share of what the
+	// best single sentence covers. Steps that miss a term the best
+	// sentence states are another task's steps ("Connect Google
+	// Calendar" for "how do I connect <integration>?", when one sentence
+	// names the integration and how to connect it).
+	stepsShareOfBest = 0.75
 	// maxAroundWords bounds the introduction and the sentence after the
 	// list: a long one is a paragraph of its own, not part of the task.
 	maxAroundWords = 40
@@ -154,7 +160,8 @@ func chooseSteps(items []item, qa question, weights map[string]float64, total fl
 			top = pr
 		}
 	}
-	if top == nil || top.cov < minStepsCoverage || top.score < keepFraction*best.score || !top.quotes(qa.quoted) {
+	if top == nil || top.cov < minStepsCoverage || top.cov < stepsShareOfBest*best.cov ||
+		top.score < keepFraction*best.score || !top.quotes(qa.quoted) {
 		return nil
 	}
 	ps := top.it.passages
