@@ -19,9 +19,11 @@ var MarkerRE = text.CitationMarker
 // models write "… shift.[1]" and "… shift. [1][2]" as often as "… shift [1].".
 var markersAfterStop = regexp.MustCompile(`([.!?。！？])((?:[ \t]*(?:` + MarkerRE.String() + `))+)`)
 
-// maxRange bounds a marker range like [1-200], so text cannot make the
-// parser allocate at will.
-const maxRange = 20
+// markerNumbers expands one marker: "[1, 3-4]" → 1, 3, 4 (rag/text's
+// reading, whose range bound keeps text from making the parser allocate
+// at will). A function rather than a call in place: parameters named text
+// shadow the package here.
+func markerNumbers(m string) []int { return text.MarkerNumbers(m) }
 
 // ParseCitations splits a model's answer into sentences and the context
 // numbers each cites, with the markers removed from the text. Markers may
@@ -128,29 +130,6 @@ func parseMarkers(s string) []int {
 	var out []int
 	for _, m := range MarkerRE.FindAllString(s, -1) {
 		out = mergeCites(out, markerNumbers(m))
-	}
-	return out
-}
-
-// markerNumbers expands one marker: "[1, 3-4]" → 1, 3, 4.
-func markerNumbers(m string) []int {
-	var out []int
-	inner := strings.Trim(m, "[]【】 ")
-	for _, part := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '、' }) {
-		lo, hi, isRange := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil {
-			continue
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a || b-a > maxRange {
-				b = a
-			}
-		}
-		for n := a; n <= b; n++ {
-			out = append(out, n)
-		}
 	}
 	return out
 }

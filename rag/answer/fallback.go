@@ -14,11 +14,11 @@ const DefaultThreshold = 0.6
 // maxClosest bounds the documents a fallback suggests.
 const maxClosest = 3
 
-// FallbackText says plainly that the documentation does not cover the
-// question and names the closest documents of the context (distinct
-// titles, best first), so the reader has somewhere to go next.
-func FallbackText(closest []store.ChunkRef) string {
-	const plain = "The documentation does not cover this."
+// ClosestTitles names the closest documents of a fallback's context:
+// distinct titles in quotes (“Billing”), best first, at most three; a
+// document without a title is named by its file name, never its path
+// (the ingesting machine's, and this text reaches the widget's visitors).
+func ClosestTitles(closest []store.ChunkRef) []string {
 	var titles []string
 	seen := make(map[string]bool)
 	for _, ref := range closest {
@@ -27,8 +27,6 @@ func FallbackText(closest []store.ChunkRef) string {
 		}
 		title := strings.TrimSpace(ref.Document.Title)
 		if title == "" {
-			// The file's name, not its path: the path is the ingesting
-			// machine's, and this text reaches the widget's visitors.
 			src := ref.Document.Source
 			title = src[strings.LastIndexAny(src, `/\`)+1:]
 		}
@@ -38,6 +36,15 @@ func FallbackText(closest []store.ChunkRef) string {
 		seen[title] = true
 		titles = append(titles, "“"+title+"”")
 	}
+	return titles
+}
+
+// FallbackText says plainly that the documentation does not cover the
+// question and names the closest documents of the context (distinct
+// titles, best first), so the reader has somewhere to go next.
+func FallbackText(closest []store.ChunkRef) string {
+	const plain = "The documentation does not cover this."
+	titles := ClosestTitles(closest)
 	switch len(titles) {
 	case 0:
 		return plain

@@ -275,26 +275,7 @@ var defaultFallback = prompt.Builtin(prompt.FallbackMessage)
 // fallbackText renders the fallback message with the closest documents'
 // titles (distinct, best first, at most three).
 func fallbackText(p *prompt.Compiled, refs []store.ChunkRef) (string, error) {
-	var titles []string
-	seen := map[string]bool{}
-	for _, ref := range refs {
-		if ref.Document == nil || len(titles) == 3 {
-			continue
-		}
-		title := strings.TrimSpace(ref.Document.Title)
-		if title == "" {
-			// The file's name, not its path: the path is the ingesting
-			// machine's, and this text reaches the widget's visitors.
-			src := ref.Document.Source
-			title = src[strings.LastIndexAny(src, `/\`)+1:]
-		}
-		if title == "" || seen[title] {
-			continue
-		}
-		seen[title] = true
-		titles = append(titles, "“"+title+"”")
-	}
-	return p.Text(prompt.FallbackData{Closest: titles})
+	return p.Text(prompt.FallbackData{Closest: answer.ClosestTitles(refs)})
 }
 
 // Validate checks a request and fills its defaults.

@@ -135,26 +135,38 @@ func mergeSegment(seg string) string {
 func citedNumbers(group string) []int {
 	var out []int
 	for _, m := range CitationMarker.FindAllString(group, -1) {
-		inner := strings.Trim(m, "[]【】 ")
-		for _, part := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '、' }) {
-			lo, hi, isRange := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
-			a, err := strconv.Atoi(strings.TrimSpace(lo))
-			if err != nil {
-				continue
-			}
-			z := a
-			if isRange {
-				if z, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || z < a || z-a > 20 {
-					z = a
-				}
-			}
-			for n := a; n <= z; n++ {
-				out = append(out, n)
-			}
-		}
+		out = append(out, MarkerNumbers(m)...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// MaxMarkerRange bounds a range in one marker: "[1-40]" is read as [1].
+const MaxMarkerRange = 20
+
+// MarkerNumbers expands one citation marker, in its order: "[1, 3-4]" →
+// 1, 3, 4. Parts that are not numbers are skipped; a range wider than
+// MaxMarkerRange or backwards counts as its first number.
+func MarkerNumbers(m string) []int {
+	var out []int
+	inner := strings.Trim(m, "[]【】 ")
+	for _, part := range strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ';' || r == '、' }) {
+		lo, hi, isRange := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			continue
+		}
+		z := a
+		if isRange {
+			if z, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || z < a || z-a > MaxMarkerRange {
+				z = a
+			}
+		}
+		for n := a; n <= z; n++ {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // glued reports whether removing s[i:j] would join the text on its left
