@@ -60,7 +60,11 @@ func TestBrowserDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatalf("filter: %v", err)
 	}
-	waitPage(t, ctx, "the filtered list", `location.search.includes("status=fallback")`)
+	// The new page, loaded: its rows or its no-match state (the URL changes
+	// before the new document is there, and on a loaded machine the old
+	// one can still be read).
+	waitPage(t, ctx, "the filtered list", `location.search.includes("status=fallback") && document.readyState === "complete" &&
+		(!!document.querySelector('[data-testid="traces-table"] tbody tr') || !!document.querySelector('[data-testid="traces-no-match"]'))`)
 	list, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-testid="traces-table"] tbody tr')).map(r => r.textContent).join("\n")`))
 	if err != nil || strings.Count(list, "fallback") != 1 || !strings.Contains(list, "bitcoin") {
 		t.Fatalf("filtered list:\n%s\n%v; want only the bitcoin question", list, err)
