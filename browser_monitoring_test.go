@@ -44,7 +44,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-testid="dashboard-number"]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitPage(t, ctx, "the traces behind the number", `location.pathname === "/traces" && location.search.includes("from=") && !!document.querySelector('[data-testid="traces-table"]')`)
+	waitPage(t, ctx, "the traces behind the number", `location.pathname === "/traces" && location.search.includes("from=") && document.readyState === "complete" && !!document.querySelector('[data-testid="traces-table"]')`)
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="traces-table"] tbody tr').length`))
 	if err != nil || rows != 3 {
 		t.Fatalf("traces behind the number: %d rows, %v; want the 3 asks", rows, err)
