@@ -854,43 +854,18 @@ func (s *Server) gateOf(ctx context.Context, setID, thresholds string, noRegress
 // version when the gate compares with it and it has no finished run
 // there); the page of the candidate's run follows its progress.
 func (s *Server) handlePromptGateRunForm(c echo.Context) error {
-	ctx := c.Request().Context()
 	name := c.Param("name")
 	back := "/prompts/" + url.PathEscape(name)
-	p, err := s.store.Prompt(ctx, name)
-	if err != nil {
-		return err
+	if _, err := s.store.Prompt(c.Request().Context(), name); err != nil {
+		return err // an unknown prompt is a 404, not a message on its page
 	}
 	v, err := promptVersionParam("version", c.FormValue("version"))
 	if err != nil {
 		return redirectError(c, back, err)
 	}
-	if p.Name != prompt.SupportAnswer || p.Gate == nil {
-		return redirectError(c, back, store.Errorf(store.EINVALID, "%s has no eval gate; set one first", p.Name))
-	}
-	if _, err := s.store.PromptVersion(ctx, name, v); err != nil {
+	runs, err := s.startGateRuns(c, name, v)
+	if err != nil {
 		return redirectError(c, back, err)
 	}
-	refs := []string{p.Name + "@" + strconv.Itoa(v)}
-	if prod, ok := p.Labels[prompt.LabelProduction]; p.Gate.NoRegression && ok && len(prod.Split) == 0 && prod.Version != v {
-		base := p.Name + "@" + strconv.Itoa(prod.Version)
-		run, err := evals.LatestPromptRun(ctx, s.store, p.Gate.SetID, base)
-		if err != nil {
-			return err
-		}
-		if run == nil {
-			refs = append(refs, base)
-		}
-	}
-	var first *store.EvalRun
-	for _, ref := range refs {
-		run, err := s.startRun(c, p.Gate.SetID, 0, "gate · "+ref, store.RunSettings{Prompt: ref})
-		if err != nil {
-			return redirectError(c, back, err)
-		}
-		if first == nil {
-			first = run
-		}
-	}
-	return c.Redirect(http.StatusSeeOther, "/evals/runs/"+first.ID)
+	return c.Redirect(http.StatusSeeOther, "/evals/runs/"+runs[0].ID)
 }

@@ -369,35 +369,46 @@ func (s *Server) handlePromptGatePut(c echo.Context) error {
 // compares with production and production's version has no finished run
 // there, one of it too. The verdict is GET …/gate?version=N once they end.
 func (s *Server) handlePromptGateRun(c echo.Context) error {
-	ctx := c.Request().Context()
 	var body struct {
 		Version int `json:"version"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	p, err := s.store.Prompt(ctx, c.Param("name"))
+	runs, err := s.startGateRuns(c, c.Param("name"), body.Version)
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusAccepted, map[string]any{"runs": runs})
+}
+
+// startGateRuns starts the eval runs a gate needs for version v of prompt
+// name: the version's, and production's when the gate checks for
+// regressions and production has no run on the gate's set yet.
+func (s *Server) startGateRuns(c echo.Context, name string, v int) ([]*store.EvalRun, error) {
+	ctx := c.Request().Context()
+	p, err := s.store.Prompt(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	if p.Name != prompt.SupportAnswer {
-		return store.Errorf(store.EINVALID, "eval runs answer with %s; %s has no gate", prompt.SupportAnswer, p.Name)
+		return nil, store.Errorf(store.EINVALID, "eval runs answer with %s; %s has no gate", prompt.SupportAnswer, p.Name)
 	}
 	if p.Gate == nil {
-		return store.Errorf(store.EINVALID, "%s has no eval gate; set one first", p.Name)
+		return nil, store.Errorf(store.EINVALID, "%s has no eval gate; set one first", p.Name)
 	}
-	if _, err := s.store.PromptVersion(ctx, p.Name, body.Version); err != nil {
+	if _, err := s.store.PromptVersion(ctx, p.Name, v); err != nil {
 		if store.ErrorCode(err) == store.ENOTFOUND {
-			return store.Errorf(store.EINVALID, "version: %s", store.ErrorMessage(err))
+			return nil, store.Errorf(store.EINVALID, "version: %s", store.ErrorMessage(err))
 		}
-		return err
+		return nil, err
 	}
-	refs := []string{p.Name + "@" + strconv.Itoa(body.Version)}
-	if prod, ok := p.Labels[prompt.LabelProduction]; p.Gate.NoRegression && ok && len(prod.Split) == 0 && prod.Version != body.Version {
+	refs := []string{p.Name + "@" + strconv.Itoa(v)}
+	if prod, ok := p.Labels[prompt.LabelProduction]; p.Gate.NoRegression && ok && len(prod.Split) == 0 && prod.Version != v {
 		base := p.Name + "@" + strconv.Itoa(prod.Version)
 		run, err := evals.LatestPromptRun(ctx, s.store, p.Gate.SetID, base)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if run == nil {
 			refs = append(refs, base)
@@ -407,9 +418,9 @@ func (s *Server) handlePromptGateRun(c echo.Context) error {
 	for _, ref := range refs {
 		run, err := s.startRun(c, p.Gate.SetID, 0, "gate · "+ref, store.RunSettings{Prompt: ref})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		runs = append(runs, run)
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"runs": runs})
+	return runs, nil
 }
