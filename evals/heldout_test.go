@@ -2,8 +2,12 @@ package evals
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"llmops/evals/cases"
@@ -53,7 +57,7 @@ func TestHeldOutRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logCases(t, results)
+		logCases(t, e, results)
 	}
 	if got.Counts["refusal_correctness"] != 7 || got.Counts["correctness_f1"] != 43 {
 		t.Errorf("counts %v: want 7 unanswerable and 43 answerable cases", got.Counts)
@@ -65,11 +69,36 @@ func TestHeldOutRun(t *testing.T) {
 	}
 }
 
-// logCases logs each case's answer and answer metrics
-// (LLMOPS_EVAL_CASES=1), to read what an answerer change did.
-func logCases(t *testing.T, results []store.CaseResult) {
+// logCases logs each case's answer, answer metrics and context
+// (LLMOPS_EVAL_CASES=1; the chunks' whole text for the case IDs listed in
+// LLMOPS_EVAL_CONTEXT), to read what an answerer change did.
+func logCases(t *testing.T, e *env, results []store.CaseResult) {
 	t.Helper()
+	show := strings.Fields(strings.ReplaceAll(os.Getenv("LLMOPS_EVAL_CONTEXT"), ",", " "))
 	for _, res := range results {
-		t.Logf("%s f1=%.2f rel=%.2f fb=%v %q\n    → %q", res.CaseID, res.Metrics["correctness_f1"], res.Metrics["answer_relevancy"], res.Fallback, res.Question, res.Answer)
+		refs, err := e.kb.Chunks(context.Background(), res.Retrieved[:min(res.Context, len(res.Retrieved))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ctx strings.Builder
+		for i, r := range refs {
+			fmt.Fprintf(&ctx, "\n    [%d] %s › %s", i+1, r.Document.Title, strings.Join(r.Chunk.Headings, " › "))
+			if slices.Contains(show, res.CaseID) {
+				fmt.Fprintf(&ctx, "\n%s\n", r.Chunk.Text)
+			}
+		}
+		if dump := os.Getenv("LLMOPS_EVAL_DUMP"); dump != "" {
+			var texts []string
+			for _, r := range refs {
+				texts = append(texts, r.Chunk.Text)
+			}
+			line, _ := json.Marshal(map[string]any{"id": res.CaseID, "q": res.Question, "answer": res.Answer, "context": texts, "f1": res.Metrics["correctness_f1"]})
+			f, err := os.OpenFile(dump, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err == nil {
+				f.Write(append(line, '\n'))
+				f.Close()
+			}
+		}
+		t.Logf("%s f1=%.2f rel=%.2f fb=%v %q%s\n    → %q", res.CaseID, res.Metrics["correctness_f1"], res.Metrics["answer_relevancy"], res.Fallback, res.Question, ctx.String(), res.Answer)
 	}
 }

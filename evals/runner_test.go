@@ -183,7 +183,7 @@ func TestSampleRun(t *testing.T) {
 	m := got.Metrics
 	t.Logf("sample run: %v", m)
 	if os.Getenv("LLMOPS_EVAL_CASES") != "" {
-		logCases(t, results)
+		logCases(t, e, results)
 	}
 	if got.Counts["refusal_correctness"] != 13 || got.Counts["hit@5"] != 77 {
 		t.Errorf("counts %v: want 13 unanswerable and 77 answerable with documents", got.Counts)

@@ -36,6 +36,11 @@ type Extractive struct {
 	// answer is the fallback: 0 means DefaultMinRelevance; a negative
 	// value disables the check.
 	MinRelevance float64
+	// Embed, when set, adds how close each candidate sentence's meaning
+	// is to the question's (the cosine of their embeddings, weighted
+	// semanticWeight) to its lexical score: a sentence that answers in
+	// other words than the question's. Without it, words decide.
+	Embed Embedder
 }
 
 // DefaultMinScore is the default Extractive.MinScore. It is a floor for
@@ -102,6 +107,9 @@ const (
 	nearDistance = 2
 	nearFraction = 0.7
 	farFraction  = 0.85
+	// semanticWeight scales the embedding cosine added to a candidate's
+	// score when Extractive.Embed is set.
+	semanticWeight = 0.3
 )
 
 // question is an analysed question.
@@ -121,6 +129,8 @@ type question struct {
 	yesNo bool
 	// poles are the actions the question asks about (see polarity.go).
 	poles poleSet
+	// want is the kind of thing the question asks for (answertype.go).
+	want answerType
 }
 
 // candidate is a passage considered for the answer.
@@ -187,6 +197,11 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 	}
 
 	cands := scoreCandidates(qa, items, ex.weights, total)
+	if e.Embed != nil {
+		if err := addMeaning(ctx, e.Embed, q, cands); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, c := range cands {
 		ex.bestCov = max(ex.bestCov, c.cov)
 	}
@@ -271,6 +286,9 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 			if qa.wantNumber && hasNumber(p.toks) {
 				score += numberBonus
 			}
+			if qa.want.states(p.text) {
+				score += typeBonus
+			}
 			if p.words > longWords {
 				score -= min(maxLengthPenalty, lengthPenalty*float64(p.words-longWords))
 			}
@@ -284,6 +302,34 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	return cands
+}
+
+// addMeaning adds semanticWeight × the cosine of each candidate's and
+// the question's embeddings to its score and sorts the candidates again.
+func addMeaning(ctx context.Context, embed Embedder, q string, cands []candidate) error {
+	if len(cands) < 2 {
+		return nil
+	}
+	texts := make([]string, 1, len(cands)+1)
+	texts[0] = q
+	for _, c := range cands {
+		texts = append(texts, c.p.text)
+	}
+	vecs, err := embed(ctx, texts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return nil // meaning only refines the ranking: words still decide
+	}
+	if len(vecs) != len(texts) {
+		return nil
+	}
+	for i := range cands {
+		cands[i].score += semanticWeight * max(0, cosine(vecs[0], vecs[i+1]))
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+	return nil
 }
 
 // analyseQuestion extracts a question's content terms.
@@ -323,6 +369,7 @@ func analyseQuestion(q string) question {
 			break
 		}
 	}
+	qa.want = questionType(lower)
 	qa.procedural = isProcedural(lower)
 	qa.yesNo = isYesNo(lower)
 	for _, w := range []string{"code", "api", "curl", "endpoint", "request", "json", "example", "sample", "header", "payload", "script", "sdk"} {

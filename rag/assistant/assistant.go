@@ -193,7 +193,7 @@ func New(opts Options) (*Assistant, error) {
 		return nil, errors.New("assistant: Retriever and Traces are required")
 	}
 	if opts.Answerer == nil {
-		opts.Answerer = Extractive{}
+		opts.Answerer = Extractive{answer.Extractive{Embed: opts.Embed}}
 	}
 	threshold := answer.DefaultThreshold
 	if opts.Threshold != nil {
