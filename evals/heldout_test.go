@@ -99,6 +99,6 @@ func logCases(t *testing.T, e *env, results []store.CaseResult) {
 				f.Close()
 			}
 		}
-		t.Logf("%s f1=%.2f rel=%.2f fb=%v %q%s\n    → %q", res.CaseID, res.Metrics["correctness_f1"], res.Metrics["answer_relevancy"], res.Fallback, res.Question, ctx.String(), res.Answer)
+		t.Logf("%s f1=%.2f rel=%.2f relevance=%.2f fb=%v %q%s\n    → %q", res.CaseID, res.Metrics["correctness_f1"], res.Metrics["answer_relevancy"], res.Metrics["relevance"], res.Fallback, res.Question, ctx.String(), res.Answer)
 	}
 }

@@ -224,8 +224,8 @@ func TestSampleRun(t *testing.T) {
 		t.Logf("%s: correctness_f1 %.3f, answer_relevancy %.3f, refusal_correctness %.0f/%.0f, false_refusal %.0f/%.0f",
 			half.name, f1/answerable, rel/answerable, refused, unanswerable, falseRefused, answerable)
 	}
-	if m["correctness_f1"] < 0.42 {
-		t.Errorf("correctness_f1 = %.3f, want at least 0.42 (0.408 before issue 14)", m["correctness_f1"])
+	if m["correctness_f1"] < 0.45 {
+		t.Errorf("correctness_f1 = %.3f, want at least 0.45 (0.408 before issue 14, 0.429 before its answer types)", m["correctness_f1"])
 	}
 }
 

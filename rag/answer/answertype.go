@@ -24,6 +24,9 @@ const (
 	// Settings → General → Transfer ownership"), not a sentence that
 	// repeats its premise ("If the Owner has left the company…").
 	wantAction
+	// wantReason: "why" wants a cause or a condition ("…still needs
+	// approval if it would put the employee into overtime").
+	wantReason
 )
 
 // typeBonus goes to a sentence that states the kind of thing the question
@@ -53,6 +56,8 @@ func questionType(lower string) answerType {
 		return wantPlace
 	case isProcedural(lower):
 		return wantAction
+	case strings.HasPrefix(lower, "why") || has(" why ", " why?", "what causes", "how come", "what went wrong"):
+		return wantReason
 	}
 	return anyAnswer
 }
@@ -63,6 +68,7 @@ var (
 	moneyRe     = regexp.MustCompile(`[$€£]\s?\d|\b\d[\d,.]*\s?(usd|eur|gbp|dollars?|euros?|cents?)\b|\bfree\b|\bno (extra )?(cost|charge)\b`)
 	versionRe   = regexp.MustCompile(`\b(v?\d+\.\d+(\.\d+)?)\b|\b(released|introduced|since)\b`)
 	placeRe     = regexp.MustCompile(`→|->|\b(settings|profile|menu|page|tab|toolbar|under)\b`)
+	reasonRe    = regexp.MustCompile(`\b(because|if|unless|since|due to|so that|as long as|until|only when|otherwise|when)\b`)
 	actionRe    = regexp.MustCompile(`→|->|^(go|click|open|select|choose|tap|enter|type|use|add|set|turn|switch|contact|email|ask)\b|\b(go to|click|tap)\b`)
 )
 
@@ -82,6 +88,8 @@ func (t answerType) states(s string) bool {
 		return placeRe.MatchString(lower)
 	case wantAction:
 		return actionRe.MatchString(lower)
+	case wantReason:
+		return reasonRe.MatchString(lower)
 	}
 	return false
 }

@@ -22,6 +22,7 @@ func TestQuestionType(t *testing.T) {
 		{"Where do I add our PO number?", wantPlace},
 		{"How do I hand over ownership?", wantAction},
 		{"Can managers approve swaps from Slack?", anyAnswer},
+		{"We turned approval off, but a swap is still waiting. Why?", wantReason},
 	} {
 		if got := questionType(strings.ToLower(c.q)); got != c.want {
 			t.Errorf("questionType(%q) = %d, want %d", c.q, got, c.want)
