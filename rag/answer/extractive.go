@@ -110,6 +110,8 @@ const (
 	// semanticWeight scales the embedding cosine added to a candidate's
 	// score when Extractive.Embed is set.
 	semanticWeight = 0.3
+	// maxMeaning caps the candidates embedded per answer.
+	maxMeaning = 16
 )
 
 // question is an analysed question.
@@ -310,9 +312,12 @@ func addMeaning(ctx context.Context, embed Embedder, q string, cands []candidate
 	if len(cands) < 2 {
 		return nil
 	}
-	texts := make([]string, 1, len(cands)+1)
+	// Only the best lexical candidates: one batch of at most
+	// maxMeaning+1 short texts bounds what a remote embedder costs.
+	n := min(len(cands), maxMeaning)
+	texts := make([]string, 1, n+1)
 	texts[0] = q
-	for _, c := range cands {
+	for _, c := range cands[:n] {
 		texts = append(texts, c.p.text)
 	}
 	vecs, err := embed(ctx, texts)
@@ -325,7 +330,7 @@ func addMeaning(ctx context.Context, embed Embedder, q string, cands []candidate
 	if len(vecs) != len(texts) {
 		return nil
 	}
-	for i := range cands {
+	for i := range cands[:n] {
 		cands[i].score += semanticWeight * max(0, cosine(vecs[0], vecs[i+1]))
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
