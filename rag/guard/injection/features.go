@@ -170,9 +170,9 @@ type normaliser struct {
 	// "?", "!" or a line break), for scoring sentences on their own.
 	cuts []int
 	cut  bool // the next word starts a sentence
-	// obfuscated is set when normalising did more than change case and
-	// punctuation (leetspeak, look-alikes, full-width or invisible
-	// characters, accents, spaced-out letters): the rules then read the
+	// obfuscated is set when normalising did more than change case,
+	// accents and punctuation (leetspeak, look-alikes, full-width or
+	// invisible characters, spaced-out letters): the rules then read the
 	// normalised text too.
 	obfuscated bool
 }
@@ -247,9 +247,7 @@ func (n *normaliser) token(t string) {
 			latin, other = false, false
 			continue
 		}
-		if f := latinFold(r); f != r {
-			r, n.obfuscated = f, true
-		}
+		r = latinFold(r) // accents are ordinary (German, French): not obfuscation
 		if r < utf8.RuneSelf {
 			latin = latin || unicode.IsLetter(r)
 		} else if _, ok := confusable[r]; ok {
