@@ -106,7 +106,7 @@ func (m *Model) Score(text string) float64 {
 		zs := m.bias + rules
 		for g := range sum {
 			if n[g] > 0 {
-				zs += sum[g] * scale(group(g), n[g])
+				zs += float64(sum[g] * scale(group(g), n[g]))
 			}
 		}
 		best = max(best, zs)
@@ -137,7 +137,7 @@ func (m *Model) Score(text string) float64 {
 	closeSeg()
 	for g := range s.sum {
 		if s.n[g] > 0 {
-			z += s.sum[g] * scale(group(g), s.n[g])
+			z += float64(s.sum[g] * scale(group(g), s.n[g])) // float64(): never fused, as in training
 		}
 	}
 	scratchPool.Put(s)

@@ -223,18 +223,18 @@ func fit(vecs []sparse, examples []Example, rows []int, o Options) ([]float64, f
 			v := vecs[r]
 			z := b
 			for k, ix := range v.idx {
-				z += w[ix] * v.val[k]
+				z += float64(w[ix] * v.val[k]) // float64(): no fused multiply-add (arm64), so every platform trains the same bytes
 			}
 			y, cw := 0.0, wNeg
 			if examples[r].Injection {
 				y, cw = 1, wPos
 			}
 			d := (sigmoid(z) - y) * cw
-			gb += d * d
+			gb += float64(d * d)
 			b -= eta * d / math.Sqrt(gb+1e-8)
 			for k, ix := range v.idx {
-				g := d*v.val[k] + o.L2*w[ix]
-				g2[ix] += g * g
+				g := float64(d*v.val[k]) + float64(o.L2*w[ix])
+				g2[ix] += float64(g * g)
 				w[ix] -= eta * g / math.Sqrt(g2[ix]+1e-8)
 			}
 		}
