@@ -12,8 +12,8 @@ import (
 )
 
 // TestGuardTrainAndBenchInjection: guard train writes a model from a
-// labelled JSONL file (the same bytes twice), and bench injection
-// measures it on that file's test rows and on the sample data.
+// labelled JSONL file, and bench injection measures it on that file's
+// test rows and on the sample data.
 func TestGuardTrainAndBenchInjection(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -40,20 +40,11 @@ func TestGuardTrainAndBenchInjection(t *testing.T) {
 		code := run(context.Background(), args, &out, &errOut, func(string) string { return "" })
 		return code, out.String(), errOut.String()
 	}
-	var models [2][]byte
-	for i := range models {
-		out := filepath.Join(dir, fmt.Sprintf("m%d.bin", i))
-		if code, stdout, stderr := llmops("guard", "train", "--data", dir, "--out", out, "--benign", ""); code != exitOK || !strings.Contains(stdout, "chose ") {
-			t.Fatalf("guard train: exit %d\n%s\n%s", code, stdout, stderr)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		models[i] = b
-	}
-	if !bytes.Equal(models[0], models[1]) {
-		t.Error("guard train twice on the same data wrote different files")
+	// Determinism is TestTrainDeterministic's (rag/guard/injection); here
+	// the command writes a model the bench can read.
+	out := filepath.Join(dir, "m0.bin")
+	if code, stdout, stderr := llmops("guard", "train", "--data", dir, "--out", out, "--benign", "", "--bits", "12"); code != exitOK || !strings.Contains(stdout, "chose ") {
+		t.Fatalf("guard train: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr := llmops("bench", "injection", "--data", file, "--model", filepath.Join(dir, "m0.bin"), "--json")
 	if code != exitOK {

@@ -43,8 +43,13 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 	benign := fs.String("benign", "rag/guard/injection/testdata/benign_support.txt,rag/guard/injection/testdata/benign_passages.txt",
 		"benign validation texts, one a line: comma-separated files (\"\" for none)")
 	asJSON := fs.Bool("json", false, "print the candidates and the chosen model as JSON")
+	bits := fs.Int("bits", 0, "hash table size 2^bits (default 18; small tables train faster, for tests)")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
+	}
+	grid := injection.DefaultGrid()
+	for i := range grid {
+		grid[i].Bits = *bits
 	}
 	all, err := injection.Load(*data)
 	if err != nil {
@@ -70,8 +75,8 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 		}
 		val = append(val, lines...)
 	}
-	fmt.Fprintf(env.Stderr, "training on %d rows, %d benign validation texts, %d settings\n", len(train), len(val), len(injection.DefaultGrid()))
-	m, cands, err := injection.Select(train, val, injection.DefaultGrid())
+	fmt.Fprintf(env.Stderr, "training on %d rows, %d benign validation texts, %d settings\n", len(train), len(val), len(grid))
+	m, cands, err := injection.Select(train, val, grid)
 	if err != nil {
 		return err
 	}
@@ -196,19 +201,19 @@ func runBenchInjection(ctx context.Context, env *Env, cmd *command, args []strin
 // guard budget is stated for.
 const fiftyWords = "Hi, we run three cafés and our managers keep asking the same thing: when an employee swaps a shift with a colleague at another location, does the swap still need approval from both managers, and will the hours show up correctly in the Gusto payroll export at the end of the month?"
 
-// scoreP50 is the median time of one Score of text, over 200 batches of
-// 50 calls after a warm-up.
+// scoreP50 is the median time of one Score of text, over 100 batches of
+// 20 calls after a warm-up.
 func scoreP50(m *injection.Model, text string) time.Duration {
-	for range 100 {
+	for range 50 {
 		m.Score(text)
 	}
 	var d []time.Duration
-	for range 200 {
+	for range 100 {
 		start := time.Now()
-		for range 50 {
+		for range 20 {
 			m.Score(text)
 		}
-		d = append(d, time.Since(start)/50)
+		d = append(d, time.Since(start)/20)
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
