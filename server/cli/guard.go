@@ -154,7 +154,7 @@ func runBenchInjection(ctx context.Context, env *Env, cmd *command, args []strin
 	if len(rows) == 0 {
 		rows = all
 	}
-	rep := injectionReport{Model: m.Info(), Data: *data, Rows: len(rows), Classifier: m.Evaluate(rows), RulesOnly: injection.EvaluateRules(rows)}
+	rep := injectionReport{Model: m.Info(), Data: *data, Rows: len(rows), Classifier: m.Evaluate(rows), RulesOnly: injection.EvaluateRules(rows), SampleQFlagged: []string{}}
 	qs, err := sampledata.Questions()
 	if err != nil {
 		return err
