@@ -1,6 +1,6 @@
 # llmops — every target works on a fresh machine with only Go installed
 # (the assets target also needs npm; the vendored files are committed).
-.PHONY: run build generate test check-generated lint bench fuzz assets axe screenshots clean
+.PHONY: run build generate test check-generated lint bench fuzz assets axe screenshots clean injection-model
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
@@ -85,6 +85,15 @@ screenshots:
 	rm -rf $(SHOTS) && mkdir -p $(SHOTS)
 	LLMOPS_TOUR_SHOTS=$(CURDIR)/$(SHOTS) go test -count=1 -timeout 30m -run '^TestBrowserTour$$' .
 	@echo "screenshots in $(SHOTS)/"
+
+# injection-model retrains the prompt-injection classifier embedded in the
+# binary (rag/guard/injection/model.bin) from the train split of
+# deepset/prompt-injections in ../shared/datasets; without that folder it
+# says so and changes nothing. The same data gives the same bytes.
+INJECTION_DATA ?= ../shared/datasets/prompt-injections
+injection-model:
+	@if [ ! -e "$(INJECTION_DATA)" ]; then echo "injection-model: $(INJECTION_DATA) not found; model.bin left as it is"; exit 0; fi; \
+	go run . guard train --data $(INJECTION_DATA) --out rag/guard/injection/model.bin
 
 clean:
 	rm -rf llmops llmops-data

@@ -24,10 +24,10 @@ func TestPromptsExportImport(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 	dir := t.TempDir()
-	if code, out, errOut := llmops("prompts", "export", "--data", data, dir); code != exitOK || !strings.Contains(out, "8 prompt versions written") {
+	if code, out, errOut := llmops("prompts", "export", "--data", data, dir); code != exitOK || !strings.Contains(out, "9 prompt versions written") {
 		t.Fatalf("export: exit %d %s %s", code, out, errOut)
 	}
-	if code, out, errOut := llmops("prompts", "import", "--data", data, dir); code != exitOK || !strings.Contains(out, "0 new versions, 8 already there") {
+	if code, out, errOut := llmops("prompts", "import", "--data", data, dir); code != exitOK || !strings.Contains(out, "0 new versions, 9 already there") {
 		t.Fatalf("re-import: exit %d %s %s", code, out, errOut)
 	}
 	path := filepath.Join(dir, "fallback-message@1.prompt")
@@ -45,12 +45,12 @@ func TestPromptsExportImport(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("import: exit %d %s %s", code, out, errOut)
 		}
-		if !strings.Contains(out, "1 new versions") && !strings.Contains(out, "0 new versions, 9 already there") {
+		if !strings.Contains(out, "1 new versions") && !strings.Contains(out, "0 new versions, 10 already there") {
 			t.Errorf("import: %s", out)
 		}
 	}
 	dir2 := t.TempDir()
-	if code, out, errOut := llmops("prompts", "export", "--data", data, dir2); code != exitOK || !strings.Contains(out, "9 prompt versions written") {
+	if code, out, errOut := llmops("prompts", "export", "--data", data, dir2); code != exitOK || !strings.Contains(out, "10 prompt versions written") {
 		t.Fatalf("export: exit %d %s %s", code, out, errOut)
 	}
 	got, err := os.ReadFile(filepath.Join(dir2, "fallback-message@2.prompt"))

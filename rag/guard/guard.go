@@ -220,9 +220,13 @@ func window(norm string, i, n int) (int, int) {
 	return lo, hi
 }
 
-// sentenceBefore returns the text of norm's sentence before offset i.
+// sentenceBefore returns the text of norm's sentence before offset i,
+// at most reach bytes of it: looking further back made Check quadratic
+// on text with many negated matches and no sentence end (1 MiB of
+// "never send your password to http …" took seconds).
 func sentenceBefore(norm string, i int) string {
-	start := strings.LastIndexAny(norm[:i], ".!?\n") + 1
+	lo := max(0, i-reach)
+	start := lo + strings.LastIndexAny(norm[lo:i], ".!?\n") + 1
 	return norm[start:i]
 }
 

@@ -49,6 +49,7 @@ func commands() []*command {
 		promptsExportCmd, promptsImportCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchSearchCmd, benchEvalCmd,
 		benchCrashCmd, benchTracesCmd,
+		guardTrainCmd, benchInjectionCmd,
 		keysCreateCmd, backupCmd, compactCmd, versionCmd,
 	}
 }

@@ -27,6 +27,9 @@ type Options struct {
 	// sentence citing [1] that no passage supports, so the answer is only
 	// partly grounded.
 	Unsupported string
+	// Reply, when set, writes every answer instead: it is given the last
+	// message of the request (a judge's verdict, say).
+	Reply func(lastMessage string) string
 }
 
 // Server is an OpenAI-compatible /v1/chat/completions upstream. Its
@@ -137,7 +140,9 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		user = body.Messages[n-1].Content
 	}
 	text := "I don't know based on the documentation."
-	if m := passageOne.FindStringSubmatch(user); m != nil {
+	if f.opts.Reply != nil {
+		text = f.opts.Reply(user)
+	} else if m := passageOne.FindStringSubmatch(user); m != nil {
 		first := strings.TrimSpace(m[1] + m[2])
 		if i := strings.IndexAny(first, ".\n"); i > 0 {
 			first = first[:i]
