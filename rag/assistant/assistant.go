@@ -520,7 +520,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	t.end(sp, nil)
 
 	res := &Result{
-		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback,
+		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback || AsksForPerson(req.Question),
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: answerP.Ref(),
 		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked, Context: refs, PromptText: gen.PromptText,
