@@ -30,11 +30,13 @@ type Turn struct {
 	Question string `json:"question"`
 	// Standalone is the question rewritten with the conversation's
 	// context, as retrieval saw it; empty when it needed no rewrite.
-	Standalone string    `json:"standalone,omitempty"`
-	Answer     string    `json:"answer"`
-	TraceID    string    `json:"trace_id"`
-	Fallback   bool      `json:"fallback,omitempty"`
-	At         time.Time `json:"at"`
+	Standalone string `json:"standalone,omitempty"`
+	Answer     string `json:"answer"`
+	TraceID    string `json:"trace_id"`
+	Fallback   bool   `json:"fallback,omitempty"`
+	// AskedPerson: the question asked for a person (it escalates).
+	AskedPerson bool      `json:"asked_person,omitempty"`
+	At          time.Time `json:"at"`
 }
 
 // MaxTurns bounds the turns a conversation keeps; older ones are dropped

@@ -38,7 +38,7 @@ const (
 type Escalation struct {
 	ID         string          `json:"id"` // the conversation's ID
 	Channel    string          `json:"channel"`
-	Reason     string          `json:"reason"`   // of the first escalated answer
+	Reason     string          `json:"reason"`   // of the first escalated answer; asking for a person wins over a fallback
 	Question   string          `json:"question"` // the question that escalated first
 	TraceID    string          `json:"trace_id"` // that answer's trace
 	Answers    int             `json:"escalated_answers"`
@@ -115,9 +115,9 @@ func escalateTx(tx *bolt.Tx, c *Conversation, t *Turn, now time.Time) error {
 		return err
 	}
 	if !ok {
-		reason := ReasonAskedHuman
-		if t.Fallback {
-			reason = ReasonFallback
+		reason := ReasonFallback
+		if t.AskedPerson || !t.Fallback {
+			reason = ReasonAskedHuman
 		}
 		e = Escalation{ID: c.ID, Channel: c.Channel, Reason: reason, Question: Preview(t.Question, 500), TraceID: t.TraceID,
 			State: EscalationOpen, CreatedAt: now}
@@ -358,6 +358,9 @@ func (s *Store) SetConversationContact(ctx context.Context, id, owner string, ct
 		if !ok || c.Owner != owner || owner == "" {
 			return Errorf(ENOTFOUND, "conversation %s not found", Preview(id, MaxIDLen))
 		}
+		if !c.Escalated {
+			return Errorf(ECONFLICT, "contact details can only be left on a conversation handed to a person")
+		}
 		ct.At = s.now().UTC()
 		c.Contact = &ct
 		if err := putJSON(b, []byte(id), &c); err != nil {
@@ -524,4 +527,49 @@ func escalationsAndOwnerIndex(tx *bolt.Tx) error {
 		}
 		return putJSON(eb, k, &e)
 	})
+}
+
+// SettingEscalationWebhook names the setting holding the URL new
+// escalations are posted to ("" or unset: none).
+const SettingEscalationWebhook = "escalation_webhook_url"
+
+// EscalationWebhook returns the new-escalation webhook URL, "" if none.
+func (s *Store) EscalationWebhook(ctx context.Context) (string, error) {
+	var u string
+	_, err := s.Setting(ctx, SettingEscalationWebhook, &u)
+	return u, err
+}
+
+// SetEscalationWebhook stores the new-escalation webhook URL (the caller
+// has checked it), audited by scheme and host only: a chat webhook's path
+// is its secret.
+func (s *Store) SetEscalationWebhook(ctx context.Context, actor Actor, url string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		var before string
+		if _, err := getJSON(b, []byte(SettingEscalationWebhook), &before); err != nil {
+			return err
+		}
+		if err := putJSON(b, []byte(SettingEscalationWebhook), url); err != nil {
+			return err
+		}
+		return s.writeAudit(tx, AuditEvent{Actor: actor, Action: "update", Resource: "setting", ResourceID: SettingEscalationWebhook,
+			Before: webhookHint(before), After: webhookHint(url)})
+	})
+}
+
+// webhookHint is a webhook URL without its path: "https://hooks.slack.com/…".
+func webhookHint(u string) string {
+	if u == "" {
+		return "(none)"
+	}
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return "(set)"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + Preview(host, 100) + "/…"
 }
