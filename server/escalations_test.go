@@ -116,8 +116,8 @@ func TestEscalationInboxAPI(t *testing.T) {
 	}{
 		{viewer, `{"state":"assigned"}`, http.StatusForbidden},
 		{reviewer, `{"state":"resolved"}`, http.StatusBadRequest}, // a note is required
-		{reviewer, `{"state":"open"}`, http.StatusConflict},        // it is open
-		{reviewer, `{"state":"assigned"}`, http.StatusOK},          // to the caller
+		{reviewer, `{"state":"open"}`, http.StatusConflict},       // it is open
+		{reviewer, `{"state":"assigned"}`, http.StatusOK},         // to the caller
 		{reviewer, `{"state":"resolved","note":"Emailed the customer."}`, http.StatusOK},
 		{reviewer, `{"state":"assigned","assignee":"x"}`, http.StatusConflict},
 	} {
