@@ -235,3 +235,75 @@ func TestWidgetContact(t *testing.T) {
 		t.Errorf("escalation page after retention: %d, want 404", rec.Code)
 	}
 }
+
+// TestCaseFromTraceUnanswerable: "Add to test set" on a trace can mark
+// the case unanswerable (should have refused): no relevant documents; by
+// default the cited documents are kept.
+func TestCaseFromTraceUnanswerable(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	editor := keyFor(t, s, store.RoleEditor)
+	ctx := context.Background()
+	set, err := s.store.CreateTestSet(ctx, store.Actor{Kind: store.ActorCLI, Name: "t"}, store.TestSet{Name: "from traces"}, "", []store.EvalCase{{Question: "seed?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := post(t, s.URL()+"/api/v1/ask", `{"question":"How do I cancel my subscription?"}`, "Authorization", "Bearer "+editor)
+	ans := decodeBody[struct {
+		TraceID string `json:"trace_id"`
+	}](t, res)
+	if err := s.traces.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, unanswerable := range []bool{false, true} {
+		form := url.Values{"trace_id": {ans.TraceID}, "set_id": {set.ID}}
+		if unanswerable {
+			form.Set("unanswerable", "1")
+		}
+		if rec := formCall(h, "/evals/cases/from-trace", form, editor); rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "case-added") {
+			t.Fatalf("add (unanswerable %v): %d %s", unanswerable, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	got, err := s.store.TestSet(ctx, set.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.store.TestSetVersion(ctx, set.ID, got.Version)
+	if err != nil || len(v.Cases) != 3 {
+		t.Fatalf("cases: %+v, %v", v, err)
+	}
+	if c := v.Cases[1]; c.Unanswerable || len(c.DocumentIDs) == 0 {
+		t.Errorf("default case: unanswerable %v, documents %v; want answerable with the cited documents", c.Unanswerable, c.DocumentIDs)
+	}
+	if c := v.Cases[2]; !c.Unanswerable || len(c.DocumentIDs) != 0 || c.TraceID != ans.TraceID {
+		t.Errorf("unanswerable case: %+v", c)
+	}
+}
+
+// TestChatHistoryIsOwn: the chat page reopens only the caller's own
+// conversations; another's is not found, and is not listed.
+func TestChatHistoryIsOwn(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	ada, bob := keyFor(t, s, store.RoleViewer), keyFor(t, s, store.RoleEditor)
+	res := post(t, s.URL()+"/api/v1/ask", `{"question":"How do I cancel my subscription?"}`, "Authorization", "Bearer "+ada)
+	ans := decodeBody[struct {
+		ConversationID string `json:"conversation_id"`
+	}](t, res)
+	if err := s.traces.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	page := call(h, "GET", "/chat?c="+ans.ConversationID, "", ada).Body.String()
+	if !strings.Contains(page, `data-conversation-id="`+ans.ConversationID+`"`) || !strings.Contains(page, `id="chat-turns"`) ||
+		!strings.Contains(page, "How do I cancel my subscription?") || !strings.Contains(page, `"citations":[{`) {
+		t.Errorf("own conversation not reopened with its citations")
+	}
+	if rec := call(h, "GET", "/chat?c="+ans.ConversationID, "", bob); rec.Code != http.StatusNotFound {
+		t.Errorf("another's conversation: %d, want 404", rec.Code)
+	}
+	if page := call(h, "GET", "/chat", "", bob).Body.String(); strings.Contains(page, ans.ConversationID) {
+		t.Error("another's conversation is listed")
+	}
+}
