@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -139,6 +141,11 @@ func TestBrowserEscalationInbox(t *testing.T) {
 		t.Errorf("inbox row = %q", row)
 	}
 	shot(t, rae, "63-escalations")
+	axe, err := os.ReadFile(filepath.Join("assets", "vendor", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAxe(t, rae, "escalations", string(axe))
 	err = chromedp.Do(rae,
 		chromedp.Click(chromedp.CSS(`[data-testid="escalations-list"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="escalation-contact"]`)),
@@ -153,6 +160,18 @@ func TestBrowserEscalationInbox(t *testing.T) {
 		t.Errorf("turn trace link %q (%v)", href, err)
 	}
 	shot(t, rae, "64-escalation")
+	checkAxe(t, rae, "escalation", string(axe))
+	// At 390 px the page is one column and nothing is wider than the screen.
+	if err := chromedp.Do(rae, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="escalation-contact"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := chromedp.Run(rae, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("escalation page at 390 px is %d px wide (%v)", w, err)
+	}
+	shot(t, rae, "64-escalation-390")
+	if err := chromedp.Do(rae, chromedp.EmulateViewport(1360, 860)); err != nil {
+		t.Fatal(err)
+	}
 	err = chromedp.Do(rae,
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="note-input"]`), "Emailed Ada: we answer questions about Rosterly only."),
 		chromedp.Click(chromedp.CSS(`[data-testid="resolve"]`)),
@@ -233,6 +252,11 @@ func TestBrowserChatHistory(t *testing.T) {
 		t.Fatalf("trace links %v (%v), want 2", traces, err)
 	}
 	shot(t, ctx, "67-chat-reopened")
+	axe, err := os.ReadFile(filepath.Join("assets", "vendor", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAxe(t, ctx, "chat-reopened", string(axe))
 
 	// The conversation goes on from where it was.
 	err = chromedp.Do(ctx,
