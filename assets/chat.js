@@ -88,7 +88,17 @@
   });
   $("chat-new").addEventListener("click", function () {
     chat.reset();
+    // A reopened conversation's address would reopen it on reload.
+    if (location.search) history.replaceState(null, "", location.pathname);
     input.focus();
   });
+  // A past conversation reopened from the history (/chat?c=ID).
+  var past = $("chat-turns"), pastID = page.getAttribute("data-conversation-id");
+  if (past && pastID) {
+    try {
+      chat.restore(pastID, JSON.parse(past.textContent));
+      empty.hidden = true;
+    } catch (e) { /* unreadable: the page starts afresh */ }
+  }
   input.focus();
 })();

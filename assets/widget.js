@@ -253,6 +253,8 @@
   // conversation(o) drives a message list and a composer. o holds:
   //   log, form, input, send       elements (they may live in a shadow root)
   //   askURL, feedbackURL          endpoints; headers, credentials for fetch
+  //   contactURL                   when set, an escalated answer offers to
+  //                                leave contact details (the widget)
   //   detail                       heading, score, source and page in citations
   //   link(c)                      a citation's (or closest article's) URL, or nothing
   //   newTab                       links open in a new tab (the widget: the
@@ -266,11 +268,12 @@
   //   viewBottom()                 where the visible area ends (cards flip above)
   //   errorText(err)               replaces the message shown for an error
   //   onStart(), onReset()
-  // It returns {ask(question), reset(), busy()}.
+  // It returns {ask(question), reset(), restore(id, turns), busy()}.
   function conversation(o) {
     var doc = o.log.ownerDocument, root = o.log.getRootNode();
     var convId = (o.loadId && o.loadId()) || "", busy = null;
     var card = null, cardFor = null, pinned = false, refocus = false, timer = 0, cardId = "cite-" + Math.random().toString(36).slice(2, 8);
+    var contactLeft = {}; // conversation IDs the visitor left contact details on
 
     function el(tag, cls, html) {
       var e = doc.createElement(tag);
@@ -396,6 +399,7 @@
           }
           if (list.length) sources();
           foot(d);
+          if (d.escalated && o.contactURL && !contactLeft[convId]) contact();
           finish();
         } else if (name === "error") {
           fail(d.error || {}, d.trace_id);
@@ -456,6 +460,70 @@
           h += "<li>" + (href ? anchor(href, "src-title", t) : '<span class="src-title">' + t + "</span>") + "</li>";
         });
         art.appendChild(el("div", "sources", h + "</ol>")).setAttribute("data-testid", "closest");
+      }
+
+      // contact offers, on an escalated answer only, to leave an email,
+      // a name and a message (each optional) so that a person can get
+      // back to the visitor; once sent, the conversation offers it no more.
+      function contact() {
+        var box = art.appendChild(el("div", "contact-offer"));
+        box.setAttribute("data-testid", "contact-offer");
+        var open = box.appendChild(el("button", "btn small", "Leave your email and we'll get back to you"));
+        open.type = "button";
+        open.setAttribute("data-testid", "contact-open");
+        open.setAttribute("aria-expanded", "false");
+        var form = null;
+        open.onclick = function () {
+          if (form) {
+            form.hidden = !form.hidden;
+            open.setAttribute("aria-expanded", String(!form.hidden));
+            return;
+          }
+          var id = "c" + Math.random().toString(36).slice(2, 8);
+          form = box.appendChild(el("form", "contact-form",
+            '<p class="contact-lead">A person will read this conversation. Leave a way to reach you if you like (all optional).</p>' +
+            '<label for="' + id + 'e">Email</label><input id="' + id + 'e" type="email" name="email" maxlength="254" autocomplete="email" data-testid="contact-email">' +
+            '<label for="' + id + 'n">Name</label><input id="' + id + 'n" type="text" name="name" maxlength="100" autocomplete="name" data-testid="contact-name">' +
+            '<label for="' + id + 'm">Message</label><textarea id="' + id + 'm" name="message" rows="2" maxlength="2000" data-testid="contact-message"></textarea>' +
+            '<div class="fb-actions"><button type="submit" class="btn small primary" data-testid="contact-send">Send</button>' +
+            '<button type="button" class="btn small link">Cancel</button></div><span class="fb-note" role="status" data-testid="contact-note"></span>'));
+          open.setAttribute("aria-expanded", "true");
+          open.setAttribute("aria-controls", id);
+          form.id = id;
+          form.querySelector(".link").onclick = function () {
+            form.hidden = true;
+            open.setAttribute("aria-expanded", "false");
+            open.focus();
+          };
+          form.onsubmit = function (e) {
+            e.preventDefault();
+            var f = form.elements, note = form.querySelector(".fb-note");
+            var body = { conversation_id: convId, email: f.email.value.trim(), name: f.name.value.trim(), message: f.message.value.trim() };
+            if (!body.email && !body.name && !body.message) {
+              note.textContent = "Leave an email, a name or a message.";
+              return;
+            }
+            var bs = form.querySelectorAll("button");
+            bs.forEach(function (b) { b.disabled = true; });
+            note.textContent = "";
+            reach(o.contactURL, {
+              method: "POST",
+              headers: Object.assign({ "Content-Type": "application/json", Accept: "application/json" }, o.headers),
+              credentials: o.credentials || "same-origin",
+              body: JSON.stringify(body)
+            }).then(function (res) {
+              if (!res.ok) return res.text().then(function (t) { throw httpError(res, t); });
+              contactLeft[body.conversation_id] = true;
+              box.innerHTML = '<span class="thanks" role="status" data-testid="contact-thanks">✓ Thanks. We\'ll get back to you' +
+                (body.email ? " at " + esc(body.email) : "") + ".</span>";
+            }).catch(function (err) {
+              bs.forEach(function (b) { b.disabled = false; });
+              note.textContent = "Not sent: " + errText(err);
+            });
+          };
+          form.querySelector("input").focus({ preventScroll: true });
+          reveal(form);
+        };
       }
 
       // feedback: thumbs up sends at once; thumbs down first offers an
@@ -686,7 +754,20 @@
     });
     setBusy(null);
 
-    return { ask: ask, reset: reset, busy: function () { return !!busy; } };
+    // restore renders the turns of a past conversation (done events as
+    // the server recorded them) and goes on with it.
+    function restore(id, turns) {
+      convId = id || "";
+      (turns || []).forEach(function (d) {
+        var t = turn(d.question, function () {});
+        o.log.appendChild(t.user);
+        o.log.appendChild(t.art);
+        t.onEvent("done", JSON.stringify(Object.assign({}, d, { conversation_id: convId })));
+      });
+      toBottom();
+    }
+
+    return { ask: ask, reset: reset, restore: restore, busy: function () { return !!busy; } };
   }
 
   var LC = window.LLMOpsChat = window.LLMOpsChat || {};
@@ -753,6 +834,10 @@
     ".fallback-note,.chat-error{display:flex;gap:8px;padding:8px;border-radius:6px;font-size:13px}.fallback-note .icon,.chat-error .icon{margin-top:2px}" +
     ".fallback-note{margin-bottom:8px;background:var(--neutral-soft);color:var(--text-2)}" +
     ".chat-error{margin-top:4px;color:var(--error);background:var(--error-soft)}.greet{color:var(--text-2)}" +
+    ".contact-offer{margin-top:8px;padding-top:8px;border-top:1px solid var(--border)}.contact-form{display:flex;flex-direction:column;gap:4px;margin-top:8px}" +
+    ".contact-lead{margin:0 0 4px;font-size:13px;color:var(--text-2)}.contact-form label{font-size:12px;font-weight:600;color:var(--text-2)}" +
+    ".contact-form input,.contact-form textarea{width:100%;font:inherit;padding:6px 8px;border:1px solid var(--border-strong);border-radius:6px;background:var(--bg);color:var(--text)}" +
+    ".contact-form input:focus,.contact-form textarea:focus{outline:none;border-color:var(--accent)}.contact-form textarea{flex:none;resize:vertical;max-height:none}" +
     "@media (max-width:480px){.panel,.left .panel{inset:0;width:auto;max-width:none;height:auto;border:0;border-radius:0}.open .launcher{display:none}}";
 
   function mount() {
@@ -809,6 +894,7 @@
         log: log, form: $("form"), input: input, send: $('[data-testid="chat-send"]'),
         askURL: origin + "/api/v1/widget/ask/stream",
         feedbackURL: origin + "/api/v1/widget/feedback",
+        contactURL: origin + "/api/v1/widget/contact",
         headers: { Authorization: "Bearer " + key },
         credentials: "omit",
         link: function (c) { return webURL(c.source_url); },

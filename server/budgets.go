@@ -326,6 +326,9 @@ func (s *Server) ask(c echo.Context, ctx context.Context, req assistant.Request,
 	} else {
 		settle(0, 0)
 	}
+	if res != nil && res.Escalated {
+		s.notifyEscalation(ctx, s.baseURL(c), res.ConversationID)
+	}
 	return res, err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"llmops/rag/assistant"
 	sampledata "llmops/sample-data"
 	"llmops/store"
 	"llmops/store/schema"
@@ -39,7 +40,61 @@ func (s *Server) handleChatPage(c echo.Context) error {
 	if p.Suggestions, err = s.suggestions(ctx, hasSample); err != nil {
 		return err
 	}
+	if err := s.chatHistory(c, &p); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, ui.ChatPage(p))
+}
+
+// maxChatHistory bounds the past conversations the chat page lists.
+const maxChatHistory = 30
+
+// chatHistory fills the chat page's list of the caller's past
+// conversations and, with ?c=ID, the one to reopen: its turns with their
+// citations and the figures "View trace" goes with, read from each
+// answer's trace (a turn whose trace retention removed keeps its text).
+func (s *Server) chatHistory(c echo.Context, p *ui.Chat) error {
+	ctx := c.Request().Context()
+	owner := assistant.Owner(principalOf(c).actor)
+	list, err := s.store.Conversations(ctx, owner, maxChatHistory)
+	if err != nil {
+		return err
+	}
+	id := c.QueryParam("c")
+	for _, h := range list {
+		p.History = append(p.History, ui.ChatHistoryItem{ID: h.ID, Title: h.Title, Turns: h.Turns, Escalated: h.Escalated,
+			UpdatedAt: h.UpdatedAt, Current: h.ID == id})
+	}
+	p.Now = s.now()
+	if id == "" {
+		return nil
+	}
+	if len(id) > store.MaxIDLen {
+		return store.Errorf(store.ENOTFOUND, "conversation not found")
+	}
+	conv, err := s.store.Conversation(ctx, id, owner)
+	if err != nil {
+		return err
+	}
+	p.ConversationID = conv.ID
+	for _, t := range conv.Turns {
+		turn := ui.ChatTurn{Question: t.Question, Answer: t.Answer, TraceID: t.TraceID, Fallback: t.Fallback, Escalated: conv.Escalated && (t.Fallback || t.AskedPerson)}
+		if tr, _, err := s.store.Trace(ctx, t.TraceID); err == nil {
+			turn.Citations = tr.Attributes[schema.AttrCitations]
+			turn.LatencyMS = tr.Duration().Milliseconds()
+			turn.Model, _ = tr.Attributes[schema.AttrResponseModel].(string)
+			if g, ok := tr.Attributes[schema.AttrGroundedness].(float64); ok {
+				turn.Groundedness = &g
+			}
+			if r, ok := tr.Attributes[schema.AttrRelevance].(float64); ok {
+				turn.Relevance = &r
+			}
+		} else if store.ErrorCode(err) != store.ENOTFOUND {
+			return err
+		}
+		p.Turns = append(p.Turns, turn)
+	}
+	return nil
 }
 
 // answererLabel says what writes the answers, for the chat page.

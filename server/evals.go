@@ -433,10 +433,14 @@ func (s *Server) handleCaseFromTraceForm(c echo.Context) error {
 	}
 	traceID, setID := c.FormValue("trace_id"), c.FormValue("set_id")
 	ctx := c.Request().Context()
-	k, err := evals.CaseFromTrace(ctx, s.store, traceID, c.FormValue("reference_answer"), true)
+	unanswerable := c.FormValue("unanswerable") != ""
+	k, err := evals.CaseFromTrace(ctx, s.store, traceID, c.FormValue("reference_answer"), !unanswerable)
 	if err != nil {
 		return redirectError(c, "/traces/"+url.PathEscape(traceID), err)
 	}
+	// Should have refused: no document is relevant, the case expects a
+	// fallback.
+	k.Unanswerable = unanswerable
 	if _, err := s.store.AddTestCases(ctx, principalOf(c).actor, setID, []store.EvalCase{k}, "added 1 case from trace "+traceID, false); err != nil {
 		return redirectError(c, "/traces/"+url.PathEscape(traceID), err)
 	}

@@ -208,6 +208,14 @@ func noticeText(code string) string {
 		return "Re-embedding cancelled. Search keeps using the current vectors."
 	case "reembed-started":
 		return "Re-embedding started. Search keeps using the current vectors until the new ones are ready."
+	case "escalation-webhook-saved":
+		return "Webhook saved. New escalations are posted to it."
+	case "escalation-assigned":
+		return "Assigned."
+	case "escalation-resolved":
+		return "Resolved."
+	case "escalation-open":
+		return "Back in the inbox as open."
 	}
 	return ""
 }

@@ -35,18 +35,28 @@ func (s *Server) retain(ctx context.Context) {
 }
 
 // applyRetention deletes the traces older than the retention setting (and
-// their full-text entries); rollups stay.
+// their full-text entries), then the conversations last active before
+// then, with the contact details visitors left and their inbox records;
+// rollups stay.
 func (s *Server) applyRetention(ctx context.Context) (int, error) {
 	days, err := s.store.RetentionDays(ctx)
 	if err != nil {
 		return 0, err
 	}
 	cutoff := s.now().Add(-time.Duration(days) * 24 * time.Hour)
-	return s.store.DeleteTracesBefore(ctx, cutoff, retentionBatch, func(ids []string) {
+	n, err := s.store.DeleteTracesBefore(ctx, cutoff, retentionBatch, func(ids []string) {
 		if err := s.app.TraceSearch.Delete(ids); err != nil {
 			s.log.Warn("retention: full-text index not updated", "err", err)
 		}
 	})
+	if err != nil {
+		return n, err
+	}
+	convs, err := s.store.DeleteConversationsBefore(ctx, cutoff, retentionBatch)
+	if convs > 0 {
+		s.log.Info("retention: old conversations deleted", "conversations", convs)
+	}
+	return n, err
 }
 
 func (s *Server) handleRetentionGet(c echo.Context) error {

@@ -44,11 +44,12 @@ const (
 // with the role it needs. The route × role test walks this table.
 func (s *Server) routes() []route {
 	const (
-		public = store.Role("")
-		viewer = store.RoleViewer
-		editor = store.RoleEditor
-		admin  = store.RoleAdmin
-		widget = widgetRole
+		public   = store.Role("")
+		viewer   = store.RoleViewer
+		editor   = store.RoleEditor
+		reviewer = store.RoleReviewer
+		admin    = store.RoleAdmin
+		widget   = widgetRole
 	)
 	return []route{
 		// Process and probes.
@@ -107,6 +108,10 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/alerts/:id/mute", editor, s.handleAlertMuteForm, std},
 		{http.MethodPost, "/alerts/:id/delete", admin, s.handleAlertDeleteForm, std},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
+		{http.MethodGet, "/escalations", viewer, s.handleEscalationsPage, std},
+		{http.MethodPost, "/escalations/webhook", admin, s.handleEscalationWebhookForm, std},
+		{http.MethodGet, "/escalations/:id", viewer, s.handleEscalationPage, std},
+		{http.MethodPost, "/escalations/:id", reviewer, s.handleEscalationForm, std},
 		{http.MethodGet, "/settings", viewer, s.handleProfilePage, std},
 		{http.MethodPost, "/settings/password", viewer, s.handlePasswordForm, std},
 		{http.MethodGet, "/settings/sessions", viewer, s.handleSessionsPage, std},
@@ -135,6 +140,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, widgetPrefix + "ask", widget, s.handleAsk, std},
 		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream, noDeadline},
 		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback, std},
+		{http.MethodPost, widgetPrefix + "contact", widget, s.handleWidgetContact, std},
 
 		// JSON API.
 		{http.MethodGet, "/api/v1/me", viewer, s.handleMe, std},
@@ -200,6 +206,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/alerts", admin, s.handleAlertCreate, std},
 		{http.MethodPatch, "/api/v1/alerts/:id", editor, s.handleAlertUpdate, std},
 		{http.MethodDelete, "/api/v1/alerts/:id", admin, s.handleAlertDelete, std},
+		{http.MethodGet, "/api/v1/escalations", reviewer, s.handleEscalationList, std},
+		{http.MethodPatch, "/api/v1/escalations/:id", reviewer, s.handleEscalationPatch, std},
 
 		// OpenTelemetry in: OTLP/HTTP from other applications.
 		{http.MethodPost, otlpTracesPath, editor, s.handleOTLPTraces, std},
@@ -231,7 +239,10 @@ func (s *Server) registerRoutes(e *echo.Echo) {
 		case "":
 			s.public[r.method+" "+r.path] = true
 		case widgetRole:
-			mw = append(mw, widgetCORS, s.widgetAuth(r.path != widgetPrefix+"feedback"))
+			// Asks have a rate of their own; feedback and contact
+			// details share the other bucket.
+			asks := r.path == widgetPrefix+"ask" || r.path == widgetPrefix+"ask/stream"
+			mw = append(mw, widgetCORS, s.widgetAuth(asks))
 			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
 		default:
 			mw = append(mw, s.require(r.role))

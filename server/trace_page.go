@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,6 +39,9 @@ func (s *Server) handleTracePage(c echo.Context) error {
 			}
 		}
 	}
+	if v.Turn, err = s.conversationTurn(ctx, t); err != nil {
+		return err
+	}
 	v.Selected = c.QueryParam("span")
 	v.Now = s.now()
 	v.Threshold = s.asst.Threshold()
@@ -70,4 +75,35 @@ func traceDetail(t *store.Trace, spans []store.Span, feedback []store.Feedback) 
 		v.Feedback = append(v.Feedback, ui.FeedbackView{Value: f.Value, Comment: f.Comment, Actor: actor, Time: f.CreatedAt})
 	}
 	return v
+}
+
+// maxConversationTraces bounds the answers of one conversation the trace
+// page counts (a conversation keeps store.MaxTurns).
+const maxConversationTraces = 200
+
+// conversationTurn places an ask among the answers of its conversation,
+// through the trace index's conversation entries; nil for a trace with
+// no conversation or the only answer of one.
+func (s *Server) conversationTurn(ctx context.Context, t *store.Trace) (*ui.ConversationTurn, error) {
+	conv, _ := t.Attributes[schema.AttrConversationID].(string)
+	if conv == "" || t.Kind != schema.KindAsk {
+		return nil, nil
+	}
+	page, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Conversation: conv, Page: store.Page{Limit: maxConversationTraces}})
+	if err != nil || len(page) < 2 {
+		return nil, err
+	}
+	slices.Reverse(page) // oldest first
+	i := slices.IndexFunc(page, func(x store.Trace) bool { return x.ID == t.ID })
+	if i < 0 {
+		return nil, nil
+	}
+	turn := &ui.ConversationTurn{N: i + 1, Of: len(page)}
+	if i > 0 {
+		turn.Prev = page[i-1].ID
+	}
+	if i+1 < len(page) {
+		turn.Next = page[i+1].ID
+	}
+	return turn, nil
 }

@@ -20,6 +20,9 @@ type Conversation struct {
 	// Escalated is set once any answer fell back: a human should follow up.
 	Escalated bool   `json:"escalated,omitempty"`
 	Turns     []Turn `json:"turns"`
+	// Contact is what a widget visitor left for a person to get back to
+	// them (POST /api/v1/widget/contact); shown to reviewers and up only.
+	Contact *Contact `json:"contact,omitempty"`
 }
 
 // Turn is one question and its answer.
@@ -27,11 +30,13 @@ type Turn struct {
 	Question string `json:"question"`
 	// Standalone is the question rewritten with the conversation's
 	// context, as retrieval saw it; empty when it needed no rewrite.
-	Standalone string    `json:"standalone,omitempty"`
-	Answer     string    `json:"answer"`
-	TraceID    string    `json:"trace_id"`
-	Fallback   bool      `json:"fallback,omitempty"`
-	At         time.Time `json:"at"`
+	Standalone string `json:"standalone,omitempty"`
+	Answer     string `json:"answer"`
+	TraceID    string `json:"trace_id"`
+	Fallback   bool   `json:"fallback,omitempty"`
+	// AskedPerson: the question asked for a person (it escalates).
+	AskedPerson bool      `json:"asked_person,omitempty"`
+	At          time.Time `json:"at"`
 }
 
 // MaxTurns bounds the turns a conversation keeps; older ones are dropped
@@ -75,12 +80,16 @@ func (s *Store) StartConversation(ctx context.Context, id, channel, owner string
 			return Errorf(ECONFLICT, "conversation %s exists", id)
 		}
 		now := s.now().UTC()
+		if err := tx.Bucket(bucketConversationsByOwner).Put(ownerKey(owner, id), nil); err != nil {
+			return err
+		}
 		return putJSON(b, []byte(id), &Conversation{ID: id, Channel: channel, Owner: owner, CreatedAt: now, UpdatedAt: now, Turns: []Turn{}})
 	})
 }
 
 // AppendTurn adds a turn to conversation id, creating it (with channel
-// and owner) when id is new. Turns beyond MaxTurns drop the oldest.
+// and owner) when id is new. Turns beyond MaxTurns drop the oldest. An
+// escalated turn puts the conversation in the escalation inbox.
 func (s *Store) AppendTurn(ctx context.Context, id, channel, owner string, t Turn, escalate bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -98,6 +107,9 @@ func (s *Store) AppendTurn(ctx context.Context, id, channel, owner string, t Tur
 		now := s.now().UTC()
 		if !ok {
 			c = Conversation{ID: id, Channel: channel, Owner: owner, CreatedAt: now}
+			if err := tx.Bucket(bucketConversationsByOwner).Put(ownerKey(owner, id), nil); err != nil {
+				return err
+			}
 		} else if c.Owner != owner {
 			return Errorf(ENOTFOUND, "conversation %s not found", id)
 		}
@@ -110,6 +122,13 @@ func (s *Store) AppendTurn(ctx context.Context, id, channel, owner string, t Tur
 		}
 		c.UpdatedAt = now
 		c.Escalated = c.Escalated || escalate
+		if escalate {
+			// The inbox record commits with the turn: no escalation is
+			// flagged on the conversation without landing in the inbox.
+			if err := escalateTx(tx, &c, &t, now); err != nil {
+				return err
+			}
+		}
 		return putJSON(b, []byte(id), &c)
 	})
 }

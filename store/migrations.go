@@ -63,6 +63,9 @@ var (
 
 	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
 	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
+
+	bucketEscalations          = []byte("escalations")            // conversation ID → Escalation (the inbox)
+	bucketConversationsByOwner = []byte("conversations_by_owner") // owner + 0 + conversation ID → nothing (chat history)
 )
 
 var (
@@ -175,6 +178,7 @@ var migrations = []migration{
 	{15, "monitoring: per-minute/hour/day rollups and secondary indexes of traces, built from the stored traces", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
 		return rebuildTraceDerived(db)
 	}},
+	{16, "escalation inbox (one record per escalated conversation) and chat history (conversations by owner)", escalationsAndOwnerIndex, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -15,6 +15,38 @@ type Chat struct {
 	// Threshold is the groundedness below which answers fall back; the
 	// groundedness badge's colours derive from it (GroundednessBand).
 	Threshold float64
+	// History lists the viewer's past conversations, most recent first.
+	History []ChatHistoryItem
+	// ConversationID and Turns reopen a past conversation (?c=ID):
+	// chat.js renders the turns and goes on with the conversation.
+	ConversationID string
+	Turns          []ChatTurn
+	Now            time.Time
+}
+
+// ChatHistoryItem is one past conversation in the chat page's history.
+type ChatHistoryItem struct {
+	ID        string
+	Title     string // the first question
+	Turns     int
+	Escalated bool
+	UpdatedAt time.Time
+	Current   bool // the one reopened
+}
+
+// ChatTurn is a past question and answer as chat.js renders it: the
+// fields of a streamed answer's done event that the page shows.
+type ChatTurn struct {
+	Question     string   `json:"question"`
+	Answer       string   `json:"answer"`
+	TraceID      string   `json:"trace_id"`
+	Fallback     bool     `json:"fallback"`
+	Escalated    bool     `json:"escalated"`
+	Citations    any      `json:"citations"` // as the trace recorded them
+	LatencyMS    int64    `json:"latency_ms"`
+	Model        string   `json:"model,omitempty"`
+	Groundedness *float64 `json:"groundedness,omitempty"`
+	Relevance    *float64 `json:"relevance,omitempty"`
 }
 
 // maxSuggestions bounds the empty state's suggested questions: more reads

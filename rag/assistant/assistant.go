@@ -309,6 +309,11 @@ func (r *Request) Validate() error {
 // owner identifies who may continue a conversation.
 func owner(a store.Actor) string { return string(a.Kind) + ":" + cmp.Or(a.ID, a.Name) }
 
+// Owner is the owner a conversation started by a records: only the same
+// actor may continue it (or, for a widget visitor, leave contact details
+// on it).
+func Owner(a store.Actor) string { return owner(a) }
+
 // Ask answers req. emit, when not nil, receives the events of a streamed
 // answer in order (meta, tokens, citations, done); an error from emit
 // (the client went away) stops the answer. The trace is written whether
@@ -519,8 +524,9 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 	t.end(sp, nil)
 
+	askedPerson := AsksForPerson(req.Question)
 	res := &Result{
-		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback,
+		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback || askedPerson,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
 		TokensIn: gen.TokensIn, TokensOut: gen.TokensOut, CostUSD: gen.CostUSD, Model: gen.Model, Prompt: answerP.Ref(),
 		RemovedCitations: ans.Removed, Retrieved: retrieved, Ranked: ranked, Context: refs, PromptText: gen.PromptText,
@@ -549,7 +555,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 
 	if convID != "" {
-		turn := store.Turn{Question: req.Question, Standalone: standalone, Answer: res.Answer, TraceID: t.trace.ID, Fallback: res.Fallback}
+		turn := store.Turn{Question: req.Question, Standalone: standalone, Answer: res.Answer, TraceID: t.trace.ID, Fallback: res.Fallback, AskedPerson: askedPerson}
 		if err := a.opts.Conversations.AppendTurn(context.WithoutCancel(ctx), convID, req.Channel, owner(req.Actor), turn, res.Escalated); err != nil {
 			a.opts.Logger.Warn("ask: conversation not saved", "conversation", convID, "err", err)
 		}

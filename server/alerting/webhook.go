@@ -141,13 +141,30 @@ func (w *Webhooks) Notify(r store.AlertRule, ev store.AlertEvent) {
 		w.failed.Add(1)
 		return
 	}
+	w.enqueue(r.ID, r.WebhookURL, body)
+}
+
+// Post queues a JSON payload (which should carry a Slack-compatible
+// "text") for url, with the same queue, retries, backoff and outbound
+// checks as alert changes; key orders deliveries (same key, same
+// worker). The escalation inbox's new-escalation webhook uses it.
+func (w *Webhooks) Post(key, url string, payload any) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		w.failed.Add(1)
+		return
+	}
+	w.enqueue(key, url, body)
+}
+
+func (w *Webhooks) enqueue(key, url string, body []byte) {
 	h := fnv.New32a()
-	h.Write([]byte(r.ID))
+	h.Write([]byte(key))
 	select {
-	case w.qs[int(h.Sum32()%uint32(len(w.qs)))] <- delivery{r.WebhookURL, body}:
+	case w.qs[int(h.Sum32()%uint32(len(w.qs)))] <- delivery{url, body}:
 	default:
 		w.dropped.Add(1)
-		w.log.Warn("alerts: webhook queue full, change dropped", "alert", r.ID)
+		w.log.Warn("webhook queue full, delivery dropped", "key", key)
 	}
 }
 
