@@ -191,7 +191,7 @@ type Options struct {
 	// none.
 	Guardrails *guard.Guardrails
 	Logger     *slog.Logger
-	Now     func() time.Time
+	Now        func() time.Time
 }
 
 // Judge scores sentences against the passages each cites, 0..1 each.

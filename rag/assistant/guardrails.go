@@ -23,7 +23,7 @@ const (
 // on the trace and, when escalate is set, escalated to a person.
 func (a *Assistant) blocked(ctx context.Context, req *Request, t *tracer, convID string, reasons []string, msg string, escalate bool, emit func(Event) error) (*Result, error) {
 	res := &Result{Answer: msg, Citations: []Citation{}, Fallback: true, Escalated: escalate, TraceID: t.trace.ID, ConversationID: convID,
-		Guard: &GuardSummary{Blocked: true, Flagged: true, Reasons: reasons},
+		Guard:    &GuardSummary{Blocked: true, Flagged: true, Reasons: reasons},
 		TokensIn: t.trace.TokensIn, TokensOut: t.trace.TokensOut, CostUSD: t.trace.CostUSD}
 	if m, ok := t.trace.Attributes[schema.AttrResponseModel].(string); ok {
 		res.Model = m
