@@ -13,6 +13,7 @@ import (
 	"llmops/evals"
 	"llmops/rag"
 	"llmops/rag/assistant"
+	"llmops/rag/guard"
 	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/rag/prompt"
@@ -38,6 +39,9 @@ type App struct {
 	Assistant   *assistant.Assistant
 	Runner      *evals.Runner
 	Prompts     *prompt.Registry
+	// Guardrails are the assistant's input and output guards, configured
+	// on the Guardrails page (the "guardrails" setting).
+	Guardrails *guard.Guardrails
 
 	prices atomic.Pointer[llm.PriceTable]
 
@@ -98,6 +102,9 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	if err := a.Prompts.Seed(ctx); err != nil {
 		return err
 	}
+	if a.Guardrails, err = a.newGuardrails(ctx); err != nil {
+		return err
+	}
 	if a.Assistant, err = a.newAssistant(); err != nil {
 		return err
 	}
@@ -140,6 +147,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		Logger:        a.Log,
 		Prompts:       a.Prompts,
 		Label:         cfg.Env,
+		Guardrails:    a.Guardrails,
 	}
 	if cfg.LLMBaseURL != "" {
 		c, err := llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
@@ -156,6 +164,31 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		opts.Judge = judge.New(j, nil).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env)).Support
 	}
 	return assistant.New(opts)
+}
+
+// newGuardrails loads the stored guardrails configuration (the defaults
+// on a new install) with the heuristic injection scorer and, when
+// LLMOPS_MODERATION_BASE_URL is set, the moderation endpoint.
+//
+// The injection scorer is guard.Heuristic until the trained classifier
+// (rag/guard/injection) lands: pass injection.Default() here instead.
+func (a *App) newGuardrails(ctx context.Context) (*guard.Guardrails, error) {
+	cfg := guard.DefaultConfig()
+	if _, err := a.Store.Setting(ctx, store.SettingGuardrails, &cfg); err != nil {
+		return nil, fmt.Errorf("load guardrails: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("stored guardrails: %w", err)
+	}
+	var mod guard.Moderator
+	if c := a.Config; c.ModerationBaseURL != "" {
+		m, err := guard.NewOpenAIModerator(c.ModerationBaseURL, c.ModerationAPIKey, c.ModerationModel)
+		if err != nil {
+			return nil, err
+		}
+		mod = m
+	}
+	return guard.New(cfg, guard.Heuristic{}, mod), nil
 }
 
 // newRunner wires the eval runner to the same answer path, the knowledge

@@ -106,6 +106,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/alerts", admin, s.handleAlertCreateForm, std},
 		{http.MethodPost, "/alerts/:id/mute", editor, s.handleAlertMuteForm, std},
 		{http.MethodPost, "/alerts/:id/delete", admin, s.handleAlertDeleteForm, std},
+		{http.MethodGet, "/guardrails", viewer, s.handleGuardrailsPage, std},
+		{http.MethodPost, "/guardrails", admin, s.handleGuardrailsForm, std},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
 		{http.MethodGet, "/settings", viewer, s.handleProfilePage, std},
 		{http.MethodPost, "/settings/password", viewer, s.handlePasswordForm, std},
@@ -200,6 +202,9 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/alerts", admin, s.handleAlertCreate, std},
 		{http.MethodPatch, "/api/v1/alerts/:id", editor, s.handleAlertUpdate, std},
 		{http.MethodDelete, "/api/v1/alerts/:id", admin, s.handleAlertDelete, std},
+		{http.MethodPost, "/api/v1/guardrails/check", viewer, s.handleGuardrailsCheck, std},
+		{http.MethodGet, "/api/v1/guardrails", admin, s.handleGuardrailsGet, std},
+		{http.MethodPut, "/api/v1/guardrails", admin, s.handleGuardrailsPut, std},
 
 		// OpenTelemetry in: OTLP/HTTP from other applications.
 		{http.MethodPost, otlpTracesPath, editor, s.handleOTLPTraces, std},

@@ -62,6 +62,7 @@ var Nav = []NavItem{
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
 	{Key: "alerts", Label: "Alerts", Href: "/alerts", Icon: "bell"},
+	{Key: "guardrails", Label: "Guardrails", Href: "/guardrails", Icon: "shield"},
 	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }

@@ -57,7 +57,7 @@ var titles = setOf("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Herr", "Frau"
 var nameCue = regexp.MustCompile(`(?i)(?:my name is|my name's|name:|this is|i am|i'm|it's|speaking with|spoke (?:to|with)|talked (?:to|with)|colleague|manager|assistant|contact person|ask for|je m'appelle|je suis|ich heiße|ich heisse|mein name ist|ich bin|me llamo|mi nombre es|soy|mi chiamo|sono|meu nome é|eu sou|mijn naam is|ik ben|меня зовут|nazywam się|jag heter|jeg hedder|jeg heter)\s+$`)
 
 // Sign-offs after which a line holding a name or two is the sender's.
-var signOff = regexp.MustCompile(`(?i)(?:thanks|thank you|regards|best|cheers|sincerely|br|kind regards|best wishes|cordialement|merci|grüße|gruß|grüsse|viele grüße|mit freundlichen grüßen|saludos|atentamente|gracias|cordiali saluti|saluti|grazie|obrigado|obrigada|atenciosamente|groeten|met vriendelijke groet|pozdrawiam|hälsningar|mvh|с уважением|спасибо)[,!.]?\s*(?:\n\s*|\s+-+\s*|\s+)$`)
+var signOff = regexp.MustCompile(`(?i)(?:thanks|thank you|regards|best|cheers|sincerely|br|kind regards|best wishes|cordialement|merci|grüße|gruß|grüsse|viele grüße|mit freundlichen grüßen|saludos|atentamente|gracias|cordiali saluti|saluti|grazie|obrigado|obrigada|atenciosamente|groeten|met vriendelijke groet|pozdrawiam|hälsningar|mvh|с уважением|спасибо)(?:[,!.]?[ \t]*\n\s*|,[ \t]+|[ \t]+-+[ \t]*)$`)
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
