@@ -41,7 +41,8 @@ var notSurname = setOf("I", "The", "A", "An", "And", "Or", "But", "So", "Thanks"
 	"Our", "Your", "Their", "From", "To", "In", "On", "At", "For", "With", "Und", "Oder", "Et", "Ou", "Y", "O", "E", "Mit", "Von", "De",
 	"Le", "La", "Les", "Der", "Die", "Das", "El", "Los", "Las", "Il", "Lo", "Gli", "Het", "Een", "Danke", "Merci", "Gracias", "Grazie",
 	"Obrigado", "Obrigada", "Bedankt", "Hallo", "Bonjour", "Hola", "Ciao", "Olá", "Who", "What", "When", "Where", "Why", "How", "Which",
-	"Regards", "Best", "Cheers", "Kind", "Sincerely", "Street", "Avenue", "Road", "Paris", "London", "Berlin", "Madrid", "Rome", "Lisbon",
+	"Regards", "Best", "Cheers", "Kind", "Sincerely", "Met", "Saludos", "Cordialement", "Viele", "Atenciosamente", "Cordiali", "Groeten",
+	"Pozdrawiam", "Atentamente", "Mvh", "Br", "Street", "Avenue", "Road", "Paris", "London", "Berlin", "Madrid", "Rome", "Lisbon",
 	"Amsterdam", "Vienna", "Zurich", "Munich", "Lyon", "Milan", "API", "SSO", "CSV", "PDF", "URL", "IBAN", "SSN", "IP", "ID", "PM", "AM")
 
 // Particles that may sit inside a surname: "Ludwig van Beethoven",
@@ -130,6 +131,11 @@ func findPersons(text string, ms []match) []match {
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		if !capitalised(w.s) {
+			// Chat is often typed in lower case: "hi, it's anna". A
+			// gazetteer name counts in lower case right after a cue.
+			if amb, ok := firstNames[titleCase(w.s)]; ok && !amb && nameCue.MatchString(text[max(0, w.start-30):w.start]) {
+				ms = append(ms, match{Person, w.start, w.end})
+			}
 			continue
 		}
 		amb, known := firstNames[w.s]
@@ -171,6 +177,15 @@ func findPersons(text string, ms []match) []match {
 		i = j
 	}
 	return ms
+}
+
+// titleCase upper-cases the first letter of a lower-case word.
+func titleCase(w string) string {
+	r, n := utf8.DecodeRuneInString(w)
+	if !unicode.IsLower(r) {
+		return ""
+	}
+	return string(unicode.ToUpper(r)) + w[n:]
 }
 
 // onlySpaceOrDot: "Mr. Smith", "Dr Jones".

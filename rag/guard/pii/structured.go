@@ -95,7 +95,7 @@ func embedded(text string, s, e int) bool {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
 			return true
 		}
-		if (r == '.' || r == '-' || r == '/') && s > 1 && isDigit(text[s-2]) {
+		if (r == '.' || r == '-' || r == '/') && s > 1 && isAlnum(text[s-2]) {
 			return true
 		}
 	}
@@ -112,6 +112,8 @@ func embedded(text string, s, e int) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 
 // IBAN: a country code, two check digits and 11 to 30 letters or digits,
 // printed in groups of four or not at all.
@@ -361,7 +363,8 @@ func phoneShaped(raw string) bool {
 		return false
 	}
 	for _, g := range groups[1:] {
-		if len(g) > 5 {
+		// "030 12345678": a national number with its area code apart.
+		if len(g) > 5 && !(len(groups) == 2 && raw[0] == '0' && len(g) <= 8) {
 			return false
 		}
 	}
