@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -179,12 +180,23 @@ func host(dest string) string {
 // termsRe matches any blocked term as a whole word (letters and digits on
 // neither side), in any case.
 func (p Policy) termsRe() *regexp.Regexp {
+	key := strings.Join(p.BlockedTerms, "\x00")
+	if re, ok := termsCache.Load(key); ok {
+		return re.(*regexp.Regexp)
+	}
 	alts := make([]string, len(p.BlockedTerms))
 	for i, t := range p.BlockedTerms {
 		alts[i] = regexp.QuoteMeta(t)
 	}
-	return regexp.MustCompile(`(?i)(^|[^\p{L}\p{N}])(` + strings.Join(alts, "|") + `)($|[^\p{L}\p{N}])`)
+	re := regexp.MustCompile(`(?i)(^|[^\p{L}\p{N}])(` + strings.Join(alts, "|") + `)($|[^\p{L}\p{N}])`)
+	termsCache.Store(key, re)
+	return re
 }
+
+// termsCache keeps the compiled expression of each blocked-term list:
+// compiling it cost more than checking an answer. Lists change only when
+// an admin saves the Guardrails page.
+var termsCache sync.Map
 
 // blocked lists the blocked terms text contains.
 func (p Policy) blocked(text string) []string {
