@@ -85,11 +85,17 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions)
 
 func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	cfg := a.Config
-	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: a.Log, AfterCommit: opts.AfterCommit}
+	// Guardrails first: ingestion asks them whether to redact documents.
+	guards, err := a.newGuardrails(ctx)
+	if err != nil {
+		return err
+	}
+	a.Guardrails = guards
+	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: a.Log, AfterCommit: opts.AfterCommit,
+		RedactPII: func() bool { return guards.Config().RedactDocuments }}
 	if cfg.EmbedBaseURL != "" {
 		kbOpts.Remote = &rag.RemoteEmbedding{BaseURL: cfg.EmbedBaseURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel}
 	}
-	var err error
 	if a.Knowledge, err = rag.Open(ctx, a.Store, kbOpts); err != nil {
 		return fmt.Errorf("open knowledge base: %w", err)
 	}
@@ -100,9 +106,6 @@ func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	a.prices.Store(table)
 	a.Prompts = prompt.New(a.Store, a.gateCheck)
 	if err := a.Prompts.Seed(ctx); err != nil {
-		return err
-	}
-	if a.Guardrails, err = a.newGuardrails(ctx); err != nil {
 		return err
 	}
 	if a.Assistant, err = a.newAssistant(); err != nil {

@@ -419,6 +419,9 @@ type DocumentPage struct {
 	Now       time.Time
 	Held      int // chunks held by a rag/guard flag
 	Notice    string
+	// PII says what personal data ingestion found ("Personal data found:
+	// EMAIL 2, PHONE 1, redacted before indexing"); "" when none.
+	PII string
 }
 
 // Models is Settings → Models & prices.
