@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -200,3 +201,20 @@ func BenchmarkDetect50Words(b *testing.B) {
 		Detect(q)
 	}
 }
+
+// BenchmarkDetectAdversarial: time per byte stays flat from 16 KiB to
+// 256 KiB of repetitive look-alike text (a backtracking blow-up would
+// grow with the square of the size).
+func BenchmarkDetectAdversarial(b *testing.B) {
+	unit := "1-2 a@b Anna 12 Rue ::1 DE89 4111 "
+	for _, kib := range []int{16, 64, 256} {
+		s := strings.Repeat(unit, kib*1024/len(unit))
+		b.Run(strconv.Itoa(kib)+"KiB", func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				Detect(s)
+			}
+		})
+	}
+}
+
