@@ -217,4 +217,3 @@ func BenchmarkDetectAdversarial(b *testing.B) {
 		})
 	}
 }
-
