@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"llmops/rag/chunk"
+	"llmops/rag/guard/pii"
 	"llmops/rag/index"
 	"llmops/rag/parse"
 	"llmops/store"
@@ -210,12 +211,38 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 	doc := documentOf(f, pd, hash, cfgVersion)
 	p := &prepared{doc: doc, chunks: make([]store.Chunk, len(chunks)), texts: make([]string, len(chunks))}
 	now := time.Now().UTC()
+	redact := kb.opts.RedactPII != nil && kb.opts.RedactPII()
 	for i, c := range chunks {
+		c.Text, c.Core = kb.scanPII(doc, c.Text, c.Core, redact)
 		p.chunks[i] = store.Chunk{Index: i, Text: c.Text, Headings: c.Headings, Page: c.Page, Kind: c.Kind, Tokens: c.Tokens, Core: c.Core}
 		p.chunks[i].Flag = flagOf(&p.chunks[i], now) // held from public answers until approved
 		p.texts[i] = index.EntryOf(doc, &p.chunks[i]).Text
 	}
 	return p, FileResult{}
+}
+
+// scanPII counts the personal data in a chunk's text on doc and, when
+// redact is set, returns the text (and its sentence-window core) with
+// placeholders instead.
+func (kb *KnowledgeBase) scanPII(doc *store.Document, text, core string, redact bool) (string, string) {
+	spans := pii.Detect(text)
+	if len(spans) == 0 {
+		return text, core
+	}
+	if doc.PII == nil {
+		doc.PII = map[string]int{}
+	}
+	for t, n := range pii.Counts(spans) {
+		doc.PII[string(t)] += n
+	}
+	if !redact {
+		return text, core
+	}
+	doc.PIIRedacted = true
+	if core != "" {
+		core, _ = pii.RedactText(core)
+	}
+	return pii.Redact(text, spans), core
 }
 
 // documentOf merges given metadata over the file's own.

@@ -33,6 +33,10 @@ type Options struct {
 	// indexes are updated: the crash test uses it to kill the process in
 	// exactly that window.
 	AfterCommit func()
+	// RedactPII, when set and true, replaces personal data in new chunks
+	// with placeholders before they are stored and indexed (the
+	// Guardrails page's "redact documents"); PII is counted either way.
+	RedactPII func() bool
 }
 
 // RemoteEmbedding names an OpenAI-compatible embeddings API.

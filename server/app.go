@@ -13,6 +13,8 @@ import (
 	"llmops/evals"
 	"llmops/rag"
 	"llmops/rag/assistant"
+	"llmops/rag/guard"
+	"llmops/rag/guard/injection"
 	"llmops/rag/judge"
 	"llmops/rag/llm"
 	"llmops/rag/prompt"
@@ -38,6 +40,9 @@ type App struct {
 	Assistant   *assistant.Assistant
 	Runner      *evals.Runner
 	Prompts     *prompt.Registry
+	// Guardrails are the assistant's input and output guards, configured
+	// on the Guardrails page (the "guardrails" setting).
+	Guardrails *guard.Guardrails
 
 	prices atomic.Pointer[llm.PriceTable]
 
@@ -81,11 +86,17 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, opts AppOptions)
 
 func (a *App) wire(ctx context.Context, opts AppOptions) error {
 	cfg := a.Config
-	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: a.Log, AfterCommit: opts.AfterCommit}
+	// Guardrails first: ingestion asks them whether to redact documents.
+	guards, err := a.newGuardrails(ctx)
+	if err != nil {
+		return err
+	}
+	a.Guardrails = guards
+	kbOpts := rag.Options{IndexDir: filepath.Join(cfg.DataDir, "index"), Logger: a.Log, AfterCommit: opts.AfterCommit,
+		RedactPII: func() bool { return guards.Config().RedactDocuments }}
 	if cfg.EmbedBaseURL != "" {
 		kbOpts.Remote = &rag.RemoteEmbedding{BaseURL: cfg.EmbedBaseURL, APIKey: cfg.EmbedAPIKey, Model: cfg.EmbedModel}
 	}
-	var err error
 	if a.Knowledge, err = rag.Open(ctx, a.Store, kbOpts); err != nil {
 		return fmt.Errorf("open knowledge base: %w", err)
 	}
@@ -140,6 +151,7 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		Logger:        a.Log,
 		Prompts:       a.Prompts,
 		Label:         cfg.Env,
+		Guardrails:    a.Guardrails,
 	}
 	if cfg.LLMBaseURL != "" {
 		c, err := llm.New(llm.Options{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel})
@@ -156,6 +168,29 @@ func (a *App) newAssistant() (*assistant.Assistant, error) {
 		opts.Judge = judge.New(j, nil).WithRenderer(a.Prompts.JudgeRenderer(cfg.Env)).Support
 	}
 	return assistant.New(opts)
+}
+
+// newGuardrails loads the stored guardrails configuration (the defaults
+// on a new install) with the trained injection classifier
+// (rag/guard/injection, whose features include guard.Check's rules) and,
+// when LLMOPS_MODERATION_BASE_URL is set, the moderation endpoint.
+func (a *App) newGuardrails(ctx context.Context) (*guard.Guardrails, error) {
+	cfg := guard.DefaultConfig()
+	if _, err := a.Store.Setting(ctx, store.SettingGuardrails, &cfg); err != nil {
+		return nil, fmt.Errorf("load guardrails: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("stored guardrails: %w", err)
+	}
+	var mod guard.Moderator
+	if c := a.Config; c.ModerationBaseURL != "" {
+		m, err := guard.NewOpenAIModerator(c.ModerationBaseURL, c.ModerationAPIKey, c.ModerationModel)
+		if err != nil {
+			return nil, err
+		}
+		mod = m
+	}
+	return guard.New(cfg, injection.Default(), mod), nil
 }
 
 // newRunner wires the eval runner to the same answer path, the knowledge

@@ -34,6 +34,11 @@ type Config struct {
 	EmbedBaseURL string
 	EmbedAPIKey  string
 	EmbedModel   string
+	// An OpenAI-compatible /v1/moderations endpoint, one more input and
+	// output guard when set (LLMOPS_MODERATION_BASE_URL, _API_KEY, _MODEL).
+	ModerationBaseURL string
+	ModerationAPIKey  string
+	ModerationModel   string
 
 	MaxBodyBytes    int64         // largest JSON/form request body; LLMOPS_MAX_BODY
 	MaxUploadBytes  int64         // largest document upload request; LLMOPS_MAX_UPLOAD
@@ -133,6 +138,9 @@ func NewFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) *Flags 
 	cfg.EmbedBaseURL = getenv("LLMOPS_EMBED_BASE_URL")
 	cfg.EmbedAPIKey = getenv("LLMOPS_EMBED_API_KEY")
 	cfg.EmbedModel = getenv("LLMOPS_EMBED_MODEL")
+	cfg.ModerationBaseURL = getenv("LLMOPS_MODERATION_BASE_URL")
+	cfg.ModerationAPIKey = getenv("LLMOPS_MODERATION_API_KEY")
+	cfg.ModerationModel = getenv("LLMOPS_MODERATION_MODEL")
 	f.monitoringEnv()
 	return f
 }

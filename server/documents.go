@@ -17,6 +17,7 @@ import (
 
 	"llmops/rag"
 	"llmops/rag/chunk"
+	"llmops/rag/guard/pii"
 	"llmops/store"
 	"llmops/store/schema"
 	"llmops/ui"
@@ -309,7 +310,8 @@ func (s *Server) handleDocumentPage(c echo.Context) error {
 	}
 	cfg := s.kb.Chunking()
 	p := ui.DocumentPage{Chrome: chrome(c, doc.Title, "knowledge"), Now: s.now(), Doc: s.knowledgeRows([]store.Document{*doc})[0],
-		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens, Notice: noticeText(c.QueryParam("notice"))}
+		CanEdit: principalOf(c).role.Allows(store.RoleEditor), MaxTokens: cfg.MaxTokens, Notice: noticeText(c.QueryParam("notice")),
+		PII: piiSummary(doc)}
 	for _, ch := range chunks {
 		row := ui.ChunkRow{ID: ch.ID, Index: ch.Index, Text: ch.Text, Headings: ch.Headings, Page: ch.Page, Kind: ch.Kind,
 			Tokens: ch.Tokens, Flags: chunk.Flags(chunk.Chunk{Text: ch.Text, Headings: ch.Headings, Kind: ch.Kind, Tokens: ch.Tokens}, cfg)}
@@ -393,4 +395,22 @@ func (s *Server) handleKnowledgeReembedCancelForm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/knowledge?notice=reembed-cancelled")
+}
+
+// piiSummary says what personal data ingestion found in doc, "" when none.
+func piiSummary(doc *store.Document) string {
+	if len(doc.PII) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, t := range pii.Types {
+		if n := doc.PII[string(t)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", t, n))
+		}
+	}
+	out := "Personal data found: " + strings.Join(parts, ", ")
+	if doc.PIIRedacted {
+		return out + " (redacted before indexing)"
+	}
+	return out + " (indexed as written; Guardrails can redact documents)"
 }

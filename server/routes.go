@@ -107,6 +107,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/alerts", admin, s.handleAlertCreateForm, std},
 		{http.MethodPost, "/alerts/:id/mute", editor, s.handleAlertMuteForm, std},
 		{http.MethodPost, "/alerts/:id/delete", admin, s.handleAlertDeleteForm, std},
+		{http.MethodGet, "/guardrails", viewer, s.handleGuardrailsPage, std},
+		{http.MethodPost, "/guardrails", admin, s.handleGuardrailsForm, std},
 		{http.MethodGet, "/review", viewer, s.handlePlanned("review"), std},
 		{http.MethodGet, "/escalations", viewer, s.handleEscalationsPage, std},
 		{http.MethodPost, "/escalations/webhook", admin, s.handleEscalationWebhookForm, std},
@@ -208,6 +210,9 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/alerts/:id", admin, s.handleAlertDelete, std},
 		{http.MethodGet, "/api/v1/escalations", reviewer, s.handleEscalationList, std},
 		{http.MethodPatch, "/api/v1/escalations/:id", reviewer, s.handleEscalationPatch, std},
+		{http.MethodPost, "/api/v1/guardrails/check", viewer, s.handleGuardrailsCheck, std},
+		{http.MethodGet, "/api/v1/guardrails", admin, s.handleGuardrailsGet, std},
+		{http.MethodPut, "/api/v1/guardrails", admin, s.handleGuardrailsPut, std},
 
 		// OpenTelemetry in: OTLP/HTTP from other applications.
 		{http.MethodPost, otlpTracesPath, editor, s.handleOTLPTraces, std},

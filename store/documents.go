@@ -37,6 +37,11 @@ type Document struct {
 	EmbedModel     string            `json:"embed_model"`  // model ID of its vectors
 	CreatedAt      time.Time         `json:"created_at"`   // first ingested
 	UpdatedAt      time.Time         `json:"updated_at"`   // last content change
+	// PII counts the personal data rag/guard/pii found in the document's
+	// chunks at ingestion, per type ({"EMAIL": 2}); PIIRedacted says it was
+	// replaced with placeholders before indexing (Guardrails setting).
+	PII         map[string]int `json:"pii,omitempty"`
+	PIIRedacted bool           `json:"pii_redacted,omitempty"`
 }
 
 // Chunk is a piece of a document exactly as the retriever indexes it.

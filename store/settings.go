@@ -10,6 +10,9 @@ import (
 // Setting names.
 const (
 	SettingPrices = "prices" // []llm.Price: the model price table
+	// SettingGuardrails is the guardrails configuration (guard.Config):
+	// each guard's mode, the scope sentence, allowed domains, blocked terms.
+	SettingGuardrails = "guardrails"
 )
 
 // Setting reads setting name into v and reports whether it was set.

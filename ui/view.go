@@ -63,6 +63,7 @@ var Nav = []NavItem{
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
 	{Key: "alerts", Label: "Alerts", Href: "/alerts", Icon: "bell"},
 	{Key: "escalations", Label: "Inbox", Href: "/escalations", Icon: "inbox"},
+	{Key: "guardrails", Label: "Guardrails", Href: "/guardrails", Icon: "shield"},
 	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }
@@ -419,6 +420,9 @@ type DocumentPage struct {
 	Now       time.Time
 	Held      int // chunks held by a rag/guard flag
 	Notice    string
+	// PII says what personal data ingestion found ("Personal data found:
+	// EMAIL 2, PHONE 1, redacted before indexing"); "" when none.
+	PII string
 }
 
 // Models is Settings → Models & prices.

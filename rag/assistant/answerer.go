@@ -33,6 +33,9 @@ type Input struct {
 	// Prompt is the support-answer version the ask resolved (nil:
 	// version 1). An answerer renders it and honours its config.
 	Prompt *prompt.Compiled
+	// Canary is a marker a chat answerer plants in its system prompt; the
+	// output policy withholds an answer that repeats it ("" plants none).
+	Canary string
 }
 
 // Generation is an answerer's answer with what the trace records of it.

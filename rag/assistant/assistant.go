@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"llmops/rag/answer"
+	"llmops/rag/guard"
+	"llmops/rag/guard/pii"
 	"llmops/rag/index"
 	"llmops/rag/prompt"
 	"llmops/rag/retrieve"
@@ -113,11 +115,20 @@ type Result struct {
 	Retrieved []string `json:"retrieved,omitempty"`
 	// Ranked is the whole ranking when Request.RankDepth asked for one.
 	Ranked []string `json:"-"`
+	// Guard is what the guardrails decided, when any guard did not pass.
+	Guard *GuardSummary `json:"guard,omitempty"`
 	// Context is what the answerer was given, and PromptText the prompt
 	// it rendered ("" for the extractive answerer): the playground shows
 	// them.
 	Context    []store.ChunkRef `json:"-"`
 	PromptText string           `json:"-"`
+}
+
+// GuardSummary is what the guardrails did to an ask.
+type GuardSummary struct {
+	Blocked bool     `json:"blocked"`
+	Flagged bool     `json:"flagged"`
+	Reasons []string `json:"reasons"`
 }
 
 // Event types sent while answering.
@@ -175,8 +186,12 @@ type Options struct {
 	// nil answers with version 1 of each.
 	Prompts *prompt.Registry
 	Label   string // default prompt.LabelProduction
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Guardrails run input guards before anything is spent on a question
+	// and output guards on the answer, each a span on the trace; nil runs
+	// none.
+	Guardrails *guard.Guardrails
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Judge scores sentences against the passages each cites, 0..1 each.
@@ -185,6 +200,9 @@ type Judge func(ctx context.Context, sentences []string, sources [][]string) ([]
 // Assistant answers questions. It is safe for concurrent use.
 type Assistant struct {
 	opts Options
+	// canary is planted in the system prompt of chat answers; an answer
+	// holding it reveals the prompt, and the output policy withholds it.
+	canary string
 }
 
 // New returns an assistant.
@@ -218,8 +236,11 @@ func New(opts Options) (*Assistant, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Assistant{opts: opts}, nil
+	return &Assistant{opts: opts, canary: "llmops-canary-" + store.NewID()}, nil
 }
+
+// Guardrails returns the guardrails in use, nil when none.
+func (a *Assistant) Guardrails() *guard.Guardrails { return a.opts.Guardrails }
 
 // Answerer returns the answerer in use.
 func (a *Assistant) Answerer() Answerer { return a.opts.Answerer }
@@ -323,7 +344,20 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	t := newTracer(a.opts.Now(), req)
+	start := a.opts.Now()
+	// Input guards run first, so that a redacted question is all the
+	// model, the trace and the conversation ever see.
+	var in *guard.Result
+	if g := a.opts.Guardrails; g != nil {
+		if err := req.Validate(); err == nil {
+			r := g.Input(ctx, req.Question)
+			in = &r
+			req.Question = r.Text
+		} else if g.Config().Mode(guard.InputPII) == guard.ModeRedact {
+			req.Question, _ = pii.RedactText(req.Question)
+		}
+	}
+	t := newTracer(start, req)
 	t.threshold = *a.opts.Threshold
 	// Time to first token is measured here, the same way for every
 	// answerer: from the request to the first piece of answer sent.
@@ -334,7 +368,7 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 		}
 		return emit(ev)
 	}
-	res, err := a.ask(ctx, &req, t, counted)
+	res, err := a.ask(ctx, &req, t, in, counted)
 	if res != nil {
 		if !first.IsZero() {
 			res.TTFTMS = first.Sub(t.trace.Start).Milliseconds()
@@ -359,7 +393,7 @@ func (a *Assistant) Ask(ctx context.Context, req Request, emit func(Event) error
 	return res, nil
 }
 
-func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(Event) error) (*Result, error) {
+func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, in *guard.Result, emit func(Event) error) (*Result, error) {
 	// Guard: input checks before anything is spent on the question.
 	sp := t.start(schema.SpanGuard, schema.SpanKindGuard, "")
 	err := req.Validate()
@@ -367,6 +401,11 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	t.end(sp, err)
 	if err != nil {
 		return nil, err
+	}
+	if in != nil {
+		for _, v := range in.Verdicts {
+			t.verdict(v)
+		}
 	}
 
 	// Conversation context.
@@ -398,6 +437,10 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	}
 	if err := emit(Event{Type: EventMeta, TraceID: t.trace.ID, ConversationID: convID}); err != nil {
 		return nil, err
+	}
+
+	if in != nil && in.Blocked {
+		return a.blocked(ctx, req, t, convID, in.Reasons, blockedMessage, true, emit)
 	}
 
 	// The prompt versions this ask answers with, and their config.
@@ -463,14 +506,33 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 		retrieved[i] = h.ID
 	}
 
+	// Scope: a question the knowledge base has nothing about gets the
+	// honest fallback before any model is asked.
+	if g := a.opts.Guardrails; g != nil {
+		passages := make([]string, len(refs))
+		for i, r := range refs {
+			passages[i] = r.Chunk.Text
+			if r.Document != nil {
+				passages[i] = r.Document.Title + "\n" + strings.Join(r.Chunk.Headings, " ") + "\n" + r.Chunk.Text
+			}
+		}
+		if v, ok := g.Scope(query, passages); ok {
+			t.verdict(v)
+			if v.Outcome == guard.OutcomeBlock {
+				msg := strings.TrimSpace(g.Config().ScopeSentence + " " + outOfScopeMessage)
+				return a.blocked(ctx, req, t, convID, v.Reasons, msg, false, emit)
+			}
+		}
+	}
+
 	// Answer.
-	in := Input{Question: req.Question, Query: query, History: history, Context: refs, Prompt: answerP}
+	input := Input{Question: req.Question, Query: query, History: history, Context: refs, Prompt: answerP, Canary: a.canary}
 	streamed := false
 	token := func(s string) error {
 		streamed = true
 		return emit(Event{Type: EventToken, Text: s})
 	}
-	gen, err := a.opts.Answerer.Generate(ctx, in, token)
+	gen, err := a.opts.Answerer.Generate(ctx, input, token)
 	t.generation(gen, err)
 	if err != nil {
 		return nil, err
@@ -525,6 +587,26 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	t.end(sp, nil)
 
 	askedPerson := AsksForPerson(req.Question)
+	// Output guards: the policy, PII and moderation, on the answer as the
+	// client will get it (the fallback text is ours and is not checked).
+	var out *guard.Result
+	if g := a.opts.Guardrails; g != nil && !ans.Fallback {
+		r := g.Output(ctx, ans.Text, a.canary)
+		out = &r
+		for _, v := range r.Verdicts {
+			t.verdict(v)
+		}
+		switch {
+		case r.Blocked:
+			return a.blocked(ctx, req, t, convID, r.Reasons, blockedMessage, true, emit)
+		case r.Text != ans.Text:
+			ans.Text = r.Text
+			if g.Config().Mode(guard.OutputPII) == guard.ModeRedact {
+				t.redactOutput()
+			}
+		}
+	}
+
 	res := &Result{
 		Answer: ans.Text, Groundedness: ans.Groundedness, Relevance: ans.Relevance, Fallback: ans.Fallback, Escalated: ans.Fallback || askedPerson,
 		TraceID: t.trace.ID, ConversationID: convID, Standalone: standalone,
@@ -539,6 +621,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, emit func(
 	if ans.Fallback {
 		res.Closest = closest(refs, 3)
 	}
+	res.Guard = summary(in, out)
 
 	// Stream what was not streamed live (the extractive answer, or the
 	// fallback that replaced a generated one; clients replace the text

@@ -48,7 +48,7 @@ func commands() []*command {
 		evalRunCmd, evalImportCmd, evalSetsCmd,
 		promptsExportCmd, promptsImportCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchSearchCmd, benchEvalCmd,
-		benchCrashCmd, benchTracesCmd,
+		benchCrashCmd, benchTracesCmd, benchGuardrailsCmd,
 		guardTrainCmd, benchInjectionCmd,
 		keysCreateCmd, backupCmd, compactCmd, versionCmd,
 	}

@@ -153,3 +153,21 @@ const (
 	AttrFormat     = "llmops.format"      // file span: the detected format (markdown, pdf, ...)
 	AttrDocumentID = "llmops.document_id" // file span: the stored document
 )
+
+// llmops attributes of the guardrails' spans (one span per guard, named
+// SpanGuardPrefix + the guard: "guard.input.pii") and of the ask's trace.
+const (
+	AttrGuardMode    = "llmops.guard.mode"    // guard span: off, flag, redact or block
+	AttrGuardVerdict = "llmops.guard.verdict" // guard span: pass, flagged, redacted, blocked or skipped
+	AttrGuardReasons = "llmops.guard.reasons" // guard span: why ([]string)
+	AttrGuardScore   = "llmops.guard.score"   // guard span: injection score or scope confidence, 0..1
+	AttrGuardPII     = "llmops.guard.pii"     // guard span: PII found per type ({"EMAIL": 2})
+	AttrGuardFailed  = "llmops.guard.failed"  // guard span: the guard errored (its span's error says why)
+	// AttrGuards is on the trace: each guard that did not pass, with its
+	// verdict ({"input.injection": "blocked"}); the Guardrails page
+	// counts them.
+	AttrGuards = "llmops.guards"
+	// AttrGuardBlocked is on the trace: a guard blocked the question or
+	// the answer, and the fallback answered.
+	AttrGuardBlocked = "llmops.guard.blocked"
+)

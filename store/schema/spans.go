@@ -43,4 +43,9 @@ const (
 	SpanPrompt         = "prompt"          // rendering the prompt template
 	SpanLLM            = "llm"             // the answerer: a model call or the extractive answerer
 	SpanGroundedness   = "groundedness"    // support check and the fallback decision
+	// SpanGuardPrefix + a guard's name is that guard's span
+	// ("guard.input.pii", "guard.output.policy"): input guards run after
+	// "guard", the scope guard after "retrieve", output guards after
+	// "groundedness".
+	SpanGuardPrefix = "guard."
 )
