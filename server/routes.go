@@ -49,6 +49,8 @@ func (s *Server) routes() []route {
 		editor = store.RoleEditor
 		admin  = store.RoleAdmin
 		widget = widgetRole
+		// reviewer: labels answers in the review queue.
+		reviewer = store.RoleReviewer
 	)
 	return []route{
 		// Process and probes.
@@ -200,6 +202,14 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/alerts", admin, s.handleAlertCreate, std},
 		{http.MethodPatch, "/api/v1/alerts/:id", editor, s.handleAlertUpdate, std},
 		{http.MethodDelete, "/api/v1/alerts/:id", admin, s.handleAlertDelete, std},
+		{http.MethodGet, "/api/v1/review/policy", admin, s.handleReviewPolicyGet, std},
+		{http.MethodPut, "/api/v1/review/policy", admin, s.handleReviewPolicyPut, std},
+		{http.MethodGet, "/api/v1/review/queue", reviewer, s.handleReviewQueue, std},
+		{http.MethodGet, "/api/v1/review/items/:id", reviewer, s.handleReviewItemGet, std},
+		{http.MethodPost, "/api/v1/review/items/:id/label", reviewer, s.handleReviewLabel, std},
+		{http.MethodPost, "/api/v1/review/items/:id/claim", reviewer, s.handleReviewClaim, std},
+		{http.MethodPost, "/api/v1/review/items/:id/test-case", editor, s.handleReviewTestCase, std},
+		{http.MethodGet, "/api/v1/review/report", viewer, s.handleReviewReport, std},
 
 		// OpenTelemetry in: OTLP/HTTP from other applications.
 		{http.MethodPost, otlpTracesPath, editor, s.handleOTLPTraces, std},

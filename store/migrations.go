@@ -63,6 +63,8 @@ var (
 
 	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
 	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
+
+	bucketReviewItems = []byte("review_items") // ISO week + 0 + trace ID → ReviewItem (the weekly review queue and its labels)
 )
 
 var (
@@ -175,6 +177,9 @@ var migrations = []migration{
 	{15, "monitoring: per-minute/hour/day rollups and secondary indexes of traces, built from the stored traces", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
 		return rebuildTraceDerived(db)
 	}},
+	{17, "review: the weekly review queue with its assignments and labels", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketReviewItems)
+	}, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.
