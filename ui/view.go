@@ -62,7 +62,7 @@ var Nav = []NavItem{
 	{Key: "traces", Label: "Traces", Href: "/traces", Icon: "activity"},
 	{Key: "evals", Label: "Evals", Href: "/evals", Icon: "flask"},
 	{Key: "alerts", Label: "Alerts", Href: "/alerts", Icon: "bell"},
-	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
+	{Key: "review", Label: "Review", Href: "/review", Icon: "review"},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }
 
