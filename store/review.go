@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -525,11 +526,56 @@ func (r *answerRecord) summary() AnswerSummary {
 	return a
 }
 
+// AnswerFacts are what can be read of a stored trace without decoding
+// it: the few scalar attributes the review policy's mandatory reasons
+// test. A JSON string never holds an unescaped quote, so a key found as
+// `"key":` in the raw bytes is the attribute itself, never text inside a
+// value.
+type AnswerFacts struct {
+	ID           string
+	Start        time.Time
+	Escalated    bool
+	Grounded     bool // a groundedness score was recorded
+	Groundedness float64
+	Threshold    float64
+}
+
+var (
+	rawEscalated    = []byte(`"` + schema.AttrEscalated + `":true`)
+	rawGroundedness = []byte(`"` + schema.AttrGroundedness + `":`)
+	rawThreshold    = []byte(`"` + schema.AttrThreshold + `":`)
+)
+
+// rawNumber reads the number after key in raw.
+func rawNumber(raw, key []byte) (float64, bool) {
+	i := bytes.Index(raw, key)
+	if i < 0 {
+		return 0, false
+	}
+	rest := raw[i+len(key):]
+	j := bytes.IndexAny(rest, ",}")
+	if j < 0 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(rest[:j])), 64)
+	return f, err == nil
+}
+
+func factsOf(id string, raw []byte) AnswerFacts {
+	f := AnswerFacts{ID: id, Escalated: bytes.Contains(raw, rawEscalated)}
+	f.Start, _ = IDTime(id)
+	f.Groundedness, f.Grounded = rawNumber(raw, rawGroundedness)
+	f.Threshold, _ = rawNumber(raw, rawThreshold)
+	return f
+}
+
 // AnswerSummaries returns the answers (kind ask) of real traffic
-// (TrafficChannels) that started in [from, to), oldest first. Traces are
-// decoded in parallel into a record of the few fields review needs: a week
-// of 100,000 answers is read in well under a second.
-func (s *Store) AnswerSummaries(ctx context.Context, from, to time.Time) ([]AnswerSummary, error) {
+// (TrafficChannels) that started in [from, to), oldest first. want, when
+// set, sees each trace's AnswerFacts first and only the traces it wants
+// are decoded: a week's review sampling decodes its candidates, not its
+// 100,000 answers. Decoding runs in parallel into a record of the few
+// fields review needs.
+func (s *Store) AnswerSummaries(ctx context.Context, from, to time.Time, want func(AnswerFacts) bool) ([]AnswerSummary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -542,10 +588,11 @@ func (s *Store) AnswerSummaries(ctx context.Context, from, to time.Time) ([]Answ
 	err := s.db.View(func(tx *bolt.Tx) error {
 		// Values live in the mmap only during the transaction, so the
 		// workers decode inside it.
+		var keys []string
 		var raws [][]byte
 		c := tx.Bucket(bucketTraces).Cursor()
 		for k, v := c.Seek([]byte(lo)); k != nil && string(k) < hi; k, v = c.Next() {
-			raws = append(raws, v)
+			keys, raws = append(keys, string(k)), append(raws, v)
 		}
 		recs := make([]AnswerSummary, len(raws))
 		keep := make([]bool, len(raws))
@@ -560,6 +607,9 @@ func (s *Store) AnswerSummaries(ctx context.Context, from, to time.Time) ([]Answ
 					if i%1024 == 0 && ctx.Err() != nil {
 						errs[w] = ctx.Err()
 						return
+					}
+					if !askPrefix(raws[i]) || (want != nil && !want(factsOf(keys[i], raws[i]))) {
+						continue
 					}
 					var r answerRecord
 					if err := json.Unmarshal(raws[i], &r); err != nil {
@@ -585,6 +635,19 @@ func (s *Store) AnswerSummaries(ctx context.Context, from, to time.Time) ([]Answ
 		return nil
 	})
 	return out, err
+}
+
+// askPrefix reports whether a stored trace may be of kind ask, from the
+// first bytes alone: Trace encodes ID then Kind first, so eval, ingest and
+// playground traces are skipped without decoding. Anything unexpected
+// answers true and is decoded.
+func askPrefix(raw []byte) bool {
+	head := raw[:min(len(raw), 80)]
+	i := bytes.Index(head, []byte(`"kind":"`))
+	if i < 0 {
+		return true
+	}
+	return bytes.HasPrefix(head[i+len(`"kind":"`):], []byte(string(schema.KindAsk)+`"`))
 }
 
 // FeedbackBetween returns the feedback on traces that started in [from,

@@ -82,7 +82,7 @@ func TestAnswerSummariesAreRealTrafficOfTheWeek(t *testing.T) {
 	st := openStore(t)
 	answers, _ := writeWeek(t, st, 200)
 	monday, _ := store.ParseISOWeek("2026-W50")
-	got, err := st.AnswerSummaries(context.Background(), monday, monday.AddDate(0, 0, 7))
+	got, err := st.AnswerSummaries(context.Background(), monday, monday.AddDate(0, 0, 7), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,4 +332,65 @@ func TestLabelToTestCase(t *testing.T) {
 	if _, err := st.TestSetVersion(ctx, set.ID, set.Version); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLoadInputsDecodesCandidatesOnly: sampling from the pre-filtered
+// answers gives the queue sampling every answer gives, for policies that
+// take each reason alone.
+func TestLoadInputsDecodesCandidatesOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t)
+	answers, _ := writeWeek(t, st, 3000)
+	monday, _ := store.ParseISOWeek("2026-W50")
+	// An alert that fired for an hour on Tuesday.
+	a := &store.AlertRule{Name: "x", Metric: "error_rate", Op: ">", Threshold: 0.1, WindowCount: 10}
+	if err := st.CreateAlert(ctx, testActor, a); err != nil {
+		t.Fatal(err)
+	}
+	at := monday.Add(30 * time.Hour)
+	if err := st.SetAlertState(ctx, a.ID, store.AlertFiring, nil, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetAlertState(ctx, a.ID, store.AlertOK, nil, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.AnswerSummaries(ctx, monday, monday.AddDate(0, 0, 7), nil)
+	if err != nil || len(all) != len(answers) {
+		t.Fatalf("%d answers, %v", len(all), err)
+	}
+	full := DefaultPolicyNoTarget()
+	policies := map[string]store.ReviewPolicy{"default": full}
+	for _, only := range []string{"thumbs_down", "escalated", "low_groundedness", "alerts", "sampled"} {
+		p := full
+		p.ThumbsDown, p.Escalated, p.LowGroundedness, p.Alerts = only == "thumbs_down", only == "escalated", only == "low_groundedness", only == "alerts"
+		if only != "sampled" {
+			p.SampleRate = 0
+		}
+		policies[only] = p
+	}
+	for name, p := range policies {
+		in, err := LoadInputs(ctx, st, "2026-W50", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		everything := in
+		everything.Answers = all
+		got, want := Sample(p, in), Sample(p, everything)
+		if len(want) == 0 || !slices.EqualFunc(got, want, func(a, b store.ReviewItem) bool { return reflect.DeepEqual(a, b) }) {
+			t.Errorf("%s: %d items from candidates, %d from every answer", name, len(got), len(want))
+		}
+		if len(in.Answers) >= len(all)/2 {
+			t.Errorf("%s: decoded %d of %d answers; want only the candidates", name, len(in.Answers), len(all))
+		}
+		t.Logf("%s: decoded %d of %d answers, %d items", name, len(in.Answers), len(all), len(got))
+	}
+}
+
+// DefaultPolicyNoTarget is the default policy with a target no fixture
+// reaches, so every candidate shows in the queue.
+func DefaultPolicyNoTarget() store.ReviewPolicy {
+	p := store.DefaultReviewPolicy()
+	p.WeeklyTarget = 10000
+	return p
 }
