@@ -303,8 +303,27 @@ func (s *Store) MergeReviewQueue(ctx context.Context, actor Actor, week string, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Most visits add nothing: find that out in a read transaction, so a
+	// page view does not cost a write (and its fsync).
 	var out []ReviewItem
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	nothing := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		stored, err := reviewItems(tx, week)
+		if err != nil {
+			return err
+		}
+		have := make(map[string]bool, len(stored))
+		for _, it := range stored {
+			have[it.ID] = true
+		}
+		nothing = !slices.ContainsFunc(plan(slices.Clone(stored)), func(it ReviewItem) bool { return !have[it.ID] })
+		out = stored
+		return nil
+	})
+	if err != nil || nothing {
+		return out, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		stored, err := reviewItems(tx, week)
 		if err != nil {
 			return err
