@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -147,5 +148,57 @@ func TestReviewAPI(t *testing.T) {
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &rep); err != nil || rec.Code != 200 || rep.Labelled != 2 || rep.Failing != 2 || rep.Verdicts["should_have_refused"] != 1 {
 		t.Errorf("report: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestReviewItemPage: the reviewing view of a real answer shows its cited
+// chunks' text, the chunks retrieved but not cited, the user's comment,
+// groundedness and the trace link; a viewer sees it without the form.
+func TestReviewItemPage(t *testing.T) {
+	t.Parallel()
+	s := sampleServer(t)
+	h := s.http.Handler
+	admin, viewer := keyFor(t, s, store.RoleAdmin), keyFor(t, s, store.RoleViewer)
+	rec := call(h, "POST", "/api/v1/ask", `{"question":"How do I cancel my subscription?"}`, admin)
+	var ans struct {
+		TraceID   string `json:"trace_id"`
+		Citations []struct {
+			ChunkID string `json:"chunk_id"`
+		} `json:"citations"`
+		Retrieved []string `json:"retrieved"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &ans); err != nil || rec.Code != 200 || len(ans.Citations) == 0 {
+		t.Fatalf("ask: %d %s", rec.Code, rec.Body)
+	}
+	if err := s.traces.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rec := call(h, "POST", "/api/v1/feedback", `{"trace_id":"`+ans.TraceID+`","value":-1,"comment":"I wanted the refund part"}`, admin); rec.Code != 201 {
+		t.Fatalf("feedback: %d %s", rec.Code, rec.Body)
+	}
+	at, _ := store.IDTime(ans.TraceID)
+	rec = call(h, "GET", "/api/v1/review/queue?week="+store.ISOWeek(at), "", admin)
+	if !strings.Contains(rec.Body.String(), ans.TraceID) {
+		t.Fatalf("queue lacks the thumbed-down answer: %s", rec.Body)
+	}
+	chunks, err := s.store.ChunksByID(context.Background(), []string{ans.Citations[0].ChunkID})
+	if err != nil || len(chunks) != 1 {
+		t.Fatal(chunks, err)
+	}
+	rec = call(h, "GET", "/review/items/"+ans.TraceID, "", admin)
+	page := rec.Body.String()
+	firstLine := strings.SplitN(strings.TrimSpace(chunks[0].Chunk.Text), "\n", 2)[0]
+	for _, want := range []string{"How do I cancel my subscription?", "I wanted the refund part", "groundedness", `href="/traces/` + ans.TraceID + `"`,
+		`data-testid="label-form"`, html.EscapeString(firstLine)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("reviewing view lacks %q", want)
+		}
+	}
+	if uncited := len(ans.Retrieved) - len(ans.Citations); uncited > 0 && !strings.Contains(page, "Retrieved but not cited ("+fmt.Sprint(uncited)) {
+		t.Errorf("reviewing view does not list the %d retrieved-but-not-cited chunks", uncited)
+	}
+	rec = call(h, "GET", "/review/items/"+ans.TraceID, "", viewer)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), `data-testid="label-form"`) {
+		t.Errorf("viewer: %d, and the label form is shown: %v", rec.Code, strings.Contains(rec.Body.String(), `data-testid="label-form"`))
 	}
 }
