@@ -132,6 +132,7 @@ func TestBrowserTour(t *testing.T) {
 		{"run", "/evals/runs/" + runB, `[data-testid="run-page"] [data-testid="metric-card"]`},
 		{"compare", "/evals/compare?a=" + strings.TrimPrefix(runA, "/evals/runs/") + "&b=" + runB, `[data-testid="compare-cases"]`},
 		{"review", "/review", `main h1`},
+		{"review-report", "/review/report", `[data-testid="report-labelled"]`},
 		{"settings", "/settings", `main h1`},
 		{"sessions", "/settings/sessions", `main h1`},
 		{"keys", "/settings/keys", `[data-testid="keys-table"]`},

@@ -489,7 +489,7 @@ func TestCLIEdges(t *testing.T) {
 		if code := run(ctx, []string{"help"}, &out, &errOut, os.Getenv); code != exitOK {
 			t.Fatalf("help: exit %d", code)
 		}
-		for _, cmd := range []string{"serve", "ask", "ingest", "reindex", "eval run", "eval import", "eval sets", "prompts export", "prompts import", "bench ingest", "bench ask", "bench chat", "bench retrieval", "bench search", "bench eval", "bench crash", "bench traces", "guard train", "bench injection", "keys create", "backup", "compact", "version", "help"} {
+		for _, cmd := range []string{"serve", "ask", "ingest", "reindex", "eval run", "eval import", "eval sets", "prompts export", "prompts import", "bench ingest", "bench ask", "bench chat", "bench retrieval", "bench search", "bench eval", "bench crash", "bench traces", "guard train", "bench injection", "bench review", "review report", "keys create", "backup", "compact", "version", "help"} {
 			if !regexp.MustCompile(`(?m)^\s+` + cmd + `\s{2,}\S`).MatchString(out.String()) {
 				t.Errorf("llmops help does not list %q on a line of its own:\n%s", cmd, out.String())
 			}

@@ -84,32 +84,6 @@ func (s *Server) handleOverview(c echo.Context) error {
 	return render(c, http.StatusOK, ui.OverviewPage(p))
 }
 
-// planned describes the sections whose features are not built yet.
-var planned = map[string]ui.Planned{
-	"chat": {Chrome: ui.Chrome{Title: "Chat", Active: "chat"}, Icon: "chat",
-		Summary: "The support assistant, answering from your knowledge base with numbered citations.",
-		Items: []ui.PlannedItem{
-			{Title: "Streaming answers with sources", Desc: "Every sentence cited; a hover card shows the source chunk."},
-			{Title: "Honest fallbacks", Desc: "When the docs do not support an answer, it says so and flags the conversation."},
-			{Title: "Embeddable widget", Desc: "The same assistant on your help site, with thumbs up/down and comments."},
-		}},
-	"review": {Chrome: ui.Chrome{Title: "Review", Active: "review"}, Icon: "review",
-		Summary: "A weekly queue of sampled real answers for your reviewers.",
-		Items: []ui.PlannedItem{
-			{Title: "Sampling", Desc: "A policy picks answers each week: thumbs-down, low groundedness, and a random share."},
-			{Title: "Fast reviewing", Desc: "Keyboard-driven labels and corrected answers."},
-			{Title: "Close the loop", Desc: "Promote reviewed items into test sets and see failure reports."},
-		}},
-}
-
-func (s *Server) handlePlanned(key string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p := planned[key]
-		p.Chrome.Viewer = viewerOf(c)
-		return render(c, http.StatusOK, ui.PlannedPage(p))
-	}
-}
-
 func (s *Server) handleProfilePage(c echo.Context) error {
 	return s.profilePage(c, http.StatusOK, ui.Profile{Notice: noticeText(c.QueryParam("notice"))})
 }

@@ -66,6 +66,7 @@ var (
 
 	bucketEscalations          = []byte("escalations")            // conversation ID → Escalation (the inbox)
 	bucketConversationsByOwner = []byte("conversations_by_owner") // owner + 0 + conversation ID → nothing (chat history)
+	bucketReviewItems          = []byte("review_items")           // ISO week + 0 + trace ID → ReviewItem (the weekly review queue and its labels)
 )
 
 var (
@@ -179,6 +180,9 @@ var migrations = []migration{
 		return rebuildTraceDerived(db)
 	}},
 	{16, "escalation inbox (one record per escalated conversation) and chat history (conversations by owner)", escalationsAndOwnerIndex, nil},
+	{17, "review: the weekly review queue with its assignments and labels", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketReviewItems)
+	}, nil},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -74,8 +74,8 @@ func TestOverviewPage(t *testing.T) {
 	if got := doc.Find(`[data-testid="nav-prompts"] .soon`).Length(); got != 0 {
 		t.Errorf("prompts nav has %d 'soon' chips, want none (prompts are built)", got)
 	}
-	if got := doc.Find(`[data-testid="nav-review"] .soon`).Length(); got != 1 {
-		t.Errorf("review nav has %d 'soon' chips, want 1", got)
+	if got := doc.Find(`[data-testid="nav-review"] .soon`).Length(); got != 0 {
+		t.Errorf("review nav has %d 'soon' chips, want none (review is built)", got)
 	}
 	stats := doc.Find(`[data-testid="stats"]`).Text()
 	for _, want := range []string{"1,234", "Team members", "3"} {

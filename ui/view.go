@@ -64,7 +64,7 @@ var Nav = []NavItem{
 	{Key: "alerts", Label: "Alerts", Href: "/alerts", Icon: "bell"},
 	{Key: "escalations", Label: "Inbox", Href: "/escalations", Icon: "inbox"},
 	{Key: "guardrails", Label: "Guardrails", Href: "/guardrails", Icon: "shield"},
-	{Key: "review", Label: "Review", Href: "/review", Icon: "review", Soon: true},
+	{Key: "review", Label: "Review", Href: "/review", Icon: "review"},
 	{Key: "settings", Label: "Settings", Href: "/settings", Icon: "settings"},
 }
 

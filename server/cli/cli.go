@@ -46,9 +46,10 @@ func commands() []*command {
 	return []*command{
 		serveCmd, askCmd, ingestCmd, reindexCmd,
 		evalRunCmd, evalImportCmd, evalSetsCmd,
+		reviewReportCmd,
 		promptsExportCmd, promptsImportCmd,
 		benchIngestCmd, benchAskCmd, benchChatCmd, benchRetrievalCmd, benchSearchCmd, benchEvalCmd,
-		benchCrashCmd, benchTracesCmd, benchGuardrailsCmd,
+		benchCrashCmd, benchTracesCmd, benchGuardrailsCmd, benchReviewCmd,
 		guardTrainCmd, benchInjectionCmd,
 		keysCreateCmd, backupCmd, compactCmd, versionCmd,
 	}
