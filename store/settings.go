@@ -10,6 +10,9 @@ import (
 // Setting names.
 const (
 	SettingPrices = "prices" // []llm.Price: the model price table
+	// SettingPinnedQuestions ([]string) are the chat suggestions an admin
+	// pinned, shown before the frequently asked ones.
+	SettingPinnedQuestions = "chat_pinned_questions"
 )
 
 // Setting reads setting name into v and reports whether it was set.

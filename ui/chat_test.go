@@ -183,3 +183,25 @@ func TestWidgetSettingsPage(t *testing.T) {
 		golden(t, "widget-created", html)
 	})
 }
+
+// TestChatPagePinnedForm: only admins get the form to pin suggestions; a
+// refused save reopens it with the reason and what they typed.
+func TestChatPagePinnedForm(t *testing.T) {
+	p := Chat{Chrome: Chrome{Title: "Chat", Active: "chat", Viewer: admin}}
+	doc, _ := renderDoc(t, ChatPage(p))
+	if doc.Find(`[data-testid="pin-form"]`).Length() != 0 {
+		t.Error("a pin form without Pinned (not an admin)")
+	}
+	p.Pinned = &PinnedForm{Text: "a\nb", Count: 2, Error: "pinned: 7 questions, at most 6"}
+	doc, _ = renderDoc(t, ChatPage(p))
+	d := doc.Find(`[data-testid="pin-suggestions"]`)
+	if _, open := d.Attr("open"); !open || d.Find(`form[action="/chat/suggestions"][method="post"]`).Length() != 1 {
+		t.Error("a refused save does not reopen the pin form")
+	}
+	if got := d.Find("textarea").Text(); got != "a\nb" {
+		t.Errorf("textarea = %q", got)
+	}
+	if got := strings.TrimSpace(d.Find("summary").Text()); got != "Pinned suggestions (2)" {
+		t.Errorf("summary = %q", got)
+	}
+}

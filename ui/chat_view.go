@@ -15,6 +15,15 @@ type Chat struct {
 	// Threshold is the groundedness below which answers fall back; the
 	// groundedness badge's colours derive from it (GroundednessBand).
 	Threshold float64
+	Pinned    *PinnedForm // admins only: the questions they pinned as suggestions
+}
+
+// PinnedForm is the admin's form for pinned chat suggestions: one
+// question a line, shown before the frequently asked ones.
+type PinnedForm struct {
+	Text  string
+	Count int
+	Error string
 }
 
 // maxSuggestions bounds the empty state's suggested questions: more reads
