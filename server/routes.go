@@ -136,6 +136,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, widgetPrefix + "ask", widget, s.handleAsk, std},
 		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream, noDeadline},
 		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback, std},
+		{http.MethodPost, widgetPrefix + "config", widget, s.handleWidgetConfig, std},
 
 		// JSON API.
 		{http.MethodGet, "/api/v1/me", viewer, s.handleMe, std},
@@ -234,7 +235,7 @@ func (s *Server) registerRoutes(e *echo.Echo) {
 		case "":
 			s.public[r.method+" "+r.path] = true
 		case widgetRole:
-			mw = append(mw, widgetCORS, s.widgetAuth(r.path != widgetPrefix+"feedback"))
+			mw = append(mw, widgetCORS, s.widgetAuth(r.path))
 			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
 		default:
 			mw = append(mw, s.require(r.role))

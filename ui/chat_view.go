@@ -42,7 +42,7 @@ func (p Chat) suggestions() []string {
 type WidgetSettings struct {
 	Chrome
 	Keys      []WidgetKey
-	Created   *WidgetKeyCreated // set right after creation: the secret, shown once
+	Created   *WidgetKeyCreated // set right after creation
 	ScriptURL string            // absolute URL of widget.js, e.g. "http://127.0.0.1:8080/widget.js"
 	Error     string
 	Notice    string
@@ -52,9 +52,11 @@ type WidgetSettings struct {
 	Categories []string
 }
 
-// WidgetKey is one publishable widget key in the list (never its secret).
+// WidgetKey is one publishable widget key in the list, with the key itself
+// (it is meant for page source) unless it was made before keys were kept.
 type WidgetKey struct {
 	ID, Name, Hint        string
+	Key                   string
 	Origins               []string
 	RatePerMinute         int
 	Categories, Tags      []string // its scope; none: every document
@@ -62,7 +64,7 @@ type WidgetKey struct {
 	CreatedAt, LastUsedAt time.Time
 }
 
-// WidgetKeyCreated is a key just created; its secret is on the page once.
+// WidgetKeyCreated is a key just created.
 type WidgetKeyCreated struct {
 	Name, Secret     string
 	Origins          []string
@@ -77,5 +79,10 @@ func (w WidgetSettings) Snippet() string {
 	if w.Created == nil {
 		return ""
 	}
-	return `<script src="` + w.ScriptURL + `" data-key="` + w.Created.Secret + `" async></script>`
+	return w.SnippetFor(w.Created.Secret)
+}
+
+// SnippetFor is the embed code for a publishable key.
+func (w WidgetSettings) SnippetFor(key string) string {
+	return `<script src="` + w.ScriptURL + `" data-key="` + key + `" async></script>`
 }
