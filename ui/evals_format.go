@@ -163,7 +163,18 @@ func runDuration(r RunRow) string {
 }
 
 // runOption is a run as a picker lists it.
+// runOption names a run in a picker among runs of one set: short enough
+// that a select box shows it whole instead of cutting it mid-word.
 func runOption(r RunRow, now time.Time) string {
+	return RunLabel(r) + " · " + Ago(r.CreatedAt, now)
+}
+
+// runPickLabel names a run in the Evals page's pickers, with its test set
+// when there are several.
+func runPickLabel(r RunRow, now time.Time, sets bool) string {
+	if !sets {
+		return runOption(r, now)
+	}
 	return RunLabel(r) + " · " + SetAt(r) + " · " + Ago(r.CreatedAt, now)
 }
 
@@ -393,6 +404,25 @@ func compareURL(a, b, metric, tag string) string {
 // runURL, setURL and traceURL are the evals pages' links.
 func runURL(id string) string { return "/evals/runs/" + url.PathEscape(id) }
 
+// runCasesURL is a run page filtered by tag and show ("", "failures",
+// "regressions"), against baseline when one was chosen.
+func runCasesURL(id, tag, show, baseline string) string {
+	q := url.Values{}
+	if tag != "" {
+		q.Set("tag", tag)
+	}
+	if show != "" {
+		q.Set("show", show)
+	}
+	if baseline != "" {
+		q.Set("baseline", baseline)
+	}
+	if len(q) == 0 {
+		return runURL(id)
+	}
+	return runURL(id) + "?" + q.Encode()
+}
+
 func runTagURL(id, tag string) string {
 	if tag == "" {
 		return runURL(id)
@@ -517,4 +547,20 @@ func depthNote(topK int) string {
 		return depth + "; the answerer was given the top " + strconv.Itoa(topK) + "."
 	}
 	return depth + "."
+}
+
+// RegressionDrop is how far a case's headline metric must fall against
+// the baseline to count as a regression on the run page (smaller changes
+// are noise on one case); RegressionDropText says it in the page.
+const (
+	RegressionDrop     = 0.1
+	RegressionDropText = "0.1"
+)
+
+// tagSuffix is " tagged #t", or nothing without a tag.
+func tagSuffix(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return " tagged #" + tag
 }
