@@ -564,3 +564,16 @@ func tagSuffix(tag string) string {
 	}
 	return " tagged #" + tag
 }
+
+// compareDepthNote is depthNote for two runs: the ranking metrics of both
+// look 10 deep whatever each run's top-k was.
+func compareDepthNote(a, b int) string {
+	const depth = "Recall, MRR and nDCG score the retriever's ranked list 10 deep in both runs"
+	switch {
+	case a > 0 && b > 0 && a != b:
+		return depth + "; the answerer was given the top " + strconv.Itoa(a) + " in A and " + strconv.Itoa(b) + " in B."
+	case a > 0 && a == b:
+		return depth + "; the answerer was given the top " + strconv.Itoa(a) + " in each."
+	}
+	return depth + "."
+}

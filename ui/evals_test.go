@@ -701,3 +701,18 @@ func TestRunPageCaseFilter(t *testing.T) {
 		t.Error("regressions offered without a baseline run")
 	}
 }
+
+func TestCompareDepthNote(t *testing.T) {
+	for _, tt := range []struct {
+		a, b int
+		want string
+	}{
+		{5, 3, "10 deep in both runs; the answerer was given the top 5 in A and 3 in B."},
+		{5, 5, "10 deep in both runs; the answerer was given the top 5 in each."},
+		{0, 3, "10 deep in both runs."},
+	} {
+		if got := compareDepthNote(tt.a, tt.b); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("compareDepthNote(%d, %d) = %q, want it to end %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
