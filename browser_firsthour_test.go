@@ -392,3 +392,66 @@ func TestBrowserWidgetWrongSite(t *testing.T) {
 		t.Error("the widget shows its bubble on a site that is not allowed")
 	}
 }
+
+// TestBrowserFirstHourLeftovers: an admin pins chat suggestions from the
+// chat page and sees them first; the empty chat fits a 1440×900 window
+// without scrolling; the sample ingest's trace draws the shared batch once,
+// marks no file as slow and shows no feedback counter.
+func TestBrowserFirstHourLeftovers(t *testing.T) {
+	ctx := newBrowserFor(t, 5*time.Minute)
+	inst := startServe(t, sampleServeDir(t))
+	setupAdmin(t, ctx, inst)
+
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(inst.url+"/chat"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-suggestion"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fits, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollHeight <= innerHeight`)); !fits {
+		t.Errorf("the empty chat is taller than a 1440×900 window: %s", must(chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.scrollHeight + " > " + innerHeight`))))
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="pin-suggestions"] summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#pinned`)),
+		chromedp.SendKeys(chromedp.CSS(`#pinned`), "how do i clock in from my phone\nWhat does Pro cost?"),
+		chromedp.Click(chromedp.CSS(`[data-testid="pin-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-suggestion"]`)),
+	)
+	if err != nil {
+		t.Fatalf("pin suggestions: %v", err)
+	}
+	chips, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="chat-suggestion"]')].map(b => b.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chips) < 2 || chips[0] != "How do I clock in from my phone?" || chips[1] != "What does Pro cost?" {
+		t.Errorf("suggestions after pinning = %q, want the two pinned first", chips)
+	}
+	if got := text(t, ctx, `[data-testid="pin-suggestions"] summary`); got != "Pinned suggestions (2)" {
+		t.Errorf("pin form summary = %q", got)
+	}
+
+	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/v1/traces?kind=ingest", {headers: {Accept: "application/json"}}).then(r => r.json()).then(r => r.traces[0].id)`, chromedp.EvalAwaitPromise))
+	if err != nil || id == "" {
+		t.Fatalf("no sample ingest trace: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.url+"/traces/"+id), chromedp.WaitVisible(chromedp.CSS(`[data-testid="waterfall"]`))); err != nil {
+		t.Fatal(err)
+	}
+	batch, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="span-row"] .span-link')].map(a => a.textContent).filter(n => /batch|store and index|^embed$/.test(n))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != 2 || batch[0] != "embed batch · 46 files" || batch[1] != "store and index · 46 files" {
+		t.Errorf("the ingest's shared spans = %q, want one embed batch and one store and index for 46 files", batch)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.heat-sign').length`)); n != 0 {
+		t.Errorf("%d slow markers on the sample ingest", n)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="feedback"], [data-testid="feedback-summary"]').length`)); n != 0 {
+		t.Error("the ingest trace shows a feedback counter")
+	}
+}
