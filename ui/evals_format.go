@@ -423,13 +423,6 @@ func runCasesURL(id, tag, show, baseline string) string {
 	return runURL(id) + "?" + q.Encode()
 }
 
-func runTagURL(id, tag string) string {
-	if tag == "" {
-		return runURL(id)
-	}
-	return runURL(id) + "?tag=" + url.QueryEscape(tag)
-}
-
 func setURL(id string) string { return "/evals/sets/" + url.PathEscape(id) }
 
 func setVersionURL(id string, version int) string {
