@@ -323,3 +323,135 @@ func TestBrowserWidgetFeedbackForm(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserWidgetWrongSite: on a site that is not one of the key's
+// origins the widget checks first and shows no bubble, and says why in the
+// console for the site's owner; the widget settings show the key's snippet
+// again after the page is reloaded.
+func TestBrowserWidgetWrongSite(t *testing.T) {
+	ctx := newBrowserFor(t, 5*time.Minute)
+	inst := startServe(t, sampleServeDir(t))
+	setupAdmin(t, ctx, inst)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	var key string
+	help := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Other site</title>
+<script>window.warnings = []; console.warn = function (m) { window.warnings.push(String(m)); };</script></head>
+<body><h1>Not an allowed origin</h1><script src="%s/widget.js" data-key="%s" async></script></body></html>`, inst.url, key)
+	})}
+	go help.Serve(ln)
+	t.Cleanup(func() { help.Close() })
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/settings/widget"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="widget-form"] [name="name"]`), "Help centre"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="widget-form"] [name="origins"]`), "https://help.rosterly.example"),
+		chromedp.Click(chromedp.CSS(`[data-testid="widget-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-widget-key"]`)),
+	)
+	if err != nil {
+		t.Fatalf("create widget key: %v", err)
+	}
+	key = regexp.MustCompile(`llmops_pk_[A-Za-z0-9_-]+`).FindString(text(t, ctx, `[data-testid="widget-snippet"]`))
+	if key == "" {
+		t.Fatal("no widget key in the snippet")
+	}
+	if strings.Contains(text(t, ctx, `[data-testid="new-widget-key"]`), "not see this key again") {
+		t.Error("a publishable key is said to be shown once")
+	}
+	// Later, on the same page: the snippet is still there, in the key's row.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/settings/widget"),
+		chromedp.Click(chromedp.CSS(`[data-testid="widget-key-snippet"] summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="widget-key-snippet"] code`)),
+	)
+	if err != nil {
+		t.Fatalf("open the key's snippet: %v", err)
+	}
+	if got := text(t, ctx, `[data-testid="widget-key-snippet"] code`); !strings.Contains(got, `data-key="`+key+`"`) {
+		t.Errorf("the key's row snippet %q lacks the key", got)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/")); err != nil {
+		t.Fatal(err)
+	}
+	warned, err := chromedp.Run(ctx, chromedp.Poll[string](`window.warnings.length ? window.warnings.join("\n") : ""`))
+	if err != nil {
+		t.Fatalf("no console warning on a site that is not allowed: %v", err)
+	}
+	if !strings.Contains(warned, "not allowed") || !strings.Contains(warned, "Settings → Chat widget") {
+		t.Errorf("console warning %q does not tell the owner what to do", warned)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#llmops-widget").length`)); n != 0 {
+		t.Error("the widget shows its bubble on a site that is not allowed")
+	}
+}
+
+// TestBrowserFirstHourLeftovers: an admin pins chat suggestions from the
+// chat page and sees them first; the empty chat fits a 1440×900 window
+// without scrolling; the sample ingest's trace draws the shared batch once,
+// marks no file as slow and shows no feedback counter.
+func TestBrowserFirstHourLeftovers(t *testing.T) {
+	ctx := newBrowserFor(t, 5*time.Minute)
+	inst := startServe(t, sampleServeDir(t))
+	setupAdmin(t, ctx, inst)
+
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(inst.url+"/chat"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-suggestion"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fits, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollHeight <= innerHeight`)); !fits {
+		t.Errorf("the empty chat is taller than a 1440×900 window: %s", must(chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.scrollHeight + " > " + innerHeight`))))
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="pin-suggestions"] summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#pinned`)),
+		chromedp.SendKeys(chromedp.CSS(`#pinned`), "how do i clock in from my phone\nWhat does Pro cost?"),
+		chromedp.Click(chromedp.CSS(`[data-testid="pin-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-suggestion"]`)),
+	)
+	if err != nil {
+		t.Fatalf("pin suggestions: %v", err)
+	}
+	chips, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="chat-suggestion"]')].map(b => b.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chips) < 2 || chips[0] != "How do I clock in from my phone?" || chips[1] != "What does Pro cost?" {
+		t.Errorf("suggestions after pinning = %q, want the two pinned first", chips)
+	}
+	if got := text(t, ctx, `[data-testid="pin-suggestions"] summary`); got != "Pinned suggestions (2)" {
+		t.Errorf("pin form summary = %q", got)
+	}
+
+	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/v1/traces?kind=ingest", {headers: {Accept: "application/json"}}).then(r => r.json()).then(r => r.traces[0].id)`, chromedp.EvalAwaitPromise))
+	if err != nil || id == "" {
+		t.Fatalf("no sample ingest trace: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.url+"/traces/"+id), chromedp.WaitVisible(chromedp.CSS(`[data-testid="waterfall"]`))); err != nil {
+		t.Fatal(err)
+	}
+	batch, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="span-row"] .span-link')].map(a => a.textContent).filter(n => /batch|store and index|^embed$/.test(n))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != 2 || batch[0] != "embed batch · 46 files" || batch[1] != "store and index · 46 files" {
+		t.Errorf("the ingest's shared spans = %q, want one embed batch and one store and index for 46 files", batch)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.heat-sign').length`)); n != 0 {
+		t.Errorf("%d slow markers on the sample ingest", n)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="feedback"], [data-testid="feedback-summary"]').length`)); n != 0 {
+		t.Error("the ingest trace shows a feedback counter")
+	}
+}

@@ -939,8 +939,21 @@
       });
       if (opt("open", "") === "true") open(true, false);
     }
-    if (document.body) start();
-    else document.addEventListener("DOMContentLoaded", start);
+    // Check the key and this site before showing anything: a visitor
+    // should never get a bubble that can only fail. Refusals are for the
+    // site's owner, in the console; a busy or failing server still gets
+    // the bubble (its answers say what went wrong).
+    function ready() {
+      if (document.body) start();
+      else document.addEventListener("DOMContentLoaded", start);
+    }
+    reach(origin + "/api/v1/widget/config", { method: "POST", headers: { Authorization: "Bearer " + key }, credentials: "omit" }).then(function (res) {
+      if (res.status === 401) warn("the widget key was not accepted (revoked or mistyped); the widget stays hidden");
+      else if (res.status === 403) warn("this origin is not allowed for the widget key; add it in llmops under Settings → Chat widget. The widget stays hidden");
+      else ready();
+    }, function () {
+      warn("could not reach " + origin + " (if the browser reports a CORS error, check the key's allowed origins); the widget stays hidden");
+    });
   }
   mount();
 })();

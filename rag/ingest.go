@@ -58,6 +58,11 @@ type Progress struct {
 	File   string      `json:"file"`
 	Stage  string      `json:"stage"`
 	Result *FileResult `json:"result,omitempty"`
+	// On StageEmbed, for the ingest trace (clients do not need them):
+	// when the file's own work (parse, chunk) ended, and the number of the
+	// embed-and-commit batch it shares with the other files of its group.
+	Prepared time.Time `json:"-"`
+	Batch    int       `json:"-"`
 }
 
 // prepared is a file parsed and chunked, waiting for vectors and commit.
@@ -67,6 +72,7 @@ type prepared struct {
 	chunks []store.Chunk
 	texts  []string // what each chunk's vector is made from
 	start  time.Time
+	ready  time.Time // parse and chunk done
 }
 
 // fileTimeout bounds the parsing of one file.
@@ -130,12 +136,13 @@ func (kb *KnowledgeBase) Ingest(ctx context.Context, actor store.Actor, files []
 
 	// Embed and commit in groups, one writer at a time.
 	var group []*prepared
-	size := 0
+	size, batch := 0, 0
 	flush := func() {
 		if len(group) == 0 {
 			return
 		}
-		kb.commit(ctx, actor, group, results, report)
+		batch++
+		kb.commit(ctx, actor, batch, group, results, report)
 		group, size = group[:0], 0
 	}
 	for _, p := range preps {
@@ -218,6 +225,7 @@ func (kb *KnowledgeBase) prepare(ctx context.Context, f File, cfgVersion int, re
 		p.chunks[i].Flag = flagOf(&p.chunks[i], now) // held from public answers until approved
 		p.texts[i] = index.EntryOf(doc, &p.chunks[i]).Text
 	}
+	p.ready = time.Now()
 	return p, FileResult{}
 }
 
@@ -275,7 +283,7 @@ func documentOf(f File, pd *parse.Document, hash string, cfgVersion int) *store.
 
 // commit embeds a group of prepared documents, commits them in one
 // transaction, then brings both indexes up to date.
-func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []*prepared, results []FileResult, report func(Progress)) {
+func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, batch int, group []*prepared, results []FileResult, report func(Progress)) {
 	failAll := func(err error) {
 		msg := store.ErrorMessage(err)
 		if store.ErrorCode(err) == store.EINTERNAL {
@@ -293,7 +301,7 @@ func (kb *KnowledgeBase) commit(ctx context.Context, actor store.Actor, group []
 	var texts []string
 	for _, p := range group {
 		texts = append(texts, p.texts...)
-		report(Progress{File: p.doc.Source, Stage: StageEmbed})
+		report(Progress{File: p.doc.Source, Stage: StageEmbed, Prepared: p.ready, Batch: batch})
 	}
 	emb, model, err := kb.ensureModel(ctx, texts)
 	if err != nil {

@@ -23,6 +23,12 @@ const maxSuggestions = 4
 // handleChatPage is the staff chat: the assistant as customers get it,
 // with links to each answer's trace.
 func (s *Server) handleChatPage(c echo.Context) error {
+	return s.chatPage(c, http.StatusOK, "", "")
+}
+
+// chatPage renders the chat; pinnedText and pinnedError refill the
+// admin's pinned-suggestions form after a refused save.
+func (s *Server) chatPage(c echo.Context, status int, pinnedText, pinnedError string) error {
 	ctx := c.Request().Context()
 	docs, err := s.store.ListDocuments(ctx)
 	if err != nil {
@@ -40,10 +46,34 @@ func (s *Server) handleChatPage(c echo.Context) error {
 	if p.Suggestions, err = s.suggestions(ctx, hasSample); err != nil {
 		return err
 	}
+	if p.Chrome.Viewer.IsAdmin {
+		pinned, err := s.pinnedQuestions(ctx)
+		if err != nil {
+			return err
+		}
+		p.Pinned = &ui.PinnedForm{Text: strings.Join(pinned, "\n"), Count: len(pinned), Error: pinnedError}
+		if pinnedError != "" {
+			p.Pinned.Text = pinnedText
+		}
+	}
 	if err := s.chatHistory(c, &p); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, ui.ChatPage(p))
+	return render(c, status, ui.ChatPage(p))
+}
+
+// hasSampleData reports whether the sample knowledge base is loaded.
+func (s *Server) hasSampleData(ctx context.Context) (bool, error) {
+	docs, err := s.store.ListDocuments(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range docs {
+		if strings.HasPrefix(d.Source, sampleSourcePrefix) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // maxChatHistory bounds the past conversations the chat page lists.
@@ -105,50 +135,64 @@ func (s *Server) answererLabel() string {
 	return s.cfg.LLMModel
 }
 
-// suggestions are the questions the team asks most often that got a
-// well-received answer (grounded, no thumbs down), topped up from the
-// sample eval set while sample data is loaded.
+// suggestions are, in order: the questions an admin pinned, then the
+// questions the team asks most often (at least twice, paraphrases counted
+// as one) whose answers were grounded, not a fallback and got no thumbs
+// down, then, while sample data is loaded, questions from the sample eval
+// set. The last questions someone happened to type are not suggestions.
 func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(q string) {
-		k := strings.ToLower(strings.TrimSpace(q))
+		k := paraphraseKey(q)
 		if k != "" && !seen[k] && len(out) < maxSuggestions && len(q) <= 120 {
 			seen[k] = true
 			out = append(out, asked(q))
 		}
 	}
+	pinned, err := s.pinnedQuestions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range pinned {
+		add(q)
+	}
 	// Status ok leaves out answers that fell back (status fallback).
-	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Status: schema.StatusOK, Page: store.Page{Limit: 200}})
+	traces, _, err := s.store.ListTraces(ctx, store.TraceFilter{Kind: schema.KindAsk, Status: schema.StatusOK, Page: store.Page{Limit: 500}})
 	if err != nil {
 		return nil, err
 	}
 	type question struct {
-		text  string
-		count int
-		order int // first seen, newest first: ties go to the recent one
+		texts  map[string]int // each phrasing and how often it was typed
+		count  int
+		order  int // first seen, newest first: ties go to the recent one
+		traces []string
 	}
 	byKey := map[string]*question{}
 	for i, t := range traces {
 		// Only the team's own chat questions: widget visitors' may hold
 		// personal details.
-		if t.Attributes[schema.AttrChannel] != schema.ChannelChat {
+		if t.Attributes[schema.AttrChannel] != schema.ChannelChat || !grounded(t.Attributes) {
 			continue
 		}
-		k := strings.ToLower(strings.TrimRight(strings.TrimSpace(t.Input), "?!. "))
+		k := paraphraseKey(t.Input)
 		if k == "" {
 			continue
 		}
 		q := byKey[k]
 		if q == nil {
-			q = &question{text: t.Input, order: i}
+			q = &question{texts: map[string]int{}, order: i}
 			byKey[k] = q
 		}
+		q.texts[strings.TrimSpace(t.Input)]++
 		q.count++
+		q.traces = append(q.traces, t.ID)
 	}
 	ranked := make([]*question, 0, len(byKey))
 	for _, q := range byKey {
-		ranked = append(ranked, q)
+		if q.count >= minAskedForSuggestion {
+			ranked = append(ranked, q)
+		}
 	}
 	slices.SortFunc(ranked, func(a, b *question) int {
 		if a.count != b.count {
@@ -160,10 +204,10 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 		if len(out) == maxSuggestions {
 			break
 		}
-		if s.thumbedDown(ctx, traces, q.text) {
+		if s.thumbedDown(ctx, q.traces) {
 			continue // someone said the answer was wrong
 		}
-		add(q.text)
+		add(bestPhrasing(q.texts))
 	}
 	if hasSample && len(out) < maxSuggestions {
 		qs, err := sampledata.Questions()
@@ -183,15 +227,27 @@ func (s *Server) suggestions(ctx context.Context, hasSample bool) ([]string, err
 	return out, nil
 }
 
-// thumbedDown reports whether any of the traces asking question got a
-// thumbs down.
-func (s *Server) thumbedDown(ctx context.Context, traces []store.Trace, question string) bool {
-	k := strings.ToLower(strings.TrimRight(strings.TrimSpace(question), "?!. "))
-	for _, t := range traces {
-		if strings.ToLower(strings.TrimRight(strings.TrimSpace(t.Input), "?!. ")) != k {
-			continue
-		}
-		fb, err := s.store.FeedbackFor(ctx, t.ID)
+// minAskedForSuggestion is how often a question must have been asked (in
+// any phrasing) to be suggested: once is what someone typed, not what the
+// team asks.
+const minAskedForSuggestion = 2
+
+// grounded reports whether a traced answer met the groundedness it was
+// held to (traces from before the threshold was recorded count as
+// grounded when their status was ok).
+func grounded(attrs map[string]any) bool {
+	g, ok := attrs[schema.AttrGroundedness].(float64)
+	if !ok {
+		return true
+	}
+	th, ok := attrs[schema.AttrThreshold].(float64)
+	return !ok || g >= th
+}
+
+// thumbedDown reports whether any of the traces got a thumbs down.
+func (s *Server) thumbedDown(ctx context.Context, traceIDs []string) bool {
+	for _, id := range traceIDs {
+		fb, err := s.store.FeedbackFor(ctx, id)
 		if err != nil {
 			continue
 		}
@@ -204,12 +260,76 @@ func (s *Server) thumbedDown(ctx context.Context, traces []store.Trace, question
 	return false
 }
 
-// asked shows a question as a suggestion: a capital first letter and a
-// question mark, however it was typed.
+// suggestionStopwords are the words that do not change what a question
+// asks: "How do I export timesheets?" and "how can I export my timesheets"
+// are one question.
+var suggestionStopwords = map[string]bool{
+	"a": true, "an": true, "the": true, "i": true, "we": true, "you": true, "my": true, "our": true, "your": true, "me": true, "us": true,
+	"do": true, "does": true, "can": true, "could": true, "how": true, "is": true, "are": true, "to": true, "there": true, "way": true,
+	"please": true, "it": true, "in": true, "on": true, "of": true, "for": true, "with": true, "should": true, "would": true, "be": true,
+	"possible": true, "what": true, "where": true, "which": true, "some": true, "any": true, "this": true, "that": true, "about": true, "from": true,
+}
+
+// paraphraseKey reduces a question to its content words, singular and
+// sorted, so that paraphrases and differently cased or punctuated
+// questions share a key.
+func paraphraseKey(q string) string {
+	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	var keep []string
+	for _, w := range words {
+		if suggestionStopwords[w] {
+			continue
+		}
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+			w = strings.TrimSuffix(w, "s")
+		}
+		keep = append(keep, w)
+	}
+	if len(keep) == 0 {
+		// Only stopwords ("how do I?"): the words themselves are the key.
+		keep = words
+	}
+	slices.Sort(keep)
+	return strings.Join(slices.Compact(keep), " ")
+}
+
+// bestPhrasing picks how a question is shown: the phrasing typed most
+// often, preferring one that starts with a capital and ends with a
+// question mark, then the shorter.
+func bestPhrasing(texts map[string]int) string {
+	score := func(t string) int {
+		n := texts[t] * 4
+		if r, _ := utf8.DecodeRuneInString(t); unicode.IsUpper(r) {
+			n++
+		}
+		if strings.HasSuffix(t, "?") {
+			n++
+		}
+		return n
+	}
+	best := ""
+	for t := range texts {
+		if best == "" || score(t) > score(best) || (score(t) == score(best) && (len(t) < len(best) || (len(t) == len(best) && t < best))) {
+			best = t
+		}
+	}
+	return best
+}
+
+// asked shows a question as a suggestion: a capital first letter, "I"
+// as a word in capitals, and a question mark, however it was typed.
 func asked(q string) string {
 	q = strings.TrimSpace(q)
 	r, n := utf8.DecodeRuneInString(q)
 	q = string(unicode.ToUpper(r)) + q[n:]
+	words := strings.Split(q, " ")
+	for i, w := range words {
+		switch w {
+		case "i", "i'm", "i've", "i'd", "i'll":
+			words[i] = "I" + w[1:]
+		}
+	}
+	q = strings.Join(words, " ")
 	if !strings.HasSuffix(q, "?") && !strings.HasSuffix(q, ".") {
 		q += "?"
 	}

@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,7 +165,7 @@ func TestUploadIsTraced(t *testing.T) {
 	t.Parallel()
 	s := mustServer(t)
 	key := keyFor(t, s, store.RoleEditor)
-	body, ctype := multipartBody(t, nil, map[string]string{"a.md": "# A\n\nSome text for a chunk.\n", "b.txt": ""})
+	body, ctype := multipartBody(t, nil, map[string]string{"a.md": "# A\n\nSome text for a chunk.\n", "c.md": "# C\n\nOther text for a chunk.\n", "b.txt": ""})
 	req := httptest.NewRequest("POST", "/api/v1/documents", body)
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", ctype)
@@ -176,16 +178,35 @@ func TestUploadIsTraced(t *testing.T) {
 		t.Fatalf("ingest traces = %d, %v", len(traces), err)
 	}
 	tr, spans, _ := s.store.Trace(context.Background(), traces[0].ID)
-	if tr.Status != schema.StatusError || !strings.Contains(tr.Output, "1 created") || !strings.Contains(tr.Output, "1 failed") {
+	if tr.Status != schema.StatusError || !strings.Contains(tr.Output, "2 created") || !strings.Contains(tr.Output, "1 failed") {
 		t.Errorf("trace = %+v", tr)
 	}
-	stages := map[string]bool{}
+	byID := map[string]store.Span{}
 	for _, sp := range spans {
-		stages[sp.Name] = true
+		byID[sp.ID] = sp
 	}
-	for _, want := range []string{"a.md", "b.txt", "parse", "chunk", "embed", "index"} {
-		if !stages[want] {
-			t.Errorf("no span %q in %v", want, stages)
+	// Each file has its own parse and chunk; the embedding and commit the
+	// two good files shared are one span each, not one per file.
+	var got []string
+	for _, sp := range spans {
+		name := sp.Name
+		if p, ok := byID[sp.ParentID]; ok {
+			name = p.Name + "/" + name
+		}
+		if n, ok := sp.Attributes[schema.AttrBatchFiles]; ok {
+			name += fmt.Sprintf(" [%v files, %v chunks]", n, sp.Attributes[schema.AttrChunks])
+		}
+		got = append(got, name)
+	}
+	sort.Strings(got)
+	want := []string{"a.md", "a.md/chunk", "a.md/parse", "b.txt", "b.txt/parse", "c.md", "c.md/chunk", "c.md/parse",
+		"embed batch · 2 files [2 files, 2 chunks]", "store and index · 2 files [2 files, 2 chunks]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spans =\n%q\nwant\n%q", got, want)
+	}
+	for _, sp := range spans {
+		if sp.End.Before(sp.Start) {
+			t.Errorf("span %s ends before it starts", sp.Name)
 		}
 	}
 }

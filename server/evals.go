@@ -164,11 +164,42 @@ func (s *Server) handleRunPage(c echo.Context) error {
 			byID[k.ID] = k
 		}
 	}
-	tag := c.QueryParam("tag")
-	p := ui.RunPage{Chrome: chrome(c, "Eval run · "+runTitle(run), "evals"), Run: runRow(run), Tag: tag,
+	tag, show := c.QueryParam("tag"), c.QueryParam("show")
+	if show != "" && show != "failures" && show != "regressions" {
+		return store.Errorf(store.EINVALID, "show must be failures or regressions")
+	}
+	p := ui.RunPage{Chrome: chrome(c, "Eval run · "+runTitle(run), "evals"), Run: runRow(run), Tag: tag, Show: show,
 		CanCancel: s.canEdit(c), Now: s.now(), Notice: evalNotice(c), Error: c.QueryParam("error")}
 	for _, sm := range evals.Summarize(results, tag) {
 		p.Metrics = append(p.Metrics, ui.MetricSummary{MetricInfo: metricInfo(sm.Metric), Mean: sm.Mean, N: sm.N, Lo: sm.Lo, Hi: sm.Hi})
+	}
+	others, err := s.store.Runs(ctx, run.SetID, 50)
+	if err != nil {
+		return err
+	}
+	// The baseline for regressions: the run asked for, else the newest
+	// finished run of the set started before this one.
+	var base map[string]*store.CaseResult
+	for _, o := range others {
+		if o.ID == run.ID {
+			continue
+		}
+		p.Others = append(p.Others, runRow(&o))
+		want := c.QueryParam("baseline")
+		if p.Baseline == nil && (o.ID == want || (want == "" && o.CreatedAt.Before(run.CreatedAt) && o.Status == schema.RunDone)) {
+			row := runRow(&o)
+			p.Baseline = &row
+		}
+	}
+	if p.Baseline != nil {
+		br, err := s.store.CaseResults(ctx, p.Baseline.ID)
+		if err != nil {
+			return err
+		}
+		base = make(map[string]*store.CaseResult, len(br))
+		for i := range br {
+			base[br[i].CaseID] = &br[i]
+		}
 	}
 	tags := map[string]bool{}
 	for _, r := range results {
@@ -178,25 +209,30 @@ func (s *Server) handleRunPage(c echo.Context) error {
 		if tag != "" && !slices.Contains(r.Tags, tag) {
 			continue
 		}
+		row := caseResultRow(&r, byID[r.CaseID])
+		row.Failed = caseFailed(&r, byID[r.CaseID])
+		if b := base[r.CaseID]; b != nil {
+			row.Regressed = caseRegressed(b, &r, byID[r.CaseID])
+		}
+		if row.Failed {
+			p.Failures++
+		}
+		if row.Regressed {
+			p.Regressions++
+		}
+		if (show == "failures" && !row.Failed) || (show == "regressions" && !row.Regressed) {
+			continue
+		}
 		if len(p.Cases) == maxCasesShown {
 			p.MoreCases++
 			continue
 		}
-		p.Cases = append(p.Cases, caseResultRow(&r, byID[r.CaseID]))
+		p.Cases = append(p.Cases, row)
 	}
 	for t := range tags {
 		p.Tags = append(p.Tags, t)
 	}
 	slices.Sort(p.Tags)
-	others, err := s.store.Runs(ctx, run.SetID, 50)
-	if err != nil {
-		return err
-	}
-	for _, o := range others {
-		if o.ID != run.ID {
-			p.Others = append(p.Others, runRow(&o))
-		}
-	}
 	return render(c, http.StatusOK, ui.RunView(p))
 }
 
@@ -841,4 +877,39 @@ func caseResultRow(r *store.CaseResult, k store.EvalCase) ui.CaseResultRow {
 	return ui.CaseResultRow{Index: r.Index, CaseID: r.CaseID, Question: r.Question, Tags: r.Tags, Answer: r.Answer, Fallback: r.Fallback,
 		Unanswerable: k.Unanswerable, Reference: k.ReferenceAnswer, Metrics: r.Metrics, LatencyMS: r.LatencyMS, CostUSD: r.CostUSD,
 		TraceID: r.TraceID, Error: r.Error, JudgeError: r.JudgeError}
+}
+
+// caseFailed says whether a case went wrong in a way a person would fix:
+// an error, an unanswerable question answered, an answerable one refused,
+// or retrieval that missed every relevant document in the top 5.
+func caseFailed(r *store.CaseResult, k store.EvalCase) bool {
+	if r.Error != "" || r.Fallback != k.Unanswerable {
+		return true
+	}
+	hit, ok := r.Metrics["hit@5"]
+	return ok && hit == 0
+}
+
+// caseRegressed says whether a case got worse than in the baseline: it
+// fails now and did not then, or a headline metric fell by
+// ui.RegressionDrop or more (direction-aware).
+func caseRegressed(base, now *store.CaseResult, k store.EvalCase) bool {
+	if caseFailed(now, k) && !caseFailed(base, k) {
+		return true
+	}
+	for _, key := range evals.HeadlineMetrics {
+		a, oka := base.Metrics[key]
+		b, okb := now.Metrics[key]
+		if !oka || !okb {
+			continue
+		}
+		drop := a - b
+		if evals.MetricByKey(key).LowerIsBetter {
+			drop = -drop
+		}
+		if drop >= ui.RegressionDrop-1e-9 {
+			return true
+		}
+	}
+	return false
 }

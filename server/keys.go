@@ -28,13 +28,16 @@ type keyJSON struct {
 	RatePerMinute int      `json:"rate_per_minute,omitempty"`
 	// Scope: the documents its answers draw on (none: all of them).
 	Scope store.KeyScope `json:"scope,omitzero"`
+	// Key is a publishable key itself (it sits in page source); a secret
+	// key's is never shown again.
+	Key string `json:"key,omitempty"`
 }
 
 func toKeyJSON(k *store.APIKey) keyJSON {
 	out := keyJSON{ID: k.ID, Name: k.Name, Role: k.Role, Hint: k.Hint, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt,
 		OwnerID: k.OwnerID, Service: k.Service(), Kind: "secret", Origins: k.Origins, RatePerMinute: k.RatePerMinute, Scope: k.Scope}
 	if k.Publishable() {
-		out.Kind = "publishable"
+		out.Kind, out.Key = "publishable", k.PublishableKey
 	}
 	if !k.LastUsedAt.IsZero() {
 		t := k.LastUsedAt

@@ -110,7 +110,8 @@ func TestListPricesPage(t *testing.T) {
 func TestAskedReadsAsAQuestion(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"how do i export timesheets": "How do i export timesheets?",
+		"how do i export timesheets": "How do I export timesheets?",
+		"can i'm and i've":           "Can I'm and I've?",
 		"Can I pay by invoice?":      "Can I pay by invoice?",
 		"  énergie plan  ":           "Énergie plan?",
 		"Reset my password.":         "Reset my password.",

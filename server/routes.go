@@ -75,6 +75,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/knowledge/reembed", editor, s.handleKnowledgeReembedForm, std},
 		{http.MethodPost, "/knowledge/reembed/cancel", editor, s.handleKnowledgeReembedCancelForm, std},
 		{http.MethodGet, "/chat", viewer, s.handleChatPage, std},
+		{http.MethodPost, "/chat/suggestions", admin, s.handleSuggestionsForm, std},
 		{http.MethodGet, "/prompts", viewer, s.handlePromptsPage, std},
 		{http.MethodGet, "/prompts/:name", viewer, s.handlePromptPage, std},
 		{http.MethodGet, "/prompts/:name/versions/:version", viewer, s.handlePromptVersionPage, std},
@@ -148,6 +149,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, widgetPrefix + "ask/stream", widget, s.handleAskStream, noDeadline},
 		{http.MethodPost, widgetPrefix + "feedback", widget, s.handleWidgetFeedback, std},
 		{http.MethodPost, widgetPrefix + "contact", widget, s.handleWidgetContact, std},
+		{http.MethodPost, widgetPrefix + "config", widget, s.handleWidgetConfig, std},
 
 		// JSON API.
 		{http.MethodGet, "/api/v1/me", viewer, s.handleMe, std},
@@ -204,6 +206,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/prompts/:name/gate/run", editor, s.handlePromptGateRun, std},
 		{http.MethodGet, "/api/v1/settings/prices", admin, s.handlePricesGet, std},
 		{http.MethodPut, "/api/v1/settings/prices", admin, s.handlePricesPut, std},
+		{http.MethodGet, "/api/v1/chat/suggestions", viewer, s.handleSuggestionsGet, std},
+		{http.MethodPut, "/api/v1/chat/suggestions", admin, s.handleSuggestionsPut, std},
 		{http.MethodGet, "/api/v1/settings/retention", admin, s.handleRetentionGet, std},
 		{http.MethodPut, "/api/v1/settings/retention", admin, s.handleRetentionPut, std},
 		{http.MethodGet, "/api/v1/backup", admin, s.handleBackup, noDeadline},
@@ -257,10 +261,7 @@ func (s *Server) registerRoutes(e *echo.Echo) {
 		case "":
 			s.public[r.method+" "+r.path] = true
 		case widgetRole:
-			// Asks have a rate of their own; feedback and contact
-			// details share the other bucket.
-			asks := r.path == widgetPrefix+"ask" || r.path == widgetPrefix+"ask/stream"
-			mw = append(mw, widgetCORS, s.widgetAuth(asks))
+			mw = append(mw, widgetCORS, s.widgetAuth(r.path))
 			e.OPTIONS(r.path, func(echo.Context) error { return nil }, widgetCORS)
 		default:
 			mw = append(mw, s.require(r.role))

@@ -162,8 +162,9 @@ func visitorOf(ip string) string {
 }
 
 // widgetAuth admits only publishable keys, from their allowed origins,
-// within their rate.
-func (s *Server) widgetAuth(asks bool) echo.MiddlewareFunc {
+// within their rate: a bucket each per visitor for asks and feedback (the
+// widget's check on page load has none).
+func (s *Server) widgetAuth(path string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := principalOf(c)
@@ -180,8 +181,14 @@ func (s *Server) widgetAuth(asks bool) echo.MiddlewareFunc {
 			// Asks and feedback have a bucket each per visitor; feedback
 			// is limited too, as every record is a write.
 			visitor := visitorOf(c.RealIP())
-			if !asks {
+			switch path {
+			case widgetPrefix + "feedback", widgetPrefix + "contact":
+				// Contact details share feedback's bucket.
 				visitor = "feedback|" + visitor
+			case widgetPrefix + "config":
+				// A page view is not a question, and the check costs a key
+				// lookup like any request: no bucket.
+				return next(c)
 			}
 			if ok, wait := s.widgetLimits.allow(p.key, visitor, s.now()); !ok {
 				c.Response().Header().Set("Retry-After", retryAfter(wait))
@@ -284,7 +291,7 @@ func (s *Server) widgetSettings(c echo.Context) (ui.WidgetSettings, error) {
 		if !k.Publishable() {
 			continue
 		}
-		p.Keys = append(p.Keys, ui.WidgetKey{ID: k.ID, Name: k.Name, Hint: k.Hint, Origins: k.Origins, RatePerMinute: k.RatePerMinute,
+		p.Keys = append(p.Keys, ui.WidgetKey{ID: k.ID, Name: k.Name, Hint: k.Hint, Key: k.PublishableKey, Origins: k.Origins, RatePerMinute: k.RatePerMinute,
 			Categories: k.Scope.Categories, Tags: k.Scope.Tags, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt})
 	}
 	docs, err := s.store.ListDocuments(ctx)
@@ -381,4 +388,11 @@ func (s *Server) handleWidgetKeyDeleteForm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings/widget")
+}
+
+// handleWidgetConfig is the widget's check on page load: it answers only
+// when the key is valid and the page's origin allowed (widgetAuth refuses
+// otherwise), so the widget shows its bubble only where it can answer.
+func (s *Server) handleWidgetConfig(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"ok": true, "rate_per_minute": principalOf(c).key.RatePerMinute})
 }

@@ -42,6 +42,11 @@ type APIKey struct {
 	RatePerMinute int      `json:"rate_per_minute,omitempty"`
 	// Scope bounds what a publishable key's answers may draw on.
 	Scope KeyScope `json:"scope,omitzero"`
+	// PublishableKey is a publishable key itself, kept so that its snippet
+	// can be shown whenever the widget settings are (it sits in page
+	// source anyway). Secret keys keep only their hash; keys made before
+	// this was kept have none.
+	PublishableKey string `json:"publishable_key,omitempty"`
 }
 
 // KeyScope bounds the documents a publishable key's answers draw on:
@@ -192,7 +197,7 @@ func (s *Store) CreatePublishableKey(ctx context.Context, actor Actor, name stri
 	}
 	secret := PublishableKeyPrefix + newSecret(24)
 	k := &APIKey{Name: name, Role: RoleViewer, Kind: KeyPublishable, Origins: norm, RatePerMinute: ratePerMinute, Scope: scope,
-		Hint: secret[:len(PublishableKeyPrefix)+4], Hash: hashSecret(secret), CreatedBy: actor.String()}
+		Hint: secret[:len(PublishableKeyPrefix)+4], Hash: hashSecret(secret), CreatedBy: actor.String(), PublishableKey: secret}
 	if err := s.putNewKey(actor, k); err != nil {
 		return "", nil, err
 	}

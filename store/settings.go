@@ -13,6 +13,9 @@ const (
 	// SettingGuardrails is the guardrails configuration (guard.Config):
 	// each guard's mode, the scope sentence, allowed domains, blocked terms.
 	SettingGuardrails = "guardrails"
+	// SettingPinnedQuestions ([]string) are the chat suggestions an admin
+	// pinned, shown before the frequently asked ones.
+	SettingPinnedQuestions = "chat_pinned_questions"
 )
 
 // Setting reads setting name into v and reports whether it was set.

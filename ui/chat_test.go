@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,21 @@ func TestWidgetSettingsPage(t *testing.T) {
 		golden(t, "widget-empty", html)
 	})
 
+	t.Run("snippet", func(t *testing.T) {
+		// A kept publishable key shows its snippet in its row, any time.
+		kept := slices.Clone(keys)
+		kept[0].Key = secret
+		doc, _ := renderDoc(t, WidgetSettingsPage(WidgetSettings{Chrome: chrome, Keys: kept, Now: testNow, ScriptURL: "http://127.0.0.1:8080/widget.js"}))
+		rows := doc.Find(`[data-testid="widget-keys-table"] tbody tr`)
+		want := `<script src="http://127.0.0.1:8080/widget.js" data-key="` + secret + `" async></script>`
+		if got := rows.First().Find(`[data-testid="widget-key-snippet"] code`).Text(); got != want {
+			t.Errorf("row snippet = %q, want %q", got, want)
+		}
+		if rows.Eq(1).Find(`[data-testid="widget-key-snippet"]`).Length() != 0 {
+			t.Error("a key made before keys were kept shows a snippet")
+		}
+	})
+
 	t.Run("keys", func(t *testing.T) {
 		doc, html := renderDoc(t, WidgetSettingsPage(WidgetSettings{Chrome: chrome, Keys: keys, Now: testNow, Error: "Origin “help.example.com” needs a scheme."}))
 		rows := doc.Find(`[data-testid="widget-keys-table"] tbody tr`)
@@ -174,12 +190,34 @@ func TestWidgetSettingsPage(t *testing.T) {
 		if strings.Count(html, secret) != 1 {
 			t.Error("the secret appears more than once on the page")
 		}
-		if !strings.Contains(doc.Find(`[data-testid="new-widget-key"]`).Text(), "you will not see this key again") {
-			t.Error("no 'you will not see this key again'")
+		if got := doc.Find(`[data-testid="new-widget-key"]`).Text(); strings.Contains(got, "not see this key again") || !strings.Contains(got, "stays available") {
+			t.Errorf("a publishable key's notice says it is shown once: %q", got)
 		}
 		if got := doc.Find(`[data-testid="new-widget-key-scope"]`).Text(); !strings.Contains(got, "billing") {
 			t.Errorf("new key's scope %q lacks billing", got)
 		}
 		golden(t, "widget-created", html)
 	})
+}
+
+// TestChatPagePinnedForm: only admins get the form to pin suggestions; a
+// refused save reopens it with the reason and what they typed.
+func TestChatPagePinnedForm(t *testing.T) {
+	p := Chat{Chrome: Chrome{Title: "Chat", Active: "chat", Viewer: admin}}
+	doc, _ := renderDoc(t, ChatPage(p))
+	if doc.Find(`[data-testid="pin-form"]`).Length() != 0 {
+		t.Error("a pin form without Pinned (not an admin)")
+	}
+	p.Pinned = &PinnedForm{Text: "a\nb", Count: 2, Error: "pinned: 7 questions, at most 6"}
+	doc, _ = renderDoc(t, ChatPage(p))
+	d := doc.Find(`[data-testid="pin-suggestions"]`)
+	if _, open := d.Attr("open"); !open || d.Find(`form[action="/chat/suggestions"][method="post"]`).Length() != 1 {
+		t.Error("a refused save does not reopen the pin form")
+	}
+	if got := d.Find("textarea").Text(); got != "a\nb" {
+		t.Errorf("textarea = %q", got)
+	}
+	if got := strings.TrimSpace(d.Find("summary").Text()); got != "Pinned suggestions (2)" {
+		t.Errorf("summary = %q", got)
+	}
 }

@@ -22,6 +22,7 @@ type Chat struct {
 	ConversationID string
 	Turns          []ChatTurn
 	Now            time.Time
+	Pinned         *PinnedForm // admins only: the questions they pinned as suggestions
 }
 
 // ChatHistoryItem is one past conversation in the chat page's history.
@@ -49,6 +50,14 @@ type ChatTurn struct {
 	Relevance    *float64 `json:"relevance,omitempty"`
 }
 
+// PinnedForm is the admin's form for pinned chat suggestions: one
+// question a line, shown before the frequently asked ones.
+type PinnedForm struct {
+	Text  string
+	Count int
+	Error string
+}
+
 // maxSuggestions bounds the empty state's suggested questions: more reads
 // as a wall, not a hint.
 const maxSuggestions = 6
@@ -65,7 +74,7 @@ func (p Chat) suggestions() []string {
 type WidgetSettings struct {
 	Chrome
 	Keys      []WidgetKey
-	Created   *WidgetKeyCreated // set right after creation: the secret, shown once
+	Created   *WidgetKeyCreated // set right after creation
 	ScriptURL string            // absolute URL of widget.js, e.g. "http://127.0.0.1:8080/widget.js"
 	Error     string
 	Notice    string
@@ -75,9 +84,11 @@ type WidgetSettings struct {
 	Categories []string
 }
 
-// WidgetKey is one publishable widget key in the list (never its secret).
+// WidgetKey is one publishable widget key in the list, with the key itself
+// (it is meant for page source) unless it was made before keys were kept.
 type WidgetKey struct {
 	ID, Name, Hint        string
+	Key                   string
 	Origins               []string
 	RatePerMinute         int
 	Categories, Tags      []string // its scope; none: every document
@@ -85,7 +96,7 @@ type WidgetKey struct {
 	CreatedAt, LastUsedAt time.Time
 }
 
-// WidgetKeyCreated is a key just created; its secret is on the page once.
+// WidgetKeyCreated is a key just created.
 type WidgetKeyCreated struct {
 	Name, Secret     string
 	Origins          []string
@@ -100,5 +111,10 @@ func (w WidgetSettings) Snippet() string {
 	if w.Created == nil {
 		return ""
 	}
-	return `<script src="` + w.ScriptURL + `" data-key="` + w.Created.Secret + `" async></script>`
+	return w.SnippetFor(w.Created.Secret)
+}
+
+// SnippetFor is the embed code for a publishable key.
+func (w WidgetSettings) SnippetFor(key string) string {
+	return `<script src="` + w.ScriptURL + `" data-key="` + key + `" async></script>`
 }

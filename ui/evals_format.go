@@ -163,7 +163,18 @@ func runDuration(r RunRow) string {
 }
 
 // runOption is a run as a picker lists it.
+// runOption names a run in a picker among runs of one set: short enough
+// that a select box shows it whole instead of cutting it mid-word.
 func runOption(r RunRow, now time.Time) string {
+	return RunLabel(r) + " · " + Ago(r.CreatedAt, now)
+}
+
+// runPickLabel names a run in the Evals page's pickers, with its test set
+// when there are several.
+func runPickLabel(r RunRow, now time.Time, sets bool) string {
+	if !sets {
+		return runOption(r, now)
+	}
 	return RunLabel(r) + " · " + SetAt(r) + " · " + Ago(r.CreatedAt, now)
 }
 
@@ -393,11 +404,23 @@ func compareURL(a, b, metric, tag string) string {
 // runURL, setURL and traceURL are the evals pages' links.
 func runURL(id string) string { return "/evals/runs/" + url.PathEscape(id) }
 
-func runTagURL(id, tag string) string {
-	if tag == "" {
+// runCasesURL is a run page filtered by tag and show ("", "failures",
+// "regressions"), against baseline when one was chosen.
+func runCasesURL(id, tag, show, baseline string) string {
+	q := url.Values{}
+	if tag != "" {
+		q.Set("tag", tag)
+	}
+	if show != "" {
+		q.Set("show", show)
+	}
+	if baseline != "" {
+		q.Set("baseline", baseline)
+	}
+	if len(q) == 0 {
 		return runURL(id)
 	}
-	return runURL(id) + "?tag=" + url.QueryEscape(tag)
+	return runURL(id) + "?" + q.Encode()
 }
 
 func setURL(id string) string { return "/evals/sets/" + url.PathEscape(id) }
@@ -515,6 +538,35 @@ func depthNote(topK int) string {
 	const depth = "Recall, MRR and nDCG score the retriever's ranked list 10 deep (@5 and @10 count its first 5 and 10 documents)"
 	if topK > 0 {
 		return depth + "; the answerer was given the top " + strconv.Itoa(topK) + "."
+	}
+	return depth + "."
+}
+
+// RegressionDrop is how far a case's headline metric must fall against
+// the baseline to count as a regression on the run page (smaller changes
+// are noise on one case); RegressionDropText says it in the page.
+const (
+	RegressionDrop     = 0.1
+	RegressionDropText = "0.1"
+)
+
+// tagSuffix is " tagged #t", or nothing without a tag.
+func tagSuffix(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return " tagged #" + tag
+}
+
+// compareDepthNote is depthNote for two runs: the ranking metrics of both
+// look 10 deep whatever each run's top-k was.
+func compareDepthNote(a, b int) string {
+	const depth = "Recall, MRR and nDCG score the retriever's ranked list 10 deep in both runs"
+	switch {
+	case a > 0 && b > 0 && a != b:
+		return depth + "; the answerer was given the top " + strconv.Itoa(a) + " in A and " + strconv.Itoa(b) + " in B."
+	case a > 0 && a == b:
+		return depth + "; the answerer was given the top " + strconv.Itoa(a) + " in each."
 	}
 	return depth + "."
 }

@@ -662,3 +662,57 @@ func TestEvalsFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestRunPageCaseFilter: a run page offers its failures and its
+// regressions against the baseline, with counts, keeping the tag; a
+// regressed case says so; a filter that matches nothing says how to clear it.
+func TestRunPageCaseFilter(t *testing.T) {
+	p := runPage(doneRun)
+	base := baselineRun
+	p.Baseline, p.Failures, p.Regressions, p.Tag, p.Show = &base, 3, 1, "api", "regressions"
+	p.Cases = p.Cases[:1]
+	p.Cases[0].Regressed = true
+	doc, _ := renderDoc(t, RunView(p))
+	f := doc.Find(`[data-testid="case-filter"]`)
+	if got := flat(f.Find(`[data-testid="show-failures"]`)); got != "✕ Failures (3)" {
+		t.Errorf("failures chip = %q", got)
+	}
+	reg := f.Find(`[data-testid="show-regressions"]`)
+	if got := flat(reg); got != "▼ Regressions vs baseline (1)" {
+		t.Errorf("regressions chip = %q", got)
+	}
+	if reg.AttrOr("aria-current", "") != "page" {
+		t.Error("the regressions chip is not marked current")
+	}
+	if got := reg.AttrOr("href", ""); got != "/evals/runs/"+doneRun.ID+"?baseline="+baselineRun.ID+"&show=regressions&tag=api" {
+		t.Errorf("regressions href = %q", got)
+	}
+	if doc.Find(`[data-testid="case-row"] [data-testid="regressed"]`).Length() != 1 {
+		t.Error("the regressed case has no badge")
+	}
+	p.Cases, p.Show = nil, "failures"
+	doc, _ = renderDoc(t, RunView(p))
+	if got := flat(doc.Find(`[data-testid="cases-empty"] h3`)); got != "No failures tagged #api" {
+		t.Errorf("empty filter = %q", got)
+	}
+	p.Baseline = nil
+	doc, _ = renderDoc(t, RunView(p))
+	if doc.Find(`[data-testid="show-regressions"]`).Length() != 0 {
+		t.Error("regressions offered without a baseline run")
+	}
+}
+
+func TestCompareDepthNote(t *testing.T) {
+	for _, tt := range []struct {
+		a, b int
+		want string
+	}{
+		{5, 3, "10 deep in both runs; the answerer was given the top 5 in A and 3 in B."},
+		{5, 5, "10 deep in both runs; the answerer was given the top 5 in each."},
+		{0, 3, "10 deep in both runs."},
+	} {
+		if got := compareDepthNote(tt.a, tt.b); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("compareDepthNote(%d, %d) = %q, want it to end %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -127,10 +127,16 @@ type RunPage struct {
 	Tags      []string // distinct tags of the cases, for the filter
 	Tag       string   // current filter
 	Others    []RunRow // runs of the same set to compare with, newest first
-	CanCancel bool
-	Error     string
-	Notice    string
-	Now       time.Time
+	// Show filters the cases: "" all, "failures" or "regressions" (against
+	// Baseline, the previous run of the set unless one is chosen).
+	Show        string
+	Baseline    *RunRow
+	Failures    int // cases (of the tag) that failed
+	Regressions int // cases (of the tag) that regressed against Baseline
+	CanCancel   bool
+	Error       string
+	Notice      string
+	Now         time.Time
 }
 
 // MetricSummary is one metric of one run.
@@ -157,6 +163,8 @@ type CaseResultRow struct {
 	TraceID      string
 	Error        string
 	JudgeError   string
+	Failed       bool // errored, answered an unanswerable question, fell back on an answerable one, or retrieval missed
+	Regressed    bool // failed where the baseline run passed, or a headline metric fell by RegressionDrop
 }
 
 // ComparePage is /evals/compare?a=RUN&b=RUN: B (the new run) against A

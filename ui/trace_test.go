@@ -70,17 +70,25 @@ func askTrace() TraceDetail {
 }
 
 // ingestTrace is an upload of two files as ingest_trace.go records it: a
-// span per file with a child per stage; one file failed.
+// span per file with a child per stage of its own; the embedding and
+// commit the files shared are one span each; one file failed, slowly.
 func ingestTrace() TraceDetail {
 	span := func(id, parent, name string, kind schema.SpanKind, from, to int) SpanView {
 		return SpanView{ID: id, ParentID: parent, Name: name, Kind: kind, Start: at(from), End: at(to), Status: schema.StatusOK}
 	}
-	a := span("f1", "", "a.md", "chain", 0, 600)
-	a.Attributes = map[string]any{schema.AttrOutcome: string(schema.IngestCreated), schema.AttrChunks: 3.0, schema.AttrFormat: "markdown", schema.AttrDocumentID: "d-a"}
-	b := span("f2", "", "b.txt", "chain", 0, 50)
+	a := span("f1", "", "a.md", "chain", 0, 200)
+	a.Attributes = map[string]any{schema.AttrOutcome: string(schema.IngestCreated), schema.AttrChunks: 3.0, schema.AttrFormat: "markdown",
+		schema.AttrDocumentID: "d-a", schema.AttrBatch: 1.0}
+	b := span("f2", "", "b.txt", "chain", 0, 600)
 	b.Status, b.Error = schema.StatusError, "empty file"
-	bParse := span("f2p", "f2", "parse", "chain", 0, 50)
+	b.Attributes = map[string]any{schema.AttrOutcome: string(schema.IngestFailed), schema.AttrChunks: 0.0}
+	bParse := span("f2p", "f2", "parse", "chain", 0, 600)
 	bParse.Status = schema.StatusError
+	batch := map[string]any{schema.AttrBatch: 1.0, schema.AttrBatchFiles: 1.0, schema.AttrChunks: 3.0}
+	embed := span("e1", "", "embed batch · 1 file", "embedding", 600, 950)
+	embed.Attributes = batch
+	commit := span("c1", "", "store and index · 1 file", "chain", 950, 1000)
+	commit.Attributes = batch
 	return TraceDetail{
 		Chrome: Chrome{Title: "Trace · 2 files", Active: "traces", Viewer: admin},
 		ID:     "01JDTRACEINGEST0000000000", Kind: schema.KindIngest, Name: "2 files", Start: at(0), End: at(1000),
@@ -89,9 +97,7 @@ func ingestTrace() TraceDetail {
 		Spans: []SpanView{a, b,
 			span("f1p", "f1", "parse", "chain", 0, 100),
 			span("f1c", "f1", "chunk", "chain", 100, 200),
-			span("f1e", "f1", "embed", "embedding", 200, 550),
-			span("f1i", "f1", "index", "chain", 550, 600),
-			bParse,
+			bParse, embed, commit,
 		},
 		Now: testNow,
 	}
@@ -283,8 +289,9 @@ func TestTracePageIngestTree(t *testing.T) {
 		got = append(got, row{s.Find(`.span-link`).Text(), s.AttrOr("data-depth", ""), strings.Join(g, " ")})
 	})
 	want := []row{
-		{"a.md", "0", ""}, {"parse", "1", "tee"}, {"chunk", "1", "tee"}, {"embed", "1", "tee"}, {"index", "1", "elbow"},
+		{"a.md", "0", ""}, {"parse", "1", "tee"}, {"chunk", "1", "elbow"},
 		{"b.txt", "0", ""}, {"parse", "1", "elbow"},
+		{"embed batch · 1 file", "0", ""}, {"store and index · 1 file", "0", ""},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tree =\n%v\nwant\n%v", got, want)
@@ -295,14 +302,22 @@ func TestTracePageIngestTree(t *testing.T) {
 	if rowsOf(doc).Eq(1).AttrOr("aria-expanded", "none") != "none" {
 		t.Error("leaf row has aria-expanded")
 	}
-	// embed: 350ms of its file's 600ms is amber; b.txt's parse fills its parent: red.
-	if d := rowsOf(doc).Eq(3).Find(`[data-testid="duration"]`); !d.HasClass("warn") || !strings.Contains(d.Text(), "58% of a.md") {
-		t.Errorf("embed duration %q class %q, want warn 58%%", d.Text(), d.AttrOr("class", ""))
+	// A file's stages always split its own time, and a shared batch is no
+	// file's time: neither is marked; b.txt, 60% of the whole upload, is.
+	rowsOf(doc).Each(func(i int, r *goquery.Selection) {
+		d := r.Find(`[data-testid="duration"]`)
+		want := ""
+		if i == 3 {
+			want = "warn"
+		}
+		if got := strings.TrimSpace(strings.TrimPrefix(d.AttrOr("class", ""), "bar-label")); got != want || (want == "") != (d.Find(".heat-sign").Length() == 0) {
+			t.Errorf("row %d (%s) duration class %q, want %q", i, r.Find(".span-link").Text(), got, want)
+		}
+	})
+	if doc.Find(`[data-testid="feedback"], [data-testid="feedback-summary"]`).Length() != 0 {
+		t.Error("an ingest trace shows a feedback counter")
 	}
-	if !rowsOf(doc).Eq(6).Find(`[data-testid="duration"]`).HasClass("hot") {
-		t.Error("a child taking all of its parent is not red")
-	}
-	if !rowsOf(doc).Eq(5).HasClass("is-error") || rowsOf(doc).Eq(5).Find(`.span-err`).Length() != 1 {
+	if !rowsOf(doc).Eq(3).HasClass("is-error") || rowsOf(doc).Eq(3).Find(`.span-err`).Length() != 1 {
 		t.Error("failed file span is not marked")
 	}
 	callout := doc.Find(`[data-testid="trace-error"]`)
@@ -317,13 +332,13 @@ func TestTracePageIngestTree(t *testing.T) {
 
 func TestTracePageSelectedSpan(t *testing.T) {
 	tr := ingestTrace()
-	tr.Selected = "f1e"
+	tr.Selected = "e1"
 	doc, _ := renderDoc(t, TracePage(tr))
-	if got := doc.Find(`[aria-selected="true"]`).AttrOr("data-span-row", ""); got != "f1e" {
-		t.Errorf("selected row = %q, want f1e", got)
+	if got := doc.Find(`[aria-selected="true"]`).AttrOr("data-span-row", ""); got != "e1" {
+		t.Errorf("selected row = %q, want e1", got)
 	}
-	if got := doc.Find(`[data-span-panel]:not([hidden])`).AttrOr("data-span-panel", ""); got != "f1e" {
-		t.Errorf("shown panel = %q, want f1e", got)
+	if got := doc.Find(`[data-span-panel]:not([hidden])`).AttrOr("data-span-panel", ""); got != "e1" {
+		t.Errorf("shown panel = %q, want e1", got)
 	}
 	tr.Selected = "nope"
 	doc, _ = renderDoc(t, TracePage(tr))
@@ -376,7 +391,6 @@ func TestTracePageEmpty(t *testing.T) {
 	for sel, want := range map[string]string{
 		`[data-testid="trace-tokens"]`:       "--",
 		`[data-testid="trace-cost"]`:         "$0",
-		`[data-testid="feedback"] p`:         "No feedback on this trace yet.",
 		`[data-testid="trace-attributes"] p`: "No attributes.",
 	} {
 		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
@@ -385,6 +399,14 @@ func TestTracePageEmpty(t *testing.T) {
 	}
 	if doc.Find(`[data-testid="scores"]`).Length() != 0 {
 		t.Error("score chips without scores")
+	}
+	if doc.Find(`[data-testid="feedback"]`).Length() != 0 {
+		t.Error("an eval case's trace shows a feedback card (only answers take thumbs)")
+	}
+	tr.Kind = schema.KindAsk
+	doc, _ = renderDoc(t, TracePage(tr))
+	if got := strings.TrimSpace(doc.Find(`[data-testid="feedback"] p`).Text()); got != "No feedback on this trace yet." {
+		t.Errorf("an answer's empty feedback card = %q", got)
 	}
 }
 

@@ -82,6 +82,13 @@ func (t TraceDetail) Latency() time.Duration {
 	return t.End.Sub(t.Start)
 }
 
+// TakesFeedback says whether the trace is an answer people rate: only
+// those show a feedback counter (an ingest's would mean nothing), unless
+// feedback arrived anyway.
+func (t TraceDetail) TakesFeedback() bool {
+	return t.Kind == schema.KindAsk || len(t.Feedback) > 0
+}
+
 // Thumbs counts thumbs up and down.
 func (t TraceDetail) Thumbs() (up, down int) {
 	for _, f := range t.Feedback {
@@ -248,6 +255,12 @@ func (t TraceDetail) Waterfall() Waterfall {
 			whole = extent(parent)
 		case siblings > 1:
 			whole = total
+		}
+		// An ingest's shared batch is not any file's time, and a file's
+		// stages always split its own time: there only a file that took
+		// much of the whole upload is marked.
+		if t.Kind == schema.KindIngest && (parent != nil || s.Attributes[schema.AttrOutcome] == nil) {
+			whole = 0
 		}
 		if whole > 0 && !r.Running {
 			r.Share = float64(r.Duration) / float64(whole)

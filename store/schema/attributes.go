@@ -152,6 +152,10 @@ const (
 	AttrChunks     = "llmops.chunks"      // file span: chunks of the document
 	AttrFormat     = "llmops.format"      // file span: the detected format (markdown, pdf, ...)
 	AttrDocumentID = "llmops.document_id" // file span: the stored document
+	// AttrBatchFiles marks a span that several files share (the embed and
+	// commit of one batch): drawn once, never as a file's own time.
+	AttrBatchFiles = "llmops.batch.files" // batch span: the files it serves
+	AttrBatch      = "llmops.batch"       // file span and batch span: the batch number
 )
 
 // llmops attributes of the guardrails' spans (one span per guard, named
