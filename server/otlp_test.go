@@ -118,7 +118,13 @@ func TestOTLPExport(t *testing.T) {
 	if h.Get("X-Tenant") != "acme" || h.Get("Content-Type") != "application/x-protobuf" {
 		t.Errorf("headers %v; want X-Tenant and protobuf", h)
 	}
-	if st := s.otlp.stats(); st.exported != 2 || st.dropped != 0 {
+	// The exporter counts a batch once the collector's response is read,
+	// which can be after the collector has stored the spans.
+	st := s.otlp.stats()
+	for deadline := time.Now().Add(time.Minute); st.exported < 2 && time.Now().Before(deadline); st = s.otlp.stats() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.exported != 2 || st.dropped != 0 {
 		t.Errorf("exporter stats %+v; want 2 exported", st)
 	}
 }
