@@ -507,7 +507,9 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, in *guard.
 	}
 
 	// Scope: a question the knowledge base has nothing about gets the
-	// honest fallback before any model is asked.
+	// honest fallback before any model is asked. It escalates like any
+	// fallback: what it catches may be an in-domain question the documents
+	// do not cover, which is what the inbox is for.
 	if g := a.opts.Guardrails; g != nil {
 		passages := make([]string, len(refs))
 		for i, r := range refs {
@@ -520,7 +522,7 @@ func (a *Assistant) ask(ctx context.Context, req *Request, t *tracer, in *guard.
 			t.verdict(v)
 			if v.Outcome == guard.OutcomeBlock {
 				msg := strings.TrimSpace(g.Config().ScopeSentence + " " + outOfScopeMessage)
-				return a.blocked(ctx, req, t, convID, v.Reasons, msg, false, emit)
+				return a.blocked(ctx, req, t, convID, v.Reasons, msg, true, emit)
 			}
 		}
 	}

@@ -111,7 +111,7 @@ func TestGuardrailsBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Fallback || res.Escalated || !strings.HasPrefix(res.Answer, cfg.ScopeSentence) {
+	if !res.Fallback || !res.Escalated || !strings.HasPrefix(res.Answer, cfg.ScopeSentence) {
 		t.Errorf("out of scope: %+v, want the scope fallback", res)
 	}
 	_, spans = e.trace(t, res.TraceID)
