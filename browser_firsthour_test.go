@@ -417,8 +417,11 @@ func TestBrowserFirstHourLeftovers(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="pin-suggestions"] summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#pinned`)),
 		chromedp.SendKeys(chromedp.CSS(`#pinned`), "how do i clock in from my phone\nWhat does Pro cost?"),
+		// The old page shows suggestions until the redirect lands: mark it,
+		// and wait for suggestions on a page without the mark.
+		chromedp.Evaluate[chromedp.Void](`(() => { document.body.dataset.old = "1"; return {} })()`),
 		chromedp.Click(chromedp.CSS(`[data-testid="pin-form"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-suggestion"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`body:not([data-old]) [data-testid="chat-suggestion"]`)),
 	)
 	if err != nil {
 		t.Fatalf("pin suggestions: %v", err)
