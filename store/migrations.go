@@ -63,6 +63,8 @@ var (
 
 	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
 	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
+
+	bucketTraceViews = []byte("trace_views") // view ID → TraceView (a saved filter set of the trace explorer)
 )
 
 var (
@@ -173,6 +175,13 @@ var migrations = []migration{
 	}, nil},
 	// Self-contained: renumber freely.
 	{15, "monitoring: per-minute/hour/day rollups and secondary indexes of traces, built from the stored traces", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
+		return rebuildTraceDerived(db)
+	}},
+	// Self-contained: renumber freely. The rebuild adds the per-day usage
+	// rollups (user, API key, widget visitor) and indexes widget visitors.
+	{19, "monitoring: saved views of the trace explorer; usage rollups per user, API key and widget visitor", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketTraceViews)
+	}, func(db *bolt.DB) error {
 		return rebuildTraceDerived(db)
 	}},
 }
