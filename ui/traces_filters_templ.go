@@ -529,7 +529,7 @@ func traceViewsBar(p Traces) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if p.ViewQuery != "" {
+		if p.ViewQuery != "" && !anyCurrent(p.Views) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<form method=\"post\" action=\"/traces/views\" class=\"view-save\" data-testid=\"trace-view-save\"><input type=\"hidden\" name=\"query\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -140,3 +140,14 @@ func barHeight(v, maxV float64) string {
 func viewTitle(v TraceViewChip) string {
 	return v.Query + " (saved by " + v.Owner + ")"
 }
+
+// anyCurrent reports whether one of the views is the explorer's filters:
+// then there is nothing new to save.
+func anyCurrent(views []TraceViewChip) bool {
+	for _, v := range views {
+		if v.Current {
+			return true
+		}
+	}
+	return false
+}
