@@ -108,7 +108,7 @@ func (s *Store) Usage(ctx context.Context, from, to time.Time, dim UsageDim) ([]
 		c := tx.Bucket(bucketRollups).Cursor()
 		lo := usageKey(periodStart(levelDay, from), dim, "")
 		hi := usageKey(to, dim, "")
-		for k, v := c.Seek(lo); k != nil && len(k) >= 10 && bytes.Compare(k[:10], hi) < 0; k, v = c.Next() {
+		for k, v := c.Seek(lo); len(k) >= 10 && bytes.Compare(k[:10], hi) < 0; k, v = c.Next() {
 			r := acc[string(k[10:])]
 			if r == nil {
 				r = &Rollup{}
