@@ -111,8 +111,9 @@ func (s *Server) onFeedback(f *store.Feedback) {
 	s.mets.observeFeedback(f.Value > 0)
 }
 
-// seedAlerts gives the evaluator the most recent answers from the store,
-// so windows and "cost today" are right after a restart.
+// seedAlerts gives the evaluator the most recent answers and thumbs from
+// the store, so windows, "cost today" and thumbs ratios are right after a
+// restart.
 func (s *Server) seedAlerts(ctx context.Context) error {
 	var obs []alerting.Observation
 	before := ""
@@ -136,6 +137,17 @@ func (s *Server) seedAlerts(ctx context.Context) error {
 		obs[i], obs[j] = obs[j], obs[i]
 	}
 	s.alerts.Seed(obs)
+	// The thumbs too, or a thumbs-down ratio starts from nothing after
+	// each restart.
+	thumbs, err := s.store.RecentFeedback(ctx, s.now().Add(-alerting.MaxWindow), alerting.MaxWindowCount)
+	if err != nil {
+		return err
+	}
+	fb := make([]alerting.Feedback, 0, len(thumbs))
+	for _, f := range thumbs {
+		fb = append(fb, alerting.Feedback{At: f.CreatedAt, Up: f.Value > 0})
+	}
+	s.alerts.SeedFeedback(fb)
 	return nil
 }
 

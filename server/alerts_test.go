@@ -187,3 +187,49 @@ func BenchmarkOnCommit(b *testing.B) {
 	b.StopTimer()
 	_ = s.alerts.Flush(context.Background())
 }
+
+// Thumbs given before a restart count in a thumbs-down ratio after it:
+// the evaluator reloads them from the store with the recent answers.
+func TestAlertThumbsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := testConfig(t)
+	s1, err := New(ctx, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAsks(t, s1, 8, 0)
+	traces, _, err := s1.store.ListTraces(ctx, store.TraceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tr := range traces {
+		v := 1
+		if i%4 == 0 { // 2 of 8 down
+			v = -1
+		}
+		f := &store.Feedback{TraceID: tr.ID, Value: v}
+		if err := s1.store.AddFeedback(ctx, store.Actor{Kind: store.ActorUser, Name: "ana"}, f); err != nil {
+			t.Fatal(err)
+		}
+		s1.onFeedback(f)
+	}
+	rule := store.AlertRule{Name: "unhappy", Metric: "thumbs_down_ratio", Op: ">", Threshold: 0.2, WindowCount: 8}
+	if err := s1.alerts.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := s1.alerts.Value(&rule); !ok || v != 0.25 {
+		t.Fatalf("before the restart: ratio %v (%v), want 0.25", v, ok)
+	}
+	if err := s1.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(ctx, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s2.Shutdown(ctx) }()
+	if v, ok := s2.alerts.Value(&rule); !ok || v != 0.25 {
+		t.Errorf("after the restart: ratio %v (%v), want 0.25 from the stored thumbs", v, ok)
+	}
+}

@@ -46,6 +46,7 @@ func askFrom(c echo.Context, channel string) (assistant.Request, error) {
 		// A prompt split keeps a widget visitor on one version across
 		// conversations, as it keeps a conversation.
 		req.StickyKey = "widget|" + p.key.ID + "|" + visitorOf(c.RealIP())
+		req.Visitor = visitorID(req.StickyKey)
 	}
 	return req, req.Validate()
 }

@@ -84,7 +84,7 @@ const maxConversationTraces = 200
 // conversationTurn places an ask among the answers of its conversation,
 // through the trace index's conversation entries; nil for a trace with
 // no conversation or the only answer of one.
-func (s *Server) conversationTurn(ctx context.Context, t *store.Trace) (*ui.ConversationTurn, error) {
+func (s *Server) conversationTurn(ctx context.Context, t *store.Trace) (*ui.TurnPosition, error) {
 	conv, _ := t.Attributes[schema.AttrConversationID].(string)
 	if conv == "" || t.Kind != schema.KindAsk {
 		return nil, nil
@@ -98,7 +98,7 @@ func (s *Server) conversationTurn(ctx context.Context, t *store.Trace) (*ui.Conv
 	if i < 0 {
 		return nil, nil
 	}
-	turn := &ui.ConversationTurn{N: i + 1, Of: len(page)}
+	turn := &ui.TurnPosition{N: i + 1, Of: len(page)}
 	if i > 0 {
 		turn.Prev = page[i-1].ID
 	}

@@ -243,9 +243,17 @@ func (s *Server) handleTracesPage(c echo.Context) error {
 		export.Del(k)
 	}
 	p.ExportQuery = export.Encode()
+	if p.ViewQuery, err = store.CleanTraceViewQuery(c.QueryString()); err != nil {
+		return err
+	}
+	if p.Views, err = s.traceViews(c, p.ViewQuery); err != nil {
+		return err
+	}
+	p.ViewError = q("view_error")
 	for _, t := range traces {
 		row := ui.TraceRow{ID: t.ID, Time: t.Start, Kind: t.Kind, Name: t.Name, Input: t.Input, Output: t.Output,
 			Status: t.Status, Latency: t.Duration(), TokensIn: t.TokensIn, TokensOut: t.TokensOut, CostUSD: t.CostUSD}
+		row.Conversation, _ = t.Attributes[schema.AttrConversationID].(string)
 		if g, ok := t.Attributes[schema.AttrGroundedness].(float64); ok {
 			row.Groundedness = &g
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/netip"
@@ -145,6 +147,14 @@ func setWidgetCORS(c echo.Context) {
 		h.Add(echo.HeaderVary, echo.HeaderOrigin)
 		h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After, X-Request-Id")
 	}
+}
+
+// visitorID is the pseudonymous ID a widget visitor's traces carry: a
+// hash of the key and the visitor's address, so the users page can count
+// one visitor's asks without storing the address.
+func visitorID(sticky string) string {
+	sum := sha256.Sum256([]byte("llmops visitor\x00" + sticky))
+	return hex.EncodeToString(sum[:6])
 }
 
 // visitorOf is the rate-limit key of a client address: the address, or

@@ -132,3 +132,25 @@ func (s *Store) AppendTurn(ctx context.Context, id, channel, owner string, t Tur
 		return putJSON(b, []byte(id), &c)
 	})
 }
+
+// ConversationByID returns a conversation whoever owns it, for the staff
+// pages that show one (the conversation page); Conversation is the
+// owner's view.
+func (s *Store) ConversationByID(ctx context.Context, id string) (*Conversation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var c Conversation
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if ok, err := getJSON(tx.Bucket(bucketConversations), []byte(id), &c); err != nil {
+			return err
+		} else if !ok {
+			return Errorf(ENOTFOUND, "conversation %s not found", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

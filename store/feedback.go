@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,5 +70,44 @@ func (s *Store) FeedbackFor(ctx context.Context, traceID string) ([]Feedback, er
 		}
 		return nil
 	})
+	return out, err
+}
+
+// maxFeedbackScan bounds the feedback records RecentFeedback reads.
+const maxFeedbackScan = 200_000
+
+// RecentFeedback returns the last n thumbs (value ≠ 0, by when they were
+// given, oldest first) on traces that started at or after since: what the
+// alert evaluator reloads at start-up. Feedback is stored by trace, so it
+// reads the feedback of the traces since then, newest first, at most
+// maxFeedbackScan records.
+func (s *Store) RecentFeedback(ctx context.Context, since time.Time, n int) ([]Feedback, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	floor, _ := idFloor(since)
+	var out []Feedback
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketFeedback).Cursor()
+		scanned := 0
+		for k, v := c.Last(); k != nil && scanned < maxFeedbackScan; k, v = c.Prev() {
+			scanned++
+			if string(k) < floor {
+				break
+			}
+			var f Feedback
+			if err := decode(v, &f); err != nil {
+				return err
+			}
+			if f.Value != 0 {
+				out = append(out, f)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Feedback) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
 	return out, err
 }

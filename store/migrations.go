@@ -67,6 +67,7 @@ var (
 	bucketEscalations          = []byte("escalations")            // conversation ID → Escalation (the inbox)
 	bucketConversationsByOwner = []byte("conversations_by_owner") // owner + 0 + conversation ID → nothing (chat history)
 	bucketReviewItems          = []byte("review_items")           // ISO week + 0 + trace ID → ReviewItem (the weekly review queue and its labels)
+	bucketTraceViews           = []byte("trace_views")            // view ID → TraceView (a saved filter set of the trace explorer)
 )
 
 var (
@@ -183,6 +184,13 @@ var migrations = []migration{
 	{17, "review: the weekly review queue with its assignments and labels", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketReviewItems)
 	}, nil},
+	// Self-contained: renumber freely. The rebuild adds the per-day usage
+	// rollups (user, API key, widget visitor) and indexes widget visitors.
+	{18, "monitoring: saved views of the trace explorer; usage rollups per user, API key and widget visitor", func(tx *bolt.Tx) error {
+		return createBuckets(tx, bucketTraceViews)
+	}, func(db *bolt.DB) error {
+		return rebuildTraceDerived(db)
+	}},
 }
 
 // SchemaVersion is the schema version this binary writes.

@@ -42,6 +42,9 @@ func randomAsk(rng *rand.Rand, at time.Time) (*store.Trace, []store.Span) {
 			schema.AttrConversationID: fmt.Sprintf("conv%d", rng.IntN(8)),
 		},
 	}
+	if channel == schema.ChannelWidget {
+		t.Attributes[schema.AttrVisitor] = "v-" + t.UserID // no rng draw: the other tests' traces stay as they were
+	}
 	spans := []store.Span{{TraceID: t.ID, ID: store.NewIDAt(at), Name: schema.SpanRetrieve, Kind: schema.SpanKindRetriever, Start: at, End: at, Status: schema.StatusOK,
 		Attributes: map[string]any{schema.AttrHits: []map[string]any{{"chunk_id": "c1", "rank": 1, "score": rng.Float64() * 0.5}}}}}
 	return t, spans

@@ -57,6 +57,9 @@ func traceIndexEntries(t *Trace) [][]byte {
 	add(idxModel, attrString(t.Attributes, schema.AttrResponseModel))
 	add(idxPrompt, attrString(t.Attributes, schema.AttrPrompt))
 	add(idxUser, t.UserID)
+	if v := attrString(t.Attributes, schema.AttrVisitor); v != "" {
+		add(idxUser, VisitorPrefix+v) // a widget visitor, beside the widget key's ID
+	}
 	if name, ok := strings.CutPrefix(attrString(t.Attributes, schema.AttrActor), ActorKey+":"); ok {
 		add(idxKey, name)
 	}
@@ -91,6 +94,7 @@ func deriveTraces(tx *bolt.Tx, changes []traceChange) error {
 			}
 			if d, r, ok := rollupOf(ch.old, storedSpansIfAsk(tx, ch.old)); ok {
 				delta.add(ch.old.Start, d, r, -1)
+				delta.addUsage(ch.old, r, -1)
 			}
 		}
 		for _, k := range traceIndexEntries(ch.new) {
@@ -104,6 +108,7 @@ func deriveTraces(tx *bolt.Tx, changes []traceChange) error {
 		}
 		if d, r, ok := rollupOf(ch.new, spans); ok {
 			delta.add(ch.new.Start, d, r, 1)
+			delta.addUsage(ch.new, r, 1)
 		}
 	}
 	return delta.apply(tx)
@@ -144,6 +149,7 @@ func feedbackDerived(tx *bolt.Tx, traceJSON []byte, value int) error {
 	if d, _, ok := rollupOf(&t, nil); ok {
 		delta := rollupDelta{}
 		delta.add(t.Start, d, r, 1)
+		delta.addUsage(&t, r, 1)
 		return delta.apply(tx)
 	}
 	return nil

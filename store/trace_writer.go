@@ -16,7 +16,8 @@ import (
 // TraceWriter persists traces and spans with group commit: writers hand
 // records to a buffered channel and one goroutine commits them, up to
 // MaxBatch records or every Interval, in one bbolt transaction. One fsync
-// then covers thousands of spans instead of one.
+// then covers thousands of spans instead of one. The next batch is
+// gathered and JSON-encoded while one commits.
 //
 // When the buffer is full, Write blocks (back-pressure) and the stall is
 // counted; a record is lost only when its caller's context ends while it
@@ -51,7 +52,7 @@ type traceRecord struct {
 // TraceWriterOptions tune a TraceWriter; zero values take the defaults.
 type TraceWriterOptions struct {
 	Buffer   int           // records the channel holds; default 4096
-	MaxBatch int           // records per transaction at most; default 2048
+	MaxBatch int           // records per transaction at most; default 16384 (about 1,500 traces of 10 spans)
 	Interval time.Duration // longest a record waits for its commit; default 20ms
 	Logger   *slog.Logger
 	// Committed, when set, is given the traces of each committed
@@ -76,7 +77,7 @@ func (s *Store) NewTraceWriter(opts TraceWriterOptions) *TraceWriter {
 		opts.Buffer = 4096
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 2048
+		opts.MaxBatch = 16384
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = 20 * time.Millisecond
@@ -175,28 +176,52 @@ func (w *TraceWriter) Close(ctx context.Context) error {
 }
 
 func (w *TraceWriter) run() {
-	defer close(w.done)
-	batch := make([]traceRecord, 0, w.maxBatch)
+	// Two stages: this goroutine batches and encodes while the committer
+	// writes the previous batch, so JSON encoding overlaps the commit's
+	// page writes and fsync instead of adding to them.
+	commits := make(chan encodedBatch, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for eb := range commits {
+			if len(eb.batch) > 0 {
+				w.commit(eb)
+			}
+			for _, f := range eb.flushed {
+				close(f)
+			}
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committed
+		close(w.done)
+	}()
+	batch := make([]traceRecord, 0, 256)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := 0
-	flush := func() {
-		if len(batch) > 0 {
-			w.commit(batch, size)
-			batch, size = batch[:0], 0
+	flush := func(flushed chan struct{}) {
+		if len(batch) == 0 && flushed == nil {
+			return
 		}
+		eb := w.encode(batch, size)
+		if flushed != nil {
+			eb.flushed = []chan struct{}{flushed}
+		}
+		commits <- eb
+		batch, size = make([]traceRecord, 0, 256), 0
 	}
 	for {
 		select {
 		case rec, ok := <-w.ch:
 			if !ok {
-				flush()
+				flush(nil)
 				return
 			}
 			if rec.flushed != nil {
 				timer.Stop()
-				flush()
-				close(rec.flushed)
+				flush(rec.flushed)
 				continue
 			}
 			if len(batch) == 0 {
@@ -209,23 +234,34 @@ func (w *TraceWriter) run() {
 			}
 			if size >= w.maxBatch {
 				timer.Stop()
-				flush()
+				flush(nil)
 			}
 		case <-timer.C:
-			flush()
+			flush(nil)
 		}
 	}
 }
 
-func (w *TraceWriter) commit(batch []traceRecord, size int) {
-	// Encode first: one record that cannot be encoded (a NaN cost, say) is
-	// lost alone and counted, instead of failing the whole transaction.
-	type kv struct {
-		span     bool
-		key, val []byte
-		rec      *traceRecord // for a trace: its record, for the derived data
-	}
-	puts := make([]kv, 0, size)
+// encodedRecord is a trace or span ready to put.
+type encodedRecord struct {
+	span     bool
+	key, val []byte
+	rec      *traceRecord // for a trace: its record, for the derived data
+}
+
+// encodedBatch is a batch with its records encoded, and the Flush calls
+// waiting for it.
+type encodedBatch struct {
+	batch   []traceRecord
+	puts    []encodedRecord
+	flushed []chan struct{}
+}
+
+// encode marshals a batch's records. One record that cannot be encoded
+// (a NaN cost, say) is lost alone and counted, instead of failing the
+// whole transaction.
+func (w *TraceWriter) encode(batch []traceRecord, size int) encodedBatch {
+	puts := make([]encodedRecord, 0, size)
 	bad := 0
 	for i, rec := range batch {
 		if rec.trace != nil {
@@ -233,7 +269,7 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 				bad++
 				w.log.Error("trace writer: cannot encode trace", "trace", rec.trace.ID, "err", err)
 			} else {
-				puts = append(puts, kv{false, []byte(rec.trace.ID), v, &batch[i]})
+				puts = append(puts, encodedRecord{false, []byte(rec.trace.ID), v, &batch[i]})
 			}
 		}
 		for i := range rec.spans {
@@ -242,11 +278,16 @@ func (w *TraceWriter) commit(batch []traceRecord, size int) {
 				bad++
 				w.log.Error("trace writer: cannot encode span", "trace", sp.TraceID, "span", sp.ID, "err", err)
 			} else {
-				puts = append(puts, kv{true, spanKey(sp.TraceID, sp.ID), v, nil})
+				puts = append(puts, encodedRecord{true, spanKey(sp.TraceID, sp.ID), v, nil})
 			}
 		}
 	}
 	w.failed.Add(int64(bad))
+	return encodedBatch{batch: batch, puts: puts}
+}
+
+func (w *TraceWriter) commit(eb encodedBatch) {
+	batch, puts := eb.batch, eb.puts
 	err := w.s.db.Update(func(tx *bolt.Tx) error {
 		traces, spans := tx.Bucket(bucketTraces), tx.Bucket(bucketSpans)
 		traces.FillPercent, spans.FillPercent = appendFill, appendFill

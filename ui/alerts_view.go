@@ -81,3 +81,21 @@ type BudgetsPage struct {
 type BudgetScopeOption struct {
 	Value, Label string
 }
+
+// SeesAlerts reports whether the viewer may see alerts (the page and the
+// banner): editors and admins, as the alerts API allows.
+func (v Viewer) SeesAlerts() bool { return v.Role == "editor" || v.Role == "admin" }
+
+// NavFor is the sidebar as v sees it: without Alerts below editor.
+func NavFor(v Viewer) []NavItem {
+	if v.SeesAlerts() {
+		return Nav
+	}
+	out := make([]NavItem, 0, len(Nav))
+	for _, item := range Nav {
+		if item.Key != "alerts" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

@@ -137,9 +137,9 @@ func sumDays(days []DayCount) int {
 	return n
 }
 
-// barHeight is a day's bar as a share of the busiest day (at least a
+// dayBarHeight is a day's bar as a share of the busiest day (at least a
 // sliver for a day with any).
-func barHeight(n int, days []DayCount) int {
+func dayBarHeight(n int, days []DayCount) int {
 	top := 0
 	for _, d := range days {
 		top = max(top, d.Count)

@@ -47,7 +47,7 @@ type TraceDetail struct {
 	CanAddCase bool
 	FormError  string // why adding the trace to a test set failed
 	// Turn places an ask in its conversation: "Turn 2 of 3 · previous · next".
-	Turn *ConversationTurn
+	Turn *TurnPosition
 	// Threshold is the server's groundedness threshold, for traces that do
 	// not record the one their answer was held to.
 	Threshold float64
@@ -903,8 +903,8 @@ func numericColumn(n AttrNode, col int) bool {
 	return seen
 }
 
-// ConversationTurn is a trace's place among its conversation's answers.
-type ConversationTurn struct {
+// TurnPosition is a trace's place among its conversation's answers.
+type TurnPosition struct {
 	N, Of      int
 	Prev, Next string // trace IDs; "" at either end
 }

@@ -315,6 +315,7 @@ type TraceRow struct {
 	CostUSD   float64
 	// Groundedness is the answer's support score, when it has one.
 	Groundedness *float64
+	Conversation string // the conversation the ask belongs to, if any
 }
 
 // Traces is the traces list page.
@@ -330,6 +331,11 @@ type Traces struct {
 	// string, for the export links.
 	Filter      TraceFilters
 	ExportQuery string
+	// Saved views: the caller's and the shared ones; ViewQuery is the
+	// current filters as a view keeps them; ViewError a refused save.
+	Views     []TraceViewChip
+	ViewQuery string
+	ViewError string
 }
 
 // ErrorPage is shown for errors on HTML routes.

@@ -61,6 +61,9 @@ type Request struct {
 	// StickyKey picks a label split's arm (a widget visitor); empty: the
 	// conversation, else the trace.
 	StickyKey string `json:"-"`
+	// Visitor is a widget visitor's pseudonymous ID, recorded on the
+	// trace (schema.AttrVisitor) for the users page.
+	Visitor string `json:"-"`
 }
 
 // Limits on a request.

@@ -50,6 +50,9 @@ func newTracer(now time.Time, req Request) *tracer {
 			schema.AttrActor: req.Actor.String(),
 		},
 	}
+	if req.Visitor != "" {
+		tr.Attributes[schema.AttrVisitor] = req.Visitor
+	}
 	// Filters are flat keys, one per filter set, so each maps onto an OTLP
 	// attribute.
 	if f := req.Filters; f.Category != "" {

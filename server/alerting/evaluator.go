@@ -225,6 +225,14 @@ func (e *Evaluator) Seed(obs []Observation) {
 	e.mu.Unlock()
 }
 
+// SeedFeedback adds ratings given before the evaluator started (at
+// start-up, from the store), oldest first, without evaluating.
+func (e *Evaluator) SeedFeedback(fb []Feedback) {
+	e.mu.Lock()
+	e.fb = keepLast(append(fb, e.fb...), MaxWindowCount)
+	e.mu.Unlock()
+}
+
 // keepLast trims s to its last n elements (copied, so the dropped head
 // is freed).
 func keepLast[T any](s []T, n int) []T {

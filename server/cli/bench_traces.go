@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	sampledata "llmops/sample-data"
@@ -28,6 +29,7 @@ func runBenchTraces(ctx context.Context, env *Env, cmd *command, args []string) 
 	writers := fs.Int("writers", 4, "goroutines writing traces at once")
 	requests := fs.Int("requests", 20, "timed requests per query")
 	dir := fs.String("dir", "", "data dir to build (default: a temporary one, removed after)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
 	}
@@ -44,6 +46,17 @@ func runBenchTraces(ctx context.Context, env *Env, cmd *command, args []string) 
 		}
 		defer os.RemoveAll(tmp)
 		*dir = tmp
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	vocab, err := sampledata.Vocabulary()
 	if err != nil {

@@ -170,6 +170,10 @@ func BenchTraces(ctx context.Context, cfg server.Config, opts TracesBenchOptions
 		{Name: "full-text, two common words", Path: "/api/v1/traces?limit=50&q=" + url.QueryEscape(opts.Vocab[3]+" "+opts.Vocab[5]), Bar: 150 * time.Millisecond},
 		{Name: "trace page (HTML)", Path: "/traces/" + someID, Bar: 20 * time.Millisecond},
 		{Name: "trace (JSON)", Path: "/api/v1/traces/" + someID, Bar: 20 * time.Millisecond},
+		// Not in the bars: held to the dashboard's and a filter's.
+		{Name: "cost, 30 days (JSON)", Path: "/api/v1/cost?window=30d", Bar: 200 * time.Millisecond},
+		{Name: "users page, 30 days (HTML)", Path: "/traces/users?window=30d", Bar: 200 * time.Millisecond},
+		{Name: "conversation page (HTML)", Path: fmt.Sprintf("/conversations/conv-%07d", opts.Traces/10), Bar: 100 * time.Millisecond},
 	}
 	client := &http.Client{}
 	for i := range queries {

@@ -47,6 +47,7 @@ const (
 	AttrStandaloneQuestion = "llmops.standalone_question" // a follow-up rewritten to stand alone, when it was
 	AttrChannel            = "llmops.channel"             // where the ask came from: a Channel* value
 	AttrActor              = "llmops.actor"               // who asked or ingested (also on ingest traces)
+	AttrVisitor            = "llmops.visitor"             // widget asks: a pseudonymous visitor ID (a hash of key and address, never the address)
 	// AttrFilterCategory, AttrFilterProductVersion and AttrFilterTags are
 	// the retrieval filters of the ask, when it had any.
 	AttrFilterCategory       = "llmops.filter.category"
