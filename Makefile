@@ -88,12 +88,14 @@ screenshots:
 
 # injection-model retrains the prompt-injection classifier embedded in the
 # binary (rag/guard/injection/model.bin) from the train split of
-# deepset/prompt-injections in ../shared/datasets; without that folder it
+# deepset/prompt-injections in ../shared/datasets plus the hand-written rows
+# of $(INJECTION_EXTRA) (docs/INJECTION.md); without that folder it
 # says so and changes nothing. The same data gives the same bytes.
 INJECTION_DATA ?= ../shared/datasets/prompt-injections
+INJECTION_EXTRA ?= rag/guard/injection/testdata/authored_train.jsonl
 injection-model:
 	@if [ ! -e "$(INJECTION_DATA)" ]; then echo "injection-model: $(INJECTION_DATA) not found; model.bin left as it is"; exit 0; fi; \
-	go run . guard train --data $(INJECTION_DATA) --out rag/guard/injection/model.bin
+	go run . guard train --data $(INJECTION_DATA) --extra $(INJECTION_EXTRA) --out rag/guard/injection/model.bin
 
 clean:
 	rm -rf llmops llmops-data

@@ -28,11 +28,14 @@ var guardTrainCmd = &command{
 --data whose split is "train" (all rows when none says), and write the model
 file to --out. Every setting of the grid is cross-validated on the training
 rows (5 folds; the threshold is the one of best F1 at precision ≥ 0.95);
-the setting of best cross-validated F1 among those flagging at most 2 % of
+the setting of best cross-validated F1 among those flagging at most 1 % of
 --benign (ordinary support questions, never trained on) is trained on all
 training rows and written. The same data gives a byte-identical file.
 --data is a JSONL file or a folder holding data.jsonl, one
-{"text", "label": 0|1, "split"} a line.`,
+{"text", "label": 0|1, "split"} a line. --extra adds hand-written labelled
+rows (same format; every row's split must be "train" or absent) to the
+training rows: by default rag/guard/injection/testdata/authored_train.jsonl,
+attack kinds the deepset train split has few of (see docs/INJECTION.md).`,
 	run: runGuardTrain,
 }
 
@@ -42,6 +45,8 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 	out := fs.String("out", "rag/guard/injection/model.bin", "model file to write")
 	benign := fs.String("benign", "rag/guard/injection/testdata/benign_support.txt,rag/guard/injection/testdata/benign_passages.txt",
 		"benign validation texts, one a line: comma-separated files (\"\" for none)")
+	extra := fs.String("extra", "rag/guard/injection/testdata/authored_train.jsonl",
+		"more labelled training rows (JSONL, split \"train\" or none): comma-separated files (\"\" for none)")
 	asJSON := fs.Bool("json", false, "print the candidates and the chosen model as JSON")
 	bits := fs.Int("bits", 0, "hash table size 2^bits (default 18; small tables train faster, for tests)")
 	if err := cmd.parse(env, fs, args, false); err != nil {
@@ -59,6 +64,22 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 	if len(train) == 0 {
 		train = all
 	}
+	nData := len(train)
+	for _, name := range strings.Split(*extra, ",") {
+		if name == "" {
+			continue
+		}
+		rows, err := injection.Load(name)
+		if err != nil {
+			return err
+		}
+		for i, r := range rows {
+			if r.Split != "" && r.Split != "train" {
+				return fmt.Errorf("%s: row %d has split %q; --extra rows are training rows only", name, i+1, r.Split)
+			}
+		}
+		train = append(train, rows...)
+	}
 	var val []string
 	for _, name := range strings.Split(*benign, ",") {
 		if name == "" {
@@ -75,7 +96,8 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 		}
 		val = append(val, lines...)
 	}
-	fmt.Fprintf(env.Stderr, "training on %d rows, %d benign validation texts, %d settings\n", len(train), len(val), len(grid))
+	fmt.Fprintf(env.Stderr, "training on %d rows (%d from --data, %d from --extra), %d benign validation texts, %d settings\n",
+		len(train), nData, len(train)-nData, len(val), len(grid))
 	m, cands, err := injection.Select(train, val, grid)
 	if err != nil {
 		return err

@@ -32,6 +32,53 @@ func datasetDir(t testing.TB) []Example {
 	return nil
 }
 
+// authoredFile holds the hand-written training rows that make
+// injection-model adds to the deepset train split (docs/INJECTION.md).
+const authoredFile = "testdata/authored_train.jsonl"
+
+// authoredTrain reads authoredFile.
+func authoredTrain(t testing.TB) []Example {
+	t.Helper()
+	ex, err := Load(authoredFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// TestAuthoredTrain: the hand-written rows are all training rows, both
+// labels well represented, no text twice, none of them a benign
+// validation text (those must stay unseen by training).
+func TestAuthoredTrain(t *testing.T) {
+	t.Parallel()
+	ex := authoredTrain(t)
+	val := map[string]bool{}
+	for _, name := range []string{"testdata/benign_support.txt", "testdata/benign_passages.txt"} {
+		for _, l := range readLines(t, name) {
+			val[l] = true
+		}
+	}
+	seen := map[string]bool{}
+	pos := 0
+	for i, e := range ex {
+		switch {
+		case e.Split != "train":
+			t.Errorf("row %d: split %q; want train", i+1, e.Split)
+		case seen[e.Text]:
+			t.Errorf("row %d: %q is there twice", i+1, e.Text)
+		case val[strings.TrimSpace(e.Text)]:
+			t.Errorf("row %d: %q is a benign validation text", i+1, e.Text)
+		}
+		seen[e.Text] = true
+		if e.Injection {
+			pos++
+		}
+	}
+	if pos < 200 || len(ex)-pos < 200 {
+		t.Errorf("%d injections, %d benign; want at least 200 of each", pos, len(ex)-pos)
+	}
+}
+
 func readLines(t testing.TB, name string) []string {
 	t.Helper()
 	f, err := os.Open(name)
@@ -53,8 +100,8 @@ func TestDefaultModel(t *testing.T) {
 	}
 	m := Default()
 	i := m.Info()
-	if i.Examples != 546 || i.Injections != 203 || i.Threshold <= 0 || i.Threshold >= 1 {
-		t.Errorf("Info() = %+v; want the deepset train split (546 rows, 203 injections) and a threshold in (0, 1)", i)
+	if i.Examples != 546+578 || i.Injections != 203+252 || i.Threshold <= 0 || i.Threshold >= 1 {
+		t.Errorf("Info() = %+v; want the deepset train split (546 rows, 203 injections) plus the authored rows (578, 252) and a threshold in (0, 1)", i)
 	}
 	if Default() != m {
 		t.Error("Default() decoded the model twice")
@@ -136,10 +183,11 @@ func TestTestSplit(t *testing.T) {
 }
 
 // TestShippedModelReproducible retrains the shipped setting on the
-// train split and gets model.bin byte for byte.
+// train split plus the authored rows (as make injection-model does) and
+// gets model.bin byte for byte.
 func TestShippedModelReproducible(t *testing.T) {
 	t.Parallel()
-	train := Split(datasetDir(t), "train")
+	train := append(Split(datasetDir(t), "train"), authoredTrain(t)...)
 	i := Default().Info()
 	var fs FeatureSet
 	for _, g := range []FeatureSet{Words, Bigrams, Chars, Rules, Starts} {

@@ -411,8 +411,11 @@ func DefaultGrid() []Options {
 }
 
 // MaxBenignFP is the share of benign validation texts a chosen setting
-// may flag.
-const MaxBenignFP = 0.02
+// may flag. It was 2 % while the model learnt from the deepset train
+// split alone; with the authored rows (testdata/authored_train.jsonl)
+// the low-decay settings flag more ordinary questions, and 1 % (2 of the
+// 285 validation texts) is about the level the earlier model reached.
+const MaxBenignFP = 0.01
 
 // Select picks the setting of best cross-validated F1 on train among
 // those whose model flags at most MaxBenignFP of benign (ordinary
