@@ -155,8 +155,8 @@ const (
 	AttrDocumentID = "llmops.document_id" // file span: the stored document
 	// AttrBatchFiles marks a span that several files share (the embed and
 	// commit of one batch): drawn once, never as a file's own time.
-	AttrBatchFiles = "llmops.batch.files" // batch span: the files it serves
-	AttrBatch      = "llmops.batch"       // file span and batch span: the batch number
+	AttrBatchFiles = "llmops.batch.files"  // batch span: the files it serves
+	AttrBatch      = "llmops.batch.number" // file span and batch span: the batch number
 )
 
 // llmops attributes of the guardrails' spans (one span per guard, named
