@@ -843,7 +843,7 @@ func reviewPolicyForm(f ReviewPolicyForm) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<div class=\"card\"><h2>Sampling policy</h2><form method=\"post\" action=\"/review/policy\" data-testid=\"policy-form\" class=\"review-policy\"><div class=\"field\"><label for=\"rp-rate\">Share of all answers (%)</label> <input id=\"rp-rate\" name=\"sample_rate\" type=\"text\" inputmode=\"decimal\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<div class=\"card\" id=\"policy\"><h2>Sampling policy</h2><form method=\"post\" action=\"/review/policy\" data-testid=\"policy-form\" class=\"review-policy\"><div class=\"field\"><label for=\"rp-rate\">Share of all answers (%)</label> <input id=\"rp-rate\" name=\"sample_rate\" type=\"text\" inputmode=\"decimal\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -132,6 +132,8 @@ var SettingsTabs = []SettingsTab{
 	{Key: "widget", Label: "Chat widget", Href: "/settings/widget", AdminOnly: true},
 	{Key: "models", Label: "Models & prices", Href: "/settings/models", AdminOnly: true},
 	{Key: "budgets", Label: "Budgets", Href: "/settings/budgets", AdminOnly: true},
+	// The review sampling policy is edited beside the queue it shapes.
+	{Key: "review-policy", Label: "Review sampling", Href: "/review#policy", AdminOnly: true},
 	{Key: "users", Label: "Users", Href: "/settings/users", AdminOnly: true},
 	{Key: "audit", Label: "Audit log", Href: "/settings/audit", AdminOnly: true},
 }
