@@ -16,13 +16,8 @@ import (
 func TestBrowserAlertsFlow(t *testing.T) {
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample", "--ask-rate", "0")
+	setupAdmin(t, ctx, inst)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(inst.setupURL),
-		chromedp.SendKeys(chromedp.CSS("#name"), "Maya Chen"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "maya@rosterly.example"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
-		chromedp.Click(chromedp.CSS(`[data-testid="setup-form"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="getting-started"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="nav-alerts"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alerts-empty"]`)),
 	)

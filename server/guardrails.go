@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"llmops/rag/guard"
-	"llmops/rag/guard/injection"
 	"llmops/rag/guard/pii"
 	"llmops/store"
 	"llmops/store/schema"
@@ -76,7 +75,7 @@ func (s *Server) check(ctx context.Context, req checkRequest) (*checkResponse, e
 	}
 	out.Injection.Score, out.Injection.Flagged = r.Injection, r.InjectionFlagged
 	if req.Direction == "output" || g.Config().Mode(guard.InputInjection) == guard.ModeOff {
-		sc := injection.Default()
+		sc := g.Injection() // the scorer asks use, though no guard ran it here
 		out.Injection.Score = sc.Score(req.Text)
 		out.Injection.Flagged = sc.Flagged(out.Injection.Score)
 	}

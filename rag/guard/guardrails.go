@@ -254,6 +254,9 @@ func (g *Guardrails) SetConfig(c Config) { g.cfg.Store(&c) }
 // Moderation reports whether a moderation endpoint is configured.
 func (g *Guardrails) Moderation() bool { return g.moderator != nil }
 
+// Injection is the injection scorer the input guard uses.
+func (g *Guardrails) Injection() InjectionScorer { return g.injection }
+
 // Result is what a direction's guards decided about a text.
 type Result struct {
 	Text     string // the text to go on with: redacted or cleaned when a guard did so
