@@ -27,6 +27,14 @@ const (
 	// wantReason: "why" wants a cause or a condition ("…still needs
 	// approval if it would put the employee into overtime").
 	wantReason
+	// wantLimit: "what's the largest…", "is there a limit" want a
+	// bound with its figure ("maximum 200", "up to 5 addresses").
+	wantLimit
+	// wantDefinition: "what does 402 mean?" wants the line that defines
+	// the thing, which opens with it ("402 | payment_required | The
+	// workspace is read-only…"), not a sentence that mentions it in
+	// passing (see question.defines).
+	wantDefinition
 )
 
 // typeBonus goes to a sentence that states the kind of thing the question
@@ -52,6 +60,10 @@ func questionType(lower string) answerType {
 		return wantMoney
 	case has("which release", "which version", "what version", "what release", "since when", "first appear"):
 		return wantVersion
+	case definitionRe.MatchString(lower):
+		return wantDefinition
+	case has("largest", "maximum", "biggest", "smallest", "minimum", "at most", "at least", "limit", "how many", "how big", "how large"):
+		return wantLimit
 	case strings.HasPrefix(lower, "where") || has(" where ", "which menu", "which page", "which setting", "what setting"):
 		return wantPlace
 	case isProcedural(lower):
@@ -63,13 +75,16 @@ func questionType(lower string) answerType {
 }
 
 var (
-	frequencyRe = regexp.MustCompile(`\b(every|each|daily|hourly|nightly|weekly|monthly|yearly|annually|once|twice|times (a|per)|per (second|minute|hour|day|night|week|month|year))\b`)
-	durationRe  = regexp.MustCompile(`\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](second|minute|hour|day|business day|week|month|year)s?\b|\b(immediately|instantly|right away)\b`)
-	moneyRe     = regexp.MustCompile(`[$€£]\s?\d|\b\d[\d,.]*\s?(usd|eur|gbp|dollars?|euros?|cents?)\b|\bfree\b|\bno (extra )?(cost|charge)\b`)
-	versionRe   = regexp.MustCompile(`\b(v?\d+\.\d+(\.\d+)?)\b|\b(released|introduced|since)\b`)
-	placeRe     = regexp.MustCompile(`→|->|\b(settings|profile|menu|page|tab|toolbar|under)\b`)
-	reasonRe    = regexp.MustCompile(`\b(because|if|unless|since|due to|so that|as long as|until|only when|otherwise|when)\b`)
-	actionRe    = regexp.MustCompile(`→|->|^(go|click|open|select|choose|tap|enter|type|use|add|set|turn|switch|contact|email|ask)\b|\b(go to|click|tap)\b`)
+	frequencyRe  = regexp.MustCompile(`\b(every|each|daily|hourly|nightly|weekly|monthly|yearly|annually|once|twice|times (a|per)|per (second|minute|hour|day|night|week|month|year))\b`)
+	durationRe   = regexp.MustCompile(`\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[ -](second|minute|hour|day|business day|week|month|year)s?\b|\b(immediately|instantly|right away)\b`)
+	moneyRe      = regexp.MustCompile(`[$€£]\s?\d|\b\d[\d,.]*\s?(usd|eur|gbp|dollars?|euros?|cents?)\b|\bfree\b|\bno (extra )?(cost|charge)\b`)
+	versionRe    = regexp.MustCompile(`\b(v?\d+\.\d+(\.\d+)?)\b|\b(released|introduced|since)\b`)
+	placeRe      = regexp.MustCompile(`→|->|\b(settings|profile|menu|page|tab|toolbar|under)\b`)
+	reasonRe     = regexp.MustCompile(`\b(because|if|unless|since|due to|so that|as long as|until|only when|otherwise|when)\b`)
+	limitRe      = regexp.MustCompile(`\b(maximum|minimum|max|min|at most|at least|up to|no more than|not more than|limit(ed)?( of| to)?|above|below|exceeds?|more than|fewer than|less than)\b`)
+	digitRe      = regexp.MustCompile(`\d`)
+	definitionRe = regexp.MustCompile(`\bwhat (does|do) (.+) (mean|stand for)\b|\bwhat is meant by\b|\bmeaning of\b`)
+	actionRe     = regexp.MustCompile(`→|->|^(go|click|open|select|choose|tap|enter|type|use|add|set|turn|switch|contact|email|ask)\b|\b(go to|click|tap)\b`)
 )
 
 // states reports whether a sentence states what t asks for.
@@ -90,6 +105,8 @@ func (t answerType) states(s string) bool {
 		return actionRe.MatchString(lower)
 	case wantReason:
 		return reasonRe.MatchString(lower)
+	case wantLimit:
+		return limitRe.MatchString(lower) && digitRe.MatchString(lower)
 	}
 	return false
 }

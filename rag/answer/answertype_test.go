@@ -23,6 +23,10 @@ func TestQuestionType(t *testing.T) {
 		{"How do I hand over ownership?", wantAction},
 		{"Can managers approve swaps from Slack?", anyAnswer},
 		{"We turned approval off, but a swap is still waiting. Why?", wantReason},
+		{"What's the largest batch a Vantor import accepts?", wantLimit},
+		{"Is there a limit on Quillpay webhooks?", wantLimit},
+		{"A Vantor import came back with code 409. What does that mean?", wantDefinition},
+		{"What does the Zephyr add-on cost?", wantMoney},
 	} {
 		if got := questionType(strings.ToLower(c.q)); got != c.want {
 			t.Errorf("questionType(%q) = %d, want %d", c.q, got, c.want)
@@ -47,6 +51,29 @@ func TestExtractiveAnswerType(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(a.Text, c.want) || strings.Contains(a.Text, c.not) {
+			t.Errorf("%q: answer %q; want the sentence with %q", c.q, a.Text, c.want)
+		}
+	}
+}
+
+// A definition question is answered by the line that opens with what it
+// asks about, not by one that mentions it in passing; a question for a
+// bound by the sentence that states one with its figure.
+func TestExtractiveDefinitionAndLimit(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{
+		ref("sync", "Vantor sync", "While a sync runs, imports are paused (an import call returns 409 Conflict).\n\nImports run in batches that the importer processes in order.", "Vantor sync"),
+		ref("codes", "Vantor import API", "Code | Name | Meaning\n409 | conflict | Another import for the same workspace is still running.\n422 | invalid_rows | Some rows failed validation.\n\nParameter | Meaning\nbatch | Rows per request. Default 100, maximum 500.\ncursor | Where the previous page ended.", "Import API", "Errors and parameters"),
+	}
+	for _, c := range []struct{ q, want string }{
+		{"A Vantor import call came back with code 409. What does that mean?", "Another import for the same workspace is still running."},
+		{"What's the largest batch a Vantor import accepts?", "maximum 500"},
+	} {
+		a, _, err := (&Extractive{MaxSentences: 1}).answer(context.Background(), c.q, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(a.Text, c.want) {
 			t.Errorf("%q: answer %q; want the sentence with %q", c.q, a.Text, c.want)
 		}
 	}

@@ -133,6 +133,8 @@ type question struct {
 	poles poleSet
 	// want is the kind of thing the question asks for (answertype.go).
 	want answerType
+	// defined holds the stems of what a definition question asks about.
+	defined []string
 }
 
 // candidate is a passage considered for the answer.
@@ -142,6 +144,9 @@ type candidate struct {
 	rank  int
 	cov   float64 // weighted share of the question's terms it covers
 	score float64 // cov plus the bonuses and penalties that rank it
+	// ev is what score is made of; anchor.go weighs it again to choose
+	// the sentence that leads the answer.
+	ev evidence
 }
 
 // explanation records why Extractive answered as it did; tests log it.
@@ -207,6 +212,9 @@ func (e *Extractive) answer(ctx context.Context, q string, chunks []store.ChunkR
 	for _, c := range cands {
 		ex.bestCov = max(ex.bestCov, c.cov)
 	}
+	// The anchor leads: the prose answer is built around it, and a
+	// how-to question's steps are measured against it.
+	leadWithAnchor(cands)
 	if len(cands) == 0 {
 		return fallback("no sentence mentions the question's terms")
 	}
@@ -277,33 +285,58 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 			if inSentence == 0 {
 				continue // a sentence must say something about the question itself
 			}
-			cov := (inSentence + contextCredit*inContext) / total
-			score := cov + neighbourCredit*nearby/total
+			ev := evidence{
+				in:      inSentence / total,
+				context: inContext / total,
+				near:    nearby / total,
+				limit:   qa.yesNo && limits(p.text),
+				number:  qa.wantNumber && hasNumber(p.toks),
+				typed:   qa.want.states(p.text) || qa.defines(p),
+			}
 			if len(items) > 1 {
-				score += rankBonus * float64(len(items)-1-r) / float64(len(items)-1)
-			}
-			if qa.yesNo && limits(p.text) {
-				score += polarityBonus
-			}
-			if qa.wantNumber && hasNumber(p.toks) {
-				score += numberBonus
-			}
-			if qa.want.states(p.text) {
-				score += typeBonus
+				ev.rank = float64(len(items)-1-r) / float64(len(items)-1)
 			}
 			if p.words > longWords {
-				score -= min(maxLengthPenalty, lengthPenalty*float64(p.words-longWords))
+				ev.long = min(maxLengthPenalty, lengthPenalty*float64(p.words-longWords))
 			}
-			if qa.poles.opposes(union(p.poles, around)) {
-				// About the other direction of the action asked about:
-				// the start steps for "how do I leave…?".
-				score *= oppositeFactor
-			}
-			cands = append(cands, candidate{it: it, p: p, rank: r, cov: cov, score: score})
+			// About the other direction of the action asked about: the
+			// start steps for "how do I leave…?".
+			ev.opposite = qa.poles.opposes(union(p.poles, around))
+			cands = append(cands, candidate{it: it, p: p, rank: r,
+				cov: ev.in + contextCredit*ev.context, score: ev.score(), ev: ev})
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	return cands
+}
+
+// defines reports whether p is the line that defines what a definition
+// question asks about: it opens with it ("402 | payment_required | …" for
+// "what does 402 mean?").
+func (qa question) defines(p *passage) bool {
+	return len(p.toks) > 0 && slices.Contains(qa.defined, p.toks[0].stem)
+}
+
+// definedTerms returns the stems of what a definition question asks about:
+// X in "what does X mean", or, when X is "that" or "it", the codes and
+// quoted words of the question ("came back with status 402. What does
+// that mean?").
+func definedTerms(q string) []string {
+	var out []string
+	if m := definitionRe.FindStringSubmatch(strings.ToLower(q)); len(m) > 2 {
+		for _, t := range tokenize(m[2]) {
+			out = append(out, t.stem)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, t := range tokenize(q) {
+		if t.num {
+			out = append(out, t.stem)
+		}
+	}
+	return append(out, quotedStems(q)...)
 }
 
 // addMeaning adds semanticWeight × the cosine of each candidate's and
@@ -331,7 +364,8 @@ func addMeaning(ctx context.Context, embed Embedder, q string, cands []candidate
 		return nil
 	}
 	for i := range cands[:n] {
-		cands[i].score += semanticWeight * max(0, cosine(vecs[0], vecs[i+1]))
+		cands[i].ev.meaning = max(0, cosine(vecs[0], vecs[i+1]))
+		cands[i].score += semanticWeight * cands[i].ev.meaning
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	return nil
@@ -375,6 +409,9 @@ func analyseQuestion(q string) question {
 		}
 	}
 	qa.want = questionType(lower)
+	if qa.want == wantDefinition {
+		qa.defined = definedTerms(q)
+	}
 	qa.procedural = isProcedural(lower)
 	qa.yesNo = isYesNo(lower)
 	for _, w := range []string{"code", "api", "curl", "endpoint", "request", "json", "example", "sample", "header", "payload", "script", "sdk"} {
