@@ -178,8 +178,8 @@ func TestTestSplit(t *testing.T) {
 	r := Default().Evaluate(test)
 	rules := EvaluateRules(test)
 	t.Logf("test split: classifier %+v; rules alone %+v", r, rules)
-	if len(test) != 116 || r.F1 < 0.78 || r.Precision < 0.95 || r.F1 <= rules.F1 {
-		t.Errorf("test split (%d rows): F1 %.3f, precision %.3f (rules alone F1 %.3f); want 116 rows, F1 ≥ 0.78, precision ≥ 0.95, better than the rules", len(test), r.F1, r.Precision, rules.F1)
+	if len(test) != 116 || r.F1 < 0.84 || r.Precision < 0.95 || r.F1 <= rules.F1 {
+		t.Errorf("test split (%d rows): F1 %.3f, precision %.3f (rules alone F1 %.3f); want 116 rows, F1 ≥ 0.84, precision ≥ 0.95, better than the rules", len(test), r.F1, r.Precision, rules.F1)
 	}
 }
 
