@@ -3,8 +3,10 @@
 // take on another role or leak its prompt.
 //
 // A Model is logistic regression over hashed features of normalised
-// text (words, word pairs, character n-grams inside words, and one
-// feature per rag/guard rule that matches), so it reads "1gn0re",
+// text (words, word pairs, character n-grams inside words, one feature
+// per rag/guard rule that matches, and a lexicon that reads German,
+// Spanish, French, Italian and Portuguese instruction words as the
+// English ones), so it reads "1gn0re",
 // "i g n o r e", "іgnore" with a Cyrillic і, full-width letters and a
 // base64-encoded instruction the way it reads "ignore". Default is the
 // model shipped in the binary (model.bin), trained by `llmops guard
@@ -96,8 +98,9 @@ func (m *Model) Threshold() float64 { return m.threshold }
 // Score returns the probability, between 0 and 1, that text is a prompt
 // injection or jailbreak. Any string is safe, including invalid UTF-8;
 // the work is linear in len(text). A model trained with Segments scores
-// each sentence on its own as well and returns the highest score, so an
-// instruction appended to an ordinary question is not diluted by it.
+// each sentence on its own as well (with Tails: the text from each
+// sentence to its end) and returns the highest score, so an instruction
+// appended to an ordinary question is not diluted by it.
 func (m *Model) Score(text string) float64 {
 	s := scratchPool.Get().(*scratch)
 	z := m.bias
@@ -154,6 +157,9 @@ func (m *Model) Score(text string) float64 {
 	}
 	if len(s.segs) > 1 {
 		z = max(z, best)
+	}
+	if cap(s.segs) > 1024 { // a huge text's sentences: not kept in the pool
+		s.segs = nil
 	}
 	scratchPool.Put(s)
 	return sigmoid(z)
