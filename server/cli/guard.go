@@ -35,7 +35,9 @@ training rows and written. The same data gives a byte-identical file.
 {"text", "label": 0|1, "split"} a line. --extra adds hand-written labelled
 rows (same format; every row's split must be "train" or absent) to the
 training rows: by default rag/guard/injection/testdata/authored_train.jsonl,
-attack kinds the deepset train split has few of (see docs/INJECTION.md).`,
+attack kinds the deepset train split has few of (see docs/INJECTION.md).
+--grid segments adds the settings that also score each sentence (or the
+text from each sentence on) by itself; the default grid scores texts whole.`,
 	run: runGuardTrain,
 }
 
@@ -43,16 +45,25 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 	fs := cmd.flagSet(env)
 	data := fs.String("data", defaultInjectionData, "labelled data: a JSONL file or a folder holding data.jsonl")
 	out := fs.String("out", "rag/guard/injection/model.bin", "model file to write")
-	benign := fs.String("benign", "rag/guard/injection/testdata/benign_support.txt,rag/guard/injection/testdata/benign_passages.txt",
+	benign := fs.String("benign", "rag/guard/injection/testdata/benign_support.txt,rag/guard/injection/testdata/benign_passages.txt,rag/guard/injection/testdata/benign_context.txt",
 		"benign validation texts, one a line: comma-separated files (\"\" for none)")
 	extra := fs.String("extra", "rag/guard/injection/testdata/authored_train.jsonl",
 		"more labelled training rows (JSONL, split \"train\" or none): comma-separated files (\"\" for none)")
 	asJSON := fs.Bool("json", false, "print the candidates and the chosen model as JSON")
 	bits := fs.Int("bits", 0, "hash table size 2^bits (default 18; small tables train faster, for tests)")
+	gridName := fs.String("grid", "default", `settings to try: "default" (texts scored whole) or "segments" (also every way of scoring sentences on their own)`)
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
 	}
-	grid := injection.DefaultGrid()
+	var grid []injection.Options
+	switch *gridName {
+	case "default":
+		grid = injection.DefaultGrid()
+	case "segments":
+		grid = injection.SegmentGrid()
+	default:
+		return usagef("--grid %q: want default or segments", *gridName)
+	}
 	for i := range grid {
 		grid[i].Bits = *bits
 	}
@@ -113,13 +124,13 @@ func runGuardTrain(ctx context.Context, env *Env, cmd *command, args []string) e
 		return json.NewEncoder(env.Stdout).Encode(map[string]any{"candidates": cands, "model": m.Info(), "bytes": len(b), "out": *out})
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "features\tsegments\tl2\tcv f1\tcv precision\tcv recall\tthreshold\tbenign flagged")
+	fmt.Fprintln(tw, "features\tsegments\ttails\tsentence negatives\tl2\tcv f1\tcv precision\tcv recall\tthreshold\tbenign flagged")
 	for _, c := range cands {
-		fmt.Fprintf(tw, "%s\t%v\t%g\t%.3f\t%.3f\t%.3f\t%.3f\t%d/%d\n", c.CV.Name, c.Segments, c.L2, c.CV.F1, c.CV.Precision, c.CV.Recall, c.CV.Threshold, c.BenignFP, len(val))
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\t%g\t%.3f\t%.3f\t%.3f\t%.3f\t%d/%d\n", c.CV.Name, c.Segments, c.Tails, c.SentenceNegatives, c.L2, c.CV.F1, c.CV.Precision, c.CV.Recall, c.CV.Threshold, c.BenignFP, len(val))
 	}
 	tw.Flush()
 	i := m.Info()
-	fmt.Fprintf(env.Stdout, "chose %s (segments %v), threshold %.3f, cv f1 %.3f; wrote %s (%d bytes)\n", i.Features, i.Segments, i.Threshold, i.CVF1, *out, len(b))
+	fmt.Fprintf(env.Stdout, "chose %s (segments %v, tails %v, sentence negatives %v), threshold %.3f, cv f1 %.3f; wrote %s (%d bytes)\n", i.Features, i.Segments, i.Tails, i.SentenceNegatives, i.Threshold, i.CVF1, *out, len(b))
 	return nil
 }
 

@@ -29,7 +29,16 @@ const (
 	// imperative ("write", "ignore", "generieren") reads differently
 	// from a question ("how", "can", "wie").
 	Starts
+	// Lexicon reads the words injections are made of (ignore, forget,
+	// previous, instructions, pretend, …) in English, German and a few
+	// other languages as one English concept each, plus pairs of
+	// concepts close together (lexicon.go), so an injection in one
+	// language teaches the model about the others.
+	Lexicon
 )
+
+// allFeatures is every group a model may read.
+const allFeatures = Words | Bigrams | Chars | Rules | Starts | Lexicon
 
 // String names the groups, e.g. "words+bigrams+chars+rules".
 func (f FeatureSet) String() string {
@@ -37,7 +46,7 @@ func (f FeatureSet) String() string {
 	for _, g := range []struct {
 		bit  FeatureSet
 		name string
-	}{{Words, "words"}, {Bigrams, "bigrams"}, {Chars, "chars"}, {Rules, "rules"}, {Starts, "starts"}} {
+	}{{Words, "words"}, {Bigrams, "bigrams"}, {Chars, "chars"}, {Rules, "rules"}, {Starts, "starts"}, {Lexicon, "lexicon"}} {
 		if f&g.bit != 0 {
 			parts = append(parts, g.name)
 		}
@@ -56,6 +65,8 @@ const (
 	seedRule   = 0x27d4eb2f
 	seedBlob   = 0x165667b1
 	seedStart  = 0x3c6ef372
+	seedLex    = 0xa54ff53a
+	seedLexBi  = 0x510e527f
 )
 
 // fnv hashes b with FNV-1a from seed.

@@ -3,8 +3,10 @@
 // take on another role or leak its prompt.
 //
 // A Model is logistic regression over hashed features of normalised
-// text (words, word pairs, character n-grams inside words, and one
-// feature per rag/guard rule that matches), so it reads "1gn0re",
+// text (words, word pairs, character n-grams inside words, one feature
+// per rag/guard rule that matches, and a lexicon that reads German,
+// Spanish, French, Italian and Portuguese instruction words as the
+// English ones), so it reads "1gn0re",
 // "i g n o r e", "іgnore" with a Cyrillic і, full-width letters and a
 // base64-encoded instruction the way it reads "ignore". Default is the
 // model shipped in the binary (model.bin), trained by `llmops guard
@@ -51,6 +53,7 @@ type Model struct {
 	bits             uint8
 	charMin, charMax uint8
 	segments         bool // score sentences too (see Score)
+	tails            bool // with segments: the text from each sentence on, not each sentence
 	threshold        float64
 	bias             float64
 	weights          []float32 // 1 << bits, dequantised
@@ -59,21 +62,27 @@ type Model struct {
 
 // Info describes how a model was made.
 type Info struct {
-	Features     string  `json:"features"`      // e.g. "words+bigrams+chars+rules"
-	Segments     bool    `json:"segments"`      // sentences are scored too
-	L2           float64 `json:"l2"`            // training settings (Options)
-	Epochs       int     `json:"epochs"`        //
-	Folds        int     `json:"folds"`         //
-	MinPrecision float64 `json:"min_precision"` //
-	Bits         int     `json:"hash_bits"`     // the weight table has 1 << Bits entries
-	CharMin      int     `json:"char_min"`      // character n-gram lengths
-	CharMax      int     `json:"char_max"`      //
-	Threshold    float64 `json:"threshold"`     // Flagged is Score ≥ Threshold
-	Examples     int     `json:"examples"`      // training examples
-	Injections   int     `json:"injections"`    // of which injections
-	CVF1         float64 `json:"cv_f1"`         // cross-validated on the training data at Threshold
-	CVPrec       float64 `json:"cv_precision"`  //
-	CVRecall     float64 `json:"cv_recall"`     //
+	Features string `json:"features"` // e.g. "words+bigrams+chars+rules"
+	Segments bool   `json:"segments"` // sentences are scored too
+	// Tails (with Segments): what is scored is the text from each
+	// sentence to its end, not each sentence alone.
+	Tails bool `json:"tails"`
+	// SentenceNegatives: the sentences of benign training texts were
+	// trained on as benign texts too (Options.SentenceNegatives).
+	SentenceNegatives bool    `json:"sentence_negatives"`
+	L2                float64 `json:"l2"`            // training settings (Options)
+	Epochs            int     `json:"epochs"`        //
+	Folds             int     `json:"folds"`         //
+	MinPrecision      float64 `json:"min_precision"` //
+	Bits              int     `json:"hash_bits"`     // the weight table has 1 << Bits entries
+	CharMin           int     `json:"char_min"`      // character n-gram lengths
+	CharMax           int     `json:"char_max"`      //
+	Threshold         float64 `json:"threshold"`     // Flagged is Score ≥ Threshold
+	Examples          int     `json:"examples"`      // training examples
+	Injections        int     `json:"injections"`    // of which injections
+	CVF1              float64 `json:"cv_f1"`         // cross-validated on the training data at Threshold
+	CVPrec            float64 `json:"cv_precision"`  //
+	CVRecall          float64 `json:"cv_recall"`     //
 }
 
 // Info returns how m was made.
@@ -89,30 +98,16 @@ func (m *Model) Threshold() float64 { return m.threshold }
 // Score returns the probability, between 0 and 1, that text is a prompt
 // injection or jailbreak. Any string is safe, including invalid UTF-8;
 // the work is linear in len(text). A model trained with Segments scores
-// each sentence on its own as well and returns the highest score, so an
-// instruction appended to an ordinary question is not diluted by it.
+// each sentence on its own as well (with Tails: the text from each
+// sentence to its end) and returns the highest score, so an instruction
+// appended to an ordinary question is not diluted by it.
 func (m *Model) Score(text string) float64 {
 	s := scratchPool.Get().(*scratch)
 	z := m.bias
 	var rules float64
 	best := math.Inf(-1)
-	cur, segs := -1, 0
-	var sum [nGroups]float64
-	var n [nGroups]int
-	closeSeg := func() {
-		if cur < 0 {
-			return
-		}
-		zs := m.bias + rules
-		for g := range sum {
-			if n[g] > 0 {
-				zs += float64(sum[g] * scale(group(g), n[g]))
-			}
-		}
-		best = max(best, zs)
-		sum, n = [nGroups]float64{}, [nGroups]int{}
-		segs++
-	}
+	cur := -1
+	s.segs = s.segs[:0]
 	s.visit(text, m.features, m.charMin, m.charMax, func(g group, h uint32, seg int) {
 		hm := mix(h)
 		w := float64(m.weights[hm&(1<<m.bits-1)])
@@ -127,24 +122,54 @@ func (m *Model) Score(text string) float64 {
 		}
 		if m.segments {
 			if seg != cur {
-				closeSeg()
+				s.segs = append(s.segs, segSum{})
 				cur = seg
 			}
-			sum[g] += w
-			n[g]++
+			t := &s.segs[len(s.segs)-1]
+			t.sum[g] += w
+			t.n[g]++
 		}
 	})
-	closeSeg()
+	// Each sentence on its own, or (tails) the text from each sentence
+	// on: the whole text is the first tail, scored below.
+	var acc segSum
+	for k := len(s.segs) - 1; k >= 1 || k == 0 && !m.tails; k-- {
+		t := s.segs[k]
+		if m.tails {
+			for g := range acc.sum {
+				acc.sum[g] += t.sum[g]
+				acc.n[g] += t.n[g]
+			}
+			t = acc
+		}
+		zs := m.bias + rules
+		for g := range t.sum {
+			if t.n[g] > 0 {
+				zs += float64(t.sum[g] * scale(group(g), t.n[g]))
+			}
+		}
+		best = max(best, zs)
+	}
 	for g := range s.sum {
 		if s.n[g] > 0 {
 			z += float64(s.sum[g] * scale(group(g), s.n[g])) // float64(): never fused, as in training
 		}
 	}
-	scratchPool.Put(s)
-	if segs > 1 {
+	if len(s.segs) > 1 {
 		z = max(z, best)
 	}
+	if cap(s.segs) > 1024 { // a huge text's sentences: not kept in the pool
+		s.segs = nil
+	}
+	scratchPool.Put(s)
 	return sigmoid(z)
+}
+
+// segSum is one sentence's (or tail's) weight sums and feature counts
+// per group.
+type segSum struct {
+	sum [nGroups]float64
+	n   [nGroups]int
 }
 
 func sigmoid(z float64) float64 {
@@ -183,6 +208,7 @@ type scratch struct {
 	blob []byte
 	sum  [nGroups]float64
 	n    [nGroups]int
+	segs []segSum // per sentence, when the model scores sentences
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -222,11 +248,14 @@ func (s *scratch) visit(text string, fs FeatureSet, charMin, charMax uint8, emit
 	seg, cuts := 0, s.norm.cuts
 	first := true // the word starts a sentence
 	chars := func(g group, h uint32) { emit(g, h, seg) }
+	// The last concept seen in this sentence and how many words ago.
+	lastConcept, since := "", 0
 	for i := 0; i < len(out); {
 		for len(cuts) > 0 && cuts[0] <= i {
 			seg++
 			cuts = cuts[1:]
 			first = true
+			lastConcept = ""
 		}
 		j := i
 		for j < len(out) && out[j] != ' ' {
@@ -247,11 +276,26 @@ func (s *scratch) visit(text string, fs FeatureSet, charMin, charMax uint8, emit
 			if fs&Chars != 0 {
 				charGrams(word, int(charMin), int(charMax), chars)
 			}
+			if fs&Lexicon != 0 {
+				since++
+				if c := concept(word); c != "" {
+					emit(gWord, fnvString(seedLex, c), seg)
+					if lastConcept != "" && since <= lexWindow {
+						emit(gBigram, fnvString(fnvString(seedLexBi, lastConcept)^'|', c), seg)
+					}
+					lastConcept, since = c, 0
+				}
+			}
 			prev = i
 		}
 		i = j + 1
 	}
 }
+
+// lexWindow is how many words apart two concepts may be to make a pair
+// ("ignore all of the previous instructions": IGNORE·ALL, ALL·PREVIOUS,
+// PREVIOUS·INSTRUCTION).
+const lexWindow = 3
 
 // charGrams emits the byte n-grams of " word " for n in lo..hi.
 func charGrams(word []byte, lo, hi int, emit func(group, uint32)) {

@@ -28,7 +28,7 @@ type header struct {
 	Features         uint16
 	Bits             uint8
 	CharMin, CharMax uint8
-	Flags            uint8 // 1: segments
+	Flags            uint8 // 1: segments, 2: sentence negatives, 4: tails
 	Threshold, Bias  float64
 	Examples         uint32
 	Injections       uint32
@@ -71,7 +71,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	s := quantScale(w64)
 	h := header{
 		Magic: magic, Version: fileVersion, Features: uint16(m.features), Bits: m.bits,
-		CharMin: m.charMin, CharMax: m.charMax, Flags: b2u(m.segments), Threshold: m.threshold, Bias: m.bias,
+		CharMin: m.charMin, CharMax: m.charMax, Flags: b2u(m.segments) | 2*b2u(m.info.SentenceNegatives) | 4*b2u(m.tails), Threshold: m.threshold, Bias: m.bias,
 		Examples: uint32(m.info.Examples), Injections: uint32(m.info.Injections),
 		CVF1: m.info.CVF1, CVPrec: m.info.CVPrec, CVRecall: m.info.CVRecall, Scale: s,
 		L2: m.info.L2, MinPrecision: m.info.MinPrecision, Epochs: uint16(m.info.Epochs), Folds: uint16(m.info.Folds),
@@ -123,7 +123,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("model file version %d; this build reads %d", h.Version, fileVersion)
 	case h.Bits < 8 || h.Bits > 22 || h.CharMin < 1 || h.CharMax < h.CharMin || h.CharMax > 8:
 		return errors.New("model file settings out of range")
-	case FeatureSet(h.Features)&^(Words|Bigrams|Chars|Rules|Starts) != 0:
+	case FeatureSet(h.Features)&^allFeatures != 0:
 		return fmt.Errorf("model file uses unknown features %#x", h.Features)
 	}
 	n := 1 << h.Bits
@@ -149,9 +149,9 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	}
 	*m = Model{
 		features: FeatureSet(h.Features), bits: h.Bits, segments: h.Flags&1 != 0, charMin: h.CharMin, charMax: h.CharMax,
-		threshold: h.Threshold, bias: h.Bias, weights: w,
+		threshold: h.Threshold, bias: h.Bias, weights: w, tails: h.Flags&1 != 0 && h.Flags&4 != 0,
 		info: Info{
-			Features: FeatureSet(h.Features).String(), Segments: h.Flags&1 != 0, Bits: int(h.Bits), CharMin: int(h.CharMin), CharMax: int(h.CharMax),
+			Features: FeatureSet(h.Features).String(), Segments: h.Flags&1 != 0, SentenceNegatives: h.Flags&2 != 0, Tails: h.Flags&1 != 0 && h.Flags&4 != 0, Bits: int(h.Bits), CharMin: int(h.CharMin), CharMax: int(h.CharMax),
 			Threshold: h.Threshold, Examples: int(h.Examples), Injections: int(h.Injections),
 			CVF1: h.CVF1, CVPrec: h.CVPrec, CVRecall: h.CVRecall,
 			L2: h.L2, MinPrecision: h.MinPrecision, Epochs: int(h.Epochs), Folds: int(h.Folds),

@@ -34,6 +34,18 @@ type Options struct {
 	// Segments scores every sentence as well as the whole text and takes
 	// the highest (see Model.Score).
 	Segments bool
+	// SentenceNegatives (with Segments) also trains on every sentence of
+	// each benign training text of more than one sentence, as a benign
+	// text: the sentences Score reads on their own are then sentences
+	// the model has seen on their own. (A sentence of an injection is
+	// not necessarily an injection, so those are not added.)
+	SentenceNegatives bool
+	// Tails (with Segments) scores the text from each sentence to its
+	// end instead of each sentence alone: an instruction appended to a
+	// question is still read on its own, but a sentence of context
+	// before a question ("We are a small shop.") is not. With
+	// SentenceNegatives the tails of benign texts are what is added.
+	Tails bool
 }
 
 // DefaultFeatures is the feature set the shipped model uses (chosen by
@@ -76,7 +88,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("character n-grams %d..%d: want 1 ≤ min ≤ max ≤ 8", o.CharMin, o.CharMax)
 	case o.Epochs < 1 || o.Folds < 2:
 		return fmt.Errorf("epochs %d, folds %d: want ≥ 1 and ≥ 2", o.Epochs, o.Folds)
-	case o.Features&^(Words|Bigrams|Chars|Rules|Starts) != 0:
+	case o.Features&^allFeatures != 0:
 		return fmt.Errorf("unknown feature bits %#x", uint16(o.Features))
 	}
 	return nil
@@ -112,11 +124,11 @@ func Train(examples []Example, opts Options) (*Model, error) {
 	}
 	vecs := vectors(examples, opts)
 	cv := crossValidate(vecs, examples, opts)
-	w, b := fit(vecs, examples, allIndexes(len(examples)), opts)
+	w, b := fit(vecs, allIndexes(len(examples)), opts)
 	m := newModel(opts, w, b)
 	m.threshold = cv.Threshold
 	m.info = Info{
-		Features: opts.Features.String(), Segments: opts.Segments, Bits: opts.Bits, CharMin: opts.CharMin, CharMax: opts.CharMax,
+		Features: opts.Features.String(), Segments: opts.Segments, SentenceNegatives: opts.Segments && opts.SentenceNegatives, Tails: opts.Segments && opts.Tails, Bits: opts.Bits, CharMin: opts.CharMin, CharMax: opts.CharMax,
 		Threshold: cv.Threshold, Examples: len(examples), Injections: pos,
 		CVF1: cv.F1, CVPrec: cv.Precision, CVRecall: cv.Recall,
 		L2: opts.L2, Epochs: opts.Epochs, Folds: opts.Folds, MinPrecision: opts.MinPrecision,
@@ -128,7 +140,7 @@ func Train(examples []Example, opts Options) (*Model, error) {
 // file stores them) and bias b.
 func newModel(o Options, w []float64, b float64) *Model {
 	return &Model{
-		features: o.Features, bits: uint8(o.Bits), segments: o.Segments,
+		features: o.Features, bits: uint8(o.Bits), segments: o.Segments, tails: o.Segments && o.Tails,
 		charMin: uint8(o.CharMin), charMax: uint8(o.CharMax),
 		bias: b, weights: quantise(w),
 	}
@@ -158,38 +170,143 @@ type sparse struct {
 	val []float64
 }
 
+// feats are the training vectors: one per example, in order, then the
+// sentence negatives (Options.SentenceNegatives), each with the example
+// it came from.
+type feats struct {
+	vecs   []sparse
+	labels []bool
+	parent []int
+}
+
 // vectors extracts every example's features once.
-func vectors(examples []Example, o Options) []sparse {
+func vectors(examples []Example, o Options) feats {
 	s := new(scratch)
 	mask := uint32(1)<<o.Bits - 1
-	out := make([]sparse, len(examples))
+	f := feats{vecs: make([]sparse, len(examples)), labels: make([]bool, len(examples)), parent: allIndexes(len(examples))}
 	var hs [nGroups][]uint32
+	type hashed struct {
+		g   group
+		h   uint32
+		seg int
+	}
+	var seq []hashed
+	add := func(v *sparse, g group, list []uint32) {
+		sc := scale(g, len(list))
+		for _, h := range list {
+			hm := mix(h)
+			val := sc
+			if hm>>31 == 1 {
+				val = -sc
+			}
+			v.idx = append(v.idx, hm&mask)
+			v.val = append(v.val, val)
+		}
+	}
+	var extra []sparse
+	var extraParent []int
 	for i, e := range examples {
 		for g := range hs {
 			hs[g] = hs[g][:0]
 		}
-		s.visit(e.Text, o.Features, uint8(o.CharMin), uint8(o.CharMax), func(g group, h uint32, _ int) {
+		seq = seq[:0]
+		s.visit(e.Text, o.Features, uint8(o.CharMin), uint8(o.CharMax), func(g group, h uint32, seg int) {
 			hs[g] = append(hs[g], h)
+			seq = append(seq, hashed{g, h, seg})
 		})
 		var v sparse
 		for g, list := range hs {
-			if len(list) == 0 {
-				continue
-			}
-			sc := scale(group(g), len(list))
-			for _, h := range list {
-				hm := mix(h)
-				val := sc
-				if hm>>31 == 1 {
-					val = -sc
-				}
-				v.idx = append(v.idx, hm&mask)
-				v.val = append(v.val, val)
+			if len(list) > 0 {
+				add(&v, group(g), list)
 			}
 		}
-		out[i] = v
+		f.vecs[i], f.labels[i] = v, e.Injection
+		if !o.Segments || !o.SentenceNegatives || e.Injection {
+			continue
+		}
+		// The text's sentences as Score reads them: the whole text's
+		// rules plus the sentence's own words, pairs and n-grams.
+		var rules []uint32
+		segs := 0
+		last := -1
+		for _, x := range seq {
+			if x.g == gRule {
+				rules = append(rules, x.h)
+			} else if x.seg != last {
+				segs++
+				last = x.seg
+			}
+		}
+		if segs < 2 {
+			continue
+		}
+		if o.Tails {
+			// The tails from the second sentence on (the first is the
+			// whole text).
+			first := -2
+			for k := range seq {
+				x := seq[k]
+				if x.g == gRule || x.seg == first {
+					continue
+				}
+				if first == -2 {
+					first = x.seg
+					continue
+				}
+				for g := range hs {
+					hs[g] = hs[g][:0]
+				}
+				for _, y := range seq[k:] {
+					if y.g != gRule {
+						hs[y.g] = append(hs[y.g], y.h)
+					}
+				}
+				var sv sparse
+				if len(rules) > 0 {
+					add(&sv, gRule, rules)
+				}
+				for g, list := range hs {
+					if len(list) > 0 {
+						add(&sv, group(g), list)
+					}
+				}
+				extra = append(extra, sv)
+				extraParent = append(extraParent, i)
+				first = x.seg
+			}
+			continue
+		}
+		for k := 0; k < len(seq); {
+			if seq[k].g == gRule {
+				k++
+				continue
+			}
+			seg := seq[k].seg
+			for g := range hs {
+				hs[g] = hs[g][:0]
+			}
+			for ; k < len(seq) && (seq[k].g == gRule || seq[k].seg == seg); k++ {
+				if seq[k].g != gRule {
+					hs[seq[k].g] = append(hs[seq[k].g], seq[k].h)
+				}
+			}
+			var sv sparse
+			if len(rules) > 0 {
+				add(&sv, gRule, rules)
+			}
+			for g, list := range hs {
+				if len(list) > 0 && group(g) != gRule {
+					add(&sv, group(g), list)
+				}
+			}
+			extra = append(extra, sv)
+			extraParent = append(extraParent, i)
+		}
 	}
-	return out
+	f.vecs = append(f.vecs, extra...)
+	f.parent = append(f.parent, extraParent...)
+	f.labels = append(f.labels, make([]bool, len(extra))...)
+	return f
 }
 
 func allIndexes(n int) []int {
@@ -200,33 +317,45 @@ func allIndexes(n int) []int {
 	return out
 }
 
-// fit trains logistic regression on the examples at rows with AdaGrad,
-// classes weighted to balance, in an order shuffled by a fixed seed.
-func fit(vecs []sparse, examples []Example, rows []int, o Options) ([]float64, float64) {
+// fit trains logistic regression on the examples at rows (and the
+// sentence negatives drawn from them) with AdaGrad, classes weighted to
+// balance, in an order shuffled by a fixed seed.
+func fit(f feats, rows []int, o Options) ([]float64, float64) {
 	w := make([]float64, 1<<o.Bits)
 	g2 := make([]float64, 1<<o.Bits)
 	var b, gb float64
+	order := slices.Clone(rows)
+	if len(f.vecs) > 0 && f.parent[len(f.vecs)-1] != len(f.vecs)-1 { // sentence negatives
+		in := make([]bool, len(f.vecs))
+		for _, r := range rows {
+			in[r] = true
+		}
+		for i, p := range f.parent {
+			if p != i && in[p] {
+				order = append(order, i)
+			}
+		}
+	}
 	pos := 0
-	for _, r := range rows {
-		if examples[r].Injection {
+	for _, r := range order {
+		if f.labels[r] {
 			pos++
 		}
 	}
-	wPos := float64(len(rows)) / (2 * float64(max(pos, 1)))
-	wNeg := float64(len(rows)) / (2 * float64(max(len(rows)-pos, 1)))
-	order := slices.Clone(rows)
+	wPos := float64(len(order)) / (2 * float64(max(pos, 1)))
+	wNeg := float64(len(order)) / (2 * float64(max(len(order)-pos, 1)))
 	rng := rand.New(rand.NewPCG(17, 2026))
 	const eta = 0.5
 	for range o.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, r := range order {
-			v := vecs[r]
+			v := f.vecs[r]
 			z := b
 			for k, ix := range v.idx {
 				z += float64(w[ix] * v.val[k]) // float64(): no fused multiply-add (arm64), so every platform trains the same bytes
 			}
 			y, cw := 0.0, wNeg
-			if examples[r].Injection {
+			if f.labels[r] {
 				y, cw = 1, wPos
 			}
 			d := (sigmoid(z) - y) * cw
@@ -245,7 +374,7 @@ func fit(vecs []sparse, examples []Example, rows []int, o Options) ([]float64, f
 // crossValidate scores every example with a model trained on the other
 // folds (stratified: injections and benign texts dealt round-robin in
 // their order) and picks the threshold of best F1 on those scores.
-func crossValidate(vecs []sparse, examples []Example, o Options) CV {
+func crossValidate(vecs feats, examples []Example, o Options) CV {
 	fold := make([]int, len(examples))
 	var np, nn int
 	for i, e := range examples {
@@ -265,7 +394,7 @@ func crossValidate(vecs []sparse, examples []Example, o Options) CV {
 				train = append(train, i)
 			}
 		}
-		w, b := fit(vecs, examples, train, o)
+		w, b := fit(vecs, train, o)
 		m := newModel(o, w, b)
 		for i := range examples {
 			if fold[i] == f {
@@ -390,21 +519,44 @@ type Candidate struct {
 	CV       CV      `json:"cv"`
 	L2       float64 `json:"l2"`
 	Segments bool    `json:"segments"`
-	BenignFP int     `json:"benign_fp"`
+	// SentenceNegatives: see Options.SentenceNegatives.
+	SentenceNegatives bool `json:"sentence_negatives"`
+	Tails             bool `json:"tails"` // see Options.Tails
+	BenignFP          int  `json:"benign_fp"`
 }
 
-// DefaultGrid is the settings Select tries: feature sets × weight decay
-// × sentences scored on their own or not.
+// DefaultGrid is the settings Select tries: feature sets, each with and
+// without the cross-lingual lexicon, × weight decay. Texts are scored
+// whole: the settings that also score sentences or tails on their own
+// (SegmentGrid) reach a higher cross-validated F1 but flag statements
+// in ordinary questions and lines of help-centre articles
+// (docs/INJECTION.md).
 func DefaultGrid() []Options {
 	var out []Options
-	for _, fs := range []FeatureSet{
-		Words | Rules, Words | Bigrams | Rules, Chars | Rules, Words | Chars | Rules,
-		Words | Bigrams | Chars | Rules, Words | Bigrams | Chars | Rules | Starts,
-	} {
-		for _, l2 := range []float64{1e-4, 1e-3, 1e-2} {
-			for _, seg := range []bool{false, true} {
-				out = append(out, Options{Features: fs, L2: l2, Segments: seg})
+	for _, lex := range []FeatureSet{0, Lexicon} {
+		for _, fs := range []FeatureSet{
+			Words | Rules, Words | Bigrams | Rules, Chars | Rules, Words | Chars | Rules,
+			Words | Bigrams | Chars | Rules, Words | Bigrams | Chars | Rules | Starts,
+		} {
+			for _, l2 := range []float64{1e-4, 1e-3, 1e-2} {
+				out = append(out, Options{Features: fs | lex, L2: l2})
 			}
+		}
+	}
+	return out
+}
+
+// SegmentGrid is DefaultGrid with every way of scoring sentences on
+// their own: each sentence, each sentence with the benign training
+// texts' sentences trained on too, each tail, each tail with benign
+// tails trained on.
+func SegmentGrid() []Options {
+	var out []Options
+	for _, o := range DefaultGrid() {
+		out = append(out, o)
+		for _, seg := range []struct{ neg, tails bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			o.Segments, o.SentenceNegatives, o.Tails = true, seg.neg, seg.tails
+			out = append(out, o)
 		}
 	}
 	return out
@@ -444,7 +596,7 @@ func Select(train []Example, benign []string, grid []Options) (*Model, []Candida
 		if err != nil {
 			return nil, nil, err
 		}
-		c := Candidate{Options: o.withDefaults(), L2: o.withDefaults().L2, Segments: o.Segments,
+		c := Candidate{Options: o.withDefaults(), L2: o.withDefaults().L2, Segments: o.Segments, SentenceNegatives: o.Segments && o.SentenceNegatives, Tails: o.Segments && o.Tails,
 			CV: CV{Features: m.features, Name: m.info.Features, Threshold: m.threshold, F1: m.info.CVF1, Precision: m.info.CVPrec, Recall: m.info.CVRecall}}
 		for _, t := range benign {
 			if m.Flagged(m.Score(t)) {
