@@ -43,12 +43,15 @@ type evidence struct {
 	long              float64 // the length penalty
 	opposite          bool    // about the opposite action
 	meaning           float64 // cosine with the question, when the answerer embeds
+	// together is the share of the question's neighbouring term pairs
+	// the sentence says together (see together).
+	together float64
 }
 
 // score is the hand-set score without the embedding's part, which
 // addMeaning adds.
 func (ev evidence) score() float64 {
-	s := ev.in + contextCredit*ev.context + neighbourCredit*ev.near + rankBonus*ev.rank - ev.long
+	s := ev.in + contextCredit*ev.context + neighbourCredit*ev.near + rankBonus*ev.rank - ev.long + togetherBonus*ev.together
 	if ev.limit {
 		s += polarityBonus
 	}
@@ -66,7 +69,7 @@ func (ev evidence) score() float64 {
 
 // anchorScore weighs the evidence with the fitted weights.
 func (ev evidence) anchorScore() float64 {
-	s := ev.in + anchorContext*ev.context + anchorNear*ev.near + anchorRank*ev.rank + anchorMeaning*ev.meaning - ev.long
+	s := ev.in + anchorContext*ev.context + anchorNear*ev.near + anchorRank*ev.rank + anchorMeaning*ev.meaning - ev.long + togetherBonus*ev.together
 	if ev.limit {
 		s += anchorLimit
 	}
@@ -98,3 +101,36 @@ func leadWithAnchor(cands []candidate) {
 	copy(cands[1:best+1], cands[:best])
 	cands[0] = a
 }
+
+// togetherBonus weighs evidence.together in both scores.
+var togetherBonus = 0.1
+
+// together returns the share of the question's neighbouring content-term
+// pairs (reset, password in "How do I reset my password?") that toks say
+// together: the first term followed by the second with at most one content
+// word between ("reset your password", "reset the admin password"), or
+// the second right before the first (the compound "password reset").
+// Two terms said apart are about different things: "Treat the feed URL
+// like a password; click Reset URL" resets a URL.
+func together(qterms []string, toks []token) float64 {
+	if len(qterms) < 2 {
+		return 0
+	}
+	said := 0
+	for i := 1; i < len(qterms); i++ {
+		a, b := qterms[i-1], qterms[i]
+		for j, t := range toks {
+			switch {
+			case t.stem == a && (at(toks, j+1, b) || at(toks, j+2, b)):
+			case t.stem == b && at(toks, j+1, a):
+			default:
+				continue
+			}
+			said++
+			break
+		}
+	}
+	return float64(said) / float64(len(qterms)-1)
+}
+
+func at(toks []token, j int, stem string) bool { return j < len(toks) && toks[j].stem == stem }

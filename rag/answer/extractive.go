@@ -293,6 +293,7 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 				number:  qa.wantNumber && hasNumber(p.toks),
 				typed:   qa.want.states(p.text) || qa.defines(p),
 			}
+			ev.together = together(qa.terms, p.toks)
 			if len(items) > 1 {
 				ev.rank = float64(len(items)-1-r) / float64(len(items)-1)
 			}

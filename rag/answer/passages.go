@@ -342,7 +342,10 @@ func isHeadingLine(s string) bool {
 	if strings.ContainsRune(".!:;,…\"”", last) {
 		return false
 	}
-	return len(strings.Fields(s)) <= 8
+	// Up to 12 words: an HTML page's FAQ titles are statements as often
+	// as questions ("My shifts stopped syncing after I changed my
+	// password"), and quoted as a sentence they run into the answer below.
+	return len(strings.Fields(s)) <= 12
 }
 
 func isListItem(s string) bool {
