@@ -176,3 +176,13 @@ const (
 	// the answer, and the fallback answered.
 	AttrGuardBlocked = "llmops.guard.blocked"
 )
+
+// Values of AttrGuardVerdict, and of AttrGuards' entries (which hold the
+// verdicts other than pass and skipped). rag/guard's outcomes are these.
+const (
+	GuardPass     = "pass"
+	GuardFlagged  = "flagged"
+	GuardRedacted = "redacted"
+	GuardBlocked  = "blocked"
+	GuardSkipped  = "skipped" // the guard is not configured (no moderation endpoint)
+)
