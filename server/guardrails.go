@@ -179,23 +179,26 @@ var guardChannels = []string{schema.ChannelChat, schema.ChannelWidget, schema.Ch
 // week holds.
 func (s *Server) guardCounts(ctx context.Context, now time.Time) (day, week map[string]ui.GuardCounts, err error) {
 	to := now.UTC().Truncate(time.Minute).Add(time.Minute)
-	// Seven one-day periods ending at to: the last is the last 24 hours.
-	total, series, _, err := s.store.Rollups(ctx, to.Add(-7*24*time.Hour), to, store.RollupFilter{Channels: guardChannels}, 24*time.Hour)
-	if err != nil {
-		return nil, nil, err
-	}
-	counts := func(r *store.Rollup) map[string]ui.GuardCounts {
+	// Two windows, each merged from whole days, whole hours and the edge
+	// minutes (one stepped call would read every period's edges).
+	counts := func(from time.Time) (map[string]ui.GuardCounts, error) {
+		r, err := s.store.RollupTotal(ctx, from, to, store.RollupFilter{Channels: guardChannels})
+		if err != nil {
+			return nil, err
+		}
 		out := make(map[string]ui.GuardCounts, len(r.Guards))
 		for name, c := range r.Guards {
 			out[name] = ui.GuardCounts{Flagged: c.Flagged, Redacted: c.Redacted, Blocked: c.Blocked}
 		}
-		return out
+		return out, nil
 	}
-	day = map[string]ui.GuardCounts{}
-	if len(series) > 0 {
-		day = counts(&series[len(series)-1])
+	if day, err = counts(to.Add(-24 * time.Hour)); err != nil {
+		return nil, nil, err
 	}
-	return day, counts(&total), nil
+	if week, err = counts(to.Add(-7 * 24 * time.Hour)); err != nil {
+		return nil, nil, err
+	}
+	return day, week, nil
 }
 
 // handleGuardrailsForm saves the Guardrails page's form.

@@ -487,6 +487,21 @@ func (s *Store) Rollups(ctx context.Context, from, to time.Time, f RollupFilter,
 	return total, series, by, err
 }
 
+// RollupTotal merges the rollups of [from, to) that match f, as Rollups
+// does with no steps, without the breakdown by dimensions (half the
+// decoding).
+func (s *Store) RollupTotal(ctx context.Context, from, to time.Time, f RollupFilter) (Rollup, error) {
+	var total Rollup
+	if err := ctx.Err(); err != nil {
+		return total, err
+	}
+	from, to = from.UTC().Truncate(time.Minute), to.UTC().Truncate(time.Minute)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return mergeRollups(ctx, tx.Bucket(bucketRollups), from, to, &f, &total, nil)
+	})
+	return total, err
+}
+
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a

@@ -235,6 +235,11 @@ func TestRollupsMatchBruteForce(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s..%s %v", win.from.Format(time.DateTime), win.to.Format(time.DateTime), chans)
 			checkRollup(t, name, &got, &want)
+			total, err := s.RollupTotal(ctx, win.from, win.to, store.RollupFilter{Channels: chans})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRollup(t, name+" (RollupTotal)", &total, &want)
 		}
 	}
 	// Series: the periods add up to the whole window.
