@@ -198,6 +198,7 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 		Prompt:  attrString(t.Attributes, schema.AttrPrompt),
 	}
 	r := &Rollup{Requests: 1, TokensIn: int64(t.TokensIn), TokensOut: int64(t.TokensOut), CostUSD: t.CostUSD}
+	verdicts := guardVerdicts(t.Attributes[schema.AttrGuards])
 	switch t.Status {
 	case schema.StatusError:
 		r.Errors = 1
@@ -205,7 +206,15 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 		r.Cancelled = 1
 	case schema.StatusFallback:
 		r.Fallbacks = 1
-		if q := GapQuestion(cmp.Or(attrString(t.Attributes, schema.AttrQuestion), t.Input)); q != "" {
+		// A question a guard blocked as an attack or a policy breach is
+		// no knowledge gap; one the scope guard blocked is.
+		gap := true
+		for name, v := range verdicts {
+			if v == schema.GuardBlocked && name != schema.GuardInputScope {
+				gap = false
+			}
+		}
+		if q := GapQuestion(cmp.Or(attrString(t.Attributes, schema.AttrQuestion), t.Input)); q != "" && gap {
 			r.Gaps = map[string]int64{q: 1}
 		}
 	case schema.StatusOK:
@@ -232,7 +241,6 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 		r.WeakRetrievals = 1
 	}
 	blocked := attrBool(t.Attributes, schema.AttrGuardBlocked)
-	verdicts := guardVerdicts(t.Attributes[schema.AttrGuards])
 	for _, name := range slices.Sorted(maps.Keys(verdicts)) { // sorted: a rewrite takes out exactly what was added
 		verdict := verdicts[name]
 		if len(name) > maxGuardName || len(r.Guards) >= maxTraceGuards {

@@ -106,7 +106,14 @@ func bruteForce(traces []*store.Trace, spans map[string][]store.Span, thumbs map
 			b.errors++
 		case schema.StatusFallback:
 			b.fallbacks++
-			b.gaps[store.GapQuestion(t.Input)]++
+			verdicts, _ := t.Attributes[schema.AttrGuards].(map[string]string)
+			attack := false
+			for name, v := range verdicts {
+				attack = attack || v == schema.GuardBlocked && name != "input.scope"
+			}
+			if !attack { // a question a guard blocked as an attack is no knowledge gap
+				b.gaps[store.GapQuestion(t.Input)]++
+			}
 		case schema.StatusOK:
 			b.answered++
 			if g < 0.5 {

@@ -30,7 +30,7 @@ const (
 const (
 	InputPII         = "input.pii"
 	InputInjection   = "input.injection"
-	InputScope       = "input.scope"
+	InputScope       = schema.GuardInputScope
 	InputModeration  = "input.moderation"
 	OutputPII        = "output.pii"
 	OutputPolicy     = "output.policy"

@@ -186,3 +186,8 @@ const (
 	GuardBlocked  = "blocked"
 	GuardSkipped  = "skipped" // the guard is not configured (no moderation endpoint)
 )
+
+// GuardInputScope names the scope guard (rag/guard.InputScope): what it
+// blocks is a question the knowledge base does not cover, a knowledge gap,
+// where the other guards block attacks and policy breaches.
+const GuardInputScope = "input.scope"
