@@ -100,7 +100,25 @@ func TestBrowserGuardrails(t *testing.T) {
 		t.Errorf("try-it verdict = %q", got)
 	}
 	shot(t, ctx, "guardrails-page")
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="guards-table"]`))); err != nil {
+
+	// The dashboard counts the blocked ask as a guard block (and, being
+	// answered with the fallback, in the fallback rate).
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(inst.url+"/?window=1h"),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard[data-loaded="true"] [data-testid="dashboard-plot"]`)),
+	)
+	if err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	blocks, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const n = Array.from(document.querySelectorAll('[data-testid="dashboard-number"]')).find(e => e.querySelector(".label").textContent === "Guard blocks");
+		return n ? n.querySelector(".value").textContent + " → " + n.getAttribute("href") : "";
+	})()`))
+	if err != nil || !strings.HasPrefix(blocks, "1 (") || !strings.HasSuffix(blocks, "→ /guardrails") {
+		t.Errorf("dashboard guard blocks = %q (%v), want 1 linking to /guardrails", blocks, err)
+	}
+	shot(t, ctx, "guardrails-dashboard")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(inst.url+"/guardrails"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="guards-table"]`))); err != nil {
 		t.Fatalf("narrow: %v", err)
 	}
 	shot(t, ctx, "guardrails-page-390")

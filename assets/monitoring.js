@@ -35,14 +35,17 @@
       ["Cost", usd(d.cost_usd) + " (" + usd(d.cost_per_request_usd) + " per request)", ""],
       ["Groundedness mean", d.groundedness_mean.toFixed(2), "max_groundedness=0.5"],
       ["Hallucination rate", pct(d.hallucination_rate), "status=ok&max_groundedness=0.5"],
-      ["Fallback rate", pct(d.fallback_rate), "status=fallback"],
+      ["Fallback rate", pct(d.fallback_rate), "status=fallback", "Asks answered with the fallback, guard blocks included"],
+      ["Guard blocks", d.guard_blocks + " (" + pct(d.guard_block_rate) + ")", "/guardrails", "Asks a guard blocked: the Guardrails page counts them per guard"],
       ["Escalation rate", pct(d.escalation_rate), "escalated=true"],
       ["Thumbs up / down", d.feedback.up + " / " + d.feedback.down, "feedback=down"],
       ["Empty / weak retrievals", pct(d.retrieval.empty_rate) + " / " + pct(d.retrieval.weak_rate), ""]
     ];
     items.forEach(function (it) {
       var a = el("a", "dash-number");
-      a.href = tracesURL(from, to, it[2]);
+      // A value starting with "/" is a page of its own, not a traces filter.
+      a.href = it[2].charAt(0) === "/" ? it[2] : tracesURL(from, to, it[2]);
+      if (it[3]) a.title = it[3];
       a.setAttribute("data-testid", "dashboard-number");
       a.appendChild(el("span", "label", it[0]));
       a.appendChild(el("span", "value", it[1]));
@@ -55,7 +58,7 @@
     // browser test finds a point's position through them.
     var plots = root.plots = [];
     var defs = [
-      { title: "Requests and errors", series: [["requests", "requests", "#2563eb"], ["errors", "errors", "#dc2626"]] },
+      { title: "Requests, errors and guard blocks", series: [["requests", "requests", "#2563eb"], ["errors", "errors", "#dc2626"], ["guard_blocks", "guard blocks", "#b45309"]] },
       { title: "Latency p95 (ms)", series: [["latency_p95_ms", "p95 ms", "#7c3aed", true]] },
       { title: "Groundedness mean", series: [["groundedness_mean", "groundedness", "#059669", true]] },
       { title: "Cost (USD)", series: [["cost_usd", "USD", "#d97706"]] }

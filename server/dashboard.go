@@ -45,29 +45,34 @@ func parseWindow(v string) (time.Duration, error) {
 // Dashboard is GET /api/v1/dashboard's answer: the window's totals, a
 // series and the knowledge gaps, merged from rollups.
 type Dashboard struct {
-	Window            string           `json:"window"`
-	From              time.Time        `json:"from"`
-	To                time.Time        `json:"to"`
-	Step              string           `json:"step"`
-	StepSeconds       int64            `json:"step_seconds"`
-	Requests          int64            `json:"requests"`
-	Errors            int64            `json:"errors"`
-	ErrorRate         float64          `json:"error_rate"`
-	LatencyMS         Quantiles        `json:"latency_ms"`
-	TTFTMS            Quantiles        `json:"ttft_ms"`
-	TokensIn          int64            `json:"tokens_in"`
-	TokensOut         int64            `json:"tokens_out"`
-	CostUSD           float64          `json:"cost_usd"`
-	CostPerRequestUSD float64          `json:"cost_per_request_usd"`
-	GroundednessMean  float64          `json:"groundedness_mean"`
-	HallucinationRate float64          `json:"hallucination_rate"`
-	FallbackRate      float64          `json:"fallback_rate"`
-	EscalationRate    float64          `json:"escalation_rate"`
-	Feedback          Thumbs           `json:"feedback"`
-	Retrieval         RetrievalHealth  `json:"retrieval"`
-	Series            []DashboardPoint `json:"series"`
-	KnowledgeGaps     []store.Gap      `json:"knowledge_gaps"`
-	Breakdown         []DashboardSlice `json:"breakdown"`
+	Window            string    `json:"window"`
+	From              time.Time `json:"from"`
+	To                time.Time `json:"to"`
+	Step              string    `json:"step"`
+	StepSeconds       int64     `json:"step_seconds"`
+	Requests          int64     `json:"requests"`
+	Errors            int64     `json:"errors"`
+	ErrorRate         float64   `json:"error_rate"`
+	LatencyMS         Quantiles `json:"latency_ms"`
+	TTFTMS            Quantiles `json:"ttft_ms"`
+	TokensIn          int64     `json:"tokens_in"`
+	TokensOut         int64     `json:"tokens_out"`
+	CostUSD           float64   `json:"cost_usd"`
+	CostPerRequestUSD float64   `json:"cost_per_request_usd"`
+	GroundednessMean  float64   `json:"groundedness_mean"`
+	HallucinationRate float64   `json:"hallucination_rate"`
+	FallbackRate      float64   `json:"fallback_rate"` // guard blocks included: a blocked ask is answered with the fallback
+	EscalationRate    float64   `json:"escalation_rate"`
+	// GuardBlocks counts the asks a guard blocked; Guards each guard's
+	// flagged, redacted and blocked asks (only guards with any).
+	GuardBlocks    int64                        `json:"guard_blocks"`
+	GuardBlockRate float64                      `json:"guard_block_rate"`
+	Guards         map[string]store.GuardCounts `json:"guards"`
+	Feedback       Thumbs                       `json:"feedback"`
+	Retrieval      RetrievalHealth              `json:"retrieval"`
+	Series         []DashboardPoint             `json:"series"`
+	KnowledgeGaps  []store.Gap                  `json:"knowledge_gaps"`
+	Breakdown      []DashboardSlice             `json:"breakdown"`
 	// QuantileRelativeError is the sketches' bound on latency and TTFT
 	// percentiles.
 	QuantileRelativeError float64 `json:"quantile_relative_error"`
@@ -104,6 +109,7 @@ type DashboardPoint struct {
 	CostUSD          float64   `json:"cost_usd"`
 	GroundednessMean float64   `json:"groundedness_mean"`
 	Fallbacks        int64     `json:"fallbacks"`
+	GuardBlocks      int64     `json:"guard_blocks"`
 }
 
 // DashboardSlice is one channel × model × prompt of the window.
@@ -173,10 +179,14 @@ func (s *Server) dashboard(c echo.Context, window string, f store.RollupFilter) 
 		TokensIn: total.TokensIn, TokensOut: total.TokensOut, CostUSD: round6(total.CostUSD),
 		GroundednessMean: meanGroundedness(&total), HallucinationRate: ratio(total.Hallucinated, total.Answered),
 		FallbackRate: ratio(total.Fallbacks, total.Requests), EscalationRate: ratio(total.Escalations, total.Requests),
-		Feedback:  Thumbs{Up: total.Up, Down: total.Down, Ratio: ratio(total.Up, total.Up+total.Down)},
-		Retrieval: RetrievalHealth{ratio(total.EmptyRetrievals, total.Requests), ratio(total.WeakRetrievals, total.Requests), store.RetrievalScoreFloor},
-		Series:    make([]DashboardPoint, 0, len(series)), KnowledgeGaps: total.TopGaps(10), Breakdown: []DashboardSlice{},
+		Feedback:    Thumbs{Up: total.Up, Down: total.Down, Ratio: ratio(total.Up, total.Up+total.Down)},
+		Retrieval:   RetrievalHealth{ratio(total.EmptyRetrievals, total.Requests), ratio(total.WeakRetrievals, total.Requests), store.RetrievalScoreFloor},
+		GuardBlocks: total.GuardBlocks, GuardBlockRate: ratio(total.GuardBlocks, total.Requests), Guards: total.Guards,
+		Series: make([]DashboardPoint, 0, len(series)), KnowledgeGaps: total.TopGaps(10), Breakdown: []DashboardSlice{},
 		QuantileRelativeError: store.SketchRelativeError,
+	}
+	if out.Guards == nil {
+		out.Guards = map[string]store.GuardCounts{}
 	}
 	if total.Requests > 0 {
 		out.CostPerRequestUSD = round6(total.CostUSD / float64(total.Requests))
@@ -185,7 +195,7 @@ func (s *Server) dashboard(c echo.Context, window string, f store.RollupFilter) 
 		r := &series[i]
 		out.Series = append(out.Series, DashboardPoint{T: from.Add(time.Duration(i) * step), Requests: r.Requests, Errors: r.Errors,
 			LatencyP95MS: math.Round(r.Latency.Quantile(0.95)*100) / 100, CostUSD: round6(r.CostUSD), GroundednessMean: meanGroundedness(r),
-			Fallbacks: r.Fallbacks})
+			Fallbacks: r.Fallbacks, GuardBlocks: r.GuardBlocks})
 	}
 	for _, b := range by {
 		out.Breakdown = append(out.Breakdown, DashboardSlice{Channel: b.Channel, Model: b.Model, Prompt: b.Prompt, Requests: b.Requests,

@@ -37,11 +37,13 @@ func monitoringTraces(t *testing.T, s *Server) map[string]*store.Trace {
 		return tr
 	}
 	traces := map[string]*store.Trace{
-		"chat":     mk("chat", schema.KindAsk, schema.ChannelChat, schema.StatusOK, 100*time.Millisecond, "How do I reset my password?", "Open Settings and choose Reset.", nil),
-		"widget":   mk("widget", schema.KindAsk, schema.ChannelWidget, schema.StatusFallback, 300*time.Millisecond, "Can I pay in bitcoin?", "I could not find that.", map[string]any{schema.AttrEscalated: true, schema.AttrGroundedness: 0.2}),
-		"api":      mk("api", schema.KindAsk, schema.ChannelAPI, schema.StatusError, 2*time.Second, "Export invoices as CSV?", "", map[string]any{schema.AttrResponseModel: "other-model", schema.AttrActor: "key:ci-bot"}),
-		"shaky":    mk("shaky", schema.KindAsk, schema.ChannelAPI, schema.StatusOK, 900*time.Millisecond, "Which plans include SSO?", "The Enterprise plan, mostly.", map[string]any{schema.AttrGroundedness: 0.3}),
-		"eval":     mk("eval", schema.KindEval, schema.ChannelEval, schema.StatusOK, 50*time.Millisecond, "How do I reset my password?", "Settings.", nil),
+		"chat": mk("chat", schema.KindAsk, schema.ChannelChat, schema.StatusOK, 100*time.Millisecond, "How do I reset my password?", "Open Settings and choose Reset.", nil),
+		"widget": mk("widget", schema.KindAsk, schema.ChannelWidget, schema.StatusFallback, 300*time.Millisecond, "Can I pay in bitcoin?", "I could not find that.", map[string]any{schema.AttrEscalated: true, schema.AttrGroundedness: 0.2,
+			schema.AttrGuards: map[string]string{"input.scope": schema.GuardBlocked, "input.pii": schema.GuardRedacted}, schema.AttrGuardBlocked: true}),
+		"api":   mk("api", schema.KindAsk, schema.ChannelAPI, schema.StatusError, 2*time.Second, "Export invoices as CSV?", "", map[string]any{schema.AttrResponseModel: "other-model", schema.AttrActor: "key:ci-bot"}),
+		"shaky": mk("shaky", schema.KindAsk, schema.ChannelAPI, schema.StatusOK, 900*time.Millisecond, "Which plans include SSO?", "The Enterprise plan, mostly.", map[string]any{schema.AttrGroundedness: 0.3}),
+		"eval": mk("eval", schema.KindEval, schema.ChannelEval, schema.StatusOK, 50*time.Millisecond, "How do I reset my password?", "Settings.",
+			map[string]any{schema.AttrGuards: map[string]string{"input.pii": schema.GuardFlagged}}),
 		"play":     mk("play", "playground", schema.ChannelChat, schema.StatusOK, 50*time.Millisecond, "Playground question", "x", nil),
 		"gapAgain": mk("gapAgain", schema.KindAsk, schema.ChannelChat, schema.StatusFallback, 200*time.Millisecond, "can I pay in Bitcoin", "I could not find that.", nil),
 	}
@@ -95,6 +97,18 @@ func TestDashboardAPI(t *testing.T) {
 	}
 	if d.FallbackRate != 0.4 || d.EscalationRate != 0.2 || d.ErrorRate != 0.2 {
 		t.Errorf("fallback %g, escalation %g, error %g; want 0.4, 0.2, 0.2", d.FallbackRate, d.EscalationRate, d.ErrorRate)
+	}
+	// The widget's ask was blocked by the scope guard: a fallback, a guard
+	// block, and still a knowledge gap (checked below).
+	if d.GuardBlocks != 1 || d.GuardBlockRate != 0.2 || len(d.Guards) != 2 || d.Guards["input.scope"].Blocked != 1 || d.Guards["input.pii"].Redacted != 1 {
+		t.Errorf("guard blocks %d (rate %g), guards %+v; want 1 (0.2), scope blocked and pii redacted once", d.GuardBlocks, d.GuardBlockRate, d.Guards)
+	}
+	var blocks int64
+	for _, p := range d.Series {
+		blocks += p.GuardBlocks
+	}
+	if blocks != 1 {
+		t.Errorf("series guard blocks add to %d, want 1", blocks)
 	}
 	if d.HallucinationRate != 0.5 { // shaky (0.3 < 0.5) of the two answers served
 		t.Errorf("hallucination rate %g, want 0.5", d.HallucinationRate)

@@ -146,8 +146,7 @@ func (s *Server) handleGuardrailsPage(c echo.Context) error {
 func (s *Server) guardrailsPage(c echo.Context, status int, notice, formErr string) error {
 	ctx := c.Request().Context()
 	cfg := s.app.Guardrails.Config()
-	now := time.Now()
-	day, week, scanned, err := s.guardCounts(ctx, now)
+	day, week, err := s.guardCounts(ctx, s.now())
 	if err != nil {
 		return err
 	}
@@ -155,7 +154,7 @@ func (s *Server) guardrailsPage(c echo.Context, status int, notice, formErr stri
 	page := ui.GuardrailsPage{Chrome: ch, CanEdit: ch.Viewer.IsAdmin, Notice: notice, Error: formErr,
 		ScopeSentence: cfg.ScopeSentence, MinScope: cfg.MinScope, AllowedDomains: strings.Join(cfg.AllowedDomains, "\n"),
 		BlockedTerms: strings.Join(cfg.BlockedTerms, "\n"), RedactDocuments: cfg.RedactDocuments,
-		Moderation: s.app.Guardrails.Moderation(), Scanned: scanned}
+		Moderation: s.app.Guardrails.Moderation()}
 	for _, name := range guard.Names {
 		set := cfg.Guards[name]
 		row := ui.GuardRow{Name: name, Description: guardDescriptions[name], Mode: string(set.Mode), FailClosed: set.FailClosed,
@@ -168,53 +167,38 @@ func (s *Server) guardrailsPage(c echo.Context, status int, notice, formErr stri
 	return render(c, status, ui.Guardrails(page))
 }
 
-// maxGuardScan bounds the traces the Guardrails page reads for its
-// counts; the page says when the week held more.
-const maxGuardScan = 50_000
+// guardChannels are the channels whose asks the Guardrails page counts:
+// every ask this instance answered (the dashboard's real traffic, the CLI
+// and the load test); not eval cases, playground runs or OTLP traces
+// from other applications.
+var guardChannels = []string{schema.ChannelChat, schema.ChannelWidget, schema.ChannelAPI, schema.ChannelCLI, schema.ChannelBench}
 
 // guardCounts counts each guard's flagged, redacted and blocked asks over
-// the last day and week from the traces' AttrGuards.
-func (s *Server) guardCounts(ctx context.Context, now time.Time) (day, week map[string]ui.GuardCounts, scanned int, err error) {
-	day, week = map[string]ui.GuardCounts{}, map[string]ui.GuardCounts{}
-	since := now.Add(-7 * 24 * time.Hour)
-	dayStart := now.Add(-24 * time.Hour)
-	after := ""
-	for scanned < maxGuardScan {
-		batch, err := s.store.TracesSince(ctx, since, after, 1000)
+// the last day and week, to the minute (the current one included), from
+// the rollups the trace writer keeps: no trace is read, however many the
+// week holds.
+func (s *Server) guardCounts(ctx context.Context, now time.Time) (day, week map[string]ui.GuardCounts, err error) {
+	to := now.UTC().Truncate(time.Minute).Add(time.Minute)
+	// Two windows, each merged from whole days, whole hours and the edge
+	// minutes (one stepped call would read every period's edges).
+	counts := func(from time.Time) (map[string]ui.GuardCounts, error) {
+		r, err := s.store.RollupTotal(ctx, from, to, store.RollupFilter{Channels: guardChannels})
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, err
 		}
-		for _, t := range batch {
-			scanned++
-			if t.Kind != schema.KindAsk {
-				continue
-			}
-			guards, _ := t.Attributes[schema.AttrGuards].(map[string]any)
-			for name, v := range guards {
-				add := func(m map[string]ui.GuardCounts) {
-					c := m[name]
-					switch v {
-					case string(guard.OutcomeFlag):
-						c.Flagged++
-					case string(guard.OutcomeRedact):
-						c.Redacted++
-					case string(guard.OutcomeBlock):
-						c.Blocked++
-					}
-					m[name] = c
-				}
-				add(week)
-				if !t.Start.Before(dayStart) {
-					add(day)
-				}
-			}
+		out := make(map[string]ui.GuardCounts, len(r.Guards))
+		for name, c := range r.Guards {
+			out[name] = ui.GuardCounts{Flagged: c.Flagged, Redacted: c.Redacted, Blocked: c.Blocked}
 		}
-		if len(batch) < 1000 {
-			break
-		}
-		after = batch[len(batch)-1].ID
+		return out, nil
 	}
-	return day, week, scanned, nil
+	if day, err = counts(to.Add(-24 * time.Hour)); err != nil {
+		return nil, nil, err
+	}
+	if week, err = counts(to.Add(-7 * 24 * time.Hour)); err != nil {
+		return nil, nil, err
+	}
+	return day, week, nil
 }
 
 // handleGuardrailsForm saves the Guardrails page's form.

@@ -6,8 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // TestGuardrailsCheckAPI: the check answers in the issue's shape, with
@@ -90,5 +94,62 @@ func TestGuardrailsConfigAPI(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no audit event for the guardrails change: %+v", events)
+	}
+}
+
+// TestGuardrailsPageCounts: the page counts each guard's verdicts over
+// the last 24 hours and 7 days from the rollups: asks from every channel
+// of this instance, not eval cases, nothing older than a week.
+func TestGuardrailsPageCounts(t *testing.T) {
+	t.Parallel()
+	s, clock := mustServerAt(t)
+	ctx := context.Background()
+	viewer := keyFor(t, s, store.RoleViewer)
+	now := clock.Now()
+	ask := func(ago time.Duration, channel string, kind schema.TraceKind, verdicts map[string]string) {
+		at := now.Add(-ago)
+		tr := &store.Trace{ID: store.NewIDAt(at), Kind: kind, Name: "ask", Start: at, End: at.Add(time.Second), Status: schema.StatusOK,
+			Attributes: map[string]any{schema.AttrChannel: channel, schema.AttrGuards: verdicts}}
+		for _, v := range verdicts {
+			if v == schema.GuardBlocked {
+				tr.Status = schema.StatusFallback
+				tr.Attributes[schema.AttrGuardBlocked] = true
+			}
+		}
+		if err := s.traces.Write(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask(30*time.Second, schema.ChannelChat, schema.KindAsk, map[string]string{"input.injection": schema.GuardBlocked, "input.pii": schema.GuardRedacted})
+	ask(3*time.Hour, schema.ChannelCLI, schema.KindAsk, map[string]string{"input.pii": schema.GuardRedacted})
+	ask(23*time.Hour+58*time.Minute, schema.ChannelWidget, schema.KindAsk, map[string]string{"output.policy": schema.GuardFlagged})
+	ask(24*time.Hour+2*time.Minute, schema.ChannelAPI, schema.KindAsk, map[string]string{"output.policy": schema.GuardFlagged, "input.pii": schema.GuardRedacted})
+	ask(6*24*time.Hour, schema.ChannelBench, schema.KindAsk, map[string]string{"input.injection": schema.GuardBlocked})
+	ask(8*24*time.Hour, schema.ChannelChat, schema.KindAsk, map[string]string{"input.injection": schema.GuardBlocked}) // older than a week
+	ask(time.Hour, schema.ChannelEval, schema.KindEval, map[string]string{"input.pii": schema.GuardRedacted})          // an eval case
+	if err := s.traces.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	doc := viewDoc(t, s, viewer, "/guardrails")
+	want := map[string][3]string{ // flagged, redacted, blocked: day / week
+		"input.injection": {"0 / 0", "0 / 0", "1 / 2"},
+		"input.pii":       {"0 / 0", "2 / 3", "0 / 0"},
+		"output.policy":   {"1 / 2", "0 / 0", "0 / 0"},
+		"input.scope":     {"0 / 0", "0 / 0", "0 / 0"},
+	}
+	for name, w := range want {
+		var got [3]string
+		doc.Find(`[data-testid="guard-` + name + `"] td.num`).Each(func(i int, c *goquery.Selection) {
+			if i < 3 {
+				got[i] = strings.Join(strings.Fields(c.Text()), " ")
+			}
+		})
+		if got != w {
+			t.Errorf("%s: flagged, redacted, blocked = %q, want %q", name, got, w)
+		}
+	}
+	if strings.Contains(doc.Text(), "newest 50,000") {
+		t.Error("the page still says it counted only part of the week")
 	}
 }

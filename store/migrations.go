@@ -61,7 +61,7 @@ var (
 
 	bucketChunkFlags = []byte("chunk_flags") // chunk ID → ChunkFlag (text that addresses the assistant; held until approved)
 
-	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup
+	bucketRollups    = []byte("rollups")     // level (m/h/d) + 8-byte period start + channel 0 model 0 prompt → Rollup (guard counts included)
 	bucketTraceIndex = []byte("trace_index") // field byte + value + 0 + trace ID → nothing (see trace_index.go)
 
 	bucketEscalations          = []byte("escalations")            // conversation ID → Escalation (the inbox)
@@ -189,6 +189,13 @@ var migrations = []migration{
 	{18, "monitoring: saved views of the trace explorer; usage rollups per user, API key and widget visitor", func(tx *bolt.Tx) error {
 		return createBuckets(tx, bucketTraceViews)
 	}, func(db *bolt.DB) error {
+		return rebuildTraceDerived(db)
+	}},
+	// Self-contained: renumber freely. The rebuild rewrites every rollup
+	// in codec version 2, with each guard's flagged, redacted and blocked
+	// asks and the asks a guard blocked, counted from the traces'
+	// llmops.guards and llmops.guard.blocked.
+	{19, "monitoring: guard verdict counts (flagged, redacted, blocked per guard) in the minute/hour/day rollups", func(*bolt.Tx) error { return nil }, func(db *bolt.DB) error {
 		return rebuildTraceDerived(db)
 	}},
 }

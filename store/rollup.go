@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -48,7 +49,23 @@ type Rollup struct {
 	// Gaps counts the questions that fell back, normalised (see
 	// GapQuestion).
 	Gaps map[string]int64 `json:"gaps,omitempty"`
+	// GuardBlocks counts asks a guard blocked (answered with the
+	// fallback, so they are Fallbacks too); Guards counts each guard's
+	// verdicts other than pass, by guard name ("input.pii"). One ask
+	// blocked by two guards is one GuardBlock and a Blocked for each.
+	GuardBlocks int64                  `json:"gblk,omitempty"`
+	Guards      map[string]GuardCounts `json:"guards,omitempty"`
 }
+
+// GuardCounts are one guard's verdicts: how many asks it flagged,
+// redacted and blocked.
+type GuardCounts struct {
+	Flagged  int64 `json:"flagged"`
+	Redacted int64 `json:"redacted"`
+	Blocked  int64 `json:"blocked"`
+}
+
+func (g GuardCounts) zero() bool { return g == GuardCounts{} }
 
 // RetrievalScoreFloor is the best-chunk score (the retriever's final,
 // reranked score) below which an ask counts as a weak retrieval.
@@ -102,6 +119,26 @@ func (r *Rollup) merge(o *Rollup, sign int64) {
 		if r.Gaps[q] += sign * n; r.Gaps[q] == 0 {
 			delete(r.Gaps, q)
 		}
+	}
+	r.GuardBlocks += sign * o.GuardBlocks
+	for name, c := range o.Guards {
+		r.addGuard(name, GuardCounts{sign * c.Flagged, sign * c.Redacted, sign * c.Blocked})
+	}
+}
+
+// addGuard adds c to the counts of guard name, dropping it at zero.
+func (r *Rollup) addGuard(name string, c GuardCounts) {
+	if r.Guards == nil {
+		r.Guards = map[string]GuardCounts{}
+	}
+	acc := r.Guards[name]
+	acc.Flagged += c.Flagged
+	acc.Redacted += c.Redacted
+	acc.Blocked += c.Blocked
+	if acc.zero() {
+		delete(r.Guards, name)
+	} else {
+		r.Guards[name] = acc
 	}
 }
 
@@ -161,6 +198,7 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 		Prompt:  attrString(t.Attributes, schema.AttrPrompt),
 	}
 	r := &Rollup{Requests: 1, TokensIn: int64(t.TokensIn), TokensOut: int64(t.TokensOut), CostUSD: t.CostUSD}
+	verdicts := guardVerdicts(t.Attributes[schema.AttrGuards])
 	switch t.Status {
 	case schema.StatusError:
 		r.Errors = 1
@@ -168,7 +206,15 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 		r.Cancelled = 1
 	case schema.StatusFallback:
 		r.Fallbacks = 1
-		if q := GapQuestion(cmp.Or(attrString(t.Attributes, schema.AttrQuestion), t.Input)); q != "" {
+		// A question a guard blocked as an attack or a policy breach is
+		// no knowledge gap; one the scope guard blocked is.
+		gap := true
+		for name, v := range verdicts {
+			if v == schema.GuardBlocked && name != schema.GuardInputScope {
+				gap = false
+			}
+		}
+		if q := GapQuestion(cmp.Or(attrString(t.Attributes, schema.AttrQuestion), t.Input)); q != "" && gap {
 			r.Gaps = map[string]int64{q: 1}
 		}
 	case schema.StatusOK:
@@ -194,7 +240,55 @@ func rollupOf(t *Trace, spans []Span) (RollupDims, *Rollup, bool) {
 	} else if best, ok := bestRetrievalScore(spans); ok && best < RetrievalScoreFloor {
 		r.WeakRetrievals = 1
 	}
+	blocked := attrBool(t.Attributes, schema.AttrGuardBlocked)
+	for _, name := range slices.Sorted(maps.Keys(verdicts)) { // sorted: a rewrite takes out exactly what was added
+		verdict := verdicts[name]
+		if len(name) > maxGuardName || len(r.Guards) >= maxTraceGuards {
+			continue
+		}
+		var c GuardCounts
+		switch verdict {
+		case schema.GuardFlagged:
+			c.Flagged = 1
+		case schema.GuardRedacted:
+			c.Redacted = 1
+		case schema.GuardBlocked:
+			c.Blocked = 1
+			blocked = true
+		default:
+			continue
+		}
+		r.addGuard(name, c)
+	}
+	if blocked {
+		r.GuardBlocks = 1
+	}
 	return d, r, true
+}
+
+// A trace's guards are llmops's own few (rag/guard.Names), but an OTLP
+// trace may carry any attributes: these bound what one trace adds.
+const (
+	maxGuardName   = 64
+	maxTraceGuards = 16
+)
+
+// guardVerdicts reads AttrGuards as written (map[string]string) or as
+// decoded from JSON (map[string]any).
+func guardVerdicts(v any) map[string]string {
+	switch m := v.(type) {
+	case map[string]string:
+		return m
+	case map[string]any:
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				out[k] = s
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // bestRetrievalScore is the score of the retrieve span's first hit.
@@ -399,6 +493,21 @@ func (s *Store) Rollups(ctx context.Context, from, to time.Time, f RollupFilter,
 			strings.Compare(a.Model, b.Model), strings.Compare(a.Prompt, b.Prompt))
 	})
 	return total, series, by, err
+}
+
+// RollupTotal merges the rollups of [from, to) that match f, as Rollups
+// does with no steps, without the breakdown by dimensions (half the
+// decoding).
+func (s *Store) RollupTotal(ctx context.Context, from, to time.Time, f RollupFilter) (Rollup, error) {
+	var total Rollup
+	if err := ctx.Err(); err != nil {
+		return total, err
+	}
+	from, to = from.UTC().Truncate(time.Minute), to.UTC().Truncate(time.Minute)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return mergeRollups(ctx, tx.Bucket(bucketRollups), from, to, &f, &total, nil)
+	})
+	return total, err
 }
 
 func minTime(a, b time.Time) time.Time {

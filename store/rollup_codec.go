@@ -13,7 +13,10 @@ import (
 // stored rollup straight into an accumulator, allocating only for new
 // gap questions.
 
-const rollupCodecVersion = 1
+// rollupCodecVersion 2 appends the guard counts to version 1's record;
+// a version 1 record (written before schema 19 rebuilt the rollups)
+// reads as having none.
+const rollupCodecVersion = 2
 
 var errRollupCodec = errors.New("rollup: malformed record")
 
@@ -57,14 +60,30 @@ func (r *Rollup) encode() []byte {
 		b = append(b, q...)
 		b = binary.AppendVarint(b, r.Gaps[q])
 	}
+	b = binary.AppendVarint(b, r.GuardBlocks)
+	names := make([]string, 0, len(r.Guards))
+	for name := range r.Guards {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, name := range names {
+		c := r.Guards[name]
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = binary.AppendVarint(b, c.Flagged)
+		b = binary.AppendVarint(b, c.Redacted)
+		b = binary.AppendVarint(b, c.Blocked)
+	}
 	return b
 }
 
 // addEncoded merges a record written by encode into r.
 func (r *Rollup) addEncoded(b []byte) error {
-	if len(b) == 0 || b[0] != rollupCodecVersion {
+	if len(b) == 0 || b[0] < 1 || b[0] > rollupCodecVersion {
 		return errRollupCodec
 	}
+	version := b[0]
 	b = b[1:]
 	varint := func() int64 {
 		v, n := binary.Varint(b)
@@ -132,6 +151,22 @@ func (r *Rollup) addEncoded(b []byte) error {
 		}
 		if r.Gaps[string(q)] += c; r.Gaps[string(q)] == 0 {
 			delete(r.Gaps, string(q))
+		}
+	}
+	if version >= 2 {
+		r.GuardBlocks += varint()
+		n := uvarint()
+		if n > uint64(len(b)) {
+			return errRollupCodec
+		}
+		for range n {
+			l := uvarint()
+			if l > uint64(len(b)) {
+				return errRollupCodec
+			}
+			name := string(b[:l])
+			b = b[l:]
+			r.addGuard(name, GuardCounts{varint(), varint(), varint()})
 		}
 	}
 	if b == nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -45,9 +46,36 @@ func randomAsk(rng *rand.Rand, at time.Time) (*store.Trace, []store.Span) {
 	if channel == schema.ChannelWidget {
 		t.Attributes[schema.AttrVisitor] = "v-" + t.UserID // no rng draw: the other tests' traces stay as they were
 	}
+	setGuards(t)
 	spans := []store.Span{{TraceID: t.ID, ID: store.NewIDAt(at), Name: schema.SpanRetrieve, Kind: schema.SpanKindRetriever, Start: at, End: at, Status: schema.StatusOK,
 		Attributes: map[string]any{schema.AttrHits: []map[string]any{{"chunk_id": "c1", "rank": 1, "score": rng.Float64() * 0.5}}}}}
 	return t, spans
+}
+
+// setGuards gives a trace guard verdicts from its token counts (no rng
+// draw, so the other tests' traces stay as they were): about half have
+// some, as the assistant writes them (a map of strings; the stored JSON
+// decodes to map[string]any), and a blocked ask carries the blocked flag.
+func setGuards(t *store.Trace) {
+	delete(t.Attributes, schema.AttrGuards)
+	delete(t.Attributes, schema.AttrGuardBlocked)
+	names := []string{"input.pii", "input.injection", "input.scope", "output.policy"}
+	verdicts := []string{schema.GuardFlagged, schema.GuardRedacted, schema.GuardBlocked, schema.GuardFlagged}
+	g := map[string]string{}
+	for i, name := range names {
+		if v := (t.TokensIn/(i+1) + t.TokensOut + int(t.Status[0])) % 8; v < len(verdicts) && (v+i)%2 == 0 {
+			g[name] = verdicts[v]
+		}
+	}
+	if len(g) == 0 {
+		return
+	}
+	t.Attributes[schema.AttrGuards] = g
+	for _, v := range g {
+		if v == schema.GuardBlocked {
+			t.Attributes[schema.AttrGuardBlocked] = true
+		}
+	}
 }
 
 // brute computes by hand what the rollups should say about traces.
@@ -56,10 +84,12 @@ type brute struct {
 	cost, gsum                                                                                                   float64
 	latencies, ttfts                                                                                             []float64
 	gaps                                                                                                         map[string]int64
+	guardBlocks                                                                                                  int64
+	guards                                                                                                       map[string]store.GuardCounts
 }
 
 func bruteForce(traces []*store.Trace, spans map[string][]store.Span, thumbs map[string][]int, from, to time.Time, channels []string) brute {
-	b := brute{gaps: map[string]int64{}}
+	b := brute{gaps: map[string]int64{}, guards: map[string]store.GuardCounts{}}
 	for _, t := range traces {
 		ch, _ := t.Attributes[schema.AttrChannel].(string)
 		if t.Kind != schema.KindAsk && t.Kind != schema.KindEval || !slices.Contains(channels, ch) || t.Start.Before(from) || !t.Start.Before(to) {
@@ -76,7 +106,14 @@ func bruteForce(traces []*store.Trace, spans map[string][]store.Span, thumbs map
 			b.errors++
 		case schema.StatusFallback:
 			b.fallbacks++
-			b.gaps[store.GapQuestion(t.Input)]++
+			verdicts, _ := t.Attributes[schema.AttrGuards].(map[string]string)
+			attack := false
+			for name, v := range verdicts {
+				attack = attack || v == schema.GuardBlocked && name != "input.scope"
+			}
+			if !attack { // a question a guard blocked as an attack is no knowledge gap
+				b.gaps[store.GapQuestion(t.Input)]++
+			}
 		case schema.StatusOK:
 			b.answered++
 			if g < 0.5 {
@@ -101,6 +138,27 @@ func bruteForce(traces []*store.Trace, spans map[string][]store.Span, thumbs map
 			} else {
 				b.down++
 			}
+		}
+		if t.Attributes[schema.AttrGuardBlocked] == true {
+			b.guardBlocks++
+		}
+		verdicts, _ := t.Attributes[schema.AttrGuards].(map[string]string)
+		for name, v := range verdicts {
+			c := b.guards[name]
+			switch v {
+			case schema.GuardFlagged:
+				c.Flagged++
+			case schema.GuardRedacted:
+				c.Redacted++
+			case schema.GuardBlocked:
+				c.Blocked++
+			}
+			b.guards[name] = c
+		}
+	}
+	for name, c := range b.guards {
+		if c == (store.GuardCounts{}) {
+			delete(b.guards, name)
 		}
 	}
 	return b
@@ -144,6 +202,8 @@ func TestRollupsMatchBruteForce(t *testing.T) {
 	for _, tr := range traces[:300] {
 		tr.Status = []schema.TraceStatus{schema.StatusOK, schema.StatusFallback, schema.StatusError}[rng.IntN(3)]
 		tr.End = tr.Start.Add(time.Duration(rng.IntN(5000)) * time.Millisecond)
+		tr.Attributes = maps.Clone(tr.Attributes) // the writer may still hold the first version
+		setGuards(tr)                             // other verdicts with the other status
 		if err := w.Write(ctx, tr); err != nil {
 			t.Fatal(err)
 		}
@@ -173,12 +233,20 @@ func TestRollupsMatchBruteForce(t *testing.T) {
 	for _, win := range windows {
 		for _, chans := range channelSets {
 			want := bruteForce(traces, spans, thumbs, win.from, win.to, cmpOr(chans, store.TrafficChannels))
+			if win == windows[0] && (want.guardBlocks == 0 || len(want.guards) < 4) {
+				t.Fatalf("%v: %d guard blocks, %d guards: the traces test no guard counts", chans, want.guardBlocks, len(want.guards))
+			}
 			got, _, _, err := s.Rollups(ctx, win.from, win.to, store.RollupFilter{Channels: chans}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			name := fmt.Sprintf("%s..%s %v", win.from.Format(time.DateTime), win.to.Format(time.DateTime), chans)
 			checkRollup(t, name, &got, &want)
+			total, err := s.RollupTotal(ctx, win.from, win.to, store.RollupFilter{Channels: chans})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRollup(t, name+" (RollupTotal)", &total, &want)
 		}
 	}
 	// Series: the periods add up to the whole window.
@@ -241,7 +309,10 @@ func checkRollup(t *testing.T, name string, got *store.Rollup, want *brute) {
 		{"tokens out", got.TokensOut, want.tokensOut}, {"up", got.Up, want.up}, {"down", got.Down, want.down},
 		{"empty retrievals", got.EmptyRetrievals, want.empty}, {"weak retrievals", got.WeakRetrievals, want.weak},
 		{"latency count", got.Latency.Count(), int64(len(want.latencies))}, {"ttft count", got.TTFT.Count(), int64(len(want.ttfts))},
-		{"grounded", got.Grounded, want.requests},
+		{"grounded", got.Grounded, want.requests}, {"guard blocks", got.GuardBlocks, want.guardBlocks},
+	}
+	if !maps.Equal(got.Guards, want.guards) {
+		t.Errorf("%s: guard counts %v, want %v", name, got.Guards, want.guards)
 	}
 	for _, c := range counts {
 		if c.got != c.want {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -196,6 +197,9 @@ func TestDeleteTracesBefore(t *testing.T) {
 	if after.Requests != before.Requests || after.Requests == 0 {
 		t.Errorf("rollups: %d requests after retention, %d before", after.Requests, before.Requests)
 	}
+	if after.GuardBlocks != before.GuardBlocks || !maps.Equal(after.Guards, before.Guards) || before.GuardBlocks == 0 {
+		t.Errorf("guard counts: %d blocks %v after retention; %d, %v before", after.GuardBlocks, after.Guards, before.GuardBlocks, before.Guards)
+	}
 	if n, err := s.DeleteTracesBefore(ctx, cutoff, 37, nil); n != 0 || err != nil {
 		t.Errorf("second run deleted %d, %v; want 0", n, err)
 	}
@@ -223,6 +227,9 @@ func TestRebuildTraceDerivedMatchesLiveWrites(t *testing.T) {
 	if rebuilt.Requests != live.Requests || rebuilt.Up != live.Up || rebuilt.Latency.Quantile(0.95) != live.Latency.Quantile(0.95) || live.Up == 0 {
 		t.Errorf("rebuilt rollup %d requests, %d up, p95 %g; live %d, %d, %g", rebuilt.Requests, rebuilt.Up, rebuilt.Latency.Quantile(0.95),
 			live.Requests, live.Up, live.Latency.Quantile(0.95))
+	}
+	if rebuilt.GuardBlocks != live.GuardBlocks || !maps.Equal(rebuilt.Guards, live.Guards) || len(live.Guards) == 0 {
+		t.Errorf("rebuilt guard counts %d blocks %v; live %d, %v", rebuilt.GuardBlocks, rebuilt.Guards, live.GuardBlocks, live.Guards)
 	}
 	if got := listAll(t, s, store.TraceFilter{Feedback: store.FeedbackUp, Channel: schema.ChannelChat}); !slices.Equal(got, liveUp) || len(got) == 0 {
 		t.Errorf("rebuilt index lists %d traces, live %d", len(got), len(liveUp))

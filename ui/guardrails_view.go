@@ -13,7 +13,6 @@ type GuardrailsPage struct {
 	BlockedTerms    string // one a line
 	RedactDocuments bool
 	Moderation      bool // a moderation endpoint is configured
-	Scanned         int  // traces read for the counts
 }
 
 // GuardRow is one guard on the Guardrails page.
@@ -28,7 +27,7 @@ type GuardRow struct {
 
 // GuardCounts are a guard's verdicts over a window.
 type GuardCounts struct {
-	Flagged, Redacted, Blocked int
+	Flagged, Redacted, Blocked int64
 }
 
 // guardLabel is a guard's name for people: "Input · PII".

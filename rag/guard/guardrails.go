@@ -10,6 +10,7 @@ import (
 
 	"llmops/rag/guard/pii"
 	"llmops/store"
+	"llmops/store/schema"
 )
 
 // Mode is what a guard does when it finds something.
@@ -29,7 +30,7 @@ const (
 const (
 	InputPII         = "input.pii"
 	InputInjection   = "input.injection"
-	InputScope       = "input.scope"
+	InputScope       = schema.GuardInputScope
 	InputModeration  = "input.moderation"
 	OutputPII        = "output.pii"
 	OutputPolicy     = "output.policy"
@@ -215,11 +216,11 @@ type Outcome string
 
 // Outcomes.
 const (
-	OutcomePass    Outcome = "pass"
-	OutcomeFlag    Outcome = "flagged"
-	OutcomeRedact  Outcome = "redacted"
-	OutcomeBlock   Outcome = "blocked"
-	OutcomeSkipped Outcome = "skipped" // the guard is not configured (no moderation endpoint)
+	OutcomePass    Outcome = schema.GuardPass
+	OutcomeFlag    Outcome = schema.GuardFlagged
+	OutcomeRedact  Outcome = schema.GuardRedacted
+	OutcomeBlock   Outcome = schema.GuardBlocked
+	OutcomeSkipped Outcome = schema.GuardSkipped // the guard is not configured (no moderation endpoint)
 )
 
 // Guardrails runs the configured guards. It is safe for concurrent use;

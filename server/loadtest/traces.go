@@ -174,6 +174,8 @@ func BenchTraces(ctx context.Context, cfg server.Config, opts TracesBenchOptions
 		{Name: "cost, 30 days (JSON)", Path: "/api/v1/cost?window=30d", Bar: 200 * time.Millisecond},
 		{Name: "users page, 30 days (HTML)", Path: "/traces/users?window=30d", Bar: 200 * time.Millisecond},
 		{Name: "conversation page (HTML)", Path: fmt.Sprintf("/conversations/conv-%07d", opts.Traces/10), Bar: 100 * time.Millisecond},
+		// The Guardrails page's counts are 7 days of rollups (issue 17).
+		{Name: "guardrails page, 24h + 7d (HTML)", Path: "/guardrails", Bar: 100 * time.Millisecond},
 	}
 	client := &http.Client{}
 	for i := range queries {
@@ -332,6 +334,24 @@ func (g *traceGen) trace(i int) (*store.Trace, []store.Span) {
 		if spans[j].Name == schema.SpanRetrieve {
 			spans[j].Attributes = map[string]any{schema.AttrHits: []map[string]any{{"chunk_id": "c1", "rank": 1, "score": rng.Float64()}}}
 		}
+	}
+	// Guard verdicts, drawn last so the traces are otherwise as before:
+	// PII redacted in 4 % of asks, output links flagged in 1 %, an
+	// injection blocked (a fallback) in 0.5 %.
+	guards := map[string]string{}
+	if rng.IntN(100) < 4 {
+		guards["input.pii"] = schema.GuardRedacted
+	}
+	if rng.IntN(100) == 0 {
+		guards["output.policy"] = schema.GuardFlagged
+	}
+	if rng.IntN(200) == 0 {
+		guards["input.injection"] = schema.GuardBlocked
+		tr.Status, tr.Attributes[schema.AttrGuardBlocked] = schema.StatusFallback, true
+		tr.Attributes[schema.AttrFallback] = true
+	}
+	if len(guards) > 0 {
+		tr.Attributes[schema.AttrGuards] = guards
 	}
 	return tr, spans
 }

@@ -176,3 +176,18 @@ const (
 	// the answer, and the fallback answered.
 	AttrGuardBlocked = "llmops.guard.blocked"
 )
+
+// Values of AttrGuardVerdict, and of AttrGuards' entries (which hold the
+// verdicts other than pass and skipped). rag/guard's outcomes are these.
+const (
+	GuardPass     = "pass"
+	GuardFlagged  = "flagged"
+	GuardRedacted = "redacted"
+	GuardBlocked  = "blocked"
+	GuardSkipped  = "skipped" // the guard is not configured (no moderation endpoint)
+)
+
+// GuardInputScope names the scope guard (rag/guard.InputScope): what it
+// blocks is a question the knowledge base does not cover, a knowledge gap,
+// where the other guards block attacks and policy breaches.
+const GuardInputScope = "input.scope"
