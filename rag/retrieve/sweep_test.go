@@ -115,10 +115,7 @@ func TestSweepBM25Dim(t *testing.T) {
 				search.BM25_k1, search.BM25_b = k1, b
 				for _, d := range strings.Fields(envOr("LLMOPS_SWEEP_DIMS", "256")) {
 					n, _ := strconv.Atoi(d)
-					var s Searcher = gs.s
-					if n != 256 {
-						s = newCachedSearcher(newLearnedVectors(t, gs.kb.kb, gs.kb.st, embed.TrainOptions{Dim: n}))
-					}
+					s := newCachedSearcher(newLearnedVectors(t, gs.kb.kb, gs.kb.st, embed.TrainOptions{Dim: n}))
 					for _, v := range gateVariants(topK) {
 						got := evaluate(t, s, gs.set, v.opts)
 						t.Logf("%-9s dim=%d %-26s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, n, v.name,
