@@ -59,11 +59,10 @@ type TrainOptions struct {
 //     keep the model the answerer was tuned with.
 //   - More than LargeCorpus texts: the exact vector scan costs time in
 //     proportion to chunks × Dim (100k × 512 measured 1.9 times 100k ×
-//     256), and a model is retrained (at its new size) once the corpus
-//     has doubled (rag's RetrainFactor), so a corpus of 100k chunks or
-//     more is searched at 256 dimensions, the size the search bars
-//     (100k chunks in 15 ms, 1M within 1.5 GiB) were set for, and 512
-//     dimensions never cost more than a 100k × 512 scan.
+//     256), and rag retrains a model (at its new size) once an ingest
+//     finds the corpus doubled (its RetrainFactor), so a corpus grown to
+//     100k chunks is normally searched at 256 dimensions, the size the
+//     search bars (100k chunks in 15 ms, 1M within 1.5 GiB) were set for.
 const (
 	DefaultDim  = 512
 	SmallDim    = 256
