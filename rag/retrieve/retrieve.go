@@ -68,7 +68,10 @@ type Options struct {
 	// shortTerms content words (a measured variant).
 	agreeShort *agreementParams
 	shortTerms int
-	prf        *feedbackParams // vector pseudo-relevance feedback; nil: none
+	// fbQuestions limits vector feedback to queries of at most 30
+	// content words (a measured variant).
+	fbQuestions bool
+	prf         *feedbackParams // vector pseudo-relevance feedback; nil: none
 }
 
 // Defaults. Candidates and RerankDepth were measured on the sample help
@@ -215,7 +218,7 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	start := time.Now()
 	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
-	if o.feedbackOn() && qv != nil {
+	if o.feedbackOn() && qv != nil && (!o.fbQuestions || contentWords(query) <= 30) {
 		start = time.Now()
 		if err := r.feedback(ctx, o, qv, res); err != nil {
 			if ctx.Err() != nil {

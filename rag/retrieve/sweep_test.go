@@ -122,6 +122,19 @@ func TestSweepBM25Dim(t *testing.T) {
 							got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
 					}
 				}
+			case "fbq":
+				// The production model (the dimension rule), feedback for
+				// every query, for none, and for questions only.
+				search.BM25_k1, search.BM25_b = k1, b
+				for _, v := range []variant{
+					{"default", Options{TopK: topK}},
+					{"default+fb", Options{TopK: topK, Feedback: FeedbackVector}},
+					{"fb for questions", Options{TopK: topK, Feedback: FeedbackVector, fbQuestions: true}},
+				} {
+					got := evaluate(t, gs.s, gs.set, v.opts)
+					t.Logf("%-9s %-20s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, v.name,
+						got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
+				}
 			case "dim":
 				search.BM25_k1, search.BM25_b = k1, b
 				for _, d := range strings.Fields(envOr("LLMOPS_SWEEP_DIMS", "256 384 512")) {
