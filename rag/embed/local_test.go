@@ -333,7 +333,7 @@ func TestTinyCorpus(t *testing.T) {
 		texts[i] = c.text
 	}
 	l := mustTrain(t, texts, TrainOptions{})
-	if m := l.Model(); m.Dim != 256 || m.Name != LocalName {
+	if m := l.Model(); m.Dim != SmallDim || m.Name != LocalName {
 		t.Errorf("got model %+v", m)
 	}
 	if l.k == 0 || l.k > 50 {
@@ -551,4 +551,26 @@ func ExampleTrain() {
 	best := rank(q, vecs)[0]
 	fmt.Println(l.Model().Name, l.Model().Dim, "→", docs[best])
 	// Output: llmops-lsa 64 → Invoices are emailed on the first of the month.
+}
+
+// TestDefaultDim checks the corpus-size rule of the default dimension:
+// 256 below SmallCorpus texts and above LargeCorpus, 512 between, and an
+// explicit Dim always wins.
+func TestDefaultDim(t *testing.T) {
+	for _, tc := range []struct {
+		texts, dim, want int
+	}{
+		{0, 0, SmallDim},
+		{SmallCorpus - 1, 0, SmallDim},
+		{SmallCorpus, 0, DefaultDim},
+		{LargeCorpus, 0, DefaultDim},
+		{LargeCorpus + 1, 0, SmallDim},
+		{10, 384, 384},
+		{LargeCorpus + 1, 384, 384},
+	} {
+		o, err := TrainOptions{Dim: tc.dim}.withDefaults(tc.texts)
+		if err != nil || o.Dim != tc.want {
+			t.Errorf("%d texts, Dim %d: got %d (%v), want %d", tc.texts, tc.dim, o.Dim, err, tc.want)
+		}
+	}
 }

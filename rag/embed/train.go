@@ -12,11 +12,12 @@ import (
 
 // TrainOptions tunes Train. The zero value gives the defaults.
 type TrainOptions struct {
-	// Dim is the vector dimension (default 256, at most 1024). 256 float32
-	// dimensions keep 100k chunks at 100 MB.
+	// Dim is the vector dimension, at most 1024. The default is
+	// DefaultDim (512) for corpora of SmallCorpus to LargeCorpus texts
+	// and SmallDim (256) outside that range (see the constants).
 	Dim int
 	// MaxVocab caps the vocabulary, keeping the terms found in the most
-	// documents (default 20,000: about 6 MB at 256 dimensions, since the
+	// documents (default 20,000: about 10 MB at 512 dimensions, since the
 	// model holds Dim+4 bytes per term). Rarer words still embed, through
 	// their character n-grams, and BM25 matches them exactly.
 	MaxVocab int
@@ -43,15 +44,44 @@ type TrainOptions struct {
 	oovWeight float64 // weight of an OOV word relative to a df=1 term
 }
 
+// Default dimensions. 512 measured better than 256 on ArguAna and no
+// worse on NFCorpus, in every leave-one-dataset-out round
+// (docs/BENCHMARKS.md, "Retrieval: a larger local model (issue 14,
+// branch retr)"). Two kinds of corpus keep SmallDim:
+//
+//   - Fewer than SmallCorpus texts (the threshold where MinDF drops to
+//     1): a corpus of n texts has at most n latent directions, so on the
+//     316-chunk sample help centre 512 dimensions are the full-rank
+//     TF-IDF space plus hashed features, no latent smoothing at all. Its
+//     retrieval measured better so (nDCG@10 0.9091 vs 0.9025) but the
+//     extractive answerer, which ranks sentences by this model's cosine,
+//     measured worse (correctness_f1 0.449 vs 0.463), so small corpora
+//     keep the model the answerer was tuned with.
+//   - More than LargeCorpus texts: the exact vector scan costs time in
+//     proportion to chunks × Dim (100k × 512 measured 1.9 times 100k ×
+//     256), and rag retrains a model (at its new size) once an ingest
+//     finds the corpus doubled (its RetrainFactor), so a corpus grown to
+//     100k chunks is normally searched at 256 dimensions, the size the
+//     search bars (100k chunks in 15 ms, 1M within 1.5 GiB) were set for.
+const (
+	DefaultDim  = 512
+	SmallDim    = 256
+	SmallCorpus = minDocsForDF2
+	LargeCorpus = 50_000
+)
+
 const (
 	maxDim        = 1024
 	minDocsForDF2 = 1000
 	oversample    = 16
 )
 
-func (o TrainOptions) withDefaults() (TrainOptions, error) {
+func (o TrainOptions) withDefaults(texts int) (TrainOptions, error) {
 	if o.Dim == 0 {
-		o.Dim = 256
+		o.Dim = DefaultDim
+		if texts < SmallCorpus || texts > LargeCorpus {
+			o.Dim = SmallDim
+		}
 	}
 	if o.Dim < 8 || o.Dim > maxDim {
 		return o, fmt.Errorf("embed: Dim %d out of range [8, %d]", o.Dim, maxDim)
@@ -96,7 +126,7 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 // words the training never saw. An empty corpus gives a purely hashed
 // model.
 func Train(ctx context.Context, texts []string, opts TrainOptions) (*Local, error) {
-	o, err := opts.withDefaults()
+	o, err := opts.withDefaults(len(texts))
 	if err != nil {
 		return nil, err
 	}

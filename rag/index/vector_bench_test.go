@@ -13,12 +13,13 @@ import (
 )
 
 // BenchmarkVectorsSearch is a top-10 query over random unit-free vectors,
-// with no filter and with a category filter that keeps a third of them:
+// with no filter and with a category filter that keeps a third of them,
+// at 256 and 512 dimensions (the local model's two sizes):
 //
 //	go test ./rag/index -run '^$' -bench VectorsSearch -benchtime 200x
 func BenchmarkVectorsSearch(b *testing.B) {
-	for _, rows := range []int{10_000, 100_000} {
-		const dim = 256
+	for _, rd := range [][2]int{{10_000, 256}, {100_000, 256}, {10_000, 512}, {100_000, 512}} {
+		rows, dim := rd[0], rd[1]
 		rng := rand.New(rand.NewPCG(1, 2))
 		v, _ := NewVectors("m")
 		es := make([]Entry, rows)

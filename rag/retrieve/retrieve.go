@@ -64,7 +64,14 @@ type Options struct {
 	Filter      index.Filter
 
 	agree *agreementParams // measured variants of the gate; nil: defaultAgreement
-	prf   *feedbackParams  // vector pseudo-relevance feedback; nil: none
+	// agreeShort, when set, is the gate for queries of at most
+	// shortTerms content words (a measured variant).
+	agreeShort *agreementParams
+	shortTerms int
+	// fbQuestions limits vector feedback to queries of at most 30
+	// content words (a measured variant).
+	fbQuestions bool
+	prf         *feedbackParams // vector pseudo-relevance feedback; nil: none
 }
 
 // Defaults. Candidates and RerankDepth were measured on the sample help
@@ -211,7 +218,7 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	start := time.Now()
 	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
-	if o.feedbackOn() && qv != nil {
+	if o.feedbackOn() && qv != nil && (!o.fbQuestions || contentWords(query) <= 30) {
 		start = time.Now()
 		if err := r.feedback(ctx, o, qv, res); err != nil {
 			if ctx.Err() != nil {
@@ -262,7 +269,7 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 
 // fuse sets res.Fused (and the weights) from res.Keyword and res.Vector.
 func (r *Retriever) fuse(o Options, res *Result) {
-	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Keyword, res.Vector)
+	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Query, res.Keyword, res.Vector)
 	switch o.Fusion {
 	case FusionConvex:
 		res.Fused = fuseConvex(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)
@@ -376,13 +383,16 @@ func (r *Retriever) load(ctx context.Context, hits []Hit, n int) ([]Hit, error) 
 }
 
 // gate is the factor the vector weight is scaled by for this query.
-func (o *Options) gate(kw, vec []Hit) float64 {
+func (o *Options) gate(query string, kw, vec []Hit) float64 {
 	if o.Mode != ModeHybrid || o.Gate == GateNone {
 		return 1
 	}
 	p := defaultAgreement
 	if o.agree != nil {
 		p = *o.agree
+	}
+	if o.agreeShort != nil && contentWords(query) <= o.shortTerms {
+		p = *o.agreeShort
 	}
 	return p.gate(kw, vec)
 }
