@@ -48,18 +48,33 @@ type evidence struct {
 	together float64
 }
 
-// score is the hand-set score without the embedding's part, which
-// addMeaning adds.
-func (ev evidence) score() float64 {
-	s := ev.in + contextCredit*ev.context + neighbourCredit*ev.near + rankBonus*ev.rank - ev.long + togetherBonus*ev.together
-	if ev.limit {
-		s += polarityBonus
-	}
-	if ev.number {
-		s += numberBonus
-	}
-	if ev.typed {
-		s += typeBonus
+// weights weigh a candidate's evidence: its own coverage counts 1, and
+// these scale the rest.
+type weights struct {
+	context, near, rank, meaning float64
+	limit, number, typed         float64 // added when the flag holds
+}
+
+var (
+	// handSet is the hand-set score's weights, without the embedding's
+	// part, which addMeaning adds.
+	handSet = weights{context: contextCredit, near: neighbourCredit, rank: rankBonus,
+		limit: polarityBonus, number: numberBonus, typed: typeBonus}
+	// fitted is the anchor's weights (see the constants above).
+	fitted = weights{context: anchorContext, near: anchorNear, rank: anchorRank, meaning: anchorMeaning,
+		limit: anchorLimit, number: anchorNumber, typed: anchorType}
+)
+
+// weigh scores the evidence with w.
+func (ev evidence) weigh(w weights) float64 {
+	s := ev.in + w.context*ev.context + w.near*ev.near + w.rank*ev.rank + w.meaning*ev.meaning - ev.long + togetherBonus*ev.together
+	for _, f := range [...]struct {
+		on bool
+		w  float64
+	}{{ev.limit, w.limit}, {ev.number, w.number}, {ev.typed, w.typed}} {
+		if f.on {
+			s += f.w
+		}
 	}
 	if ev.opposite {
 		s *= oppositeFactor
@@ -67,23 +82,11 @@ func (ev evidence) score() float64 {
 	return s
 }
 
+// score is the hand-set score without the embedding's part.
+func (ev evidence) score() float64 { return ev.weigh(handSet) }
+
 // anchorScore weighs the evidence with the fitted weights.
-func (ev evidence) anchorScore() float64 {
-	s := ev.in + anchorContext*ev.context + anchorNear*ev.near + anchorRank*ev.rank + anchorMeaning*ev.meaning - ev.long + togetherBonus*ev.together
-	if ev.limit {
-		s += anchorLimit
-	}
-	if ev.number {
-		s += anchorNumber
-	}
-	if ev.typed {
-		s += anchorType
-	}
-	if ev.opposite {
-		s *= oppositeFactor
-	}
-	return s
-}
+func (ev evidence) anchorScore() float64 { return ev.weigh(fitted) }
 
 // leadWithAnchor moves the candidate with the highest anchor score to the
 // front of cands, which stay sorted by score behind it.
