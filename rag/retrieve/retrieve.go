@@ -72,6 +72,7 @@ type Options struct {
 	// content words (a measured variant).
 	fbQuestions bool
 	prf         *feedbackParams // vector pseudo-relevance feedback; nil: none
+	bm25fb      *rm3Params      // BM25 pseudo-relevance feedback (a measured variant); nil: none
 }
 
 // Defaults. Candidates and RerankDepth were measured on the sample help
@@ -218,6 +219,18 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	start := time.Now()
 	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
+	if p := o.bm25fb; p != nil && o.Mode != ModeVector && (!p.Questions || contentWords(query) <= 30) {
+		start = time.Now()
+		if err := r.rm3(ctx, o, *p, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.Errors["bm25_feedback"] = err
+		} else {
+			r.fuse(o, res)
+		}
+		res.Timings["bm25_feedback"] = time.Since(start)
+	}
 	if o.feedbackOn() && qv != nil && (!o.fbQuestions || contentWords(query) <= 30) {
 		start = time.Now()
 		if err := r.feedback(ctx, o, qv, res); err != nil {

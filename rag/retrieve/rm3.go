@@ -1,0 +1,127 @@
+package retrieve
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"llmops/rag/index"
+)
+
+// TermSearcher is a Searcher whose keyword index takes weighted term
+// queries; *rag.KnowledgeBase is one. It can get BM25 pseudo-relevance
+// feedback (RM3).
+type TermSearcher interface {
+	// KeywordTerms analyses text as the keyword index does.
+	KeywordTerms(text string) []string
+	SearchKeywordTerms(ctx context.Context, terms []index.WeightedTerm, n int, f index.Filter) ([]index.Hit, error)
+}
+
+// rm3Params define BM25 pseudo-relevance feedback (RM3): the query is
+// expanded with the terms most probable in the first Docs hits (each
+// hit's term distribution weighted by its score), mixed with the query's
+// own terms at weight Orig, and BM25 runs again on the weighted terms.
+type rm3Params struct {
+	Docs      int     // feedback hits read
+	Terms     int     // expansion terms kept
+	Orig      float64 // weight of the original query's terms (λ)
+	Fused     bool    // feedback hits from the fused list, not BM25's
+	Mix       bool    // keyword list = z-score fusion of BM25 and RM3 (else RM3 replaces BM25)
+	Questions bool    // only for queries of at most 30 content words
+}
+
+// rm3 runs the second BM25 search of RM3 feedback and replaces (or mixes
+// into) res.Keyword.
+func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result) error {
+	ts, ok := r.s.(TermSearcher)
+	if !ok {
+		return nil
+	}
+	src := res.Keyword
+	if p.Fused {
+		src = res.Fused
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	refs, err := r.load(ctx, src, p.Docs)
+	if err != nil {
+		return err
+	}
+	var total float64
+	dw := make([]float64, len(refs))
+	for i, h := range refs {
+		if p.Fused {
+			dw[i] = float64(len(refs)-i) / float64(len(refs))
+		} else {
+			dw[i] = max(h.Score, 0)
+		}
+		total += dw[i]
+	}
+	if total == 0 {
+		return nil
+	}
+	rm := map[string]float64{}
+	for i, h := range refs {
+		if h.Document == nil {
+			continue
+		}
+		toks := ts.KeywordTerms(index.EntryOf(h.Document, &h.Chunk).Text)
+		if len(toks) == 0 {
+			continue
+		}
+		w := dw[i] / total / float64(len(toks))
+		for _, t := range toks {
+			rm[t] += w
+		}
+	}
+	exp := make([]index.WeightedTerm, 0, len(rm))
+	for t, w := range rm {
+		exp = append(exp, index.WeightedTerm{Term: t, Weight: w})
+	}
+	slices.SortFunc(exp, func(a, b index.WeightedTerm) int {
+		if c := cmp.Compare(b.Weight, a.Weight); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Term, b.Term)
+	})
+	exp = exp[:min(p.Terms, len(exp))]
+	var sum float64
+	for _, t := range exp {
+		sum += t.Weight
+	}
+	final := map[string]float64{}
+	if sum > 0 {
+		for _, t := range exp {
+			final[t.Term] += (1 - p.Orig) * t.Weight / sum
+		}
+	}
+	qt := ts.KeywordTerms(res.Query)
+	for _, t := range qt {
+		final[t] += p.Orig / float64(len(qt))
+	}
+	terms := make([]index.WeightedTerm, 0, len(final))
+	for t, w := range final {
+		terms = append(terms, index.WeightedTerm{Term: t, Weight: w})
+	}
+	slices.SortFunc(terms, func(a, b index.WeightedTerm) int { return cmp.Compare(a.Term, b.Term) })
+	hits, err := ts.SearchKeywordTerms(ctx, terms, o.Candidates, o.Filter)
+	if err != nil {
+		return err
+	}
+	if p.Mix {
+		res.Keyword = rerank(fuseZScore(res.Keyword, ranked(hits), 1, 1))
+	} else {
+		res.Keyword = ranked(hits)
+	}
+	return nil
+}
+
+// rerank renumbers a fused list as a stage list of its own.
+func rerank(hits []Hit) []Hit {
+	out := make([]Hit, len(hits))
+	for i, h := range hits {
+		out[i] = Hit{ID: h.ID, Score: h.Score, Rank: i + 1}
+	}
+	return out
+}
