@@ -226,6 +226,8 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 				return nil, ctx.Err()
 			}
 			res.Errors["bm25_feedback"] = err
+		} else if p.KeepGate {
+			r.fuseWeighted(o, res)
 		} else {
 			r.fuse(o, res)
 		}
@@ -283,6 +285,11 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 // fuse sets res.Fused (and the weights) from res.Keyword and res.Vector.
 func (r *Retriever) fuse(o Options, res *Result) {
 	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Query, res.Keyword, res.Vector)
+	r.fuseWeighted(o, res)
+}
+
+// fuseWeighted sets res.Fused from the lists and res's weights.
+func (r *Retriever) fuseWeighted(o Options, res *Result) {
 	switch o.Fusion {
 	case FusionConvex:
 		res.Fused = fuseConvex(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)

@@ -28,6 +28,7 @@ type rm3Params struct {
 	Fused     bool    // feedback hits from the fused list, not BM25's
 	Mix       bool    // keyword list = z-score fusion of BM25 and RM3 (else RM3 replaces BM25)
 	Questions bool    // only for queries of at most 30 content words
+	KeepGate  bool    // the vector weight stays the one gated against BM25's own list
 }
 
 // rm3 runs the second BM25 search of RM3 feedback and replaces (or mixes

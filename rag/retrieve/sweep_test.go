@@ -3,6 +3,7 @@ package retrieve
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,11 +245,24 @@ func rm3Variants(topK int) []variant {
 		{"fused 5d 20t .5 mix", v(rm3Params{Docs: 5, Terms: 20, Orig: 0.5, Fused: true, Mix: true})},
 		{"fused 10d 10t .5 q", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Fused: true, Questions: true})},
 		{"bm25 10d 10t .5 q", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Questions: true})},
+		{"bm25 10d 10t .5 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, KeepGate: true})},
+		{"fused 10d 10t .5 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"bm25 10d 20t .5 mix keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.5, Mix: true, KeepGate: true})},
+		{"fused 10d 10t .7 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.7, Fused: true, KeepGate: true})},
+		{"fused 10d 20t .5 keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 30t .5 keep", v(rm3Params{Docs: 10, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 40t .5 keep", v(rm3Params{Docs: 10, Terms: 40, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 50t .5 keep", v(rm3Params{Docs: 10, Terms: 50, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 20d 30t .5 keep", v(rm3Params{Docs: 20, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"bm25 10d 30t .5 keep", v(rm3Params{Docs: 10, Terms: 30, Orig: 0.5, KeepGate: true})},
+		{"fused 20d 20t .5 keep", v(rm3Params{Docs: 20, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 20t .3 keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.3, Fused: true, KeepGate: true})},
+		{"fused 5d 20t .5 keep", v(rm3Params{Docs: 5, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
 	}
 	if only := os.Getenv("LLMOPS_SWEEP_RM3"); only != "" {
 		var out []variant
 		for _, x := range all {
-			if x.name == "default" || strings.Contains(only, x.name) {
+			if x.name == "default" || slices.ContainsFunc(strings.Split(only, "|"), func(o string) bool { return strings.Contains(x.name, o) }) {
 				out = append(out, x)
 			}
 		}
