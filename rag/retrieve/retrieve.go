@@ -50,7 +50,8 @@ type Options struct {
 	KeywordWeight, VectorWeight float64
 	Gate                        string // GateAgreement (default) or GateNone
 	// Feedback is FeedbackVector (pseudo-relevance feedback on the
-	// vector search) or FeedbackNone; "" takes DefaultFeedback.
+	// vector search), FeedbackBM25 (on the BM25 search) or FeedbackNone;
+	// "" takes DefaultFeedback.
 	Feedback string
 	// NoRerank skips the reranking stage. (A Rerank bool would have to
 	// default to true, which a Go zero value cannot.)
@@ -134,8 +135,8 @@ func (o Options) validate() error {
 		return store.Errorf(store.EINVALID, "candidates must be at most %d (got %d)", maxCandidates, o.Candidates)
 	case o.Fusion != FusionRRF && o.Fusion != FusionConvex && o.Fusion != FusionZScore:
 		return store.Errorf(store.EINVALID, "fusion must be %q, %q or %q (got %q)", FusionRRF, FusionConvex, FusionZScore, o.Fusion)
-	case o.Feedback != FeedbackVector && o.Feedback != FeedbackNone:
-		return store.Errorf(store.EINVALID, "feedback must be %q or %q (got %q)", FeedbackVector, FeedbackNone, o.Feedback)
+	case o.Feedback != FeedbackVector && o.Feedback != FeedbackBM25 && o.Feedback != FeedbackNone:
+		return store.Errorf(store.EINVALID, "feedback must be %q, %q or %q (got %q)", FeedbackVector, FeedbackBM25, FeedbackNone, o.Feedback)
 	case o.Gate != GateAgreement && o.Gate != GateNone:
 		return store.Errorf(store.EINVALID, "gate must be %q or %q (got %q)", GateAgreement, GateNone, o.Gate)
 	case o.RRFK < 0 || o.KeywordWeight < 0 || o.VectorWeight < 0:
@@ -219,7 +220,7 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	start := time.Now()
 	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
-	if p := o.bm25fb; p != nil && o.Mode != ModeVector && (!p.Questions || contentWords(query) <= 30) {
+	if p := o.bm25Feedback(); p != nil && (!p.Questions || contentWords(query) <= 30) {
 		start = time.Now()
 		if err := r.rm3(ctx, o, *p, res); err != nil {
 			if ctx.Err() != nil {

@@ -31,6 +31,13 @@ type rm3Params struct {
 	KeepGate  bool    // the vector weight stays the one gated against BM25's own list
 }
 
+// defaultRM3 is FeedbackBM25's: the first 10 fused chunks, 30 expansion
+// terms, the query's own terms weighing half, the vector weight gated
+// against BM25's own list, for queries of at most 30 content words (on
+// the long ArguAna queries, pasted passages, it measured worse)
+// (docs/BENCHMARKS.md, "Retrieval, round two").
+var defaultRM3 = rm3Params{Docs: 10, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true, Questions: true}
+
 // rm3 runs the second BM25 search of RM3 feedback and replaces (or mixes
 // into) res.Keyword.
 func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result) error {
