@@ -50,4 +50,3 @@ func (k *Keyword) SearchTerms(ctx context.Context, terms []WeightedTerm, n int, 
 	}
 	return k.search(ctx, or, n, f)
 }
-
