@@ -95,3 +95,7 @@ func (c *cachedSearcher) SearchKeywordTerms(ctx context.Context, terms []index.W
 	}
 	return c.kb.SearchKeywordTerms(ctx, terms, n, f)
 }
+
+func (c *cachedSearcher) KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	return c.kb.KeywordDocFreqs(ctx, terms)
+}

@@ -50,3 +50,33 @@ func (k *Keyword) SearchTerms(ctx context.Context, terms []WeightedTerm, n int, 
 	}
 	return k.search(ctx, or, n, f)
 }
+
+// DocFreqs returns how many chunks hold each term (analysed as Terms
+// gives it) and how many chunks the index holds.
+func (k *Keyword) DocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	adv, err := k.idx.Advanced()
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	n, err := r.DocCount()
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]uint64, len(terms))
+	for i, t := range terms {
+		tfr, err := r.TermFieldReader(ctx, []byte(t), "text", false, false, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i] = tfr.Count()
+		tfr.Close()
+	}
+	return out, n, nil
+}

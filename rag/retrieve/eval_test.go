@@ -438,3 +438,10 @@ func (c *cachedSearcher) SearchKeywordTerms(ctx context.Context, terms []index.W
 	}
 	return nil, fmt.Errorf("%T takes no term queries", c.Searcher)
 }
+
+func (c *cachedSearcher) KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	if ts, ok := c.Searcher.(TermSearcher); ok {
+		return ts.KeywordDocFreqs(ctx, terms)
+	}
+	return nil, 0, fmt.Errorf("%T takes no term queries", c.Searcher)
+}

@@ -14,6 +14,8 @@ import (
 type TermSearcher interface {
 	// KeywordTerms analyses text as the keyword index does.
 	KeywordTerms(text string) []string
+	// KeywordDocFreqs returns each term's chunk count and the index's.
+	KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error)
 	SearchKeywordTerms(ctx context.Context, terms []index.WeightedTerm, n int, f index.Filter) ([]index.Hit, error)
 }
 
@@ -44,6 +46,9 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 	ts, ok := r.s.(TermSearcher)
 	if !ok {
 		return nil
+	}
+	if _, chunks, err := ts.KeywordDocFreqs(ctx, nil); err != nil || chunks > maxFeedbackChunks {
+		return err
 	}
 	src := res.Keyword
 	if p.Fused {
@@ -93,7 +98,14 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 		}
 		return cmp.Compare(a.Term, b.Term)
 	})
-	exp = exp[:min(p.Terms, len(exp))]
+	// Terms in more than maxFeedbackDF of the chunks say little about
+	// the topic (BM25 gives them almost no weight) and cost the most to
+	// search (their postings are the longest): at 100k synthetic chunks,
+	// keeping them made the hybrid search 20 times slower.
+	exp, err = keepRare(ctx, ts, exp, p.Terms)
+	if err != nil {
+		return err
+	}
 	var sum float64
 	for _, t := range exp {
 		sum += t.Weight
@@ -132,4 +144,41 @@ func rerank(hits []Hit) []Hit {
 		out[i] = Hit{ID: h.ID, Score: h.Score, Rank: i + 1}
 	}
 	return out
+}
+
+// maxFeedbackChunks is the largest corpus BM25 feedback runs on. At 100k
+// synthetic chunks (llmops bench search) the second, 30-term BM25 search
+// took the hybrid search from tens of milliseconds to about 100 even
+// without the most common terms, against a 25 ms bar, so large corpora
+// keep one BM25 search, as they keep the smaller embedding model
+// (embed.LargeCorpus). No set this was measured on comes near it.
+const maxFeedbackChunks = 50_000
+
+// maxFeedbackDF is the largest share of chunks an expansion term may be
+// found in (or 2 chunks, in a tiny corpus). Set from the cost, not
+// tuned on a set.
+const maxFeedbackDF = 0.1
+
+// keepRare returns the first n terms of exp (sorted by weight) found in at
+// most maxFeedbackDF of the chunks.
+func keepRare(ctx context.Context, ts TermSearcher, exp []index.WeightedTerm, n int) ([]index.WeightedTerm, error) {
+	out := exp[:0:0]
+	for len(exp) > 0 && len(out) < n {
+		batch := exp[:min(2*n, len(exp))]
+		exp = exp[len(batch):]
+		names := make([]string, len(batch))
+		for i, t := range batch {
+			names[i] = t.Term
+		}
+		df, total, err := ts.KeywordDocFreqs(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range batch {
+			if len(out) < n && float64(df[i]) <= max(maxFeedbackDF*float64(total), 2) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
