@@ -47,7 +47,7 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 	if !ok {
 		return nil
 	}
-	if _, chunks, err := ts.KeywordDocFreqs(ctx, nil); err != nil || chunks > maxFeedbackChunks {
+	if _, chunks, err := ts.KeywordDocFreqs(ctx, nil); err != nil || chunks > maxFeedbackChunks || chunks < uint64(10*p.Docs) {
 		return err
 	}
 	src := res.Keyword
@@ -145,6 +145,10 @@ func rerank(hits []Hit) []Hit {
 	return out
 }
 
+// A corpus of fewer than ten times the feedback chunks skips feedback too:
+// there the "first results" are much of the corpus, not a topic (on a
+// 16-chunk test set the feedback moved a right answer down a rank).
+//
 // maxFeedbackChunks is the largest corpus BM25 feedback runs on. At 100k
 // synthetic chunks (llmops bench search) the second, 30-term BM25 search
 // took the hybrid search from tens of milliseconds to about 100 even

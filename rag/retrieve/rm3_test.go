@@ -2,6 +2,7 @@ package retrieve
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,15 @@ func TestBM25Feedback(t *testing.T) {
 		{Name: "c.txt", Data: []byte("Invoices are emailed to the billing contact on the first day of every month.")},
 		{Name: "d.txt", Data: []byte("The mobile app works offline and syncs when the network returns.")},
 	}
-	kb.ingest(t, files, []string{"a", "b", "c", "d"})
+	ids := []string{"a", "b", "c", "d"}
+	// Feedback needs a corpus of at least ten times its 10 chunks.
+	topics := []string{"kitchen", "garden", "river", "mountain", "violin", "harbour", "comet", "lantern", "meadow", "glacier"}
+	for i := range 100 {
+		files = append(files, rag.File{Name: fmt.Sprintf("f%03d.txt", i),
+			Data: []byte(fmt.Sprintf("Note %d on the %s and the %s, filed under %s.", i, topics[i%10], topics[(i/10)%10], topics[(i+3)%10]))})
+		ids = append(ids, fmt.Sprintf("f%03d", i))
+	}
+	kb.ingest(t, files, ids)
 	r := New(kb.kb, Options{})
 	ctx := context.Background()
 	docs := func(hits []Hit) []string {
@@ -45,15 +54,23 @@ func TestBM25Feedback(t *testing.T) {
 	if got := keywordDocs(plain); slices.Contains(got, "b") {
 		t.Fatalf("plain BM25 found %v; the test needs b out of its reach", got)
 	}
-	fb, err := r.Retrieve(ctx, "reset my password", &Options{Feedback: FeedbackBM25})
+	// Feedback from the first chunk alone (the default reads 10, here
+	// mostly fillers).
+	one := defaultRM3
+	one.Docs = 1
+	fb, err := r.Retrieve(ctx, "reset my password", &Options{bm25fb: &one})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := keywordDocs(fb); len(got) == 0 || got[0] != "a" || !slices.Contains(got, "b") {
 		t.Errorf("BM25 list with feedback = %v, want a first and b reached through 'security settings'", got)
 	}
-	if _, ok := fb.Timings["bm25_feedback"]; !ok {
-		t.Errorf("no bm25_feedback timing: %v", fb.Timings)
+	def, err := r.Retrieve(ctx, "reset my password", &Options{Feedback: FeedbackBM25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := def.Timings["bm25_feedback"]; !ok {
+		t.Errorf("no bm25_feedback timing: %v", def.Timings)
 	}
 	if def := (Options{}).withDefaults(); def.Feedback != FeedbackBM25 {
 		t.Errorf("default feedback = %q, want %q", def.Feedback, FeedbackBM25)
