@@ -290,6 +290,20 @@ func (kb *KnowledgeBase) SearchKeyword(ctx context.Context, q string, n int, f i
 	return kb.withoutHeld(ctx, n, f, func(m int, f index.Filter) ([]index.Hit, error) { return kb.keyword.Search(ctx, q, m, f) })
 }
 
+// KeywordTerms analyses text as the keyword index does (for BM25
+// pseudo-relevance feedback).
+func (kb *KnowledgeBase) KeywordTerms(text string) []string { return kb.keyword.Terms(text) }
+
+// KeywordDocFreqs returns each index term's chunk count and the index's.
+func (kb *KnowledgeBase) KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	return kb.keyword.DocFreqs(ctx, terms)
+}
+
+// SearchKeywordTerms runs a weighted disjunction of index terms under BM25.
+func (kb *KnowledgeBase) SearchKeywordTerms(ctx context.Context, terms []index.WeightedTerm, n int, f index.Filter) ([]index.Hit, error) {
+	return kb.withoutHeld(ctx, n, f, func(m int, f index.Filter) ([]index.Hit, error) { return kb.keyword.SearchTerms(ctx, terms, m, f) })
+}
+
 // SearchVector embeds q with the active model and returns its nearest
 // chunks.
 func (kb *KnowledgeBase) SearchVector(ctx context.Context, q string, n int, f index.Filter) ([]index.Hit, error) {

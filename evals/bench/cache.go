@@ -28,6 +28,7 @@ type cachedSearcher struct {
 var (
 	_ retrieve.Searcher        = (*cachedSearcher)(nil)
 	_ retrieve.PassageEmbedder = (*cachedSearcher)(nil)
+	_ retrieve.TermSearcher    = (*cachedSearcher)(nil)
 )
 
 func newCachedSearcher(kb *rag.KnowledgeBase) *cachedSearcher {
@@ -82,4 +83,19 @@ func (c *cachedSearcher) EmbedTexts(ctx context.Context, texts []string) ([][]fl
 
 func (c *cachedSearcher) Chunks(ctx context.Context, ids []string) ([]store.ChunkRef, error) {
 	return c.kb.Chunks(ctx, ids)
+}
+
+// KeywordTerms and SearchKeywordTerms pass through (BM25 feedback); the
+// expanded queries differ per question, so they are not cached.
+func (c *cachedSearcher) KeywordTerms(text string) []string { return c.kb.KeywordTerms(text) }
+
+func (c *cachedSearcher) SearchKeywordTerms(ctx context.Context, terms []index.WeightedTerm, n int, f index.Filter) ([]index.Hit, error) {
+	if !f.Empty() {
+		return nil, errFiltered
+	}
+	return c.kb.SearchKeywordTerms(ctx, terms, n, f)
+}
+
+func (c *cachedSearcher) KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	return c.kb.KeywordDocFreqs(ctx, terms)
 }

@@ -27,7 +27,8 @@ type Candidate struct {
 // among; BM25 alone is the baseline every gain is measured against. They
 // differ in how the two lists are fused (rank-based RRF, min-max convex,
 // per-query z-scores) and whether the vector search is repeated from the
-// query moved towards its first results (pseudo-relevance feedback); all
+// query moved towards its first results, or BM25 from the query expanded
+// with their terms (pseudo-relevance feedback, vector or RM3); all
 // keep the agreement gate and the lexical reranker. Each is a method, not
 // a constant tuned to a set; docs/BENCHMARKS.md has the measurements.
 var Candidates = []Candidate{
@@ -36,6 +37,7 @@ var Candidates = []Candidate{
 	{"convex", retrieve.Options{Fusion: retrieve.FusionConvex, Feedback: retrieve.FeedbackNone}},
 	{"zscore", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackNone}},
 	{"zscore + feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackVector}},
+	{"zscore + bm25 feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25}},
 }
 
 // DefaultCandidate names the candidate a zero retrieve.Options is.

@@ -198,6 +198,10 @@ func (t *tracer) retrieval(start, end time.Time, rr *retrieve.Result, err error)
 		at = at.Add(fuse)
 		t.endAt(sp, at, nil)
 	}
+	// Feedback (a second BM25 or vector search, then fusion again) runs
+	// between fusion and reranking; the BM25 and vector spans list the
+	// hits it left.
+	at = at.Add(d["bm25_feedback"] + d["feedback"])
 	if rerank, ok := d["rerank"]; ok {
 		sp := t.startAt(at.Add(d["load"]), schema.SpanRerank, schema.SpanKindReranker, parent.s.ID)
 		sp.attrs[schema.AttrHits] = hitsAttr(rr.Hits, 10)

@@ -649,3 +649,27 @@ func buildSubwords(terms []string, vecs qmatrix, buckets int) []float32 {
 	}
 	return table
 }
+
+// SetKnob sets one of the trainer's unexported knobs by name ("flatten",
+// "tfidf" (v != 0), "hashDims", "lsaShare", "buckets", "oovWeight"), so
+// harnesses in other packages (rag/retrieve's sweep) can measure them.
+// It is for measurement only, not a stable API.
+func (o *TrainOptions) SetKnob(name string, v float64) error {
+	switch name {
+	case "flatten":
+		o.flatten = v
+	case "tfidf":
+		o.tfidf = v != 0
+	case "hashDims":
+		o.hashDims = int(v)
+	case "lsaShare":
+		o.lsaShare = v
+	case "buckets":
+		o.buckets = int(v)
+	case "oovWeight":
+		o.oovWeight = v
+	default:
+		return fmt.Errorf("embed: unknown knob %q", name)
+	}
+	return nil
+}

@@ -122,10 +122,15 @@ func (k *Keyword) Fingerprint() (store.Fingerprint, uint64, error) {
 
 // Search returns the top k chunks for q under BM25, within filter f.
 func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
-	f = f.normalized()
 	match := bleve.NewMatchQuery(q)
 	match.SetField("text")
-	var qq query.Query = match
+	return k.search(ctx, match, n, f)
+}
+
+// search runs match (a query on the text field) within filter f.
+func (k *Keyword) search(ctx context.Context, match query.Query, n int, f Filter) ([]Hit, error) {
+	f = f.normalized()
+	var qq = match
 	if !f.Empty() {
 		conj := bleve.NewConjunctionQuery(match)
 		add := func(field, val string) {

@@ -423,3 +423,25 @@ func (r *randomVectors) EmbedTexts(ctx context.Context, texts []string) ([][]flo
 	}
 	return out, nil
 }
+
+// KeywordTerms and SearchKeywordTerms pass through (BM25 feedback).
+func (c *cachedSearcher) KeywordTerms(text string) []string {
+	if ts, ok := c.Searcher.(TermSearcher); ok {
+		return ts.KeywordTerms(text)
+	}
+	return nil
+}
+
+func (c *cachedSearcher) SearchKeywordTerms(ctx context.Context, terms []index.WeightedTerm, n int, f index.Filter) ([]index.Hit, error) {
+	if ts, ok := c.Searcher.(TermSearcher); ok {
+		return ts.SearchKeywordTerms(ctx, terms, n, f)
+	}
+	return nil, fmt.Errorf("%T takes no term queries", c.Searcher)
+}
+
+func (c *cachedSearcher) KeywordDocFreqs(ctx context.Context, terms []string) ([]uint64, uint64, error) {
+	if ts, ok := c.Searcher.(TermSearcher); ok {
+		return ts.KeywordDocFreqs(ctx, terms)
+	}
+	return nil, 0, fmt.Errorf("%T takes no term queries", c.Searcher)
+}

@@ -18,11 +18,12 @@ type PassageEmbedder interface {
 // Pseudo-relevance feedback settings.
 const (
 	FeedbackVector = "vector" // Rocchio on the query vector, then a second vector search
+	FeedbackBM25   = "bm25"   // RM3: the query expanded with its first chunks' terms, then a second BM25 search
 	FeedbackNone   = "none"
 )
 
 // DefaultFeedback is the feedback a zero Options gets.
-const DefaultFeedback = FeedbackNone
+const DefaultFeedback = FeedbackBM25
 
 // defaultFeedbackParams are FeedbackVector's.
 var defaultFeedbackParams = feedbackParams{Docs: 5, Beta: 1}
@@ -31,6 +32,22 @@ var defaultFeedbackParams = feedbackParams{Docs: 5, Beta: 1}
 // variant's params count as asking).
 func (o *Options) feedbackOn() bool {
 	return o.Mode != ModeKeyword && (o.prf != nil || o.Feedback == FeedbackVector)
+}
+
+// bm25Feedback returns the RM3 settings o asks for, or nil. Only hybrid
+// retrieval gets them: keyword mode stays BM25 alone, the baseline every
+// gain is measured against.
+func (o *Options) bm25Feedback() *rm3Params {
+	switch {
+	case o.Mode != ModeHybrid:
+		return nil
+	case o.bm25fb != nil:
+		return o.bm25fb
+	case o.Feedback == FeedbackBM25:
+		p := defaultRM3
+		return &p
+	}
+	return nil
 }
 
 func (o *Options) feedbackParams() feedbackParams {

@@ -63,7 +63,11 @@ func genSets(t *testing.T) []genSet {
 	start := time.Now()
 	kb := sampleKB(t)
 	out := []genSet{{"sample", sampleSet(t, kb), newCachedSearcher(kb.kb), kb}}
-	for _, name := range []string{"nfcorpus", "arguana"} {
+	names := []string{"nfcorpus", "arguana"}
+	if v := os.Getenv("LLMOPS_GEN_SETS"); v != "" {
+		names = strings.Fields(v) // e.g. "nfcorpus": the BEIR sets to load
+	}
+	for _, name := range names {
 		dir := filepath.Join(datasetsDir(), name)
 		if _, err := os.Stat(dir); err != nil {
 			t.Logf("%s not found: %v", name, err)

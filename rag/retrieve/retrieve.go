@@ -50,7 +50,8 @@ type Options struct {
 	KeywordWeight, VectorWeight float64
 	Gate                        string // GateAgreement (default) or GateNone
 	// Feedback is FeedbackVector (pseudo-relevance feedback on the
-	// vector search) or FeedbackNone; "" takes DefaultFeedback.
+	// vector search), FeedbackBM25 (on the BM25 search) or FeedbackNone;
+	// "" takes DefaultFeedback.
 	Feedback string
 	// NoRerank skips the reranking stage. (A Rerank bool would have to
 	// default to true, which a Go zero value cannot.)
@@ -72,6 +73,7 @@ type Options struct {
 	// content words (a measured variant).
 	fbQuestions bool
 	prf         *feedbackParams // vector pseudo-relevance feedback; nil: none
+	bm25fb      *rm3Params      // BM25 pseudo-relevance feedback (a measured variant); nil: none
 }
 
 // Defaults. Candidates and RerankDepth were measured on the sample help
@@ -133,8 +135,8 @@ func (o Options) validate() error {
 		return store.Errorf(store.EINVALID, "candidates must be at most %d (got %d)", maxCandidates, o.Candidates)
 	case o.Fusion != FusionRRF && o.Fusion != FusionConvex && o.Fusion != FusionZScore:
 		return store.Errorf(store.EINVALID, "fusion must be %q, %q or %q (got %q)", FusionRRF, FusionConvex, FusionZScore, o.Fusion)
-	case o.Feedback != FeedbackVector && o.Feedback != FeedbackNone:
-		return store.Errorf(store.EINVALID, "feedback must be %q or %q (got %q)", FeedbackVector, FeedbackNone, o.Feedback)
+	case o.Feedback != FeedbackVector && o.Feedback != FeedbackBM25 && o.Feedback != FeedbackNone:
+		return store.Errorf(store.EINVALID, "feedback must be %q, %q or %q (got %q)", FeedbackVector, FeedbackBM25, FeedbackNone, o.Feedback)
 	case o.Gate != GateAgreement && o.Gate != GateNone:
 		return store.Errorf(store.EINVALID, "gate must be %q or %q (got %q)", GateAgreement, GateNone, o.Gate)
 	case o.RRFK < 0 || o.KeywordWeight < 0 || o.VectorWeight < 0:
@@ -218,6 +220,20 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	start := time.Now()
 	r.fuse(o, res)
 	res.Timings["fuse"] = time.Since(start)
+	if p := o.bm25Feedback(); p != nil && (!p.Questions || contentWords(query) <= 30) {
+		start = time.Now()
+		if err := r.rm3(ctx, o, *p, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.Errors["bm25_feedback"] = err
+		} else if p.KeepGate {
+			r.fuseWeighted(o, res)
+		} else {
+			r.fuse(o, res)
+		}
+		res.Timings["bm25_feedback"] = time.Since(start)
+	}
 	if o.feedbackOn() && qv != nil && (!o.fbQuestions || contentWords(query) <= 30) {
 		start = time.Now()
 		if err := r.feedback(ctx, o, qv, res); err != nil {
@@ -270,6 +286,11 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 // fuse sets res.Fused (and the weights) from res.Keyword and res.Vector.
 func (r *Retriever) fuse(o Options, res *Result) {
 	res.KeywordWeight, res.VectorWeight = o.KeywordWeight, o.VectorWeight*o.gate(res.Query, res.Keyword, res.Vector)
+	r.fuseWeighted(o, res)
+}
+
+// fuseWeighted sets res.Fused from the lists and res's weights.
+func (r *Retriever) fuseWeighted(o Options, res *Result) {
 	switch o.Fusion {
 	case FusionConvex:
 		res.Fused = fuseConvex(res.Keyword, res.Vector, res.KeywordWeight, res.VectorWeight)

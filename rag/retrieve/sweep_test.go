@@ -3,6 +3,7 @@ package retrieve
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,6 +136,57 @@ func TestSweepBM25Dim(t *testing.T) {
 					t.Logf("%-9s %-20s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, v.name,
 						got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
 				}
+			case "knobs":
+				// Trainer knobs at the production dimension rule (512 for
+				// NFCorpus and ArguAna, 256 for the sample set), default
+				// pipeline. LLMOPS_SWEEP_KNOBS="base flatten=0.75 tfidf=1 ...".
+				search.BM25_k1, search.BM25_b = k1, b
+				for _, spec := range strings.Fields(envOr("LLMOPS_SWEEP_KNOBS", "base flatten=0.25 flatten=0.75 flatten=1 tfidf=1 hashDims=64 MaxVocab=40000 oovWeight=0.25")) {
+					var o embed.TrainOptions
+					for _, kv := range strings.Split(spec, ",") {
+						k, val, ok := strings.Cut(kv, "=")
+						if !ok {
+							continue
+						}
+						x, _ := strconv.ParseFloat(val, 64)
+						switch k {
+						case "MaxVocab":
+							o.MaxVocab = int(x)
+						case "MinDF":
+							o.MinDF = int(x)
+						case "Dim":
+							o.Dim = int(x)
+						default:
+							if err := o.SetKnob(k, x); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					s := newCachedSearcher(newLearnedVectors(t, gs.kb.kb, gs.kb.st, o))
+					got := evaluate(t, s, gs.set, Options{TopK: topK})
+					t.Logf("%-9s knobs %-24s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, spec,
+						got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
+				}
+			case "prior":
+				// The lexical reranker's weight on the fused order against
+				// its lexical features, with the production model.
+				search.BM25_k1, search.BM25_b = k1, b
+				for _, p := range strings.Fields(envOr("LLMOPS_SWEEP_PRIOR", "1 0.5 1.5 2 3")) {
+					x, _ := strconv.ParseFloat(p, 64)
+					w := defaultLexWeights
+					w.prior = x
+					got := evaluate(t, gs.s, gs.set, Options{TopK: topK, Reranker: LexicalReranker{w: &w}})
+					t.Logf("%-9s prior %-5s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, p,
+						got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
+				}
+			case "rm3":
+				// BM25 pseudo-relevance feedback (RM3), production model.
+				search.BM25_k1, search.BM25_b = k1, b
+				for _, v := range rm3Variants(topK) {
+					got := evaluate(t, gs.s, gs.set, v.opts)
+					t.Logf("%-9s rm3 %-28s bm25 %.4f vec %.4f fused %.4f final %.4f (%+.4f) w %.2f", gs.name, v.name,
+						got.ndcg[0], got.ndcg[1], got.ndcg[2], got.ndcg[3], got.ndcg[3]-got.ndcg[0], got.weight)
+				}
 			case "dim":
 				search.BM25_k1, search.BM25_b = k1, b
 				for _, d := range strings.Fields(envOr("LLMOPS_SWEEP_DIMS", "256 384 512")) {
@@ -179,4 +231,42 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+func rm3Variants(topK int) []variant {
+	v := func(p rm3Params) Options { return Options{TopK: topK, bm25fb: &p} }
+	all := []variant{
+		{"default", Options{TopK: topK}},
+		{"bm25 10d 10t .5", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5})},
+		{"bm25 10d 20t .5 mix", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.5, Mix: true})},
+		{"bm25 10d 10t .7", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.7})},
+		{"bm25 5d 10t .5", v(rm3Params{Docs: 5, Terms: 10, Orig: 0.5})},
+		{"fused 10d 10t .5", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Fused: true})},
+		{"fused 5d 20t .5 mix", v(rm3Params{Docs: 5, Terms: 20, Orig: 0.5, Fused: true, Mix: true})},
+		{"fused 10d 10t .5 q", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Fused: true, Questions: true})},
+		{"bm25 10d 10t .5 q", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Questions: true})},
+		{"bm25 10d 10t .5 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, KeepGate: true})},
+		{"fused 10d 10t .5 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"bm25 10d 20t .5 mix keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.5, Mix: true, KeepGate: true})},
+		{"fused 10d 10t .7 keep", v(rm3Params{Docs: 10, Terms: 10, Orig: 0.7, Fused: true, KeepGate: true})},
+		{"fused 10d 20t .5 keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 30t .5 keep", v(rm3Params{Docs: 10, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 40t .5 keep", v(rm3Params{Docs: 10, Terms: 40, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 50t .5 keep", v(rm3Params{Docs: 10, Terms: 50, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 20d 30t .5 keep", v(rm3Params{Docs: 20, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"bm25 10d 30t .5 keep", v(rm3Params{Docs: 10, Terms: 30, Orig: 0.5, KeepGate: true})},
+		{"fused 20d 20t .5 keep", v(rm3Params{Docs: 20, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
+		{"fused 10d 20t .3 keep", v(rm3Params{Docs: 10, Terms: 20, Orig: 0.3, Fused: true, KeepGate: true})},
+		{"fused 5d 20t .5 keep", v(rm3Params{Docs: 5, Terms: 20, Orig: 0.5, Fused: true, KeepGate: true})},
+	}
+	if only := os.Getenv("LLMOPS_SWEEP_RM3"); only != "" {
+		var out []variant
+		for _, x := range all {
+			if x.name == "default" || slices.ContainsFunc(strings.Split(only, "|"), func(o string) bool { return strings.Contains(x.name, o) }) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return all
 }
