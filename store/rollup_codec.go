@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 )
@@ -36,11 +37,7 @@ func (r *Rollup) encode() []byte {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.GroundednessSum))
 	for _, s := range []*Sketch{&r.Latency, &r.TTFT} {
 		b = binary.AppendVarint(b, s.Zero)
-		keys := make([]int32, 0, len(s.Bins))
-		for k := range s.Bins {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := slices.Sorted(maps.Keys(s.Bins))
 		b = binary.AppendUvarint(b, uint64(len(keys)))
 		prev := int64(0)
 		for _, k := range keys {
@@ -49,11 +46,7 @@ func (r *Rollup) encode() []byte {
 			prev = int64(k)
 		}
 	}
-	qs := make([]string, 0, len(r.Gaps))
-	for q := range r.Gaps {
-		qs = append(qs, q)
-	}
-	slices.Sort(qs)
+	qs := slices.Sorted(maps.Keys(r.Gaps))
 	b = binary.AppendUvarint(b, uint64(len(qs)))
 	for _, q := range qs {
 		b = binary.AppendUvarint(b, uint64(len(q)))
@@ -61,11 +54,7 @@ func (r *Rollup) encode() []byte {
 		b = binary.AppendVarint(b, r.Gaps[q])
 	}
 	b = binary.AppendVarint(b, r.GuardBlocks)
-	names := make([]string, 0, len(r.Guards))
-	for name := range r.Guards {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(r.Guards))
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, name := range names {
 		c := r.Guards[name]
@@ -134,39 +123,41 @@ func (r *Rollup) addEncoded(b []byte) error {
 			}
 		}
 	}
-	n := uvarint()
-	if n > uint64(len(b)) {
-		return errRollupCodec
-	}
-	for range n {
-		l := uvarint()
-		if l > uint64(len(b)) {
-			return errRollupCodec
-		}
-		q := b[:l]
-		b = b[l:]
-		c := varint()
-		if r.Gaps == nil {
-			r.Gaps = map[string]int64{}
-		}
-		if r.Gaps[string(q)] += c; r.Gaps[string(q)] == 0 {
-			delete(r.Gaps, string(q))
-		}
-	}
-	if version >= 2 {
-		r.GuardBlocks += varint()
+	// entries reads a count, then that many entries: a length-prefixed
+	// name and what each reads after it. An entry takes a byte at least,
+	// so a count or a length past the record's end is corrupt: false.
+	entries := func(each func(name string)) bool {
 		n := uvarint()
 		if n > uint64(len(b)) {
-			return errRollupCodec
+			return false
 		}
 		for range n {
 			l := uvarint()
 			if l > uint64(len(b)) {
-				return errRollupCodec
+				return false
 			}
 			name := string(b[:l])
 			b = b[l:]
-			r.addGuard(name, GuardCounts{varint(), varint(), varint()})
+			each(name)
+		}
+		return true
+	}
+	gaps := entries(func(q string) {
+		c := varint()
+		if r.Gaps == nil {
+			r.Gaps = map[string]int64{}
+		}
+		if r.Gaps[q] += c; r.Gaps[q] == 0 {
+			delete(r.Gaps, q)
+		}
+	})
+	if !gaps {
+		return errRollupCodec
+	}
+	if version >= 2 {
+		r.GuardBlocks += varint()
+		if !entries(func(name string) { r.addGuard(name, GuardCounts{varint(), varint(), varint()}) }) {
+			return errRollupCodec
 		}
 	}
 	if b == nil {
