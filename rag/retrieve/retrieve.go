@@ -222,14 +222,16 @@ func (r *Retriever) Retrieve(ctx context.Context, query string, opts *Options) (
 	res.Timings["fuse"] = time.Since(start)
 	if p := o.bm25Feedback(); p != nil && (!p.Questions || contentWords(query) <= 30) {
 		start = time.Now()
-		if err := r.rm3(ctx, o, *p, res); err != nil {
+		switch changed, err := r.rm3(ctx, o, *p, res); {
+		case err != nil:
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			res.Errors["bm25_feedback"] = err
-		} else if p.KeepGate {
+		case !changed:
+		case p.KeepGate:
 			r.fuseWeighted(o, res)
-		} else {
+		default:
 			r.fuse(o, res)
 		}
 		res.Timings["bm25_feedback"] = time.Since(start)

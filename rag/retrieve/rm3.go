@@ -41,25 +41,27 @@ type rm3Params struct {
 var defaultRM3 = rm3Params{Docs: 10, Terms: 30, Orig: 0.5, Fused: true, KeepGate: true, Questions: true}
 
 // rm3 runs the second BM25 search of RM3 feedback and replaces (or mixes
-// into) res.Keyword.
-func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result) error {
+// into) res.Keyword; changed reports whether it did, so that a skipped
+// feedback (a corpus too large or too small, nothing to expand) costs no
+// second fusion.
+func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result) (changed bool, err error) {
 	ts, ok := r.s.(TermSearcher)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	if _, chunks, err := ts.KeywordDocFreqs(ctx, nil); err != nil || chunks > maxFeedbackChunks || chunks < uint64(10*p.Docs) {
-		return err
+		return false, err
 	}
 	src := res.Keyword
 	if p.Fused {
 		src = res.Fused
 	}
 	if len(src) == 0 {
-		return nil
+		return false, nil
 	}
 	refs, err := r.load(ctx, src, p.Docs)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var total float64
 	dw := make([]float64, len(refs))
@@ -72,7 +74,7 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 		total += dw[i]
 	}
 	if total == 0 {
-		return nil
+		return false, nil
 	}
 	rm := map[string]float64{}
 	for i, h := range refs {
@@ -103,7 +105,7 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 	// them out bounds the second search's work whatever the corpus size.
 	exp, err = keepRare(ctx, ts, exp, p.Terms)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var sum float64
 	for _, t := range exp {
@@ -126,14 +128,14 @@ func (r *Retriever) rm3(ctx context.Context, o Options, p rm3Params, res *Result
 	slices.SortFunc(terms, func(a, b index.WeightedTerm) int { return cmp.Compare(a.Term, b.Term) })
 	hits, err := ts.SearchKeywordTerms(ctx, terms, o.Candidates, o.Filter)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if p.Mix {
 		res.Keyword = rerank(fuseZScore(res.Keyword, ranked(hits), 1, 1))
 	} else {
 		res.Keyword = ranked(hits)
 	}
-	return nil
+	return true, nil
 }
 
 // rerank renumbers a fused list as a stage list of its own.
