@@ -30,22 +30,32 @@ var cardRe = regexp.MustCompile(`\b\d(?:[ \-]?\d){12,18}\b`)
 
 func findCards(text string, ms []match) []match {
 	for _, loc := range cardRe.FindAllStringIndex(text, -1) {
-		// A longer run may hold a card followed by other digits: try the
-		// ends at each separator, longest first.
-		s, e := loc[0], loc[1]
-		for end := e; end > s; {
-			if d := digits(text[s:end]); len(d) >= 13 && len(d) <= 19 && luhn(d) && cardPrefix(d) && !embedded(text, s, end) {
-				ms = append(ms, match{Card, s, end})
-				break
-			}
-			end = strings.LastIndexAny(text[s:end], " -")
-			if end < 0 {
-				break
-			}
-			end += s
+		// A longer run may hold a card followed by other digits.
+		s := loc[0]
+		if end, ok := longestValid(text, s, loc[1], func(end int) bool {
+			d := digits(text[s:end])
+			return len(d) >= 13 && len(d) <= 19 && luhn(d) && cardPrefix(d) && !embedded(text, s, end)
+		}); ok {
+			ms = append(ms, match{Card, s, end})
 		}
 	}
 	return ms
+}
+
+// longestValid tries the ends of text[s:e] at each separator (a space or
+// a hyphen), longest first, and returns the first that valid accepts.
+func longestValid(text string, s, e int, valid func(end int) bool) (int, bool) {
+	for end := e; end > s; {
+		if valid(end) {
+			return end, true
+		}
+		end = strings.LastIndexAny(text[s:end], " -")
+		if end < 0 {
+			break
+		}
+		end += s
+	}
+	return 0, false
 }
 
 // cardPrefix reports whether d starts like a card a network issues
@@ -133,19 +143,10 @@ var ibanLength = map[string]int{
 
 func findIBANs(text string, ms []match) []match {
 	for _, loc := range ibanRe.FindAllStringIndex(text, -1) {
-		s, e := loc[0], loc[1]
-		// The expression may run into the next word ("… 00 THANKS"):
-		// try shorter ends at separators until one validates.
-		for end := e; end > s; {
-			if validIBAN(text[s:end]) {
-				ms = append(ms, match{IBAN, s, end})
-				break
-			}
-			end = strings.LastIndexAny(text[s:end], " -")
-			if end < 0 {
-				break
-			}
-			end += s
+		// The expression may run into the next word ("… 00 THANKS").
+		s := loc[0]
+		if end, ok := longestValid(text, s, loc[1], func(end int) bool { return validIBAN(text[s:end]) }); ok {
+			ms = append(ms, match{IBAN, s, end})
 		}
 	}
 	return ms
