@@ -176,6 +176,25 @@ func TestExtractiveFallback(t *testing.T) {
 	}
 }
 
+// TestPositionCompound: "mid-month" is not a concept the context must
+// name, as "white-label" is: a question about cancelling in the middle of
+// a month is answered from the refund policy.
+func TestPositionCompound(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"Can I get a refund if I cancel mid-month?", "Is a mid-period cancellation refunded?"} {
+		a, err := (&Extractive{}).Answer(context.Background(), q, refundContext())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Fallback || !strings.Contains(a.Text, "refund") {
+			t.Errorf("%s → %q; want an answer from the refund policy", q, a.Text)
+		}
+	}
+	if got := concepts("Do you offer a pre-built white-label app?"); len(got) != 1 || got[0].text != "white label" {
+		t.Errorf("concepts = %+v; want white-label alone (pre-built is the word built)", got)
+	}
+}
+
 func TestExtractiveOptions(t *testing.T) {
 	t.Parallel()
 	ctx := refundContext()

@@ -59,7 +59,8 @@ type concept struct {
 // that are unlikely to be plain words (capitalised inside a sentence,
 // CamelCase, or all capitals of four letters or more: short acronyms such
 // as PC, PTO or API are ordinary vocabulary in help articles), and
-// hyphenated compounds without digits ("self-hosted", not "30-day").
+// hyphenated compounds without digits ("self-hosted", not "30-day"; of
+// "mid-month" only what follows the prefix, see positionPrefixes).
 // A question in Title Case or capitals says nothing by its capitals, so
 // only its compounds count.
 func concepts(q string) []concept {
@@ -98,7 +99,13 @@ func concepts(q string) []concept {
 		}
 		if j > i && j < len(ws) {
 			run := ws[i : j+1]
-			if !hasDigitWord(run) && !isNameRun(run) {
+			if positionPrefixes[run[0].lower] {
+				// "mid-month" is the month, seen from its middle: the
+				// context that says "partial months" is about it. The
+				// rest of the run is the concept, when it is one.
+				run = run[1:]
+			}
+			if len(run) > 1 && !hasDigitWord(run) && !isNameRun(run) {
 				add(run)
 			}
 		}
@@ -156,6 +163,12 @@ func isNameRun(run []word) bool {
 	}
 	return false
 }
+
+// positionPrefixes open a compound that places its head in time or in a
+// sequence ("mid-month", "pre-shift", "post-launch"): the compound is the
+// head word's own topic, not a concept of its own that the context must
+// name. "self-hosted" and "white-label" stay concepts.
+var positionPrefixes = map[string]bool{"mid": true, "pre": true, "post": true}
 
 var calendarWords = func() map[string]bool {
 	m := make(map[string]bool)
