@@ -264,7 +264,7 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 		it := &items[r]
 		for j := range it.passages {
 			p := &it.passages[j]
-			if p.heading || p.sparse || (p.code && !qa.wantCode) || p.words < minWords {
+			if p.heading || p.sparse || (p.code && !qa.wantCode) || p.words < minWords || isSignpost(p.text) {
 				continue
 			}
 			var inSentence, inContext, nearby float64

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -378,6 +379,18 @@ func quotable(s string) string {
 		}
 	}
 	return s
+}
+
+// signpostRe matches a sentence that announces what its article says
+// instead of saying it: "This article explains when you are charged, where
+// to find invoices and…", "Here is exactly what happens." Help centres
+// open their articles and sections with them, and they share many words
+// with a question, the article's topic, without answering it.
+var signpostRe = regexp.MustCompile(`^(?:(?:this|the following|in this) (?:article|guide|page|section|document|faq|tutorial|post|chapter|overview)\b[^.!?]*\b(?:explains?|covers?|describes?|lists?|shows?|summari[sz]es|walks|outlines?|tells?|helps?|answers?|goes through)\b|here (?:is|are|'s)\b|below (?:is|are|you)\b|read on\b)`)
+
+// isSignpost reports whether s only announces what follows (signpostRe).
+func isSignpost(s string) bool {
+	return signpostRe.MatchString(strings.ToLower(quotable(s)))
 }
 
 // mergeShort joins a very short sentence to the one after it: FAQ answers

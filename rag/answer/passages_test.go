@@ -1,8 +1,12 @@
 package answer
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
+
+	"llmops/store"
 )
 
 func TestSplitPassagesLists(t *testing.T) {
@@ -39,5 +43,49 @@ func TestSplitPassagesLists(t *testing.T) {
 		if got != want[i] {
 			t.Errorf("passage %d: got %s, want %s", i, got, want[i])
 		}
+	}
+}
+
+func TestSignpost(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"This article explains when you are charged, where to find invoices and which payment methods Rosterly accepts.",
+		"This guide walks a new workspace Owner through the first 30 minutes.",
+		"This page lists the most common errors when sending timesheets to Gusto.",
+		"Here is exactly what happens.",
+		"- Here are the steps.",
+		"In this section we describe the retry schedule.",
+	} {
+		if !isSignpost(s) {
+			t.Errorf("isSignpost(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{
+		"Go to Settings → Billing → Invoices.",
+		"This plan covers up to 10 users.",
+		"This setting lists only active employees.",
+		"Invoices are listed here under Billing.",
+		"The following roles can approve swaps: Owner, Admin and Manager.",
+	} {
+		if isSignpost(s) {
+			t.Errorf("isSignpost(%q) = true, want false", s)
+		}
+	}
+}
+
+// TestSignpostNotQuoted: the sentence that announces an article is never
+// part of the answer, however many of the question's words it shares.
+func TestSignpostNotQuoted(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{ref("invoices", "Invoices and Payment Methods",
+		"This article explains when you are charged, where to find invoices and which payment methods Rosterly accepts.\n\n"+
+			"Go to Settings → Billing → Invoices to download every invoice as a PDF.",
+		"Invoices and Payment Methods", "Where to find invoices")}
+	a, err := (&Extractive{}).Answer(context.Background(), "Where do I find my invoices?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fallback || strings.Contains(a.Text, "This article") || !strings.Contains(a.Text, "Settings → Billing → Invoices") {
+		t.Errorf("answer %q; want the place, without the article's signpost", a.Text)
 	}
 }
