@@ -388,9 +388,11 @@ func quotable(s string) string {
 // with a question, the article's topic, without answering it.
 var signpostRe = regexp.MustCompile(`^(?:(?:this|the following|in this) (?:article|guide|page|section|document|faq|tutorial|post|chapter|overview)\b[^.!?]*\b(?:explains?|covers?|describes?|lists?|shows?|summari[sz]es|walks|outlines?|tells?|helps?|answers?|goes through)\b|here (?:is|are|'s)\b|below (?:is|are|you)\b|read on\b)`)
 
-// isSignpost reports whether s only announces what follows (signpostRe).
+// isSignpost reports whether s only announces what follows (signpostRe)
+// or only points elsewhere ("See Failed payments.").
 func isSignpost(s string) bool {
-	return signpostRe.MatchString(strings.ToLower(quotable(s)))
+	s = strings.ToLower(quotable(s))
+	return signpostRe.MatchString(s) || strings.HasPrefix(s, "see ") && len(strings.Fields(s)) <= 6
 }
 
 // mergeShort joins a very short sentence to the one after it: FAQ answers

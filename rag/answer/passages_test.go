@@ -55,6 +55,7 @@ func TestSignpost(t *testing.T) {
 		"Here is exactly what happens.",
 		"- Here are the steps.",
 		"In this section we describe the retry schedule.",
+		"See Failed payments.",
 	} {
 		if !isSignpost(s) {
 			t.Errorf("isSignpost(%q) = false, want true", s)
@@ -66,6 +67,7 @@ func TestSignpost(t *testing.T) {
 		"This setting lists only active employees.",
 		"Invoices are listed here under Billing.",
 		"The following roles can approve swaps: Owner, Admin and Manager.",
+		"See Settings → Billing → Invoices for every invoice since you subscribed.",
 	} {
 		if isSignpost(s) {
 			t.Errorf("isSignpost(%q) = true, want false", s)
