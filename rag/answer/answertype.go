@@ -62,7 +62,7 @@ func questionType(lower string) answerType {
 		return wantVersion
 	case definitionRe.MatchString(lower):
 		return wantDefinition
-	case has("largest", "maximum", "biggest", "smallest", "minimum", "at most", "at least", "limit", "how many", "how big", "how large"):
+	case has("largest", "maximum", "biggest", "smallest", "minimum", "shortest", "longest", "fewest", "at most", "at least", "limit", "how many", "how big", "how large"):
 		return wantLimit
 	case strings.HasPrefix(lower, "where") || has(" where ", "which menu", "which page", "which setting", "what setting"):
 		return wantPlace

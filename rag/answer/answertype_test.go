@@ -24,6 +24,8 @@ func TestQuestionType(t *testing.T) {
 		{"Can managers approve swaps from Slack?", anyAnswer},
 		{"We turned approval off, but a swap is still waiting. Why?", wantReason},
 		{"What's the largest batch a Vantor import accepts?", wantLimit},
+		{"What is the shortest break I can schedule?", wantLimit},
+		{"How long can the longest shift be?", wantDuration},
 		{"Is there a limit on Quillpay webhooks?", wantLimit},
 		{"A Vantor import came back with code 409. What does that mean?", wantDefinition},
 		{"What does the Zephyr add-on cost?", wantMoney},

@@ -403,7 +403,7 @@ func analyseQuestion(q string) question {
 		}
 	}
 	lower := strings.ToLower(q)
-	for _, w := range []string{"how long", "how often", "how many", "how much", "how far", "how soon", "how quickly", "when ", "what time", "what date", "which day", "which version", "which release", "what version", "largest", "smallest", "maximum", "minimum", "limit", "cost", "price", "fee", "charge", "deadline"} {
+	for _, w := range []string{"how long", "how often", "how many", "how much", "how far", "how soon", "how quickly", "when ", "what time", "what date", "which day", "which version", "which release", "what version", "largest", "smallest", "shortest", "longest", "fewest", "maximum", "minimum", "limit", "cost", "price", "fee", "charge", "deadline"} {
 		if strings.Contains(lower, w) {
 			qa.wantNumber = true
 			break
