@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"llmops/evals/beir"
 	"llmops/rag"
+	"llmops/rag/chunk"
 	"llmops/rag/retrieve"
 	sampledata "llmops/sample-data"
 	"llmops/store"
@@ -28,22 +30,28 @@ type Candidate struct {
 // differ in how the two lists are fused (rank-based RRF, min-max convex,
 // per-query z-scores) and whether the vector search is repeated from the
 // query moved towards its first results, or BM25 from the query expanded
-// with their terms (pseudo-relevance feedback, vector or RM3); all
+// with their terms (pseudo-relevance feedback, vector or RM3), and how
+// much the vector list weighs for pasted passages (queries of more than
+// 30 content words; 1 for the older designs, as they were measured); all
 // keep the agreement gate and the lexical reranker. Each is a method, not
 // a constant tuned to a set; docs/BENCHMARKS.md has the measurements.
 var Candidates = []Candidate{
-	{"rrf", retrieve.Options{Fusion: retrieve.FusionRRF, Feedback: retrieve.FeedbackNone}},
-	{"rrf + feedback", retrieve.Options{Fusion: retrieve.FusionRRF, Feedback: retrieve.FeedbackVector}},
-	{"convex", retrieve.Options{Fusion: retrieve.FusionConvex, Feedback: retrieve.FeedbackNone}},
-	{"zscore", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackNone}},
-	{"zscore + feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackVector}},
-	{"zscore + bm25 feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25}},
+	{"rrf", retrieve.Options{Fusion: retrieve.FusionRRF, Feedback: retrieve.FeedbackNone, PassageVectorWeight: 1}},
+	{"rrf + feedback", retrieve.Options{Fusion: retrieve.FusionRRF, Feedback: retrieve.FeedbackVector, PassageVectorWeight: 1}},
+	{"convex", retrieve.Options{Fusion: retrieve.FusionConvex, Feedback: retrieve.FeedbackNone, PassageVectorWeight: 1}},
+	{"zscore", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackNone, PassageVectorWeight: 1}},
+	{"zscore + feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackVector, PassageVectorWeight: 1}},
+	{"zscore + bm25 feedback", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25, PassageVectorWeight: 1}},
+	{"zscore + bm25 fb + passages × 0.7", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25, PassageVectorWeight: 0.7}},
+	{"zscore + bm25 fb + passages × 0.5", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25, PassageVectorWeight: 0.5}},
+	{"zscore + bm25 fb + passages × 0.3", retrieve.Options{Fusion: retrieve.FusionZScore, Feedback: retrieve.FeedbackBM25, PassageVectorWeight: 0.3}},
 }
 
 // DefaultCandidate names the candidate a zero retrieve.Options is.
 func DefaultCandidate() string {
 	for _, c := range Candidates {
-		if c.Opts.Fusion == retrieve.DefaultFusion && c.Opts.Feedback == retrieve.DefaultFeedback {
+		if c.Opts.Fusion == retrieve.DefaultFusion && c.Opts.Feedback == retrieve.DefaultFeedback &&
+			c.Opts.PassageVectorWeight == retrieve.DefaultPassageVectorWeight {
 			return c.Name
 		}
 	}
@@ -217,8 +225,65 @@ func looSets(dir string, progress io.Writer) ([]looSet, error) {
 			s.skipIdentical = s.skipIdentical || corpus[q.ID]
 		}
 		sets = append(sets, s)
+		if ds.Name == halvesFrom {
+			sets = append(sets, halves(ds))
+		}
 	}
 	return sets, nil
+}
+
+// halvesFrom is the BEIR set the passage set is built from: NFCorpus,
+// whose abstracts are long enough to halve and whose own queries are
+// short titles, so the two sets measure different query lengths.
+const halvesFrom = "nfcorpus"
+
+// halves builds a set of pasted-passage queries from a BEIR corpus, as
+// ArguAna's are: every 8th document of at least 80 words is split at the
+// sentence boundary nearest its middle; the first half (text only) is a
+// query and the second half, under the document's title, stays in the
+// corpus as the one relevant document. Nothing is judged by hand, and
+// no query is in the corpus.
+func halves(ds *beir.Dataset) looSet {
+	s := looSet{name: ds.Name + "-halves"}
+	for i, d := range ds.Docs {
+		title, text := strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
+		if text == "" {
+			text = title
+		}
+		if text == "" {
+			continue
+		}
+		if i%8 == 0 {
+			if q, rest, ok := halve(text); ok {
+				s.queries = append(s.queries, beir.Query{ID: "half-" + d.ID, Text: q, Rels: map[string]float64{d.ID: 1}})
+				text = rest
+			}
+		}
+		s.files = append(s.files, rag.File{Name: fmt.Sprintf("beir/%05d.txt", i), Data: []byte(text), Meta: rag.Meta{Title: rag.ClipTitle(title)}})
+		s.ids = append(s.ids, d.ID)
+	}
+	return s
+}
+
+// halve splits text at the sentence boundary nearest its middle word;
+// false when it has fewer than 80 words or 2 sentences.
+func halve(text string) (first, second string, ok bool) {
+	sents := chunk.Sentences(text)
+	total := 0
+	for _, x := range sents {
+		total += len(strings.Fields(x))
+	}
+	if total < 80 || len(sents) < 2 {
+		return "", "", false
+	}
+	best, bestD, n := 0, total, 0
+	for i := 1; i < len(sents); i++ {
+		n += len(strings.Fields(sents[i-1]))
+		if d := max(n, total-n) - min(n, total-n); d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return strings.Join(sents[:best], " "), strings.Join(sents[best:], " "), true
 }
 
 // scoreSet ingests one set into a temporary knowledge base and scores
@@ -304,13 +369,21 @@ func scoreNDCG(ctx context.Context, r *retrieve.Retriever, o retrieve.Options, q
 // WriteText writes the per-set table and the leave-one-out rounds.
 func (r *LOOReport) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "nDCG@10, hybrid + rerank at production depth (%d chunks)\n\n%-40s", productionTopK, "candidate")
-	for _, s := range r.Sets {
-		fmt.Fprintf(ew, " %10s", s.Name)
+	// Columns as wide as their longest name (fmt counts runes).
+	nw, sw := len("candidate"), len("mean gain")
+	for _, c := range Candidates {
+		nw = max(nw, utf8.RuneCountInString(c.Name+" (default)"))
 	}
-	fmt.Fprintf(ew, " %10s\n%-40s", "mean gain", "bm25")
 	for _, s := range r.Sets {
-		fmt.Fprintf(ew, " %10.4f", s.BM25)
+		sw = max(sw, utf8.RuneCountInString(s.Name))
+	}
+	fmt.Fprintf(ew, "nDCG@10, hybrid + rerank at production depth (%d chunks)\n\n%-*s", productionTopK, nw, "candidate")
+	for _, s := range r.Sets {
+		fmt.Fprintf(ew, " %*s", sw, s.Name)
+	}
+	fmt.Fprintf(ew, " %*s\n%-*s", sw, "mean gain", nw, "bm25")
+	for _, s := range r.Sets {
+		fmt.Fprintf(ew, " %*.4f", sw, s.BM25)
 	}
 	fmt.Fprintln(ew)
 	for _, c := range Candidates {
@@ -318,19 +391,19 @@ func (r *LOOReport) WriteText(w io.Writer) error {
 		if name == DefaultCandidate() {
 			name += " (default)"
 		}
-		fmt.Fprintf(ew, "%-40s", name)
+		fmt.Fprintf(ew, "%-*s", nw, name)
 		var gain float64
 		for _, s := range r.Sets {
-			fmt.Fprintf(ew, " %10.4f", s.Scores[c.Name])
+			fmt.Fprintf(ew, " %*.4f", sw, s.Scores[c.Name])
 			gain += s.Scores[c.Name] - s.BM25
 		}
-		fmt.Fprintf(ew, " %+10.4f\n", gain/float64(max(1, len(r.Sets))))
+		fmt.Fprintf(ew, " %+*.4f\n", sw, gain/float64(max(1, len(r.Sets))))
 	}
 	if len(r.HeldOut) > 0 {
-		fmt.Fprintf(ew, "\nleave one out: chosen on the other sets, scored on the held-out one\n%-10s %-40s %8s %8s %8s\n", "held out", "chosen", "nDCG@10", "bm25", "gain")
+		fmt.Fprintf(ew, "\nleave one out: chosen on the other sets, scored on the held-out one\n%-*s %-*s %8s %8s %8s\n", sw, "held out", nw, "chosen", "nDCG@10", "bm25", "gain")
 		var gain float64
 		for _, h := range r.HeldOut {
-			fmt.Fprintf(ew, "%-10s %-40s %8.4f %8.4f %+8.4f\n", h.Set, h.Chosen, h.NDCG, h.BM25, h.NDCG-h.BM25)
+			fmt.Fprintf(ew, "%-*s %-*s %8.4f %8.4f %+8.4f\n", sw, h.Set, nw, h.Chosen, h.NDCG, h.BM25, h.NDCG-h.BM25)
 			gain += h.NDCG - h.BM25
 		}
 		fmt.Fprintf(ew, "mean held-out gain %+.4f\n", gain/float64(len(r.HeldOut)))

@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestChoose: a held-out set never influences its own choice, a candidate
 // that loses more than 0.002 to BM25 on any other set is passed over
@@ -41,5 +44,28 @@ func TestChoose(t *testing.T) {
 	}
 	if got := choose(unsafe, 2); got != a {
 		t.Errorf("no safe candidate: chose %q, want %q (best mean gain)", got, a)
+	}
+}
+
+// TestHalve: a passage is split at the sentence boundary nearest its
+// middle word, and texts too short to halve are left whole.
+func TestHalve(t *testing.T) {
+	long := strings.Repeat("One two three four five six seven eight nine ten. ", 6) +
+		strings.Repeat("Alpha beta gamma delta epsilon zeta eta theta iota kappa. ", 3)
+	first, second, ok := halve(long)
+	if !ok {
+		t.Fatal("a 90-word text of 9 sentences was not halved")
+	}
+	if n, m := len(strings.Fields(first)), len(strings.Fields(second)); n != 40 || m != 50 {
+		t.Errorf("halves of %d and %d words, want 40 and 50 (the boundary nearest word 45)", n, m)
+	}
+	if strings.Contains(first, "Alpha") || !strings.HasPrefix(second, "One") {
+		t.Errorf("split in the wrong place: %q | %q", first, second)
+	}
+	if _, _, ok := halve(strings.Repeat("word ", 79) + "end."); ok {
+		t.Error("a 80-word text of one sentence was halved")
+	}
+	if _, _, ok := halve("Short. Text."); ok {
+		t.Error("a two-word text was halved")
 	}
 }

@@ -46,7 +46,7 @@ type lexWeights struct {
 	maxTerms int     // longer queries keep the fused order (0: no limit)
 }
 
-var defaultLexWeights = lexWeights{prior: 1, heading: 1, sentence: 1, phrase: 1, maxTerms: 30}
+var defaultLexWeights = lexWeights{prior: 1, heading: 1, sentence: 1, phrase: 1, maxTerms: passageTerms}
 
 // Rerank scores every hit and sorts by score; ties keep the fused order.
 func (r LexicalReranker) Rerank(ctx context.Context, query string, hits []Hit) ([]Hit, error) {

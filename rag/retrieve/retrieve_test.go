@@ -335,6 +335,7 @@ func TestInvalidOptions(t *testing.T) {
 		{"unknown gate", "q", Options{Gate: "vibes"}},
 		{"unknown mode", "q", Options{Mode: "semantic"}},
 		{"negative weight", "q", Options{VectorWeight: -1}},
+		{"negative passage weight", "q", Options{PassageVectorWeight: -1}},
 		{"too many candidates", "q", Options{Candidates: 5000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -344,6 +345,43 @@ func TestInvalidOptions(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "internal") {
 				t.Errorf("message %q is not for users", err)
+			}
+		})
+	}
+}
+
+// TestPassagesWeighVectorsLess: a query of more than passageTerms content
+// words fuses with the vector weight scaled by PassageVectorWeight (half
+// by default); a question, and a passage with the factor set to 1, keep
+// the full weight.
+func TestPassagesWeighVectorsLess(t *testing.T) {
+	var b strings.Builder
+	for i := range passageTerms + 1 {
+		b.WriteString(" word" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+	}
+	passage := b.String()
+	if n := contentWords(passage); n != passageTerms+1 {
+		t.Fatalf("the passage has %d content words, want %d", n, passageTerms+1)
+	}
+	for _, tc := range []struct {
+		name, query string
+		factor      float64
+		want        float64
+	}{
+		{"question", "where is c2?", 0, 1},
+		{"passage", passage, 0, DefaultPassageVectorWeight},
+		{"passage, factor 0.3", passage, 0.3, 0.3},
+		{"passage, factor 1", passage, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := plain
+			opts.PassageVectorWeight = tc.factor
+			res, err := New(newFake(), opts).Retrieve(t.Context(), tc.query, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.KeywordWeight != 1 || res.VectorWeight != tc.want {
+				t.Errorf("weights %v/%v, want 1/%v", res.KeywordWeight, res.VectorWeight, tc.want)
 			}
 		})
 	}

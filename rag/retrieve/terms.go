@@ -51,6 +51,12 @@ func (s *stemmer) stem(w string) string {
 	return st
 }
 
+// passageTerms is the boundary between a question and a pasted passage:
+// a query of more content words than this is a passage. The reranker
+// keeps the fused order for passages, BM25 feedback skips them, and
+// fusion weighs their vector list by Options.PassageVectorWeight.
+const passageTerms = 30
+
 // contentWords counts a text's words that are not stop words.
 func contentWords(text string) int {
 	n := 0

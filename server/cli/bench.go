@@ -217,7 +217,9 @@ keyword, vector, hybrid and hybrid + rerank pipelines on its queries;
 
 --leave-one-out scores every candidate retrieval design on the sample
 help centre and each BEIR folder under --datasets (default
-../shared/datasets; absent: the sample set alone), then, holding each set
+../shared/datasets; absent: the sample set alone; with NFCorpus, also a
+set of pasted-passage queries built from its abstracts' first halves),
+then, holding each set
 out in turn, picks the design with the best mean gain over BM25 on the
 others and reports its score on the one held out.`,
 	run: runBenchRetrieval,
