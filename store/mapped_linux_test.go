@@ -108,4 +108,18 @@ func TestScansReleaseMappedPages(t *testing.T) {
 	if got := mappedKiB(t, path); got > 16 {
 		t.Errorf("after loading vectors %d KiB of the map are resident", got)
 	}
+
+	// Reads by ID (a query's results) release every 4,096 chunks: 300
+	// were read above, 13 × 300 more cross it on the last call.
+	for i := range 13 {
+		if _, err := s.ChunksByID(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+		if got := mappedKiB(t, path); i == 11 && got < 256 {
+			t.Fatalf("before the release, %d KiB resident; want the pages read", got)
+		}
+	}
+	if got := mappedKiB(t, path); got > 16 {
+		t.Errorf("after 4,200 chunk reads %d KiB of the map are resident", got)
+	}
 }
