@@ -115,6 +115,11 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*KnowledgeBase, e
 		kb.keyword.Close()
 		return nil, err
 	}
+	// What opening read (the model, the checks) need not stay resident.
+	if err := st.ReleaseMapped(); err != nil {
+		kb.keyword.Close()
+		return nil, err
+	}
 	return kb, nil
 }
 
