@@ -115,6 +115,11 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*KnowledgeBase, e
 		kb.keyword.Close()
 		return nil, err
 	}
+	// What opening read (the model, the checks) need not stay resident.
+	if err := st.ReleaseMapped(); err != nil {
+		kb.keyword.Close()
+		return nil, err
+	}
 	return kb, nil
 }
 
@@ -222,18 +227,35 @@ func (kb *KnowledgeBase) loadVectors(ctx context.Context, model string) (*index.
 	if err != nil {
 		return nil, err
 	}
+	// Sized once from the chunk count (each chunk has at most one vector
+	// of model), and vectors copied into batch buffers reused from batch
+	// to batch: loading allocates the index and little else.
+	_, chunks, err := kb.st.ChunkFingerprint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vecs.Reserve(chunks)
 	const batchSize = 2000
 	entries := make([]index.Entry, 0, batchSize)
 	batch := make([][]float32, 0, batchSize)
+	bufs := make([][]float32, batchSize)
 	flush := func() error {
 		err := vecs.Apply(ctx, nil, entries, batch)
 		entries, batch = entries[:0], batch[:0]
 		return err
 	}
+	var doc *store.Document
+	var meta index.Entry // doc's filter fields, shared by its chunks
 	err = kb.st.ForEachDocumentVector(ctx, model, func(d *store.Document, chunkID string, vec []float32) error {
-		e := index.EntryOf(d, &store.Chunk{ID: chunkID})
-		e.Text = "" // the vector index needs only ID and metadata
-		entries, batch = append(entries, e), append(batch, vec)
+		if d != doc {
+			doc, meta = d, index.EntryOf(d, &store.Chunk{})
+			meta.Text = "" // the vector index needs only ID and metadata
+		}
+		e := meta
+		e.ID = chunkID
+		buf := append(bufs[len(batch)][:0], vec...)
+		bufs[len(batch)] = buf
+		entries, batch = append(entries, e), append(batch, buf)
 		if len(entries) == batchSize {
 			return flush()
 		}
@@ -245,8 +267,8 @@ func (kb *KnowledgeBase) loadVectors(ctx context.Context, model string) (*index.
 	if err != nil {
 		return nil, fmt.Errorf("load vectors of %s: %w", model, err)
 	}
-	if n, err := kb.st.KnowledgeStats(ctx); err == nil && n.Chunks != vecs.Count() {
-		kb.log.Warn("chunks without a vector of the active model", "model", model, "chunks", n.Chunks, "vectors", vecs.Count())
+	if chunks != vecs.Count() {
+		kb.log.Warn("chunks without a vector of the active model", "model", model, "chunks", chunks, "vectors", vecs.Count())
 	}
 	return vecs, nil
 }

@@ -231,6 +231,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	retainDone := make(chan struct{})
 	go func() { defer close(retainDone); s.retain(watchCtx) }()
+	releaseDone := make(chan struct{})
+	go func() { defer close(releaseDone); s.releaseMapped(watchCtx) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -239,6 +241,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopWatch()
 	<-watchDone // an ingest in progress finishes before the store closes
 	<-retainDone
+	<-releaseDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(serveErr, s.Shutdown(shutdownCtx))

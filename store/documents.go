@@ -506,6 +506,12 @@ func (s *Store) ChunksByID(ctx context.Context, ids []string) ([]ChunkRef, error
 			}
 			out = append(out, ChunkRef{Chunk: c, Document: d})
 		}
+		// Queries read their results' chunks through the map: release the
+		// pages every releaseChunkReads chunks, or a day of queries over a
+		// large corpus would leave most of the file in the process's RSS.
+		if n := s.chunkReads.Add(int64(len(ids))); n/releaseChunkReads != (n-int64(len(ids)))/releaseChunkReads {
+			releaseMapped(tx)
+		}
 		return nil
 	})
 	return out, err

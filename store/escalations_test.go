@@ -70,6 +70,11 @@ func TestEscalationInbox(t *testing.T) {
 		{store.EscalationChange{State: store.EscalationAssigned, Assignee: "x"}, store.ECONFLICT, "", nil}, // resolved → assigned
 	}
 	for i, st := range steps {
+		// A second between changes: audit events of one millisecond
+		// sort by their IDs' random part when other tests make IDs in
+		// between (ulid's monotonic entropy only holds within one run
+		// of the same millisecond).
+		clock.Add(time.Second)
 		got, err := s.UpdateEscalation(ctx, reviewer, esc, st.ch)
 		if st.code != "" {
 			if store.ErrorCode(err) != st.code {

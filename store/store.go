@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +27,8 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	now  func() time.Time
+
+	chunkReads atomic.Int64 // chunks ChunksByID has read (mapped.go)
 }
 
 // Options tune Open. The zero value is what llmops serve uses.

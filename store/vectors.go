@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,15 +31,19 @@ func EncodeVector(v []float32) []byte {
 
 // DecodeVector reads a vector written by EncodeVector (or an untagged
 // float32 one, the first format) into a new slice.
-func DecodeVector(b []byte) []float32 {
+func DecodeVector(b []byte) []float32 { return decodeVectorInto(nil, b) }
+
+// decodeVectorInto is DecodeVector into dst's memory when it is large
+// enough.
+func decodeVectorInto(dst []float32, b []byte) []float32 {
 	if len(b)%2 == 1 && b[0] == vectorFloat16 {
-		v := make([]float32, (len(b)-1)/2)
+		v := slices.Grow(dst[:0], (len(b)-1)/2)[:(len(b)-1)/2]
 		for i := range v {
 			v[i] = fromHalf(binary.LittleEndian.Uint16(b[1+2*i:]))
 		}
 		return v
 	}
-	v := make([]float32, len(b)/4)
+	v := slices.Grow(dst[:0], len(b)/4)[:len(b)/4]
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
@@ -400,6 +405,8 @@ func jsonEqual(a, b json.RawMessage) bool {
 // ForEachChunkVector it never reads chunk text, so loading the vector
 // index touches only the vector pages of the file: at 100k chunks that is
 // the difference between ~100 MiB and ~500 MiB of the database mapped in.
+// vec is reused from call to call: fn must copy what it keeps (a new
+// slice per vector was 1 GB of garbage while loading 1M vectors).
 func (s *Store) ForEachDocumentVector(ctx context.Context, model string, fn func(d *Document, chunkID string, vec []float32) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		vecs := tx.Bucket(bucketVectors).Bucket([]byte(model))
@@ -408,10 +415,14 @@ func (s *Store) ForEachDocumentVector(ctx context.Context, model string, fn func
 		}
 		docs := tx.Bucket(bucketDocuments)
 		var doc *Document
+		var vec []float32
+		rel := scanReleaser{tx: tx}
+		defer rel.done()
 		return vecs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			rel.tick()
 			id := string(k)
 			docID, _, ok := cutLast(id, '-')
 			if !ok {
@@ -427,7 +438,8 @@ func (s *Store) ForEachDocumentVector(ctx context.Context, model string, fn func
 				}
 				doc = &d
 			}
-			return fn(doc, id, DecodeVector(v))
+			vec = decodeVectorInto(vec, v)
+			return fn(doc, id, vec)
 		})
 	})
 }
@@ -448,10 +460,13 @@ func (s *Store) ForEachChunkVector(ctx context.Context, model string, fn func(d 
 	return s.db.View(func(tx *bolt.Tx) error {
 		vecs := tx.Bucket(bucketVectors).Bucket([]byte(model))
 		var doc *Document
+		rel := scanReleaser{tx: tx}
+		defer rel.done()
 		return tx.Bucket(bucketChunks).ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			rel.tick()
 			var ch Chunk
 			if err := decode(v, &ch); err != nil {
 				return err

@@ -52,6 +52,8 @@ type SearchReport struct {
 	Chunks    int             `json:"chunks"`
 	Pipelines SearchPipelines `json:"pipelines"`
 	RSSMiB    float64         `json:"rss_mib"`      // after the corpus was reopened and every query ran
+	AnonMiB   float64         `json:"rss_anon_mib"` // of RSSMiB, anonymous memory (the Go heap, the vectors)
+	FileMiB   float64         `json:"rss_file_mib"` // of RSSMiB, mapped files (the binary, bbolt, the keyword index)
 	PeakRSS   float64         `json:"peak_rss_mib"` // the process's high-water mark, building included
 	Open      time.Duration   `json:"-"`            // reopening the data dir: store, indexes, vectors
 	Built     time.Duration   `json:"-"`            // building the corpus (0: reused)
@@ -152,6 +154,7 @@ func Search(ctx context.Context, opts SearchOptions, progress io.Writer) (*Searc
 		fmt.Fprintf(progress, "search: %-13s p50 %.1f ms, p95 %.1f ms\n", p.name, p.out(&rep.Pipelines).P50Ms, p.out(&rep.Pipelines).P95Ms)
 	}
 	rep.RSSMiB, rep.PeakRSS = procStatusMiB("VmRSS:"), procStatusMiB("VmHWM:")
+	rep.AnonMiB, rep.FileMiB = procStatusMiB("RssAnon:"), procStatusMiB("RssFile:")
 	return rep, nil
 }
 
@@ -263,6 +266,6 @@ func (r *SearchReport) WriteText(w io.Writer) error {
 		l := p.out(&r.Pipelines)
 		fmt.Fprintf(ew, "%-14s %8.1f %8.1f\n", p.name, l.P50Ms, l.P95Ms)
 	}
-	fmt.Fprintf(ew, "\nRSS %.0f MiB after the queries (peak %.0f MiB)\n", r.RSSMiB, r.PeakRSS)
+	fmt.Fprintf(ew, "\nRSS %.0f MiB after the queries (%.0f anonymous, %.0f mapped files; peak %.0f MiB)\n", r.RSSMiB, r.AnonMiB, r.FileMiB, r.PeakRSS)
 	return ew.err
 }

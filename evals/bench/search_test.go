@@ -33,7 +33,7 @@ func TestSearchSmall(t *testing.T) {
 	if err := json.Unmarshal(data, &top); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(top), []string{"chunks", "peak_rss_mib", "pipelines", "rss_mib"}; !slices.Equal(got, want) {
+	if got, want := keys(top), []string{"chunks", "peak_rss_mib", "pipelines", "rss_anon_mib", "rss_file_mib", "rss_mib"}; !slices.Equal(got, want) {
 		t.Errorf("JSON keys: got %q, want %q\n%s", got, want, data)
 	}
 	var pipes map[string]map[string]float64

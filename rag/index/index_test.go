@@ -200,3 +200,67 @@ func BenchmarkKeywordIndexing(b *testing.B) {
 		})
 	}
 }
+
+// TestVectorsReserveAndGrow: an index sized by Reserve allocates its
+// halves once, and one grown batch by batch (removals included) ranks
+// exactly as the reserved one does.
+func TestVectorsReserveAndGrow(t *testing.T) {
+	const rows, dim, batch = 3000, 16, 128
+	rng := rand.New(rand.NewPCG(3, 4))
+	es := make([]Entry, rows)
+	vecs := make([][]float32, rows)
+	for i := range es {
+		es[i] = Entry{ID: fmt.Sprintf("d%05d-0", i), Category: []string{"a", "b"}[i%2]}
+		vecs[i] = make([]float32, dim)
+		for j := range vecs[i] {
+			vecs[i][j] = float32(rng.NormFloat64())
+		}
+	}
+	ctx := context.Background()
+	reserved, _ := NewVectors("m")
+	reserved.Reserve(rows)
+	grown, _ := NewVectors("m")
+	gone := map[string]bool{}
+	for lo := 0; lo < rows; lo += batch {
+		hi := min(lo+batch, rows)
+		if err := reserved.Apply(ctx, nil, es[lo:hi], vecs[lo:hi]); err != nil {
+			t.Fatal(err)
+		}
+		// grown also loses, then gets back, a row of each batch.
+		if err := grown.Apply(ctx, nil, es[lo:hi], vecs[lo:hi]); err != nil {
+			t.Fatal(err)
+		}
+		if err := grown.Apply(ctx, []string{es[lo].ID}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		gone[es[lo].ID] = true
+	}
+	if got := cap(reserved.data); got != rows*dim {
+		t.Errorf("reserved index: room for %d halves, want %d (allocated once)", got, rows*dim)
+	}
+	var back []Entry
+	var backVecs [][]float32
+	for i, e := range es {
+		if gone[e.ID] {
+			back, backVecs = append(back, e), append(backVecs, vecs[i])
+		}
+	}
+	if err := grown.Apply(ctx, nil, back, backVecs); err != nil {
+		t.Fatal(err)
+	}
+	if reserved.Count() != rows || grown.Count() != rows {
+		t.Fatalf("counts %d and %d, want %d", reserved.Count(), grown.Count(), rows)
+	}
+	for q := range 20 {
+		for _, f := range []Filter{{}, {Category: "b"}} {
+			a, _ := reserved.Search(ctx, vecs[q*97], 10, f)
+			b, _ := grown.Search(ctx, vecs[q*97], 10, f)
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Fatalf("query %d %+v: reserved %v, grown %v", q, f, a, b)
+			}
+			if f.Empty() && a[0].ID != es[q*97].ID {
+				t.Errorf("query %d: nearest %s, want itself %s", q, a[0].ID, es[q*97].ID)
+			}
+		}
+	}
+}

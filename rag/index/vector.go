@@ -29,11 +29,15 @@ type Vectors struct {
 	dim   int      // set by the first vector
 	ids   []string // row → chunk ID
 	rows  map[string]int32
-	data  []uint16  // row-major halves, dim per row
+	data  []uint16  // row-major halves, dim per row, in block (halves.go)
 	inv   []float32 // 1/‖row‖, 0 for a zero vector
 	meta  []rowMeta
 	names interner
 	tags  tagSets
+
+	block   halfBlock       // the memory behind data
+	cleanup runtime.Cleanup // frees block when the index is dropped
+	reserve int             // rows Reserve asked room for
 }
 
 // rowMeta is a row's filter fields as interned IDs (0: none).
@@ -44,6 +48,25 @@ type rowMeta struct {
 // NewVectors returns an empty index for model.
 func NewVectors(model string) (*Vectors, error) {
 	return &Vectors{model: model, rows: map[string]int32{}, names: newInterner(), tags: newTagSets()}, nil
+}
+
+// Reserve makes room for rows vectors in all, so that loading an index
+// of known size allocates each array once: growing by appending holds
+// the old and the new array at once, and at 1M rows that held 1.2 GB live
+// for 0.7 GB of index while the server started.
+func (v *Vectors) Reserve(rows int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.reserve = max(v.reserve, rows)
+	v.ids = slices.Grow(v.ids, rows-len(v.ids))
+	v.inv = slices.Grow(v.inv, rows-len(v.inv))
+	v.meta = slices.Grow(v.meta, rows-len(v.meta))
+	if len(v.rows) == 0 {
+		v.rows = make(map[string]int32, rows)
+	}
+	if v.dim > 0 {
+		v.growData(rows * v.dim)
+	}
 }
 
 // Model is the embedding model whose vectors this index holds.
@@ -84,6 +107,16 @@ func (v *Vectors) Apply(ctx context.Context, remove []string, add []Entry, vecs 
 	}
 	if len(add) > 0 {
 		v.dim = dim
+		rows := len(v.ids)
+		for _, e := range add {
+			if _, ok := v.rows[e.ID]; !ok {
+				rows++
+			}
+		}
+		if len(v.ids) < v.reserve {
+			rows = max(rows, v.reserve)
+		}
+		v.growData(rows * dim)
 	}
 	for i, e := range add {
 		r, ok := v.rows[e.ID]
@@ -91,7 +124,7 @@ func (v *Vectors) Apply(ctx context.Context, remove []string, add []Entry, vecs 
 			r = int32(len(v.ids))
 			v.rows[e.ID] = r
 			v.ids = append(v.ids, e.ID)
-			v.data = slices.Grow(v.data, dim)[:len(v.data)+dim]
+			v.data = v.data[:len(v.data)+dim]
 			v.inv = append(v.inv, 0)
 			v.meta = append(v.meta, rowMeta{})
 		}
@@ -232,6 +265,9 @@ func (v *Vectors) scan(ctx context.Context, q []float32, lo, hi int, match func(
 			floor = top.items[0].score
 		}
 	}
+	// v.data may live outside the Go heap, freed by a cleanup on v: keep
+	// v reachable until the last row is read.
+	runtime.KeepAlive(v)
 }
 
 // dotHalf is the dot product of q and a row of halves, in four running

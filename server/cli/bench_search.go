@@ -15,7 +15,8 @@ var benchSearchCmd = &command{
 it already holds that many), reopen it as serve would, and time 3-word
 top-10 queries through the four retrieval pipelines one at a time
 (query embedding included). --json prints exactly one object:
-{"chunks":N,"pipelines":{"bm25":{"p50_ms","p95_ms"},...},"rss_mib","peak_rss_mib"}.`,
+{"chunks":N,"pipelines":{"bm25":{"p50_ms","p95_ms"},...},"rss_mib",
+"rss_anon_mib","rss_file_mib","peak_rss_mib"}.`,
 	run: runBenchSearch,
 }
 
