@@ -13,6 +13,7 @@ import (
 // dashboard charts them; a number and a chart point open the traces
 // behind them, and a filter narrows the list.
 func TestBrowserDashboard(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
@@ -115,6 +116,7 @@ func TestBrowserDashboard(t *testing.T) {
 // turns from the explorer to its conversation page, then looks at the
 // users and cost pages and saves, applies and deletes a view.
 func TestBrowserConversationUsersCostViews(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
