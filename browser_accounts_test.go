@@ -39,6 +39,7 @@ func otherBrowser(t *testing.T, ctx context.Context) context.Context {
 // gets an invite link; the member opens it in their own browser, chooses a
 // password and lands signed in; the link does not work a second time.
 func TestBrowserInviteFlow(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample")
 	setupAdmin(t, ctx, inst)

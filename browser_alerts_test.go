@@ -14,6 +14,7 @@ import (
 // answers arrive over the API, the alert fires and the banner shows it on
 // every page; Settings → Budgets takes a budget and shows the usage.
 func TestBrowserAlertsFlow(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample", "--ask-rate", "0")
 	setupAdmin(t, ctx, inst)

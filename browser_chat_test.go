@@ -17,6 +17,7 @@ import (
 // citation, send thumbs down with a comment, find that feedback on the
 // stored trace, and open the trace.
 func TestBrowserChat(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
@@ -115,6 +116,7 @@ func TestBrowserChat(t *testing.T) {
 // from another origin, with a publishable key made in Settings, and asks
 // it a question.
 func TestBrowserWidget(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

@@ -37,6 +37,7 @@ const finishedRunPage = `document.readyState === "complete" && !document.querySe
 // start a run and watch its progress bar move, then run the sample set
 // again and open the comparison with the first run.
 func TestBrowserEvals(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

@@ -75,6 +75,7 @@ func checklist(t *testing.T, ctx context.Context, url string) string {
 // counts the widget's key as an API key (server/pages_test.go checks the
 // "Create an API key" step, which the sample fixture's CLI key ticks).
 func TestBrowserFeedbackOnEveryScreen(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowserFor(t, 10*time.Minute)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
@@ -228,6 +229,7 @@ func TestBrowserFeedbackOnEveryScreen(t *testing.T) {
 // form on a phone-sized and a laptop-sized help page: its buttons are in
 // view and on top, and the comment reaches the trace.
 func TestBrowserWidgetFeedbackForm(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowserFor(t, 10*time.Minute)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
@@ -329,6 +331,7 @@ func TestBrowserWidgetFeedbackForm(t *testing.T) {
 // console for the site's owner; the widget settings show the key's snippet
 // again after the page is reloaded.
 func TestBrowserWidgetWrongSite(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowserFor(t, 5*time.Minute)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)
@@ -398,6 +401,7 @@ func TestBrowserWidgetWrongSite(t *testing.T) {
 // without scrolling; the sample ingest's trace draws the shared batch once,
 // marks no file as slow and shows no feedback counter.
 func TestBrowserFirstHourLeftovers(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowserFor(t, 5*time.Minute)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

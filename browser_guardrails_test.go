@@ -12,6 +12,7 @@ import (
 // verdict; the Guardrails page lists the guards with their modes and its
 // try-it box shows what the check API found.
 func TestBrowserGuardrails(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

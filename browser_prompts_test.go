@@ -16,6 +16,7 @@ import (
 // in the playground, promote it to production, and the next chat answer's
 // trace carries the new support-answer@2.
 func TestBrowserPrompts(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

@@ -20,6 +20,7 @@ import (
 // grounded, e and typing for the corrected answer, Esc, Enter to submit
 // and move on. The weekly report counts the three labels.
 func TestBrowserReview(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample", "--ask-rate", "0")
 	setupAdmin(t, ctx, inst)

@@ -25,37 +25,20 @@ func newBrowser(t *testing.T) context.Context {
 
 // newBrowserFor is newBrowser for flows that need longer than 5 minutes
 // in all (a tour of every page).
+//
+// The package shares one Chromium (starting one under -race on a busy
+// machine costs seconds); each test gets a new browser context in it, a
+// fresh profile of its own as an incognito window has: no cookies, local
+// storage or cache from another test, and its own tab.
 func newBrowserFor(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium not found; .ci/run installs it")
-		}
-		t.Skip("chromium not installed; apt-get install chromium to run browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1360, 860),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
+	root := sharedBrowser(t)
+	ctx, cancelCtx := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	// Every wait in a flow (WaitVisible, Poll) lasts until this deadline:
 	// generous, because under -race on a busy machine a page that does
 	// real work (an eval run, an answer) can take a minute.
 	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancelCtx() })
 
 	// The server's Content-Security-Policy must not block anything our
 	// pages do: the browser reports each blocked script, style or
@@ -80,6 +63,71 @@ func newBrowserFor(t *testing.T, limit time.Duration) context.Context {
 		}
 	})
 	return ctx
+}
+
+// chromium is the package's one browser: started by the first browser
+// test, stopped by TestMain after the last.
+var chromium struct {
+	once  sync.Once
+	ctx   context.Context
+	stop  func()
+	err   error
+	found bool
+}
+
+// sharedBrowser returns the context of the package's running Chromium,
+// starting it on first use. Without a chromium on PATH the test is
+// skipped locally, but fails in CI (CI=true), where .ci/run installs it.
+func sharedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	chromium.once.Do(func() {
+		path := ""
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			return
+		}
+		chromium.found = true
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.WindowSize(1360, 860),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		chromium.ctx = ctx
+		chromium.stop = func() { cancelCtx(); cancelAlloc() }
+		// The first Do starts the browser and binds its life to ctx,
+		// which has no deadline: each test's deadline is its own.
+		if err := chromedp.Do(ctx); err != nil {
+			chromium.err = err
+		}
+	})
+	if !chromium.found {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium not found; .ci/run installs it")
+		}
+		t.Skip("chromium not installed; apt-get install chromium to run browser tests")
+	}
+	if chromium.err != nil {
+		t.Fatalf("start browser: %v", chromium.err)
+	}
+	return chromium.ctx
+}
+
+// stopBrowser stops the shared Chromium, if a test started it.
+func stopBrowser() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
 }
 
 // shot saves a full-page screenshot when LLMOPS_SCREENSHOTS names a folder,
@@ -112,6 +160,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // TestBrowserFirstRunFlow is what a new team lead clicks through: the
 // setup link, the overview, creating an API key, signing out and in.
 func TestBrowserFirstRunFlow(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample")
 
@@ -238,6 +287,7 @@ func setupAdmin(t *testing.T, ctx context.Context, inst *instance) {
 // its progress and outcome (a broken one says why), and the good ones are
 // listed and open to their chunks.
 func TestBrowserKnowledgeUpload(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, t.TempDir(), "--no-sample")
 	setupAdmin(t, ctx, inst)
@@ -299,6 +349,7 @@ func TestBrowserKnowledgeUpload(t *testing.T) {
 // with: the sample documents are listed, the filter narrows them, and a
 // PDF's chunks carry their page numbers.
 func TestBrowserSampleKnowledge(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

@@ -38,6 +38,7 @@ type tourPage struct {
 // in the dark). With LLMOPS_TOUR_SHOTS naming a folder
 // (make screenshots) it saves a full-page screenshot of each.
 func TestBrowserTour(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowserFor(t, 20*time.Minute)
 	inst := startServe(t, sampleServeDir(t))
 	setupAdmin(t, ctx, inst)

@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
 	code := m.Run()
+	stopBrowser()
 	served.Remove()
 	ingested.Remove()
 	os.Exit(code)
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 // and checks that store and indexes agree and that no document is half
 // there; ingesting again completes the rest.
 func TestCrashMidIngestion(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns a child process")
 	}

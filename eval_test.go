@@ -17,6 +17,7 @@ import (
 // checks the exit codes: 0 when thresholds hold, 1 when one fails (or
 // names a metric the run does not have), 2 when called wrongly.
 func TestEvalGate(t *testing.T) {
+	t.Parallel()
 	dir := sampleIngestDir(t)
 	eval := func(args ...string) (int, string, string) {
 		t.Helper()
@@ -99,6 +100,7 @@ func TestEvalGate(t *testing.T) {
 
 // TestEvalImportBEIR imports a BEIR folder with its corpus and runs it.
 func TestEvalImportBEIR(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"eval", "import", "--data", dir, "--beir", "evals/beir/testdata/tiny-gz", "--ingest-corpus"}, &out, &errOut, os.Getenv)
@@ -119,6 +121,7 @@ func TestEvalImportBEIR(t *testing.T) {
 // TestEvalGateServer runs the gate against a running server, whose data
 // dir is locked: the run happens on the server, the gate here.
 func TestEvalGateServer(t *testing.T) {
+	t.Parallel()
 	dir := sampleServeDir(t)
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "ci", "--role", "editor"}, &out, &errOut, os.Getenv); code != exitOK {

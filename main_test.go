@@ -147,6 +147,7 @@ func wantStatus(t *testing.T, step string, resp *http.Response, body string, wan
 // TestEndToEnd drives the real binary's Main: first-run setup, login, API
 // keys, role enforcement, 401s, CSRF, and a clean shutdown.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	inst := startServe(t, t.TempDir(), "--no-sample")
 	if inst.setupURL == "" {
 		t.Fatalf("no setup link printed: %s", inst.stdout.String())
@@ -298,6 +299,7 @@ func TestEndToEnd(t *testing.T) {
 // TestKeysCreateHeadless sets up a VM without a browser: a key made by the
 // CLI (the last line of stdout) works against the server started after.
 func TestKeysCreateHeadless(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "fresh")
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "provisioner", "--role", "admin"}, &out, &errOut, os.Getenv)
@@ -371,6 +373,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if code := run(context.Background(), []string{"version"}, &out, io.Discard, os.Getenv); code != 0 || !strings.HasPrefix(out.String(), "llmops ") {
 		t.Fatalf("version: exit %d, %q", code, out.String())
@@ -382,6 +385,7 @@ func TestVersion(t *testing.T) {
 // The first start is firstServe's, shared with the other tests: a new data
 // dir holding only an API key, as here.
 func TestServeLoadsSampleData(t *testing.T) {
+	t.Parallel()
 	dir := sampleServeDir(t)
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"keys", "create", "--data", dir, "--name", "t", "--role", "editor"}, &out, &errOut, os.Getenv); code != 0 {
@@ -421,6 +425,7 @@ func TestServeLoadsSampleData(t *testing.T) {
 // covered question gets a cited answer and a trace, an uncovered one the
 // fallback.
 func TestAskOffline(t *testing.T) {
+	t.Parallel()
 	dir := sampleIngestDir(t)
 	ask := func(q string) assistant.Result {
 		t.Helper()

@@ -22,6 +22,7 @@ import (
 // fallback decision with the same groundedness, and the threshold must
 // change decisions (the model's answers are only partly grounded).
 func TestAnswerFlagsMeanTheSame(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts serve three times")
 	}

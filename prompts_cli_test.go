@@ -16,6 +16,7 @@ import (
 // the same files changes nothing, an edited file becomes the next
 // version, and exporting again round-trips it byte for byte.
 func TestPromptsExportImport(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	llmops := func(args ...string) (int, string, string) {
 		t.Helper()
@@ -70,6 +71,7 @@ func TestPromptsExportImport(t *testing.T) {
 // TestEvalRunAtPromptVersion: eval run --prompt pins a version and
 // records it; an unknown version is refused.
 func TestEvalRunAtPromptVersion(t *testing.T) {
+	t.Parallel()
 	dir := sampleIngestDir(t)
 	eval := func(args ...string) (int, string, string) {
 		t.Helper()

@@ -161,6 +161,12 @@ const (
 // passwordRule is the one wording of the rule, for forms and errors.
 var passwordRule = fmt.Sprintf("at least %d characters and at most %d bytes", minPasswordLen, maxPasswordLen)
 
+// passwordCost is bcrypt's work factor for new hashes. It is a variable
+// only so this package's tests can hash cheaply: under -race one hash at
+// the default cost takes seconds, and the sign-in tests make dozens. A
+// hash keeps its own cost, so a check is as costly as its hash was.
+var passwordCost = bcrypt.DefaultCost
+
 func hashPassword(pw string) ([]byte, error) {
 	if n := utf8.RuneCountInString(pw); n < minPasswordLen {
 		return nil, store.Errorf(store.EINVALID, "password must be %s; this one has %d characters", passwordRule, n)
@@ -168,14 +174,14 @@ func hashPassword(pw string) ([]byte, error) {
 	if len(pw) > maxPasswordLen {
 		return nil, store.Errorf(store.EINVALID, "password must be %s; this one has %d bytes", passwordRule, len(pw))
 	}
-	return bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
 }
 
 // dummyHash is compared against when the email is unknown, so a wrong email
 // and a wrong password take the same time.
 // It is made on first use so start-up does not pay for it.
 var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("llmops-timing-equaliser"), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte("llmops-timing-equaliser"), passwordCost)
 	return h
 })
 

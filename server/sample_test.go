@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"llmops/store/storetest"
 )
 
@@ -18,8 +20,16 @@ import (
 // install: the sample documents, the sample set and its finished run.
 var sample = &storetest.Template{Build: firstStart}
 
-// TestMain removes the template data dir after the tests.
+// shippedPasswordCost is the bcrypt cost the server hashes with outside
+// these tests.
+var shippedPasswordCost = passwordCost
+
+// TestMain makes password hashes cheap (bcrypt's least cost: under -race a
+// hash at the default cost takes seconds, and the sign-in tests make
+// dozens; what they check does not depend on the cost), and removes the
+// template data dir after the tests.
 func TestMain(m *testing.M) {
+	passwordCost = bcrypt.MinCost
 	code := m.Run()
 	sample.Remove()
 	os.Exit(code)

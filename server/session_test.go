@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"llmops/store"
 )
 
@@ -51,6 +53,25 @@ func TestLoginIsRateLimited(t *testing.T) {
 	}
 	if !strings.Contains(rec.Body.String(), "Too many sign-in attempts") {
 		t.Errorf("429 page does not explain itself")
+	}
+}
+
+// TestPasswordCost: a real install hashes at bcrypt's default cost (these
+// tests hash at the least, see TestMain), and a hash records the cost it
+// was made with.
+func TestPasswordCost(t *testing.T) {
+	if shippedPasswordCost != bcrypt.DefaultCost {
+		t.Errorf("the server hashes passwords at bcrypt cost %d, want %d", shippedPasswordCost, bcrypt.DefaultCost)
+	}
+	hash, err := hashPassword("the right password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(hash); err != nil || cost != passwordCost {
+		t.Errorf("a new hash has cost %d (%v), want %d", cost, err, passwordCost)
+	}
+	if cost, err := bcrypt.Cost(dummyHash()); err != nil || cost != passwordCost {
+		t.Errorf("the unknown-email hash has cost %d (%v), want %d, that of real hashes", cost, err, passwordCost)
 	}
 }
 
