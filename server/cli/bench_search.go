@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime/pprof"
 
 	"llmops/evals/bench"
 	sampledata "llmops/sample-data"
@@ -26,6 +27,7 @@ func runBenchSearch(ctx context.Context, env *Env, cmd *command, args []string) 
 	queries := fs.Int("queries", 200, "queries timed per pipeline")
 	dir := fs.String("dir", "", "data dir to build or reuse (default: a temporary one, removed after)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	if err := cmd.parse(env, fs, args, false); err != nil {
 		return err
 	}
@@ -43,6 +45,17 @@ func runBenchSearch(ctx context.Context, env *Env, cmd *command, args []string) 
 	vocab, err := sampledata.Vocabulary()
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Search(ctx, bench.SearchOptions{Dir: *dir, Chunks: *chunks, Queries: *queries, Vocab: vocab, Seed: 1}, env.Stderr)
 	if err != nil {
