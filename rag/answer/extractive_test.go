@@ -405,3 +405,33 @@ func TestExtractiveStepsOfAnotherTask(t *testing.T) {
 		t.Errorf("answer %q; want the Lumen Link sentence, not another article's steps", a.Text)
 	}
 }
+
+// TestExtractiveStepsThatSplitThePair: a list whose heading names one
+// term of the question and whose step names the other ("Moving a supplier
+// to another warehouse" over "Add the new warehouse") is another task's,
+// when a sentence says the question's pair together ("Add supplier").
+func TestExtractiveStepsThatSplitThePair(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{
+		ref("suppliers", "Suppliers", "New suppliers are added one at a time: open Purchasing → Add supplier and fill in the tax number.", "Suppliers"),
+		ref("warehouses", "Warehouses", "1. Open Purchasing → (supplier) → Warehouses.\n2. Add the new warehouse and, if needed, remove the old one.\n3. Open orders stay with the old warehouse until they are delivered.", "Warehouses", "Moving a supplier to another warehouse"),
+	}
+	for _, q := range []string{"How do I add a supplier?", "How can I add suppliers?"} {
+		a, ex, err := (&Extractive{}).answer(context.Background(), q, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.steps || !strings.Contains(a.Text, "Add supplier") || strings.Contains(a.Text, "warehouse") {
+			t.Errorf("%s: answer %q; want the sentence that adds a supplier, not the steps that move one", q, a.Text)
+		}
+	}
+	// The same list answers when its heading says the pair together.
+	ctx[1].Chunk.Headings = []string{"Warehouses", "Add a warehouse"}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "How do I add a warehouse?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ex.steps {
+		t.Errorf("answer %q; want the steps under \"Add a warehouse\"", a.Text)
+	}
+}

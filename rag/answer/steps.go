@@ -42,6 +42,7 @@ type procedure struct {
 	first, last int // positions of its first step and its last passage
 	intro       int // position of the sentence introducing it, or -1
 	cov, score  float64
+	together    float64 // the best together of its heading, introduction and steps
 }
 
 // procedures returns the numbered lists of the items.
@@ -140,6 +141,34 @@ func (pr *procedure) quotes(quoted []string) bool {
 	return true
 }
 
+// saysTogether is the largest share of the question's neighbouring term
+// pairs (see together) that the list's heading, its introduction or one
+// of its passages says together. Steps whose heading names one term and
+// whose step names the other ("Moving an employee to another location"
+// over "Add the new location" for "how do I add an employee?") are
+// another task's, when the best sentence says the pair together ("Team
+// → Add employee").
+func (pr *procedure) saysTogether(qa question) float64 {
+	ps := pr.it.passages
+	best := 0.0
+	if ps[pr.first].section == 0 {
+		if hs := pr.it.ref.Chunk.Headings; len(hs) > 0 {
+			best = together(qa.terms, tokenize(hs[len(hs)-1]))
+		}
+	}
+	from := pr.first
+	if pr.intro >= 0 {
+		from = pr.intro
+	}
+	for i := range ps[:pr.last+1] {
+		// The heading line above the list, then the list itself.
+		if i >= from || ps[i].heading && ps[i].section == ps[pr.first].section {
+			best = max(best, together(qa.terms, ps[i].toks))
+		}
+	}
+	return best
+}
+
 // chooseSteps returns the passages that answer a how-to question as a
 // procedure: the best-covering numbered list of the context, cut to
 // maxSteps steps and maxStepWords words, with its introduction and the
@@ -161,7 +190,8 @@ func chooseSteps(items []item, qa question, weights map[string]float64, total fl
 		}
 	}
 	if top == nil || top.cov < minStepsCoverage || top.cov < stepsShareOfBest*best.cov ||
-		top.score < keepFraction*best.score || !top.quotes(qa.quoted) {
+		top.score < keepFraction*best.score || !top.quotes(qa.quoted) ||
+		top.saysTogether(qa) < best.ev.together {
 		return nil
 	}
 	ps := top.it.passages
