@@ -176,6 +176,34 @@ func TestExtractiveFallback(t *testing.T) {
 	}
 }
 
+// TestUndocumentedAction: a how-to question whose action the context never
+// states, nor a synonym of it, falls back instead of quoting what the
+// context says about the thing (the steps that start kiosk mode for "how
+// do I leave it?"); with the action said in other words it is answered.
+func TestUndocumentedAction(t *testing.T) {
+	t.Parallel()
+	kiosk := func(extra string) []store.ChunkRef {
+		return []store.ChunkRef{
+			ref("kiosk", "Kiosk mode", "1. Open Settings → Devices on the tablet.\n2. Tap Start kiosk mode and choose a location.\n3. Hand the tablet to the team."+extra, "Kiosk mode", "Set up a kiosk"),
+			ref("offline", "Offline mode", "Kiosk mode also works offline for up to 72 hours.", "Offline mode"),
+		}
+	}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "How do I leave kiosk mode?", kiosk(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Fallback {
+		t.Errorf("answer %q; want the fallback: nothing in the context says how to leave", a.Text)
+	}
+	a, ex, err = (&Extractive{}).answer(context.Background(), "How do I leave kiosk mode?", kiosk("\n\nTo exit kiosk mode, hold the logo for five seconds and enter an admin PIN."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fallback || !strings.Contains(a.Text, "To exit kiosk mode") || strings.Contains(a.Text, "Tap Start") {
+		t.Errorf("answer %q (%s); want the sentence that exits kiosk mode", a.Text, ex.reason)
+	}
+}
+
 // TestPositionCompound: "mid-month" is not a concept the context must
 // name, as "white-label" is: a question about cancelling in the middle of
 // a month is answered from the refund policy.

@@ -44,7 +44,34 @@ func unanswerable(qa question, items []item, ex *explanation) string {
 	if ex.unknown = absentConcepts(qa.concepts, items); len(ex.unknown) > 0 {
 		return "the context never mentions " + ex.unknown[0].text
 	}
+	if qa.procedural && len(qa.poles) > 0 && !statesAny(items, qa.poles) {
+		return "the context never says how to do what the question asks"
+	}
 	return ""
+}
+
+// statesAny reports whether any item states one of ps, in its text or
+// its headings. A how-to question asks for one action ("How do I leave
+// kiosk mode?"): context that never names it, or a synonym of it (exit,
+// quit), documents other actions on the same thing, and quoting them
+// answers another question.
+func statesAny(items []item, ps poleSet) bool {
+	for _, it := range items {
+		if ps.agrees(it.sectionPoles) {
+			return true
+		}
+		for _, h := range it.ref.Chunk.Headings {
+			if ps.agrees(poles(h)) {
+				return true
+			}
+		}
+		for j := range it.passages {
+			if ps.agrees(it.passages[j].poles) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // concept is a phrase of a question that the context must contain, as
