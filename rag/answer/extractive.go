@@ -294,6 +294,7 @@ func scoreCandidates(qa question, items []item, weights map[string]float64, tota
 				typed:   qa.want.states(p.text) || qa.defines(p),
 			}
 			ev.together = together(qa.terms, p.toks)
+			ev.apart = qa.procedural && ev.together == 0 && hasPairApart(qa.terms, p.terms)
 			if len(items) > 1 {
 				ev.rank = float64(len(items)-1-r) / float64(len(items)-1)
 			}

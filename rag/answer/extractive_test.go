@@ -204,6 +204,24 @@ func TestUndocumentedAction(t *testing.T) {
 	}
 }
 
+// TestHowToPairSaidApart: for a how-to question, a sentence that has the
+// action and its object but about different things ("like a PIN; click
+// Reset code") does not lead over one that says them together.
+func TestHowToPairSaidApart(t *testing.T) {
+	t.Parallel()
+	ctx := []store.ChunkRef{
+		ref("feed", "Kiosk feed", "Every kiosk has a private feed code for reports. Treat the code like a PIN; click Reset code if it has been shared.", "Kiosk feed"),
+		ref("locked", "Kiosk sign-in problems", "After 5 wrong attempts the kiosk locks for 15 minutes. Wait and try again, or reset your PIN under Profile → Security; a successful reset unlocks the kiosk at once.", "Kiosk sign-in problems"),
+	}
+	a, ex, err := (&Extractive{}).answer(context.Background(), "How do I reset my PIN?", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Text, "reset your PIN") || strings.Contains(a.Text, "Reset code") {
+		t.Errorf("answer %q (%s); want the sentence that resets a PIN", a.Text, ex.reason)
+	}
+}
+
 // TestPositionCompound: "mid-month" is not a concept the context must
 // name, as "white-label" is: a question about cancelling in the middle of
 // a month is answered from the refund policy.
