@@ -270,9 +270,11 @@ func (v *Vectors) scan(ctx context.Context, q []float32, lo, hi int, match func(
 	runtime.KeepAlive(v)
 }
 
-// dotHalf is the dot product of q and a row of halves, in four running
-// sums (the loop is bound by memory and table loads, not by adds).
-func dotHalf(q []float32, row []uint16) float32 {
+// dotHalfGo is the dot product of q and a row of halves in plain Go, in
+// four running sums (the loop is bound by table loads, not by adds). It is
+// dotHalf where the CPU has no F16C and FMA (dot_amd64.go), and the tail
+// of a row whose length is not a multiple of 8.
+func dotHalfGo(q []float32, row []uint16) float32 {
 	t := halfTable
 	var a0, a1, a2, a3 float32
 	for len(q) >= 4 && len(row) >= 4 {

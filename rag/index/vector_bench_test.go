@@ -14,7 +14,8 @@ import (
 
 // BenchmarkVectorsSearch is a top-10 query over random unit-free vectors,
 // with no filter and with a category filter that keeps a third of them,
-// at 256 and 512 dimensions (the local model's two sizes):
+// at 256 and 512 dimensions (the local model's two sizes), with the
+// assembly kernel (simd, where the CPU has one) and the Go loop (go):
 //
 //	go test ./rag/index -run '^$' -bench VectorsSearch -benchtime 200x
 func BenchmarkVectorsSearch(b *testing.B) {
@@ -39,14 +40,22 @@ func BenchmarkVectorsSearch(b *testing.B) {
 			name string
 			f    Filter
 		}{{"all", Filter{}}, {"category", Filter{Category: "admin"}}} {
-			b.Run(fmt.Sprintf("%dx%d/%s", rows, dim, f.name), func(b *testing.B) {
-				q := vecs[rows/2]
-				for b.Loop() {
-					if _, err := v.Search(context.Background(), q, 10, f.f); err != nil {
-						b.Fatal(err)
-					}
+			for _, kernel := range []string{"simd", "go"} {
+				if kernel == "simd" && !simdHalf {
+					continue // no assembly kernel on this CPU or build
 				}
-			})
+				b.Run(fmt.Sprintf("%dx%d/%s/%s", rows, dim, f.name, kernel), func(b *testing.B) {
+					was := simdHalf
+					simdHalf = kernel == "simd"
+					defer func() { simdHalf = was }()
+					q := vecs[rows/2]
+					for b.Loop() {
+						if _, err := v.Search(context.Background(), q, 10, f.f); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
