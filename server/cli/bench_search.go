@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"runtime/pprof"
 
 	"llmops/evals/bench"
 	sampledata "llmops/sample-data"
@@ -46,17 +45,11 @@ func runBenchSearch(ctx context.Context, env *Env, cmd *command, args []string) 
 	if err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	rep, err := bench.Search(ctx, bench.SearchOptions{Dir: *dir, Chunks: *chunks, Queries: *queries, Vocab: vocab, Seed: 1}, env.Stderr)
 	if err != nil {
 		return err

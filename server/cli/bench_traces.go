@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	sampledata "llmops/sample-data"
@@ -47,17 +46,11 @@ func runBenchTraces(ctx context.Context, env *Env, cmd *command, args []string) 
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	vocab, err := sampledata.Vocabulary()
 	if err != nil {
 		return err
