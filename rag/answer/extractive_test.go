@@ -202,6 +202,22 @@ func TestUndocumentedAction(t *testing.T) {
 	if a.Fallback || !strings.Contains(a.Text, "To exit kiosk mode") || strings.Contains(a.Text, "Tap Start") {
 		t.Errorf("answer %q (%s); want the sentence that exits kiosk mode", a.Text, ex.reason)
 	}
+	// The action said about something else does not document it.
+	a, _, err = (&Extractive{}).answer(context.Background(), "How do I leave kiosk mode?", kiosk("\n\nLeave shifts unassigned to create open shifts."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Fallback {
+		t.Errorf("answer %q; want the fallback: \"leave shifts unassigned\" is not about leaving kiosk mode", a.Text)
+	}
+	// A question that names only the action takes any statement of it.
+	a, ex, err = (&Extractive{}).answer(context.Background(), "How do I start?", kiosk(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fallback {
+		t.Errorf("\"How do I start?\" fell back (%s); want the steps that start kiosk mode", ex.reason)
+	}
 }
 
 // TestHowToPairSaidApart: for a how-to question, a sentence that has the

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,34 +45,51 @@ func unanswerable(qa question, items []item, ex *explanation) string {
 	if ex.unknown = absentConcepts(qa.concepts, items); len(ex.unknown) > 0 {
 		return "the context never mentions " + ex.unknown[0].text
 	}
-	if qa.procedural && len(qa.poles) > 0 && !statesAny(items, qa.poles) {
+	if qa.procedural && len(qa.poles) > 0 && !statesAction(items, qa) {
 		return "the context never says how to do what the question asks"
 	}
 	return ""
 }
 
-// statesAny reports whether any item states one of ps, in its text or
-// its headings. A how-to question asks for one action ("How do I leave
-// kiosk mode?"): context that never names it, or a synonym of it (exit,
-// quit), documents other actions on the same thing, and quoting them
-// answers another question.
-func statesAny(items []item, ps poleSet) bool {
-	for _, it := range items {
-		if ps.agrees(it.sectionPoles) {
-			return true
+// statesAction reports whether any item states the action a how-to
+// question asks about (one of qa.poles, or a synonym of it: exit, quit for
+// leave) in a sentence or heading that also names another of the
+// question's terms. "How do I leave kiosk mode?" asks for one action on
+// one thing: context that never says it about the thing documents other
+// actions on it, and quoting them answers another question. "Leave shifts
+// unassigned" says leave about something else.
+func statesAction(items []item, qa question) bool {
+	var things []string // the question's terms that are not an action
+	for _, t := range qa.terms {
+		if _, pole := poleIndex[t]; !pole {
+			things = append(things, t)
 		}
+	}
+	about := func(terms map[string]struct{}) bool {
+		// "How do I cancel?" names nothing else: any cancel will do.
+		return len(things) == 0 || slices.ContainsFunc(things, func(t string) bool { return has(terms, t) })
+	}
+	for _, it := range items {
 		for _, h := range it.ref.Chunk.Headings {
-			if ps.agrees(poles(h)) {
+			if qa.poles.agrees(poles(h)) && about(stemSet(h)) {
 				return true
 			}
 		}
 		for j := range it.passages {
-			if ps.agrees(it.passages[j].poles) {
+			p := &it.passages[j]
+			if qa.poles.agrees(p.poles) && about(p.terms) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// stemSet returns the stems of text's content words.
+func stemSet(text string) map[string]struct{} {
+	m := make(map[string]struct{})
+	addStems(m, text)
+	return m
 }
 
 // concept is a phrase of a question that the context must contain, as
