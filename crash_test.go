@@ -18,6 +18,7 @@ import (
 	"llmops/rag/index"
 	"llmops/server/cli"
 	"llmops/store"
+	"llmops/store/storetest"
 )
 
 // TestMain lets a test run the real binary's code in a child process (the
@@ -39,6 +40,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
+	// A run of the whole package builds both sample templates in the
+	// background from the start (each takes most of a core for tens of
+	// seconds under -race), while the tests that need neither run.
+	storetest.StartAll(served, ingested)
 	code := m.Run()
 	stopBrowser()
 	served.Remove()

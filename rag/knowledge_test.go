@@ -94,6 +94,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	storetest.StartAll(sampleKB)
 	code := m.Run()
 	sampleKB.Remove()
 	os.Exit(code)
