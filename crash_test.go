@@ -18,6 +18,7 @@ import (
 	"llmops/rag/index"
 	"llmops/server/cli"
 	"llmops/store"
+	"llmops/store/storetest"
 )
 
 // TestMain lets a test run the real binary's code in a child process (the
@@ -39,6 +40,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 	}
+	// A run of the whole package builds both sample templates in the
+	// background from the start (each takes most of a core for tens of
+	// seconds under -race), while the tests that need neither run.
+	storetest.StartAll(served, ingested)
 	code := m.Run()
 	stopBrowser()
 	served.Remove()
@@ -56,11 +61,15 @@ func TestCrashMidIngestion(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir, docs := t.TempDir(), t.TempDir()
+	// 240 files are four of ingest's 64-file batches, so there is work
+	// left after the third commit; two sections make two chunks a file
+	// (a document can be half there), and keep the four batches quick
+	// under -race.
 	const files = 240
 	for i := range files {
 		var b strings.Builder
 		fmt.Fprintf(&b, "# Crash test document %d\n\n", i)
-		for s := range 6 {
+		for s := range 2 {
 			fmt.Fprintf(&b, "## Section %d of document %d\n\n", s, i)
 			for range 12 {
 				fmt.Fprintf(&b, "Document %d section %d explains how rosters, shifts and swaps interact with payroll exports. ", i, s)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"llmops/evals"
+	"llmops/store"
+	"llmops/store/schema"
 )
 
 // TestEvalGate runs the sample set from the CLI as a team's CI would and
@@ -18,15 +20,34 @@ import (
 // names a metric the run does not have), 2 when called wrongly.
 func TestEvalGate(t *testing.T) {
 	t.Parallel()
-	dir := sampleIngestDir(t)
+	// A first serve's data dir: the sample documents and the sample set's
+	// finished run (hybrid with rerank, the defaults), made by serve, which
+	// is the baseline here. Each full run of the 90 cases takes seconds
+	// under -race, so two runs check every path of the gate: one that
+	// passes every kind of threshold, one where each kind fails.
+	dir := sampleServeDir(t)
 	eval := func(args ...string) (int, string, string) {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"eval", "run", "--data", dir}, args...), &out, &errOut, os.Getenv)
 		return code, out.String(), errOut.String()
 	}
+	st, err := store.Open(context.Background(), dir, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.Runs(context.Background(), "", 10)
+	st.Close()
+	if err != nil || len(runs) != 1 || runs[0].SetName != evals.SampleSetName || runs[0].Status != schema.RunDone {
+		t.Fatalf("the first serve's runs: %+v (%v), want the finished sample run", runs, err)
+	}
+	baseline := runs[0].ID
+
+	// The same settings as the baseline: thresholds it reaches hold, and
+	// it stays within a small drop.
 	junit := filepath.Join(t.TempDir(), "report.xml")
-	code, stdout, stderr := eval("--set", evals.SampleSetName, "--min", "hit@5=0.9", "--min", "refusal_correctness=0.75", "--json", "--junit", junit)
+	code, stdout, stderr := eval("--set", evals.SampleSetName, "--min", "hit@5=0.9", "--min", "refusal_correctness=0.75",
+		"--baseline", baseline, "--max-drop", "ndcg@10=0.001", "--json", "--junit", junit)
 	if code != exitOK {
 		t.Fatalf("passing gate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -34,8 +55,13 @@ func TestEvalGate(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("--json printed %q: %v", stdout, err)
 	}
-	if !rep.Passed || rep.Run.Done != 90 || len(rep.Gate) != 2 || len(rep.Metrics) < 10 {
+	if !rep.Passed || rep.Run.Done != 90 || len(rep.Gate) != 3 || len(rep.Metrics) < 10 {
 		t.Fatalf("report: passed %v, %d done, %d checks, %d metrics", rep.Passed, rep.Run.Done, len(rep.Gate), len(rep.Metrics))
+	}
+	for _, g := range rep.Gate {
+		if !g.Pass {
+			t.Errorf("passing gate: %s", g.Message)
+		}
 	}
 	data, err := os.ReadFile(junit)
 	if err != nil {
@@ -50,25 +76,33 @@ func TestEvalGate(t *testing.T) {
 	if err := xml.Unmarshal(data, &suites); err != nil || len(suites.Suites) == 0 || suites.Suites[0].Failures != 0 {
 		t.Errorf("junit: %+v %v\n%s", suites, err, data)
 	}
-	baseline := rep.Run.ID
 
-	// A threshold above what the run reaches fails with exit 1 and says so.
-	code, stdout, _ = eval("--set", evals.SampleSetName, "--min", "hit@5=0.999")
-	if code != exitFail || !strings.Contains(stdout, "FAIL") {
+	// BM25 alone against the hybrid baseline, with a threshold of each
+	// kind failing: exit 1, and the report says which and why. A
+	// threshold above what the run reaches fails; a typo in a metric name
+	// fails instead of passing silently; nDCG drops more than allowed.
+	code, stdout, _ = eval("--set", evals.SampleSetName, "--mode", "keyword", "--no-rerank", "--baseline", baseline,
+		"--min", "hit@5=0.999", "--min", "hit@50=0.1", "--max-drop", "ndcg@10=0", "--max-drop", "faithfulness=0.5")
+	if code != exitFail || !strings.Contains(stdout, "FAILED") {
 		t.Errorf("failing gate: exit %d\n%s", code, stdout)
 	}
-	// A typo in a metric name fails instead of passing silently.
-	if code, stdout, _ = eval("--set", evals.SampleSetName, "--min", "hit@50=0.1"); code != exitFail {
-		t.Errorf("unknown metric: exit %d\n%s", code, stdout)
+	_, gate, _ := strings.Cut(stdout, "\nGate\n")
+	gateLine := func(prefix string) string {
+		for _, l := range strings.Split(gate, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		return ""
 	}
-	// BM25 alone against the hybrid baseline: nDCG drops more than allowed.
-	code, stdout, _ = eval("--set", evals.SampleSetName, "--mode", "keyword", "--no-rerank", "--baseline", baseline, "--max-drop", "ndcg@10=0", "--max-drop", "faithfulness=0.5")
-	if code != exitFail || !strings.Contains(stdout, "ndcg@10 dropped") {
-		t.Errorf("max-drop: exit %d\n%s", code, stdout)
-	}
-	// The same settings as the baseline stay within a small drop.
-	if code, stdout, _ = eval("--set", evals.SampleSetName, "--baseline", baseline, "--max-drop", "ndcg@10=0.001"); code != exitOK {
-		t.Errorf("unchanged pipeline vs baseline: exit %d\n%s", code, stdout)
+	for _, c := range []struct{ prefix, want string }{
+		{"hit@5 ", "FAIL"},                        // above what the run reaches
+		{"metric hit@50 not in this run", "FAIL"}, // a typo
+		{"ndcg@10 dropped", "FAIL"},               // a drop beyond the allowed
+	} {
+		if l := gateLine(c.prefix); !strings.HasSuffix(l, c.want) {
+			t.Errorf("gate line %q: got %q\n%s", c.prefix, l, stdout)
+		}
 	}
 
 	// Wrong calls exit 2.

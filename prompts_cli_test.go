@@ -87,8 +87,13 @@ func TestEvalRunAtPromptVersion(t *testing.T) {
 	if rep.Run.Settings.Prompt != "support-answer@1" {
 		t.Errorf("run prompt %q, want support-answer@1", rep.Run.Settings.Prompt)
 	}
-	// A label pointing at one version is recorded as that version.
-	if code, stdout, _ = eval("--set", evals.SampleSetName, "--label", "staging", "--json"); code != exitOK || !strings.Contains(stdout, `"prompt": "support-answer@1"`) {
+	// A label pointing at one version is recorded as that version (on a
+	// two-case set: the full set's run above took seconds under -race).
+	file := filepath.Join(t.TempDir(), "smoke.jsonl")
+	os.WriteFile(file, []byte(`{"question":"How do I cancel my subscription?","document_ids":["billing/refunds-and-cancellation"]}
+{"question":"Do you integrate with Paychex?","answerable":false}
+`), 0o644)
+	if code, stdout, _ = eval("--set", file, "--label", "staging", "--json"); code != exitOK || !strings.Contains(stdout, `"prompt": "support-answer@1"`) {
 		t.Errorf("--label staging: exit %d %s", code, stdout)
 	}
 	for _, args := range [][]string{{"--prompt", "support-answer@7"}, {"--label", "nope"}, {"--prompt", "support-answer"}, {"--prompt", "support-answer@1", "--label", "dev"}} {

@@ -41,8 +41,10 @@ type env struct {
 // the race detector); each env opens its own copy.
 var sample = &storetest.Template{Build: ingestTemplate}
 
-// TestMain removes the template data dir after the tests.
+// TestMain starts building the template data dir (when the whole package
+// runs) and removes it after the tests.
 func TestMain(m *testing.M) {
+	storetest.StartAll(sample)
 	code := m.Run()
 	sample.Remove()
 	os.Exit(code)

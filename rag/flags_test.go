@@ -48,11 +48,10 @@ func ids(hits []index.Hit) []string {
 func TestFlaggedChunksAreHeldFromPublicSearchUntilApproved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	f := open(t, dir)
+	f, _, res := sampleKnowledge(t)
+	dir := f.dir
 
 	// An ordinary help centre is never flagged.
-	res := f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
 	for _, r := range res {
 		if r.Flagged != 0 {
 			t.Errorf("%s: %d chunks flagged, want 0", r.Name, r.Flagged)

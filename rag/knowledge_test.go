@@ -20,6 +20,7 @@ import (
 	sampledata "llmops/sample-data"
 	"llmops/store"
 	"llmops/store/schema"
+	"llmops/store/storetest"
 )
 
 var actor = store.Actor{Kind: store.ActorCLI, Name: "test"}
@@ -60,19 +61,77 @@ func (f *fixture) close() {
 
 func sampleFiles(t testing.TB) []rag.File {
 	t.Helper()
-	docs, err := sampledata.Manifest()
+	files, err := readSample()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return files
+}
+
+func readSample() ([]rag.File, error) {
+	docs, err := sampledata.Manifest()
+	if err != nil {
+		return nil, err
 	}
 	var files []rag.File
 	for _, d := range docs {
 		data, err := fs.ReadFile(sampledata.FS(), d.Path)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		files = append(files, rag.File{Name: d.Path, Data: data, Meta: rag.Meta{Category: d.Category, ProductVersion: d.ProductVersion, Tags: d.Tags}})
 	}
-	return files
+	return files, nil
+}
+
+// Ingesting the 46 sample documents (learning the embedding model from
+// them) is most of a test's time under -race. It runs once per test
+// binary, into a template data dir that tests start from a copy of;
+// sampleResults are that ingest's results, for tests to check.
+var (
+	sampleKB      = &storetest.Template{Build: ingestSample}
+	sampleResults []rag.FileResult
+)
+
+func TestMain(m *testing.M) {
+	storetest.StartAll(sampleKB)
+	code := m.Run()
+	sampleKB.Remove()
+	os.Exit(code)
+}
+
+// ingestSample builds the template: the sample documents ingested into an
+// empty data dir, closed again.
+func ingestSample() (string, error) {
+	dir, err := os.MkdirTemp("", "rag-test-sample-")
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dir, store.Options{})
+	if err != nil {
+		return dir, err
+	}
+	defer st.Close()
+	kb, err := rag.Open(ctx, st, rag.Options{IndexDir: filepath.Join(dir, "index"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return dir, err
+	}
+	defer kb.Close()
+	files, err := readSample()
+	if err != nil {
+		return dir, err
+	}
+	sampleResults = kb.Ingest(ctx, actor, files, nil)
+	return dir, nil
+}
+
+// sampleKnowledge opens a copy of the template: the sample documents as
+// one Ingest left them. It returns the files and that Ingest's results.
+func sampleKnowledge(t *testing.T) (*fixture, []rag.File, []rag.FileResult) {
+	t.Helper()
+	dir := sampleKB.Copy(t)
+	return open(t, dir), sampleFiles(t), sampleResults
 }
 
 func outcomes(results []rag.FileResult) map[schema.IngestOutcome]int {
@@ -100,9 +159,7 @@ func topSource(t *testing.T, f *fixture, hits []index.Hit) string {
 func TestIngestUpdateDeleteReachEveryStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := open(t, t.TempDir())
-	files := sampleFiles(t)
-	res := f.kb.Ingest(ctx, actor, files, nil)
+	f, files, res := sampleKnowledge(t)
 	if got := outcomes(res); got["created"] != len(files) {
 		for _, r := range res {
 			if r.Outcome == "failed" {
@@ -293,7 +350,11 @@ func TestReembedSwapsUnderQueries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := open(t, t.TempDir())
-	f.kb.Ingest(ctx, actor, sampleFiles(t), nil)
+	// A quarter of the sample, as in TestReembedCancel: learning a model
+	// from all of it under -race takes tens of seconds, and the queries
+	// cross the swap whatever the job's length (they start before the job
+	// and stop after it).
+	f.kb.Ingest(ctx, actor, sampleFiles(t)[:12], nil)
 	before, _ := f.kb.Stats(ctx)
 
 	stop := make(chan struct{})

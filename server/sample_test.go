@@ -26,10 +26,12 @@ var shippedPasswordCost = passwordCost
 
 // TestMain makes password hashes cheap (bcrypt's least cost: under -race a
 // hash at the default cost takes seconds, and the sign-in tests make
-// dozens; what they check does not depend on the cost), and removes the
-// template data dir after the tests.
+// dozens; what they check does not depend on the cost), starts building
+// the template data dir (when the whole package runs) and removes it after
+// the tests.
 func TestMain(m *testing.M) {
 	passwordCost = bcrypt.MinCost
+	storetest.StartAll(sample)
 	code := m.Run()
 	sample.Remove()
 	os.Exit(code)

@@ -5,13 +5,14 @@
 package storetest
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 )
 
-// Template is a data dir built once by Build, on first use.
+// Template is a data dir built once by Build, on first use or from Start.
 type Template struct {
 	// Build makes the data dir and returns its path (a temporary folder
 	// the Template owns from then on).
@@ -22,12 +23,37 @@ type Template struct {
 	err  error
 }
 
+// Start builds the template in the background, so that tests which need
+// it later find it ready instead of holding one of the -parallel slots
+// while it builds; the other tests run meanwhile. Call it from TestMain,
+// before m.Run, when the whole package runs (a test picked by -run may
+// not need the template at all).
+func (t *Template) Start() {
+	go t.once.Do(t.build)
+}
+
+func (t *Template) build() { t.dir, t.err = t.Build() }
+
+// StartAll starts the templates' builds (see Start) when the whole package
+// runs, with no -run pattern; call it from TestMain before m.Run. It
+// parses the test flags, as a TestMain that reads them must.
+func StartAll(templates ...*Template) {
+	flag.Parse()
+	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" {
+		return
+	}
+	for _, t := range templates {
+		t.Start()
+	}
+}
+
 // Copy returns a fresh copy of the template's data dir in tb's temporary
-// folder, building the template first if no test has yet. A template that
-// failed to build fails every test that asks for it, with its reason.
+// folder, building the template first if no test has yet (or waiting for
+// the build Start began). A template that failed to build fails every
+// test that asks for it, with its reason.
 func (t *Template) Copy(tb testing.TB) string {
 	tb.Helper()
-	t.once.Do(func() { t.dir, t.err = t.Build() })
+	t.once.Do(t.build)
 	if t.err != nil {
 		tb.Fatalf("template data dir: %v", t.err)
 	}
@@ -39,8 +65,9 @@ func (t *Template) Copy(tb testing.TB) string {
 }
 
 // Remove deletes the template's data dir; call it from TestMain after
-// m.Run.
+// m.Run. It waits for a build Start began.
 func (t *Template) Remove() {
+	t.once.Do(func() {}) // returns once a running build has
 	if t.dir != "" {
 		os.RemoveAll(t.dir)
 	}
