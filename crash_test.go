@@ -16,6 +16,7 @@ import (
 
 	"llmops/rag"
 	"llmops/rag/index"
+	"llmops/server"
 	"llmops/server/cli"
 	"llmops/store"
 	"llmops/store/storetest"
@@ -44,6 +45,9 @@ func TestMain(m *testing.M) {
 	// background from the start (each takes most of a core for tens of
 	// seconds under -race), while the tests that need neither run.
 	storetest.StartAll(served, ingested)
+	// Every browser test sets up an admin and most sign in: at the shipped
+	// bcrypt cost each new hash takes ~1.7 s of CPU under -race.
+	server.UseLeastPasswordCost()
 	code := m.Run()
 	stopBrowser()
 	served.Remove()

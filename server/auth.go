@@ -162,10 +162,17 @@ const (
 var passwordRule = fmt.Sprintf("at least %d characters and at most %d bytes", minPasswordLen, maxPasswordLen)
 
 // passwordCost is bcrypt's work factor for new hashes. It is a variable
-// only so this package's tests can hash cheaply: under -race one hash at
-// the default cost takes seconds, and the sign-in tests make dozens. A
-// hash keeps its own cost, so a check is as costly as its hash was.
+// only so tests can hash cheaply: under -race one hash at the default cost
+// takes seconds, and the sign-in tests make dozens. A hash keeps its own
+// cost, so a check is as costly as its hash was.
 var passwordCost = bcrypt.DefaultCost
+
+// UseLeastPasswordCost makes new password hashes use bcrypt's least cost.
+// For tests of other packages that run the server in process (the root
+// package's end-to-end and browser tests), from their TestMain before any
+// server starts; the binary never calls it (server's TestPasswordCost
+// checks the shipped cost).
+func UseLeastPasswordCost() { passwordCost = bcrypt.MinCost }
 
 func hashPassword(pw string) ([]byte, error) {
 	if n := utf8.RuneCountInString(pw); n < minPasswordLen {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 
 	"llmops/store/storetest"
 )
@@ -30,7 +29,7 @@ var shippedPasswordCost = passwordCost
 // the template data dir (when the whole package runs) and removes it after
 // the tests.
 func TestMain(m *testing.M) {
-	passwordCost = bcrypt.MinCost
+	UseLeastPasswordCost()
 	storetest.StartAll(sample)
 	code := m.Run()
 	sample.Remove()
