@@ -121,7 +121,22 @@ func (k *Keyword) Fingerprint() (store.Fingerprint, uint64, error) {
 }
 
 // Search returns the top k chunks for q under BM25, within filter f.
+// Unfiltered, it skips the documents that cannot make the top n (topK);
+// bleve's searcher runs filtered queries and whatever topK leaves to it.
 func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
+	if f.normalized().Empty() {
+		k.mu.RLock()
+		hits, err := k.topK(ctx, q, n)
+		k.mu.RUnlock()
+		if err == nil {
+			return hits, nil
+		}
+	}
+	return k.searchBleve(ctx, q, n, f)
+}
+
+// searchBleve is Search through bleve's MatchQuery searcher.
+func (k *Keyword) searchBleve(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
 	match := bleve.NewMatchQuery(q)
 	match.SetField("text")
 	return k.search(ctx, match, n, f)
