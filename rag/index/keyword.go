@@ -25,8 +25,9 @@ var fingerprintKey = []byte("llmops.fingerprint")
 // Keyword is the BM25 index over chunk text (bleve, scorch on disk).
 type Keyword struct {
 	mu   sync.RWMutex // Reset swaps idx under searches
-	idx  bleve.Index
-	path string
+	idx    bleve.Index
+	path   string
+	bounds topKBounds // per-term score bounds for topK
 }
 
 // keywordMapping is lean: nothing stored, no term vectors, no doc values,
@@ -92,6 +93,8 @@ func (k *Keyword) Apply(ctx context.Context, remove []string, add []Entry, fp st
 	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
+	k.bounds.changing()
+	defer k.bounds.changing()
 	b := k.idx.NewBatch()
 	for _, id := range remove {
 		b.Delete(id)
@@ -197,6 +200,8 @@ func (k *Keyword) search(ctx context.Context, match query.Query, n int, f Filter
 func (k *Keyword) Reset() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.bounds.changing()
+	defer k.bounds.changing()
 	if err := k.idx.Close(); err != nil && !errors.Is(err, bleve.ErrorIndexClosed) {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
@@ -43,6 +45,62 @@ import (
 // document bleve keeps.
 const topKSlack = 1e-9
 
+// topKBounds caches, per term, the highest BM25 saturation
+// tf·k1/(tf+k1·(1-b+b·len/avgdl)) any posting of the term reaches, learnt
+// from queries that read all the term's postings. The bound a term's
+// postings give a query is then idf·queryWeight times it rather than times
+// k1, its limit: bleve's avgDocLength is the field's distinct terms per
+// document (FieldCardinality), about 1, so real chunks saturate far below
+// k1 and the formula's own bound prunes next to nothing. Entries hold for
+// one state of the index (gen, odd while Apply or Reset changes it; bleve's
+// merges keep the live postings) and one avgDocLength.
+type topKBounds struct {
+	gen          atomic.Uint64
+	mu           sync.Mutex
+	at           uint64
+	avgDocLength float64
+	sat          map[string]float64
+}
+
+// topKBoundsMax caps the cache (it is cleared when full).
+const topKBoundsMax = 1 << 16
+
+// changing brackets a change of the index: call it before and after.
+func (b *topKBounds) changing() { b.gen.Add(1) }
+
+// lookup returns the cached saturation of each term (0 if unknown).
+func (b *topKBounds) lookup(gen uint64, avgDocLength float64, clauses []*topKClause) []float64 {
+	out := make([]float64, len(clauses))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.at != gen || b.avgDocLength != avgDocLength {
+		return out
+	}
+	for i, c := range clauses {
+		out[i] = b.sat[c.term]
+	}
+	return out
+}
+
+// learn records the saturation of the clauses whose postings were all read
+// and scored.
+func (b *topKBounds) learn(gen uint64, avgDocLength float64, clauses []*topKClause) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sat == nil || b.at != gen || b.avgDocLength != avgDocLength || len(b.sat) >= topKBoundsMax {
+		b.sat, b.at, b.avgDocLength = map[string]float64{}, gen, avgDocLength
+	}
+	for _, c := range clauses {
+		w := math.Abs(c.idf * c.queryWeight)
+		if !c.done || c.advanced || !(w > 0) {
+			continue
+		}
+		if sat := c.best / w; sat >= 0 && !math.IsInf(sat, 0) {
+			b.sat[c.term] = sat
+		}
+	}
+}
+
 // topKClause is one term searcher of the disjunction.
 type topKClause struct {
 	tfr         bleveindex.TermFieldReader
@@ -53,6 +111,9 @@ type topKClause struct {
 	idf         float64
 	queryWeight float64
 	bound       float64 // no posting of the term scores more
+	term        string
+	advanced    bool    // skipped postings: best is not the term's maximum
+	best        float64 // the best score seen
 }
 
 func (c *topKClause) next() error {
@@ -63,6 +124,7 @@ func (c *topKClause) next() error {
 // advance moves to the first posting at or after doc (doc must be past
 // the current one: scorch restarts the reader on a backward seek).
 func (c *topKClause) advance(doc uint64, buf bleveindex.IndexInternalID) error {
+	c.advanced = true
 	d, err := c.tfr.Advance(bleveindex.NewIndexInternalID(buf, doc), c.tfd.Reset())
 	return c.set(d, err)
 }
@@ -97,6 +159,7 @@ func (c *topKClause) score(avgDocLength float64) float64 {
 	if c.queryWeight != 1.0 {
 		score = score * c.queryWeight
 	}
+	c.best = max(c.best, score)
 	return score
 }
 
@@ -174,6 +237,7 @@ func (k *Keyword) topK(ctx context.Context, q string, n int) ([]Hit, error) {
 		return nil, errTopKFallback
 	}
 
+	gen := k.bounds.gen.Load()
 	adv, err := k.idx.Advanced()
 	if err != nil {
 		return nil, errTopKFallback
@@ -183,6 +247,8 @@ func (k *Keyword) topK(ctx context.Context, q string, n int) ([]Hit, error) {
 		return nil, errTopKFallback
 	}
 	defer r.Close()
+	// the reader is of state gen if no change began before it was opened
+	stable := gen%2 == 0 && k.bounds.gen.Load() == gen
 	br, ok := r.(bleveindex.BM25Reader)
 	if !ok {
 		return nil, errTopKFallback
@@ -211,7 +277,7 @@ func (k *Keyword) topK(ctx context.Context, q string, n int) ([]Hit, error) {
 		if err != nil {
 			return nil, errTopKFallback
 		}
-		c := &topKClause{tfr: tfr, count: tfr.Count()}
+		c := &topKClause{tfr: tfr, count: tfr.Count(), term: string(t.Term)}
 		c.idf = math.Log(1 + (float64(docTotal)-float64(c.count)+0.5)/
 			(float64(c.count)+0.5))
 		clauses = append(clauses, c)
@@ -224,11 +290,19 @@ func (k *Keyword) topK(ctx context.Context, q string, n int) ([]Hit, error) {
 		sumOfSquaredWeights += sum * sum
 	}
 	queryNorm := 1.0 / math.Sqrt(sumOfSquaredWeights)
-	for _, c := range clauses {
+	var sats []float64
+	if stable {
+		sats = k.bounds.lookup(gen, avgDocLength, clauses)
+	}
+	for i, c := range clauses {
 		c.queryWeight = boost * c.idf * queryNorm
 		// tf·k1/(tf+k1·x) < k1 for every tf and length; idf·queryWeight
 		// is boost·idf²·queryNorm, never negative.
-		c.bound = math.Abs(c.idf*c.queryWeight) * search.BM25_k1
+		sat := search.BM25_k1
+		if sats != nil && sats[i] > 0 {
+			sat = sats[i]
+		}
+		c.bound = math.Abs(c.idf*c.queryWeight) * sat
 		if math.IsNaN(c.bound) || math.IsInf(c.bound, 0) {
 			return nil, errTopKFallback
 		}
@@ -237,6 +311,9 @@ func (k *Keyword) topK(ctx context.Context, q string, n int) ([]Hit, error) {
 	hits, err := maxScore(ctx, clauses, n, avgDocLength)
 	if err != nil {
 		return nil, errTopKFallback
+	}
+	if stable && k.bounds.gen.Load() == gen {
+		k.bounds.learn(gen, avgDocLength, clauses)
 	}
 	out := make([]Hit, len(hits))
 	buf := make(bleveindex.IndexInternalID, 8)

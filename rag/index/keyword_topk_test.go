@@ -72,38 +72,11 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 		}
 		return es
 	}
-	for range 6 {
+	for range 5 {
 		if err := k.Apply(ctx, nil, add(500), store.Fingerprint{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	deleted := map[string]bool{}
-	for range 3 {
-		var remove []string
-		var replace []Entry
-		for id := range live {
-			switch rng.IntN(12) {
-			case 0:
-				remove = append(remove, id)
-			case 1:
-				replace = append(replace, Entry{ID: id, Text: text()})
-			}
-		}
-		for _, id := range remove {
-			delete(live, id)
-			deleted[id] = true
-		}
-		if err := k.Apply(ctx, remove, append(replace, add(200)...), store.Fingerprint{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for id := range live {
-		delete(deleted, id)
-	}
-	if len(deleted) == 0 {
-		t.Fatal("no deleted documents to check")
-	}
-
 	var queries []string
 	for i := range 300 {
 		words := 1 + i%4
@@ -123,49 +96,88 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 		queries = append(queries, strings.Join(w, " "))
 	}
 
-	same, compared := 0, 0
-	for _, q := range queries {
-		for _, n := range []int{1, 10, 50, 100} {
-			want, err := k.searchBleve(ctx, q, n, Filter{})
-			if err != nil {
+	// Rounds of changes, each followed by the queries twice (the second
+	// time with the term bounds the first learnt). The changes delete,
+	// replace and add chunks, among them one-word chunks, which score
+	// above any bound learnt before them.
+	deleted := map[string]bool{}
+	same, compared, learnt := 0, 0, 0
+	for round := range 4 {
+		if round > 0 {
+			var remove []string
+			var replace []Entry
+			for id := range live {
+				switch rng.IntN(12) {
+				case 0:
+					remove = append(remove, id)
+				case 1:
+					replace = append(replace, Entry{ID: id, Text: text()})
+				}
+			}
+			for _, id := range remove {
+				delete(live, id)
+				deleted[id] = true
+			}
+			more := add(200)
+			for i := range 20 {
+				more[i].Text = word()
+			}
+			if err := k.Apply(ctx, remove, append(replace, more...), store.Fingerprint{}); err != nil {
 				t.Fatal(err)
 			}
-			k.mu.RLock()
-			got, err := k.topK(ctx, q, n)
-			k.mu.RUnlock()
-			if len(k.Terms(q)) == 0 {
-				if err == nil {
-					t.Fatalf("%q: no terms, want the bleve fallback", q)
-				}
-				continue
+			for id := range live {
+				delete(deleted, id)
 			}
-			if err != nil {
-				t.Fatalf("%q n=%d: %v", q, n, err)
+			if len(deleted) == 0 {
+				t.Fatal("no deleted documents to check")
 			}
-			if len(got) != len(want) {
-				t.Fatalf("%q n=%d: %d hits, bleve %d", q, n, len(got), len(want))
-			}
-			for i := range want {
-				if got[i].ID != want[i].ID {
-					t.Fatalf("%q n=%d: hit %d is %s (%.17g), bleve %s (%.17g)", q, n, i, got[i].ID, got[i].Score, want[i].ID, want[i].Score)
-				}
-				if d := math.Abs(got[i].Score - want[i].Score); d > 1e-9*math.Abs(want[i].Score) {
-					t.Fatalf("%q n=%d: %s scores %.17g, bleve %.17g", q, n, got[i].ID, got[i].Score, want[i].Score)
-				}
-				if got[i].Score == want[i].Score {
-					same++
-				}
-				compared++
-				if deleted[got[i].ID] {
-					t.Fatalf("%q n=%d: deleted %s returned", q, n, got[i].ID)
+		}
+		for range 2 {
+			for _, q := range queries {
+				for _, n := range []int{1, 10, 50, 100} {
+					want, err := k.searchBleve(ctx, q, n, Filter{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					k.mu.RLock()
+					got, err := k.topK(ctx, q, n)
+					k.mu.RUnlock()
+					if len(k.Terms(q)) == 0 {
+						if err == nil {
+							t.Fatalf("%q: no terms, want the bleve fallback", q)
+						}
+						continue
+					}
+					if err != nil {
+						t.Fatalf("%q n=%d: %v", q, n, err)
+					}
+					if len(got) != len(want) {
+						t.Fatalf("round %d %q n=%d: %d hits, bleve %d", round, q, n, len(got), len(want))
+					}
+					for i := range want {
+						if got[i].ID != want[i].ID {
+							t.Fatalf("round %d %q n=%d: hit %d is %s (%.17g), bleve %s (%.17g)", round, q, n, i, got[i].ID, got[i].Score, want[i].ID, want[i].Score)
+						}
+						if d := math.Abs(got[i].Score - want[i].Score); d > 1e-9*math.Abs(want[i].Score) {
+							t.Fatalf("round %d %q n=%d: %s scores %.17g, bleve %.17g", round, q, n, got[i].ID, got[i].Score, want[i].Score)
+						}
+						if got[i].Score == want[i].Score {
+							same++
+						}
+						compared++
+						if deleted[got[i].ID] {
+							t.Fatalf("%q n=%d: deleted %s returned", q, n, got[i].ID)
+						}
+					}
 				}
 			}
 		}
+		learnt += len(k.bounds.sat)
 	}
-	if compared < 10000 {
-		t.Fatalf("only %d hits compared", compared)
+	if compared < 50000 || learnt == 0 {
+		t.Fatalf("only %d hits compared, %d term bounds learnt", compared, learnt)
 	}
-	t.Logf("%d hits compared, %d scores bit-identical", compared, same)
+	t.Logf("%d hits compared, %d scores bit-identical, %d term bounds learnt", compared, same, learnt)
 
 	// Search takes the top-k path unfiltered and bleve's with a filter or
 	// more terms than bleve's slice disjunction.
