@@ -24,7 +24,7 @@ var fingerprintKey = []byte("llmops.fingerprint")
 
 // Keyword is the BM25 index over chunk text (bleve, scorch on disk).
 type Keyword struct {
-	mu   sync.RWMutex // Reset swaps idx under searches
+	mu     sync.RWMutex // Reset swaps idx under searches
 	idx    bleve.Index
 	path   string
 	bounds topKBounds // per-term score bounds for topK
