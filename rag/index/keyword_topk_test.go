@@ -202,3 +202,52 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 		t.Fatalf("%d terms: want the bleve fallback", len(k.Terms(long)))
 	}
 }
+
+// BenchmarkKeywordSearch times an unfiltered top-50 BM25 query of three Zipf
+// words over 20,000 chunks: Search (MaxScore, bounds learnt in the warm-up)
+// against bleve's searcher.
+func BenchmarkKeywordSearch(b *testing.B) {
+	ctx := context.Background()
+	k, err := OpenKeyword(filepath.Join(b.TempDir(), "kw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	rng := rand.New(rand.NewPCG(5, 9))
+	_, word := zipfWords(rng, 3000)
+	for batch := range 10 {
+		es := make([]Entry, 2000)
+		for i := range es {
+			w := make([]string, 20+rng.IntN(100))
+			for j := range w {
+				w[j] = word()
+			}
+			es[i] = Entry{ID: fmt.Sprintf("c%d-%d", batch, i), Text: strings.Join(w, " ")}
+		}
+		if err := k.Apply(ctx, nil, es, store.Fingerprint{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	queries := make([]string, 200)
+	for i := range queries {
+		queries[i] = word() + " " + word() + " " + word()
+	}
+	for name, search := range map[string]func(string) ([]Hit, error){
+		"maxscore": func(q string) ([]Hit, error) { return k.Search(ctx, q, 50, Filter{}) },
+		"bleve":    func(q string) ([]Hit, error) { return k.searchBleve(ctx, q, 50, Filter{}) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			for _, q := range queries {
+				if _, err := search(q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if _, err := search(queries[i%len(queries)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
