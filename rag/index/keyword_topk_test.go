@@ -3,11 +3,14 @@ package index
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"llmops/store"
 )
@@ -106,7 +109,7 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 		if round > 0 {
 			var remove []string
 			var replace []Entry
-			for id := range live {
+			for _, id := range slices.Sorted(maps.Keys(live)) {
 				switch rng.IntN(12) {
 				case 0:
 					remove = append(remove, id)
@@ -135,13 +138,7 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 		for range 2 {
 			for _, q := range queries {
 				for _, n := range []int{1, 10, 50, 100} {
-					want, err := k.searchBleve(ctx, q, n, Filter{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					k.mu.RLock()
-					got, err := k.topK(ctx, q, n)
-					k.mu.RUnlock()
+					want, got, err := settled(t, k, q, n)
 					if len(k.Terms(q)) == 0 {
 						if err == nil {
 							t.Fatalf("%q: no terms, want the bleve fallback", q)
@@ -201,6 +198,36 @@ func TestKeywordTopKMatchesBleve(t *testing.T) {
 	if err == nil {
 		t.Fatalf("%d terms: want the bleve fallback", len(k.Terms(long)))
 	}
+}
+
+// settled returns bleve's answer and topK's (and topK's error) read while
+// bleve's BM25 statistics held still. Bleve merges segments in the
+// background after a batch, which changes them between readers (its
+// avgDocLength sums the segments' distinct terms; Count drops deleted
+// postings), so bleve's own answer to one query can change from one call
+// to the next: bleve is asked before and after topK until both agree.
+func settled(t *testing.T, k *Keyword, q string, n int) (want, got []Hit, err error) {
+	t.Helper()
+	ctx := context.Background()
+	for range 200 {
+		want, err := k.searchBleve(ctx, q, n, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.mu.RLock()
+		got, topKErr := k.topK(ctx, q, n)
+		k.mu.RUnlock()
+		again, err := k.searchBleve(ctx, q, n, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(want, again) {
+			return want, got, topKErr
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%q: bleve's answer kept changing", q)
+	return nil, nil, nil
 }
 
 // BenchmarkKeywordSearch times an unfiltered top-50 BM25 query of three Zipf
