@@ -24,9 +24,10 @@ var fingerprintKey = []byte("llmops.fingerprint")
 
 // Keyword is the BM25 index over chunk text (bleve, scorch on disk).
 type Keyword struct {
-	mu   sync.RWMutex // Reset swaps idx under searches
-	idx  bleve.Index
-	path string
+	mu     sync.RWMutex // Reset swaps idx under searches
+	idx    bleve.Index
+	path   string
+	bounds topKBounds // per-term score bounds for topK
 }
 
 // keywordMapping is lean: nothing stored, no term vectors, no doc values,
@@ -92,6 +93,8 @@ func (k *Keyword) Apply(ctx context.Context, remove []string, add []Entry, fp st
 	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
+	k.bounds.changing()
+	defer k.bounds.changing()
 	b := k.idx.NewBatch()
 	for _, id := range remove {
 		b.Delete(id)
@@ -121,7 +124,22 @@ func (k *Keyword) Fingerprint() (store.Fingerprint, uint64, error) {
 }
 
 // Search returns the top k chunks for q under BM25, within filter f.
+// Unfiltered, it skips the documents that cannot make the top n (topK);
+// bleve's searcher runs filtered queries and whatever topK leaves to it.
 func (k *Keyword) Search(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
+	if f.normalized().Empty() {
+		k.mu.RLock()
+		hits, err := k.topK(ctx, q, n)
+		k.mu.RUnlock()
+		if err == nil {
+			return hits, nil
+		}
+	}
+	return k.searchBleve(ctx, q, n, f)
+}
+
+// searchBleve is Search through bleve's MatchQuery searcher.
+func (k *Keyword) searchBleve(ctx context.Context, q string, n int, f Filter) ([]Hit, error) {
 	match := bleve.NewMatchQuery(q)
 	match.SetField("text")
 	return k.search(ctx, match, n, f)
@@ -182,6 +200,8 @@ func (k *Keyword) search(ctx context.Context, match query.Query, n int, f Filter
 func (k *Keyword) Reset() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.bounds.changing()
+	defer k.bounds.changing()
 	if err := k.idx.Close(); err != nil && !errors.Is(err, bleve.ErrorIndexClosed) {
 		return err
 	}
