@@ -42,7 +42,6 @@ type procedure struct {
 	first, last int // positions of its first step and its last passage
 	intro       int // position of the sentence introducing it, or -1
 	cov, score  float64
-	together    float64 // the best together of its heading, introduction and steps
 }
 
 // procedures returns the numbered lists of the items.
