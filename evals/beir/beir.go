@@ -38,6 +38,17 @@ type Doc struct {
 	ID, Title, Text string
 }
 
+// Content returns the document's trimmed title and the text to index: its
+// trimmed text, or its title when it has no text (a title-only document is
+// still findable). text is "" when the document has neither.
+func (d Doc) Content() (title, text string) {
+	title, text = strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
+	if text == "" {
+		text = title
+	}
+	return title, text
+}
+
 // Query is one judged query.
 type Query struct {
 	ID, Text string

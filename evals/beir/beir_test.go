@@ -220,3 +220,18 @@ func TestLoadArguAna(t *testing.T) {
 		})
 	}
 }
+
+func TestDocContent(t *testing.T) {
+	for _, tc := range []struct {
+		doc         Doc
+		title, text string
+	}{
+		{Doc{Title: " T ", Text: " body "}, "T", "body"},
+		{Doc{Title: " Title only "}, "Title only", "Title only"},
+		{Doc{Title: "  ", Text: "\n"}, "", ""},
+	} {
+		if title, text := tc.doc.Content(); title != tc.title || text != tc.text {
+			t.Errorf("%+v: Content() = %q, %q; want %q, %q", tc.doc, title, text, tc.title, tc.text)
+		}
+	}
+}

@@ -211,10 +211,7 @@ func looSets(dir string, progress io.Writer) ([]looSet, error) {
 		corpus := make(map[string]bool, len(ds.Docs))
 		for i, d := range ds.Docs {
 			corpus[d.ID] = true
-			title, text := strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
-			if text == "" {
-				text = title
-			}
+			title, text := d.Content()
 			if text == "" {
 				continue
 			}
@@ -246,10 +243,7 @@ const halvesFrom = "nfcorpus"
 func halves(ds *beir.Dataset) looSet {
 	s := looSet{name: ds.Name + "-halves"}
 	for i, d := range ds.Docs {
-		title, text := strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
-		if text == "" {
-			text = title
-		}
+		title, text := d.Content()
 		if text == "" {
 			continue
 		}

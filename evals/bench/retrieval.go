@@ -204,10 +204,7 @@ func ingest(ctx context.Context, kb *rag.KnowledgeBase, st *store.Store, docs []
 		ids   []string
 	)
 	for i, d := range docs {
-		title, text := strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
-		if text == "" {
-			text = title // a title-only document is still findable
-		}
+		title, text := d.Content()
 		if text == "" {
 			rep.IngestFailed++
 			continue

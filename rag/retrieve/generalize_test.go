@@ -40,10 +40,7 @@ func beirKB(tb testing.TB, dir string) (*testKB, evalSet) {
 	var files []rag.File
 	var ids []string
 	for i, d := range ds.Docs {
-		title, text := strings.TrimSpace(d.Title), strings.TrimSpace(d.Text)
-		if text == "" {
-			text = title
-		}
+		title, text := d.Content()
 		if text == "" {
 			continue
 		}
